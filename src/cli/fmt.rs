@@ -1,0 +1,93 @@
+//! `imgform fmt [--check] [--diff] [--recursive] [PATH...]`: canonical formatting of
+//! `*.hcl` and `*.vars` files. `--check` exits 3 when a file would change.
+
+use super::Cli;
+use crate::config::fmt::format_source;
+use anyhow::Context as _;
+use std::path::{Path, PathBuf};
+
+/// Flags of `fmt`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Do not write; exit 3 when any file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+    /// Print a diff of the changes.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also format files in subdirectories.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Files or directories (default: the working directory).
+    pub paths: Vec<PathBuf>,
+}
+
+fn is_config(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "hcl" || e == "vars")
+}
+
+fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if p.is_dir() {
+            if recursive && !hidden {
+                collect(&p, recursive, out)?;
+            }
+        } else if is_config(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `fmt`.
+pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
+    let roots = if a.paths.is_empty() { vec![cli.chdir.clone()] } else { a.paths.iter().map(|p| if p.is_absolute() { p.clone() } else { cli.chdir.join(p) }).collect() };
+    let mut files = Vec::new();
+    for r in &roots {
+        if r.is_dir() {
+            collect(r, a.recursive, &mut files)?;
+        } else if r.is_file() {
+            files.push(r.clone());
+        } else {
+            anyhow::bail!("{}: no such file or directory", r.display());
+        }
+    }
+    let mut changed = 0;
+    let mut failed = false;
+    for f in files {
+        let src = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let out = match format_source(&src) {
+            Ok(o) => o,
+            Err(e) => {
+                let (l, c) = (e.location().line(), e.location().column());
+                eprintln!("error: {}:{l}:{c}: {}", f.display(), e.message());
+                eprintln!("hint: fix the syntax first; fmt only formats valid files");
+                failed = true;
+                continue;
+            }
+        };
+        if out == src {
+            continue;
+        }
+        changed += 1;
+        let shown = f.strip_prefix(&cli.chdir).unwrap_or(&f).display().to_string();
+        println!("{shown}");
+        if a.diff {
+            let d = similar::TextDiff::from_lines(&src, &out);
+            print!("{}", d.unified_diff().context_radius(3).header(&format!("old/{shown}"), &format!("new/{shown}")));
+        }
+        if !a.check {
+            std::fs::write(&f, out).with_context(|| format!("cannot write {}", f.display()))?;
+        }
+    }
+    if failed {
+        return Ok(1);
+    }
+    Ok(if a.check && changed > 0 { 3 } else { 0 })
+}

@@ -1,0 +1,46 @@
+//! `imgform graph [--format dot|mermaid]`: the dependency graph of the configuration.
+
+use super::{Cli, Context, VarArgs};
+use crate::config::check::{self, Options};
+use crate::config::vars::VarOptions;
+use crate::render;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub markdown).
+    Mermaid,
+}
+
+/// Flags of `graph`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: Format,
+    #[command(flatten)]
+    vars: VarArgs,
+}
+
+/// Runs `graph`.
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+    let opts = Options {
+        dir: cli.chdir.clone(),
+        vars: VarOptions::from_env(a.vars.var_files.clone(), a.vars.vars.clone()),
+    };
+    let (ev, diags) = check::load(&opts);
+    let Some(ev) = ev else {
+        let sources = crate::config::load::load_dir(&cli.chdir).0.sources;
+        eprint!("{}", render::diag::human_all(&sources, &diags, ctx.color_err));
+        return Ok(1);
+    };
+    eprint!("{}", render::diag::human_all(&ev.config.sources, &diags, ctx.color_err));
+    let out = match a.format {
+        Format::Dot => render::graph::dot(&ev.graph),
+        Format::Mermaid => render::graph::mermaid(&ev.graph),
+    };
+    print!("{out}");
+    Ok(0)
+}

@@ -1,0 +1,169 @@
+//! The command line: clap arguments, one file per command, each a thin `exec` that builds
+//! options, calls one core function and hands the result to `render`.
+//!
+//! Terraform's single-dash long flags (`-detailed-exitcode`, `-out=plan`, `-json`) are
+//! accepted by rewriting them to the GNU form before clap sees them ([`normalize_args`]);
+//! the set of names is read from clap's own definition, so it never drifts.
+
+mod fmt;
+mod graph;
+mod validate;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Where resources live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudKind {
+    /// Alibaba Cloud, with credentials from the environment.
+    Alicloud,
+    /// The built-in simulated ECS region.
+    Local,
+}
+
+/// imgform: plan and apply for Alibaba Cloud ECS custom images.
+#[derive(Debug, Parser)]
+#[command(name = "imgform", version, about, long_about = None)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR", default_value = ".")]
+    pub chdir: PathBuf,
+    /// Which cloud to talk to.
+    #[arg(long, global = true, env = "IMGFORM_CLOUD", value_enum, default_value = "alicloud")]
+    pub cloud: CloudKind,
+    /// Path of the state database (default: imgform.state.db in the working directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// More logging on stderr (-v debug, -vv trace); IMGFORM_LOG takes a filter too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never use colour.
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Variable options shared by commands that evaluate the configuration.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct VarArgs {
+    /// Set a variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variable values from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration against every rule of the ECS API, without calling it.
+    Validate(validate::Args),
+    /// Rewrite configuration files in the canonical format.
+    Fmt(fmt::Args),
+    /// Print the dependency graph (DOT or Mermaid).
+    Graph(graph::Args),
+    /// Print the version.
+    Version,
+}
+
+/// What `run` needs from the process besides argv.
+pub struct Context {
+    /// Colour on stderr.
+    pub color_err: bool,
+}
+
+/// Rewrites Terraform-style `-long-flag[=v]` arguments to `--long-flag[=v]`.
+pub fn normalize_args(args: Vec<String>) -> Vec<String> {
+    let mut longs = std::collections::BTreeSet::new();
+    fn collect(cmd: &clap::Command, longs: &mut std::collections::BTreeSet<String>) {
+        for a in cmd.get_arguments() {
+            if let Some(l) = a.get_long() {
+                longs.insert(l.to_string());
+            }
+        }
+        for s in cmd.get_subcommands() {
+            collect(s, longs);
+        }
+    }
+    collect(&Cli::command(), &mut longs);
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = false;
+    for (i, a) in args.into_iter().enumerate() {
+        if i > 0 && !rest && a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
+            let name = a[1..].split('=').next().unwrap_or("");
+            if longs.contains(name) {
+                out.push(format!("-{a}"));
+                continue;
+            }
+        }
+        if a == "--" {
+            rest = true;
+        }
+        out.push(a);
+    }
+    out
+}
+
+fn init_logging(verbose: u8) {
+    let filter = match std::env::var("IMGFORM_LOG") {
+        Ok(f) if !f.is_empty() => f,
+        _ => match verbose {
+            0 => "warn".to_string(),
+            1 => "imgform=debug".to_string(),
+            _ => "imgform=trace".to_string(),
+        },
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the command line; returns the exit code. Errors are reported by `main`.
+pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
+    let cli = match Cli::try_parse_from(normalize_args(args)) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    init_logging(cli.verbose);
+    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let ctx = Context { color_err: color };
+    match &cli.command {
+        Command::Validate(a) => validate::exec(&cli, &ctx, a),
+        Command::Fmt(a) => fmt::exec(&cli, a),
+        Command::Graph(a) => graph::exec(&cli, &ctx, a),
+        Command::Version => {
+            println!("imgform {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_long_flags_are_accepted() {
+        let got = normalize_args(
+            ["imgform", "-chdir=x", "validate", "-json", "-v", "-C", "d", "--", "-json"]
+                .map(String::from)
+                .to_vec(),
+        );
+        assert_eq!(got, ["imgform", "--chdir=x", "validate", "--json", "-v", "-C", "d", "--", "-json"]);
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,829 @@
+//! Ties loading, variables, references, the dependency graph, evaluation and schema
+//! validation together: `Config` as written → [`Evaluated`] configuration, or every problem
+//! found on the way.
+//!
+//! Stages stop early only when a later stage could not make sense of an earlier failure
+//! (evaluation needs an acyclic graph); within a stage every problem is collected.
+
+use super::eval::{eval, Scope};
+use super::load;
+use super::refs::{self, Target};
+use super::types::Type;
+use super::vars::{self, Raw, VarOptions};
+use super::{Body, Config, Expr};
+use crate::addr::{InstanceKey, Mode, ResourceAddr, ResourceId};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::graph::Dag;
+use crate::resource::{self, EvalAttr, EvalBlock, EvalBody};
+use crate::value::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A node of the configuration's dependency graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    /// `var.NAME`.
+    Var(String),
+    /// `local.NAME`.
+    Local(String),
+    /// A resource or data source block.
+    Resource(ResourceId),
+    /// `output.NAME`.
+    Output(String),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Var(n) => write!(f, "var.{n}"),
+            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Resource(id) => write!(f, "{id}"),
+            Node::Output(n) => write!(f, "output.{n}"),
+        }
+    }
+}
+
+/// One expanded resource instance, evaluated as far as is known before apply.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Its address.
+    pub addr: ResourceAddr,
+    /// Its evaluated arguments.
+    pub body: EvalBody,
+    /// The provider key (`alicloud` or `alicloud.<alias>`).
+    pub provider: String,
+    /// `count.index`, if counted.
+    pub count_index: Option<u64>,
+    /// `each.key`/`each.value`, if expanded with `for_each`.
+    pub each: Option<(String, Value)>,
+}
+
+/// Options for [`load`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The configuration directory.
+    pub dir: PathBuf,
+    /// Variable values from the command line and environment.
+    pub vars: VarOptions,
+}
+
+/// A loaded, evaluated and validated configuration.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The configuration as written.
+    pub config: Config,
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// Final variable values.
+    pub vars: BTreeMap<String, Value>,
+    /// Local values (possibly unknown).
+    pub locals: BTreeMap<String, Value>,
+    /// Every resource instance, by address.
+    pub instances: BTreeMap<ResourceAddr, Instance>,
+    /// Output values (possibly unknown).
+    pub outputs: BTreeMap<String, Value>,
+    /// Provider arguments, evaluated, by provider key.
+    pub providers: BTreeMap<String, BTreeMap<String, Value>>,
+    /// The dependency graph; edges carry the span of the reference that made them.
+    pub graph: Dag<Node, Span>,
+}
+
+/// Loads `opts.dir` and checks everything that can be checked before any API call.
+pub fn load(opts: &Options) -> (Option<Evaluated>, Diagnostics) {
+    let (cfg, mut diags) = load::load_dir(&opts.dir);
+    let ev = check(cfg, &opts.dir, &opts.vars, &mut diags);
+    diags.sort();
+    (ev.filter(|_| !diags.has_errors()), diags)
+}
+
+/// Checks a decoded configuration.
+pub fn check(mut cfg: Config, dir: &Path, var_opts: &VarOptions, diags: &mut Diagnostics) -> Option<Evaluated> {
+    let raw = vars::gather(&mut cfg, dir, var_opts, diags);
+    let vars = resolve_vars(&cfg, dir, &raw, diags);
+    let graph = build_graph(&cfg, diags);
+    let cycles = graph.cycles();
+    for (members, edges) in &cycles {
+        let names: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+        let detail = edges
+            .iter()
+            .map(|(a, b, sp)| format!("  {b} refers to {a} at {}", cfg.sources.location(sp)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        diags.push(
+            Diagnostic::error(
+                "Cycle in the dependency graph",
+                format!("Cycle: {}\n{detail}", names.join(", ")),
+                edges.first().map(|e| e.2.clone()),
+            )
+            .with_hint("break the cycle: one of these objects must not refer to the others"),
+        );
+    }
+    if !cycles.is_empty() {
+        return None;
+    }
+    let order: Vec<Node> = graph.topo_order()?.into_iter().cloned().collect();
+    let mut ev = Evaluated {
+        config: Config::default(),
+        dir: dir.to_path_buf(),
+        vars,
+        locals: BTreeMap::new(),
+        instances: BTreeMap::new(),
+        outputs: BTreeMap::new(),
+        providers: BTreeMap::new(),
+        graph,
+    };
+    let known = BTreeMap::new();
+    for node in order {
+        match node {
+            Node::Var(_) => {}
+            Node::Local(name) => {
+                let a = &cfg.locals[&name];
+                let scope = scope(dir, &ev, &known);
+                match eval_checked(&cfg, &a.expr, &scope) {
+                    Ok(v) => {
+                        ev.locals.insert(name, v);
+                    }
+                    Err(d) => {
+                        diags.push(d);
+                        ev.locals.insert(name, Value::Unknown);
+                    }
+                }
+            }
+            Node::Resource(id) => {
+                let r = &cfg.resources[&id];
+                expand_resource(&cfg, dir, &mut ev, &known, r, diags);
+            }
+            Node::Output(name) => {
+                let o = &cfg.outputs[&name];
+                let scope = scope(dir, &ev, &known);
+                match eval_checked(&cfg, &o.value, &scope) {
+                    Ok(v) => {
+                        ev.outputs.insert(name, v);
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+    }
+    check_providers(&cfg, dir, &mut ev, diags);
+    check_moves(&cfg, &ev, diags);
+    ev.config = cfg;
+    Some(ev)
+}
+
+fn scope<'a>(dir: &'a Path, ev: &'a Evaluated, known: &'a BTreeMap<ResourceId, Value>) -> Scope<'a> {
+    Scope {
+        dir,
+        vars: &ev.vars,
+        locals: &ev.locals,
+        resources: known,
+        count_index: None,
+        each: None,
+    }
+}
+
+fn resolve_vars(cfg: &Config, dir: &Path, raw: &BTreeMap<String, Raw>, diags: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for (name, v) in &cfg.variables {
+        let ty = match &v.ty {
+            Some(e) => match Type::parse(&e.edit) {
+                Ok(t) => t,
+                Err(m) => {
+                    diags.push(Diagnostic::error("Invalid type specification", m, Some(e.span.clone())));
+                    Type::Any
+                }
+            },
+            None => Type::Any,
+        };
+        let (value, span) = match raw.get(name) {
+            Some(r) => {
+                let span = match r {
+                    Raw::Value(_, s) => Some(s.clone()),
+                    Raw::Text(..) => None,
+                };
+                match vars::convert(&ty, r) {
+                    Ok(val) => (val, span),
+                    Err(m) => {
+                        let from = match r {
+                            Raw::Value(..) => "the variables file".to_string(),
+                            Raw::Text(_, src) => src.to_string(),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                "Invalid value for input variable",
+                                format!("the value of var.{name} from {from} is not valid: {m}"),
+                                span.clone().or_else(|| Some(v.span.clone())),
+                            )
+                            .with_hint("give a value of the variable's declared type"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            None => match &v.default {
+                Some(d) => match vars::constant(cfg, d).and_then(|val| {
+                    ty.convert(val).map_err(|m| {
+                        Diagnostic::error("Invalid default value for variable", m, Some(d.span.clone()))
+                    })
+                }) {
+                    Ok(val) => (val, Some(d.span.clone())),
+                    Err(e) => {
+                        diags.push(e);
+                        continue;
+                    }
+                },
+                None => {
+                    diags.push(
+                        Diagnostic::error(
+                            "No value for required variable",
+                            format!("the variable {name:?} has no default and no value was given"),
+                            Some(v.span.clone()),
+                        )
+                        .with_hint(format!(
+                            "set it in imgform.vars, with --var '{name}=...', or in IMGFORM_VAR_{name}"
+                        )),
+                    );
+                    continue;
+                }
+            },
+        };
+        if value.is_null() && !v.nullable {
+            diags.push(Diagnostic::error(
+                "Required variable is null",
+                format!("var.{name} is not nullable, but its value is null"),
+                span.or_else(|| Some(v.span.clone())),
+            ));
+            continue;
+        }
+        let mut one = BTreeMap::new();
+        one.insert(name.clone(), value.clone());
+        let empty = BTreeMap::new();
+        let res = BTreeMap::new();
+        let sc = Scope { dir, vars: &one, locals: &empty, resources: &res, count_index: None, each: None };
+        for val in &v.validations {
+            let others: Vec<_> = refs::find(val.condition.span.file, &val.condition.edit)
+                .refs
+                .into_iter()
+                .filter(|r| r.target != Target::Var(name.clone()))
+                .collect();
+            if let Some(r) = others.first() {
+                diags.push(Diagnostic::error(
+                    "Invalid reference in variable validation",
+                    format!("the condition for var.{name} may only refer to var.{name}"),
+                    Some(r.span.clone()),
+                ));
+                continue;
+            }
+            match eval(&cfg.sources, &val.condition, &sc) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => {
+                    let msg = eval(&cfg.sources, &val.error_message, &sc)
+                        .ok()
+                        .and_then(|m| m.as_str().map(String::from))
+                        .unwrap_or_else(|| "the validation condition is false".into());
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid value for variable",
+                            format!("{msg}\n(var.{name} = {value})"),
+                            span.clone().or_else(|| Some(val.condition.span.clone())),
+                        )
+                        .with_hint(format!("this was checked by the validation rule at {}", cfg.sources.location(&val.condition.span))),
+                    );
+                }
+                Ok(other) => diags.push(Diagnostic::error(
+                    "Invalid validation condition",
+                    format!("the condition must be true or false, got {}", other.type_name()),
+                    Some(val.condition.span.clone()),
+                )),
+                Err(d) => diags.push(d),
+            }
+        }
+        out.insert(name.clone(), value);
+    }
+    out
+}
+
+/// The schema of a resource, if its kind is known.
+pub fn schema_of(id: &ResourceId) -> Option<&'static resource::Schema> {
+    match id.mode {
+        Mode::Managed => resource::managed(&id.kind),
+        Mode::Data => resource::data(&id.kind),
+    }
+}
+
+struct RefCtx<'a> {
+    cfg: &'a Config,
+    /// The resource whose body is being read (for count/each checks).
+    within: Option<&'a super::Resource>,
+}
+
+fn body_exprs(b: &Body, out: &mut Vec<Expr>) {
+    for a in &b.attrs {
+        out.push(a.expr.clone());
+    }
+    for bl in &b.blocks {
+        body_exprs(&bl.body, out);
+    }
+}
+
+fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Option<Node> {
+    let cfg = ctx.cfg;
+    match &r.target {
+        Target::Var(n) => {
+            if cfg.variables.contains_key(n) {
+                return Some(Node::Var(n.clone()));
+            }
+            let mut d = Diagnostic::error(
+                "Reference to undeclared input variable",
+                format!("an input variable named {n:?} has not been declared"),
+                Some(r.span.clone()),
+            );
+            d = match did_you_mean(n, cfg.variables.keys().map(String::as_str)) {
+                Some(s) => d.with_hint(format!("did you mean var.{s}?")),
+                None => d.with_hint(format!("declare it: variable \"{n}\" {{}}")),
+            };
+            diags.push(d);
+            None
+        }
+        Target::Local(n) => {
+            if cfg.locals.contains_key(n) {
+                return Some(Node::Local(n.clone()));
+            }
+            let mut d = Diagnostic::error(
+                "Reference to undeclared local value",
+                format!("a local value named {n:?} has not been declared"),
+                Some(r.span.clone()),
+            );
+            if let Some(s) = did_you_mean(n, cfg.locals.keys().map(String::as_str)) {
+                d = d.with_hint(format!("did you mean local.{s}?"));
+            }
+            diags.push(d);
+            None
+        }
+        Target::Resource(id) => {
+            let Some(res) = cfg.resources.get(id) else {
+                let all: Vec<String> = cfg.resources.keys().map(|k| k.to_string()).collect();
+                let mut d = Diagnostic::error(
+                    "Reference to undeclared resource",
+                    format!("a {} named {id} has not been declared", if id.mode == Mode::Data { "data source" } else { "resource" }),
+                    Some(r.span.clone()),
+                );
+                if let Some(s) = did_you_mean(&id.to_string(), all.iter().map(String::as_str)) {
+                    d = d.with_hint(format!("did you mean {s}?"));
+                }
+                diags.push(d);
+                return None;
+            };
+            let multi = res.count.is_some() || res.for_each.is_some();
+            if multi && !r.indexed && r.attr.is_some() {
+                diags.push(
+                    Diagnostic::error(
+                        "Missing resource instance key",
+                        format!("{id} has `count` or `for_each`, so its attributes must be read from one instance"),
+                        Some(r.span.clone()),
+                    )
+                    .with_hint(format!("for example {id}[0].{0} or {id}[*].{0}", r.attr.as_deref().unwrap_or("id"))),
+                );
+            }
+            if !multi && r.indexed {
+                diags.push(
+                    Diagnostic::error(
+                        "Unexpected resource instance key",
+                        format!("{id} has neither `count` nor `for_each`, so it has no instance keys"),
+                        Some(r.span.clone()),
+                    )
+                    .with_hint(format!("drop the index: {id}.ATTR")),
+                );
+            }
+            if let (Some(attr), Some(schema)) = (&r.attr, schema_of(id)) {
+                if !schema.has_field(attr) {
+                    let mut d = Diagnostic::error(
+                        "Unsupported attribute",
+                        format!("{id} has no attribute named {attr:?}"),
+                        Some(r.span.clone()),
+                    );
+                    if let Some(s) = did_you_mean(attr, schema.field_names()) {
+                        d = d.with_hint(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(d);
+                }
+            }
+            Some(Node::Resource(id.clone()))
+        }
+        Target::CountIndex => {
+            if !ctx.within.is_some_and(|r| r.count.is_some()) {
+                diags.push(
+                    Diagnostic::error(
+                        "Reference to \"count\" in a non-counted context",
+                        "`count.index` is only available in a resource that sets `count`",
+                        Some(r.span.clone()),
+                    )
+                    .with_hint("set `count` on this resource, or remove the reference"),
+                );
+            }
+            None
+        }
+        Target::EachKey | Target::EachValue => {
+            if !ctx.within.is_some_and(|r| r.for_each.is_some()) {
+                diags.push(
+                    Diagnostic::error(
+                        "Reference to \"each\" in a context without for_each",
+                        "`each.key` and `each.value` are only available in a resource that sets `for_each`",
+                        Some(r.span.clone()),
+                    )
+                    .with_hint("set `for_each` on this resource, or remove the reference"),
+                );
+            }
+            None
+        }
+        Target::Path(_) => None,
+        Target::Invalid(what) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid reference",
+                    format!("`{what}` is not a valid reference here"),
+                    Some(r.span.clone()),
+                )
+                .with_hint("references look like var.NAME, local.NAME, TYPE.NAME.ATTR or data.TYPE.NAME.ATTR"),
+            );
+            None
+        }
+    }
+}
+
+fn add_refs(g: &mut Dag<Node, Span>, ctx: &RefCtx, to: &Node, exprs: &[Expr], diags: &mut Diagnostics) {
+    for e in exprs {
+        for r in refs::find(e.span.file, &e.edit).refs {
+            if let Some(from) = check_ref(ctx, &r, diags) {
+                g.add_edge(from, to.clone(), r.span.clone());
+            }
+        }
+    }
+}
+
+/// Builds the dependency graph, checking every reference on the way.
+pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
+    let mut g = Dag::new();
+    for n in cfg.variables.keys() {
+        g.add_node(Node::Var(n.clone()));
+    }
+    let top = RefCtx { cfg, within: None };
+    for (n, a) in &cfg.locals {
+        let node = Node::Local(n.clone());
+        g.add_node(node.clone());
+        add_refs(&mut g, &top, &node, std::slice::from_ref(&a.expr), diags);
+    }
+    for (id, r) in &cfg.resources {
+        let node = Node::Resource(id.clone());
+        g.add_node(node.clone());
+        let mut meta = Vec::new();
+        meta.extend(r.count.clone());
+        meta.extend(r.for_each.clone());
+        add_refs(&mut g, &top, &node, &meta, diags);
+        let inner = RefCtx { cfg, within: Some(r) };
+        let mut exprs = Vec::new();
+        body_exprs(&r.body, &mut exprs);
+        add_refs(&mut g, &inner, &node, &exprs, diags);
+        for d in &r.depends_on {
+            if cfg.resources.contains_key(&d.target) {
+                g.add_edge(Node::Resource(d.target.clone()), node.clone(), d.span.clone());
+            } else {
+                diags.push(Diagnostic::error(
+                    "Reference to undeclared resource",
+                    format!("depends_on names {}, which is not declared", d.target),
+                    Some(d.span.clone()),
+                ));
+            }
+        }
+    }
+    for (n, o) in &cfg.outputs {
+        let node = Node::Output(n.clone());
+        g.add_node(node.clone());
+        add_refs(&mut g, &top, &node, std::slice::from_ref(&o.value), diags);
+        for d in &o.depends_on {
+            if cfg.resources.contains_key(&d.target) {
+                g.add_edge(Node::Resource(d.target.clone()), node.clone(), d.span.clone());
+            }
+        }
+    }
+    g
+}
+
+/// True when every reference of `e` resolves (reference errors were reported while
+/// building the graph; evaluating such an expression would only report them again).
+fn refs_ok(cfg: &Config, e: &Expr, sc: &Scope) -> bool {
+    refs::find(e.span.file, &e.edit).refs.iter().all(|r| match &r.target {
+        Target::Var(n) => cfg.variables.contains_key(n) && sc.vars.contains_key(n),
+        Target::Local(n) => cfg.locals.contains_key(n),
+        Target::Resource(id) => cfg.resources.contains_key(id),
+        Target::CountIndex => sc.count_index.is_some(),
+        Target::EachKey | Target::EachValue => sc.each.is_some(),
+        Target::Path(_) => true,
+        Target::Invalid(_) => false,
+    })
+}
+
+/// Evaluates `e`, or gives `Unknown` when it has unresolved references.
+fn eval_checked(cfg: &Config, e: &Expr, sc: &Scope) -> Result<Value, Diagnostic> {
+    if !refs_ok(cfg, e, sc) {
+        return Ok(Value::Unknown);
+    }
+    eval(&cfg.sources, e, sc)
+}
+
+fn eval_body(cfg: &Config, body: &Body, sc: &Scope, span: Span, diags: &mut Diagnostics) -> EvalBody {
+    let mut out = EvalBody { span, ..EvalBody::default() };
+    for a in &body.attrs {
+        let value = match eval_checked(cfg, &a.expr, sc) {
+            Ok(v) => v,
+            Err(d) => {
+                diags.push(d);
+                Value::Unknown
+            }
+        };
+        out.attrs.insert(
+            a.name.clone(),
+            EvalAttr { value, span: a.expr.span.clone(), key_span: a.key_span.clone() },
+        );
+    }
+    for b in &body.blocks {
+        out.blocks.push(EvalBlock {
+            ident: b.ident.clone(),
+            span: b.span.clone(),
+            body: eval_body(cfg, &b.body, sc, b.span.clone(), diags),
+        });
+    }
+    out
+}
+
+fn expand_resource(
+    cfg: &Config,
+    dir: &Path,
+    ev: &mut Evaluated,
+    known: &BTreeMap<ResourceId, Value>,
+    r: &super::Resource,
+    diags: &mut Diagnostics,
+) {
+    let Some(schema) = schema_of(&r.id) else {
+        let kinds: Vec<&str> = match r.id.mode {
+            Mode::Managed => resource::MANAGED.iter().map(|s| s.kind).collect(),
+            Mode::Data => resource::DATA.iter().map(|s| s.kind).collect(),
+        };
+        let mut d = Diagnostic::error(
+            "Unsupported resource type",
+            format!("imgform does not manage {} of type {:?}", if r.id.mode == Mode::Data { "data sources" } else { "resources" }, r.id.kind),
+            Some(r.type_span.clone()),
+        );
+        d = match did_you_mean(&r.id.kind, kinds.iter().copied()) {
+            Some(s) => d.with_hint(format!("did you mean {s:?}?")),
+            None => d.with_hint(format!("supported types: {}", kinds.join(", "))),
+        };
+        diags.push(d);
+        return;
+    };
+    for (name, span) in &r.lifecycle.ignore_changes {
+        if name != "*" && !schema.has_field(name) {
+            let mut d = Diagnostic::error(
+                "Unsupported attribute in ignore_changes",
+                format!("{} has no attribute named {name:?}", r.id.kind),
+                Some(span.clone()),
+            );
+            if let Some(s) = did_you_mean(name, schema.field_names()) {
+                d = d.with_hint(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+        }
+    }
+    let provider = match &r.provider {
+        Some((p, span)) => {
+            if !cfg.providers.contains_key(p) {
+                let mut d = Diagnostic::error(
+                    "Provider configuration not present",
+                    format!("{} uses provider {p}, which is not configured", r.id),
+                    Some(span.clone()),
+                );
+                let keys: Vec<&str> = cfg.providers.keys().map(String::as_str).collect();
+                d = match did_you_mean(p, keys.iter().copied()) {
+                    Some(s) => d.with_hint(format!("did you mean {s}?")),
+                    None => d.with_hint(format!("add provider \"alicloud\" {{ alias = \"{}\" ... }}", p.trim_start_matches("alicloud."))),
+                };
+                diags.push(d);
+            }
+            p.clone()
+        }
+        None => "alicloud".to_string(),
+    };
+    let sc = scope(dir, ev, known);
+    let mut keys: Vec<(Option<InstanceKey>, Option<u64>, Option<(String, Value)>)> = Vec::new();
+    let meta_ok = r.count.iter().chain(r.for_each.iter()).all(|e| refs_ok(cfg, e, &sc));
+    if !meta_ok {
+        return;
+    }
+    if let Some(c) = &r.count {
+        match eval_checked(cfg, c, &sc) {
+            Ok(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 => {
+                for i in 0..n as u64 {
+                    keys.push((Some(InstanceKey::Int(i)), Some(i), None));
+                }
+            }
+            Ok(Value::Unknown) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid count argument",
+                        "the count value depends on resource attributes that cannot be known until apply",
+                        Some(c.span.clone()),
+                    )
+                    .with_hint("derive count from variables and locals only"),
+                );
+                return;
+            }
+            Ok(other) => {
+                diags.push(Diagnostic::error(
+                    "Invalid count argument",
+                    format!("count must be a non-negative whole number, got {other}"),
+                    Some(c.span.clone()),
+                ));
+                return;
+            }
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        }
+    } else if let Some(fe) = &r.for_each {
+        match eval_checked(cfg, fe, &sc) {
+            Ok(Value::Map(m)) => {
+                for (k, v) in m {
+                    keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
+                }
+            }
+            Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => {
+                for v in l {
+                    let k = v.as_str().unwrap_or_default().to_string();
+                    keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
+                }
+            }
+            Ok(v) if v.has_unknown() => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid for_each argument",
+                        "the for_each value depends on resource attributes that cannot be known until apply",
+                        Some(fe.span.clone()),
+                    )
+                    .with_hint("derive for_each from variables and locals only"),
+                );
+                return;
+            }
+            Ok(other) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid for_each argument",
+                        format!("for_each must be a map, or a set of strings; got {}", other.type_name()),
+                        Some(fe.span.clone()),
+                    )
+                    .with_hint("use toset([...]) for a list of strings"),
+                );
+                return;
+            }
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        }
+    } else {
+        keys.push((None, None, None));
+    }
+    let mut made = Vec::new();
+    for (key, ci, each) in keys {
+        let addr = r.id.instance(key);
+        let isc = Scope {
+            count_index: ci,
+            each: each.as_ref().map(|(k, v)| (k.as_str(), v)),
+            ..sc
+        };
+        let body = eval_body(cfg, &r.body, &isc, r.span.clone(), diags);
+        schema.validate(&body, diags);
+        made.push(Instance { addr, body, provider: provider.clone(), count_index: ci, each });
+    }
+    for i in made {
+        ev.instances.insert(i.addr.clone(), i);
+    }
+}
+
+fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Diagnostics) {
+    let known = BTreeMap::new();
+    for (key, p) in &cfg.providers {
+        let sc = scope(dir, ev, &known);
+        let body = eval_body(cfg, &p.body, &sc, p.span.clone(), diags);
+        let mut m = BTreeMap::new();
+        for (name, a) in &body.attrs {
+            let v = &a.value;
+            let bad = match name.as_str() {
+                "region" => v.as_str().and_then(|r| resource::rules::region_id(r).err()),
+                "signature_version" => v
+                    .as_str()
+                    .filter(|s| !matches!(*s, "v1" | "v3"))
+                    .map(|s| (format!("{s:?} is not a signature version"), "use \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)".to_string())),
+                "poll_interval" | "max_poll_interval" => v
+                    .as_str()
+                    .filter(|s| load::parse_duration(s).is_none_or(|d| d == 0))
+                    .map(|s| (format!("{s:?} is not a positive duration"), "write a duration such as \"2s\" or \"15s\"".to_string())),
+                "max_retries" => v
+                    .as_f64()
+                    .filter(|n| *n < 0.0 || n.fract() != 0.0)
+                    .map(|n| (format!("{n} is not a number of retries"), "use a whole number, 0 or more".to_string())),
+                "endpoint" => v
+                    .as_str()
+                    .filter(|s| s.starts_with("http://") && !is_loopback_url(s))
+                    .map(|s| (format!("{s:?} uses plain HTTP to a host that is not on this machine"), "use https://, or an http:// endpoint on 127.0.0.1/localhost (the local cloud)".to_string())),
+                _ => None,
+            };
+            if let Some((detail, hint)) = bad {
+                diags.push(Diagnostic::error(format!("Invalid value for `{name}`"), detail, Some(a.span.clone())).with_hint(hint));
+            }
+            m.insert(name.clone(), a.value.clone());
+        }
+        ev.providers.insert(key.clone(), m);
+    }
+}
+
+/// True for `http://127.x.x.x`, `http://localhost` and `http://[::1]` URLs.
+pub fn is_loopback_url(s: &str) -> bool {
+    let rest = s.trim_start_matches("http://").trim_start_matches("https://");
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = if host.starts_with('[') {
+        host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
+    for i in &cfg.imports {
+        if !cfg.resources.contains_key(&i.to.id) {
+            diags.push(
+                Diagnostic::error(
+                    "Import target is not in the configuration",
+                    format!("{} must be declared with a resource block to import into it", i.to.id),
+                    Some(i.to_span.clone()),
+                )
+                .with_hint(format!("add resource \"{}\" \"{}\" {{ ... }}", i.to.id.kind, i.to.id.name)),
+            );
+        } else if !ev.instances.contains_key(&i.to) {
+            diags.push(Diagnostic::error(
+                "Import target does not exist",
+                format!("{} is not an instance of the configuration (check its key)", i.to),
+                Some(i.to_span.clone()),
+            ));
+        }
+        let empty = BTreeMap::new();
+        let sc = scope(&ev.dir, ev, &empty);
+        match eval(&cfg.sources, &i.id, &sc) {
+            Ok(Value::String(s)) if !s.is_empty() => {}
+            Ok(Value::Unknown) => diags.push(Diagnostic::error(
+                "Invalid import id",
+                "the import id must be known when planning",
+                Some(i.id.span.clone()),
+            )),
+            Ok(other) => diags.push(Diagnostic::error(
+                "Invalid import id",
+                format!("the import id must be a non-empty string, got {other}"),
+                Some(i.id.span.clone()),
+            )),
+            Err(d) => diags.push(d),
+        }
+    }
+    for m in &cfg.moved {
+        if !cfg.resources.contains_key(&m.to.id) {
+            diags.push(
+                Diagnostic::error(
+                    "Moved object's new address is not in the configuration",
+                    format!("the `to` address {} is not declared", m.to),
+                    Some(m.span.clone()),
+                )
+                .with_hint("a moved block points from an old address to a resource block that exists"),
+            );
+        }
+        if cfg.resources.contains_key(&m.from.id) && m.from.key.is_none() && m.to.key.is_none() {
+            diags.push(Diagnostic::error(
+                "Moved object still in the configuration",
+                format!("{} is still declared; a moved block's `from` must no longer be in the configuration", m.from),
+                Some(m.span.clone()),
+            ));
+        }
+    }
+    for r in &cfg.removed {
+        if cfg.resources.contains_key(&r.from.id) {
+            diags.push(
+                Diagnostic::error(
+                    "Removed resource still in the configuration",
+                    format!("{} is declared, so it cannot also be removed", r.from.id),
+                    Some(r.span.clone()),
+                )
+                .with_hint("delete the resource block, or the removed block"),
+            );
+        }
+    }
+}

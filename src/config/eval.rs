@@ -1,0 +1,246 @@
+//! Evaluates expressions against an explicit [`Scope`], as hcl-rs's `Context` does, plus
+//! the one thing hcl-rs lacks: unknown values. An expression that reads a resource whose
+//! values are not known yet (not applied, or computed by the cloud) evaluates to
+//! [`Value::Unknown`] as a whole, which plans show as `(known after apply)`.
+
+use super::refs::{self, Target};
+use super::{funcs, Expr};
+use crate::addr::{Mode, ResourceId};
+use crate::diag::{did_you_mean, Diagnostic, Sources};
+use crate::value::Value;
+use hcl::eval::{Context, Evaluate};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Everything an expression can see.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The configuration directory, for `file()` and `path.module`.
+    pub dir: &'a Path,
+    /// `var.*`.
+    pub vars: &'a BTreeMap<String, Value>,
+    /// `local.*` (values may be unknown).
+    pub locals: &'a BTreeMap<String, Value>,
+    /// Known resource values: an object per resource, a list (count) or map (for_each) of
+    /// objects. A resource missing here is unknown.
+    pub resources: &'a BTreeMap<ResourceId, Value>,
+    /// `count.index` in a resource with `count`.
+    pub count_index: Option<u64>,
+    /// `each.key`/`each.value` in a resource with `for_each`.
+    pub each: Option<(&'a str, &'a Value)>,
+}
+
+/// Evaluates `expr`. Errors are diagnostics at the expression.
+pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diagnostic> {
+    let found = refs::find(expr.span.file, &expr.edit);
+    let mut ctx = Context::new();
+    let mut vars = hcl::Map::new();
+    let mut locals = hcl::Map::new();
+    let mut managed: BTreeMap<&str, hcl::Map<String, hcl::Value>> = BTreeMap::new();
+    let mut data: BTreeMap<&str, hcl::Map<String, hcl::Value>> = BTreeMap::new();
+    for r in &found.refs {
+        match &r.target {
+            Target::Var(n) => match scope.vars.get(n) {
+                Some(v) => {
+                    vars.insert(n.clone(), v.to_hcl());
+                }
+                None => {
+                    return Err(Diagnostic::error(
+                        "Reference to undeclared input variable",
+                        format!("no variable named {n:?} is declared"),
+                        Some(r.span.clone()),
+                    ))
+                }
+            },
+            Target::Local(n) => match scope.locals.get(n) {
+                Some(v) if v.has_unknown() => return Ok(Value::Unknown),
+                Some(v) => {
+                    locals.insert(n.clone(), v.to_hcl());
+                }
+                None => {
+                    return Err(Diagnostic::error(
+                        "Reference to undeclared local value",
+                        format!("no local value named {n:?} is defined"),
+                        Some(r.span.clone()),
+                    ))
+                }
+            },
+            Target::Resource(id) => match scope.resources.get(id) {
+                Some(v) if !v.has_unknown() => {
+                    let ns = if id.mode == Mode::Data {
+                        &mut data
+                    } else {
+                        &mut managed
+                    };
+                    ns.entry(id.kind.as_str())
+                        .or_default()
+                        .insert(id.name.clone(), v.to_hcl());
+                }
+                _ => return Ok(Value::Unknown),
+            },
+            Target::CountIndex => match scope.count_index {
+                Some(i) => ctx.declare_var("count", hcl::value!({ index = (i) })),
+                None => {
+                    return Err(Diagnostic::error(
+                        "Reference to \"count\" in a non-counted context",
+                        "`count.index` is only available in a resource that sets `count`",
+                        Some(r.span.clone()),
+                    ))
+                }
+            },
+            Target::EachKey | Target::EachValue => match scope.each {
+                Some((k, v)) => {
+                    let mut m = hcl::Map::new();
+                    m.insert("key".to_string(), hcl::Value::from(k));
+                    m.insert("value".to_string(), v.to_hcl());
+                    ctx.declare_var("each", hcl::Value::Object(m));
+                }
+                None => {
+                    return Err(Diagnostic::error(
+                        "Reference to \"each\" in a context without for_each",
+                        "`each.key` and `each.value` are only available in a resource that sets `for_each`",
+                        Some(r.span.clone()),
+                    ))
+                }
+            },
+            Target::Path(p) => {
+                let dir = scope.dir.display().to_string();
+                if !matches!(p.as_str(), "module" | "root" | "cwd") {
+                    return Err(Diagnostic::error(
+                        "Invalid path reference",
+                        format!("path.{p} does not exist; use path.module, path.root or path.cwd"),
+                        Some(r.span.clone()),
+                    ));
+                }
+                ctx.declare_var(
+                    "path",
+                    hcl::value!({ module = (dir.clone()), root = (dir.clone()), cwd = (dir) }),
+                );
+            }
+            Target::Invalid(what) => {
+                return Err(Diagnostic::error(
+                    "Invalid reference",
+                    format!("`{what}` is not a valid reference here"),
+                    Some(r.span.clone()),
+                )
+                .with_hint("references look like var.NAME, local.NAME, TYPE.NAME.ATTR or data.TYPE.NAME.ATTR"))
+            }
+        }
+    }
+    if !vars.is_empty() {
+        ctx.declare_var("var", hcl::Value::Object(vars));
+    }
+    if !locals.is_empty() {
+        ctx.declare_var("local", hcl::Value::Object(locals));
+    }
+    for (kind, m) in managed {
+        ctx.declare_var(kind, hcl::Value::Object(m));
+    }
+    if !data.is_empty() {
+        let d: hcl::Map<String, hcl::Value> = data
+            .into_iter()
+            .map(|(k, m)| (k.to_string(), hcl::Value::Object(m)))
+            .collect();
+        ctx.declare_var("data", hcl::Value::Object(d));
+    }
+    for (name, span) in &found.funcs {
+        if name == "timestamp" {
+            return Err(Diagnostic::error(
+                "Function not available",
+                "`timestamp()` is not available in imgform: plans must be reproducible",
+                Some(span.clone()),
+            )
+            .with_hint("pass the time as a variable instead"));
+        }
+        if !funcs::declare(&mut ctx, name) {
+            let mut d = Diagnostic::error(
+                "Call to unknown function",
+                format!("there is no function named `{name}`"),
+                Some(span.clone()),
+            );
+            if let Some(s) = did_you_mean(name, funcs::NAMES.iter().copied()) {
+                d = d.with_hint(format!("did you mean `{s}`?"));
+            }
+            return Err(d);
+        }
+    }
+    let e: hcl::Expression = expr.edit.clone().into();
+    let out = funcs::with_base_dir(scope.dir, || e.evaluate(&ctx));
+    match out {
+        Ok(v) => Ok(Value::from_hcl(&v)),
+        Err(err) => {
+            let msg = err.to_string();
+            let _ = sources;
+            Err(Diagnostic::error("Invalid expression", msg, Some(expr.span.clone())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Span;
+
+    fn ex(src: &str) -> Expr {
+        Expr {
+            edit: hcl_edit::parser::parse_expr(src).expect("parses"),
+            span: Span::new(0, 0..src.len()),
+        }
+    }
+
+    #[test]
+    fn evaluates_with_scope_and_unknowns() {
+        let mut vars = BTreeMap::new();
+        vars.insert("env".to_string(), Value::String("prod".into()));
+        let locals = BTreeMap::new();
+        let resources = BTreeMap::new();
+        let each_v = Value::String("cn-shanghai".into());
+        let scope = Scope {
+            dir: Path::new("."),
+            vars: &vars,
+            locals: &locals,
+            resources: &resources,
+            count_index: None,
+            each: Some(("sh", &each_v)),
+        };
+        let s = Sources::default();
+        assert_eq!(
+            eval(&s, &ex(r#""${var.env}-${each.key}-${upper(each.value)}""#), &scope),
+            Ok(Value::String("prod-sh-CN-SHANGHAI".into()))
+        );
+        assert_eq!(eval(&s, &ex("alicloud_image.a.id"), &scope), Ok(Value::Unknown));
+        assert!(eval(&s, &ex("count.index"), &scope).is_err());
+        assert!(eval(&s, &ex("var.nope"), &scope).is_err());
+        let e = eval(&s, &ex("uper(var.env)"), &scope).expect_err("unknown function");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `upper`?"));
+        assert!(eval(&s, &ex("timestamp()"), &scope).is_err());
+    }
+
+    #[test]
+    fn legacy_index_and_splat() {
+        let vars = BTreeMap::new();
+        let locals = BTreeMap::new();
+        let mut resources = BTreeMap::new();
+        resources.insert(
+            ResourceId::data("alicloud_images", "u"),
+            Value::from_json(&serde_json::json!({"ids": ["m-1", "m-2"], "images": [{"id": "m-1"}, {"id": "m-2"}]})),
+        );
+        let scope = Scope {
+            dir: Path::new("."),
+            vars: &vars,
+            locals: &locals,
+            resources: &resources,
+            count_index: None,
+            each: None,
+        };
+        let s = Sources::default();
+        assert_eq!(
+            eval(&s, &ex("data.alicloud_images.u.ids.0"), &scope),
+            Ok(Value::String("m-1".into()))
+        );
+        assert_eq!(
+            eval(&s, &ex("data.alicloud_images.u.images[*].id"), &scope),
+            Ok(Value::List(vec![Value::String("m-1".into()), Value::String("m-2".into())]))
+        );
+    }
+}

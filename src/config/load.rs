@@ -1,0 +1,997 @@
+//! Reads `*.hcl` files with hcl-edit and decodes them into a [`Config`].
+//!
+//! Every block, attribute and expression keeps its span. Problems are collected, not
+//! returned early: a file that fails to parse is reported and the others are still decoded.
+//! Nothing here evaluates an expression beyond the literal meta-arguments Terraform also
+//! requires to be literal (`lifecycle`, `timeouts`, `provider`, `depends_on`).
+
+use super::*;
+use crate::addr::{Mode, ResourceAddr};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Body as EBody, Structure};
+use std::path::{Path, PathBuf};
+
+/// The top-level block types.
+const TOP_LEVEL: &[&str] = &[
+    "imgform", "provider", "variable", "locals", "resource", "data", "output", "import", "moved",
+    "removed",
+];
+
+/// Meta-arguments accepted in every resource block.
+pub const META_ARGS: &[&str] = &["count", "for_each", "depends_on", "provider"];
+/// Meta-blocks accepted in every resource block.
+pub const META_BLOCKS: &[&str] = &["lifecycle", "timeouts"];
+
+/// Lists the `*.hcl` files of `dir` in name order.
+pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_file() && p.extension().is_some_and(|e| e == "hcl") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Parses one file into `sources`, returning its id and body, or a diagnostic.
+pub fn parse_file(
+    sources: &mut Sources,
+    display: PathBuf,
+    text: String,
+    diags: &mut Diagnostics,
+) -> Option<(usize, EBody)> {
+    let parsed = hcl_edit::parser::parse_body(&text);
+    let id = sources.add(display, text);
+    match parsed {
+        Ok(body) => Some((id, body)),
+        Err(e) => {
+            let off = e.location().offset();
+            let file = sources.get(id).expect("just added");
+            let end = (off + 1).min(file.text.len()).max(off);
+            diags.push(
+                Diagnostic::error(
+                    "Invalid HCL syntax",
+                    e.message().to_string(),
+                    Some(Span::new(id, off..end)),
+                )
+                .with_hint("fix the syntax at the marked position; `imgform fmt` only formats valid files"),
+            );
+            None
+        }
+    }
+}
+
+/// Loads every `*.hcl` file of `dir`. Paths are shown relative to `display_base`.
+pub fn load_dir(dir: &Path) -> (Config, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut cfg = Config::default();
+    let files = match config_files(dir) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Cannot read the configuration directory",
+                format!("{}: {e}", dir.display()),
+                None,
+            ));
+            return (cfg, diags);
+        }
+    };
+    if files.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "No configuration files",
+                format!("{} contains no *.hcl files", dir.display()),
+                None,
+            )
+            .with_hint("run imgform in a directory with .hcl files, or pass -C DIR"),
+        );
+    }
+    let mut bodies = Vec::new();
+    for path in files {
+        let display = path
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| path.clone());
+        let display = if dir == Path::new(".") {
+            display
+        } else {
+            dir.join(display)
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                if let Some(b) = parse_file(&mut cfg.sources, display, text, &mut diags) {
+                    bodies.push(b);
+                }
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                "Cannot read a configuration file",
+                format!("{}: {e}", path.display()),
+                None,
+            )),
+        }
+    }
+    for (file, body) in bodies {
+        decode_file(&mut cfg, file, &body, &mut diags);
+    }
+    (cfg, diags)
+}
+
+/// Loads configuration from in-memory files (tests, fuzzing).
+pub fn load_str(files: &[(&str, &str)]) -> (Config, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut cfg = Config::default();
+    let mut bodies = Vec::new();
+    for (name, text) in files {
+        if let Some(b) = parse_file(&mut cfg.sources, name.into(), text.to_string(), &mut diags) {
+            bodies.push(b);
+        }
+    }
+    for (file, body) in bodies {
+        decode_file(&mut cfg, file, &body, &mut diags);
+    }
+    (cfg, diags)
+}
+
+pub(crate) fn span_of(file: usize, node: &impl hcl_edit::Span) -> Span {
+    Span::new(file, node.span().unwrap_or(0..0))
+}
+
+/// Converts an hcl-edit body into the generic [`Body`].
+pub fn convert_body(file: usize, body: &EBody) -> Body {
+    let mut out = Body::default();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => out.attrs.push(Attr {
+                name: a.key.as_str().to_string(),
+                key_span: span_of(file, &a.key),
+                expr: Expr {
+                    edit: a.value.clone(),
+                    span: span_of(file, &a.value),
+                },
+                span: span_of(file, a),
+            }),
+            Structure::Block(b) => out.blocks.push(Block {
+                ident: b.ident.as_str().to_string(),
+                ident_span: span_of(file, &b.ident),
+                labels: b
+                    .labels
+                    .iter()
+                    .map(|l| (l.as_str().to_string(), span_of(file, l)))
+                    .collect(),
+                body: convert_body(file, &b.body),
+                span: span_of(file, b),
+            }),
+        }
+    }
+    out
+}
+
+fn decode_file(cfg: &mut Config, file: usize, body: &EBody, diags: &mut Diagnostics) {
+    let body = convert_body(file, body);
+    for a in &body.attrs {
+        diags.push(
+            Diagnostic::error(
+                "Unexpected attribute",
+                format!("`{}` cannot be set at the top level of a file", a.name),
+                Some(a.key_span.clone()),
+            )
+            .with_hint("top-level items are blocks: resource, data, variable, locals, output, provider, imgform, import, moved, removed"),
+        );
+    }
+    for b in &body.blocks {
+        match b.ident.as_str() {
+            "imgform" => decode_settings(cfg, b, diags),
+            "provider" => decode_provider(cfg, b, diags),
+            "variable" => decode_variable(cfg, b, diags),
+            "locals" => decode_locals(cfg, b, diags),
+            "resource" | "data" => decode_resource(cfg, b, diags),
+            "output" => decode_output(cfg, b, diags),
+            "import" => decode_import(cfg, b, diags),
+            "moved" => decode_moved(cfg, b, diags),
+            "removed" => decode_removed(cfg, b, diags),
+            other => {
+                let mut d = Diagnostic::error(
+                    "Unsupported block type",
+                    format!("blocks of type `{other}` are not expected here"),
+                    Some(b.ident_span.clone()),
+                );
+                if let Some(s) = did_you_mean(other, TOP_LEVEL.iter().copied()) {
+                    d = d.with_hint(format!("did you mean `{s}`?"));
+                }
+                diags.push(d);
+            }
+        }
+    }
+}
+
+fn want_labels(b: &Block, n: usize, what: &str, diags: &mut Diagnostics) -> bool {
+    if b.labels.len() == n {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            format!("Wrong number of labels on a `{}` block", b.ident),
+            format!("a `{}` block takes {n} label(s): {what}", b.ident),
+            Some(b.ident_span.clone()),
+        )
+        .with_hint(format!("write it as `{} {what} {{ ... }}`", b.ident)),
+    );
+    false
+}
+
+fn is_valid_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+}
+
+fn check_name(name: &str, span: &Span, what: &str, diags: &mut Diagnostics) -> bool {
+    if is_valid_name(name) {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            format!("Invalid {what} name"),
+            format!("{name:?} is not a valid name: a name starts with a letter or underscore and contains only letters, digits, underscores and hyphens"),
+            Some(span.clone()),
+        )
+    );
+    false
+}
+
+fn unexpected(
+    what: &str,
+    name: &str,
+    span: &Span,
+    allowed: &[&str],
+    diags: &mut Diagnostics,
+    kind: &str,
+) {
+    let mut d = Diagnostic::error(
+        format!("Unsupported {kind}"),
+        format!("an {kind} named `{name}` is not expected in {what}"),
+        Some(span.clone()),
+    );
+    if let Some(s) = did_you_mean(name, allowed.iter().copied()) {
+        d = d.with_hint(format!("did you mean `{s}`?"));
+    } else if !allowed.is_empty() {
+        d = d.with_hint(format!("expected one of: {}", allowed.join(", ")));
+    }
+    diags.push(d);
+}
+
+/// Checks that `body` only has attributes in `attrs` and blocks in `blocks`.
+fn restrict(body: &Body, what: &str, attrs: &[&str], blocks: &[&str], diags: &mut Diagnostics) {
+    for a in &body.attrs {
+        if !attrs.contains(&a.name.as_str()) {
+            unexpected(what, &a.name, &a.key_span, attrs, diags, "argument");
+        }
+    }
+    for b in &body.blocks {
+        if !blocks.contains(&b.ident.as_str()) {
+            unexpected(what, &b.ident, &b.ident_span, blocks, diags, "block type");
+        }
+    }
+}
+
+/// A literal string (a quoted string without interpolation).
+pub(crate) fn literal_str(e: &Expr) -> Option<String> {
+    match &e.edit {
+        Expression::String(s) => Some(s.value().clone()),
+        Expression::StringTemplate(t) => {
+            let mut out = String::new();
+            for el in t.iter() {
+                match el {
+                    hcl_edit::template::Element::Literal(l) => out.push_str(l.value()),
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn literal_bool(a: &Attr, diags: &mut Diagnostics) -> bool {
+    match &a.expr.edit {
+        Expression::Bool(b) => *b.value(),
+        _ => {
+            diags.push(Diagnostic::error(
+                "Invalid value",
+                format!("`{}` must be the literal `true` or `false`", a.name),
+                Some(a.expr.span.clone()),
+            ));
+            false
+        }
+    }
+}
+
+fn want_literal_str(a: &Attr, diags: &mut Diagnostics) -> Option<String> {
+    let s = literal_str(&a.expr);
+    if s.is_none() {
+        diags.push(Diagnostic::error(
+            "Invalid value",
+            format!("`{}` must be a literal string", a.name),
+            Some(a.expr.span.clone()),
+        ));
+    }
+    s
+}
+
+/// The source text of a traversal such as `alicloud_image.web["a"]`, whitespace removed.
+fn traversal_text(cfg: &Config, e: &Expr) -> Option<String> {
+    match &e.edit {
+        Expression::Traversal(_) | Expression::Variable(_) => Some(
+            cfg.sources
+                .text(&e.span)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn want_addr(cfg: &Config, a: &Attr, diags: &mut Diagnostics) -> Option<ResourceAddr> {
+    let parsed = traversal_text(cfg, &a.expr).and_then(|t| t.parse::<ResourceAddr>().ok());
+    if parsed.is_none() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid resource address",
+                format!("`{}` must be a resource address such as alicloud_image.base or alicloud_image.web[\"key\"]", a.name),
+                Some(a.expr.span.clone()),
+            )
+            .with_hint("write the address without quotes"),
+        );
+    }
+    parsed
+}
+
+fn missing(what: &str, name: &str, span: &Span, diags: &mut Diagnostics) {
+    diags.push(
+        Diagnostic::error(
+            "Missing required argument",
+            format!("the argument `{name}` is required in {what}"),
+            Some(span.clone()),
+        )
+        .with_hint(format!("add `{name} = ...` to the block")),
+    );
+}
+
+fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    restrict(&b.body, "the imgform block", &["state_path"], &["backend"], diags);
+    if let Some(a) = b.body.attr("state_path") {
+        if want_literal_str(a, diags).is_some() {
+            cfg.settings.state_path = Some(a.clone());
+        }
+    }
+    for bb in &b.body.blocks {
+        if bb.ident == "backend" {
+            diags.push(
+                Diagnostic::error(
+                    "Unsupported backend",
+                    "team backends are not available in this version of imgform; state is kept in a local SQLite file",
+                    Some(bb.span.clone()),
+                )
+                .with_hint("remove the backend block, or set state_path"),
+            );
+        }
+    }
+}
+
+/// Provider arguments.
+pub const PROVIDER_ATTRS: &[&str] = &[
+    "region",
+    "profile",
+    "endpoint",
+    "alias",
+    "max_retries",
+    "poll_interval",
+    "max_poll_interval",
+    "signature_version",
+    "access_key",
+    "secret_key",
+    "security_token",
+];
+
+fn decode_provider(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    if !want_labels(b, 1, "\"alicloud\"", diags) {
+        return;
+    }
+    let (name, lspan) = &b.labels[0];
+    if name != "alicloud" {
+        let mut d = Diagnostic::error(
+            "Unsupported provider",
+            format!("imgform manages Alibaba Cloud only; provider {name:?} is not supported"),
+            Some(lspan.clone()),
+        );
+        if did_you_mean(name, ["alicloud"]).is_some() {
+            d = d.with_hint("did you mean \"alicloud\"?");
+        }
+        diags.push(d);
+        return;
+    }
+    restrict(&b.body, "a provider block", PROVIDER_ATTRS, &[], diags);
+    let alias = b.body.attr("alias").and_then(|a| want_literal_str(a, diags));
+    for secret in ["access_key", "secret_key", "security_token"] {
+        if let Some(a) = b.body.attr(secret) {
+            diags.push(
+                Diagnostic::warning(
+                    "Credentials in configuration",
+                    format!("`{secret}` is set in the provider block; credentials in files end up in version control"),
+                    Some(a.key_span.clone()),
+                )
+                .with_hint("use ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET or an aliyun CLI profile instead"),
+            );
+        }
+    }
+    let p = Provider {
+        alias,
+        body: Body {
+            attrs: b
+                .body
+                .attrs
+                .iter()
+                .filter(|a| a.name != "alias")
+                .cloned()
+                .collect(),
+            blocks: vec![],
+        },
+        span: b.span.clone(),
+    };
+    let key = p.key();
+    if let Some(prev) = cfg.providers.get(&key) {
+        diags.push(
+            Diagnostic::error(
+                "Duplicate provider configuration",
+                format!(
+                    "provider {key} is already configured at {}",
+                    cfg.sources.location(&prev.span)
+                ),
+                Some(b.span.clone()),
+            )
+            .with_hint("give each extra provider block a distinct `alias`"),
+        );
+        return;
+    }
+    cfg.providers.insert(key, p);
+}
+
+fn decode_variable(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    if !want_labels(b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let (name, lspan) = &b.labels[0];
+    if !check_name(name, lspan, "variable", diags) {
+        return;
+    }
+    restrict(
+        &b.body,
+        "a variable block",
+        &["type", "default", "description", "sensitive", "nullable"],
+        &["validation"],
+        diags,
+    );
+    let mut v = Variable {
+        name: name.clone(),
+        ty: b.body.attr("type").map(|a| a.expr.clone()),
+        default: b.body.attr("default").map(|a| a.expr.clone()),
+        description: b
+            .body
+            .attr("description")
+            .and_then(|a| want_literal_str(a, diags)),
+        sensitive: b
+            .body
+            .attr("sensitive")
+            .map(|a| literal_bool(a, diags))
+            .unwrap_or(false),
+        nullable: b
+            .body
+            .attr("nullable")
+            .map(|a| literal_bool(a, diags))
+            .unwrap_or(true),
+        validations: vec![],
+        span: b.span.clone(),
+    };
+    for vb in b.body.blocks.iter().filter(|x| x.ident == "validation") {
+        restrict(
+            &vb.body,
+            "a validation block",
+            &["condition", "error_message"],
+            &[],
+            diags,
+        );
+        match (vb.body.attr("condition"), vb.body.attr("error_message")) {
+            (Some(c), Some(m)) => v.validations.push(Validation {
+                condition: c.expr.clone(),
+                error_message: m.expr.clone(),
+            }),
+            (None, _) => missing("a validation block", "condition", &vb.span, diags),
+            (_, None) => missing("a validation block", "error_message", &vb.span, diags),
+        }
+    }
+    if let Some(prev) = cfg.variables.get(name) {
+        diags.push(Diagnostic::error(
+            "Duplicate variable declaration",
+            format!(
+                "variable {name:?} is already declared at {}",
+                cfg.sources.location(&prev.span)
+            ),
+            Some(lspan.clone()),
+        ));
+        return;
+    }
+    cfg.variables.insert(name.clone(), v);
+}
+
+fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    for bb in &b.body.blocks {
+        unexpected("a locals block", &bb.ident, &bb.ident_span, &[], diags, "block type");
+    }
+    for a in &b.body.attrs {
+        if let Some(prev) = cfg.locals.get(&a.name) {
+            diags.push(Diagnostic::error(
+                "Duplicate local value definition",
+                format!(
+                    "local.{} is already defined at {}",
+                    a.name,
+                    cfg.sources.location(&prev.span)
+                ),
+                Some(a.key_span.clone()),
+            ));
+            continue;
+        }
+        cfg.locals.insert(a.name.clone(), a.clone());
+    }
+}
+
+/// Parses a Terraform duration string (`"60m"`, `"1h30m"`, `"45s"`) into seconds.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total = total.checked_add(match c {
+            'h' => n.checked_mul(3600)?,
+            'm' => n.checked_mul(60)?,
+            's' => n,
+            _ => return None,
+        })?;
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(total)
+}
+
+fn decode_depends_on(cfg: &Config, a: &Attr, diags: &mut Diagnostics) -> Vec<DependsOn> {
+    let mut out = Vec::new();
+    let Expression::Array(arr) = &a.expr.edit else {
+        diags.push(Diagnostic::error(
+            "Invalid depends_on",
+            "`depends_on` must be a list of resource or data source references",
+            Some(a.expr.span.clone()),
+        ));
+        return out;
+    };
+    for el in arr.iter() {
+        let e = Expr {
+            edit: el.clone(),
+            span: span_of(a.expr.span.file, el),
+        };
+        let parsed = traversal_text(cfg, &e).and_then(|t| {
+            // `alicloud_image.x.id` is accepted as in Terraform: only TYPE.NAME matters.
+            let parts: Vec<&str> = t.split('.').collect();
+            let addr = if parts.first() == Some(&"data") && parts.len() >= 3 {
+                format!("data.{}.{}", parts[1], parts[2])
+            } else if parts.len() >= 2 {
+                format!("{}.{}", parts[0], parts[1])
+            } else {
+                return None;
+            };
+            addr.parse::<ResourceAddr>().ok()
+        });
+        match parsed {
+            Some(addr) => out.push(DependsOn {
+                target: addr.id,
+                span: e.span.clone(),
+            }),
+            None => diags.push(
+                Diagnostic::error(
+                    "Invalid depends_on reference",
+                    "each element of `depends_on` must name a resource or data source, such as alicloud_image.base",
+                    Some(e.span.clone()),
+                )
+                .with_hint("write the reference without quotes"),
+            ),
+        }
+    }
+    out
+}
+
+fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    if !want_labels(b, 2, "\"TYPE\" \"NAME\"", diags) {
+        return;
+    }
+    let mode = if b.ident == "data" {
+        Mode::Data
+    } else {
+        Mode::Managed
+    };
+    let (kind, tspan) = &b.labels[0];
+    let (name, nspan) = &b.labels[1];
+    if !check_name(name, nspan, "resource", diags) {
+        return;
+    }
+    let id = match mode {
+        Mode::Managed => ResourceId::managed(kind, name),
+        Mode::Data => ResourceId::data(kind, name),
+    };
+    let mut r = Resource {
+        id: id.clone(),
+        span: b.span.clone(),
+        type_span: tspan.clone(),
+        count: None,
+        for_each: None,
+        depends_on: vec![],
+        provider: None,
+        lifecycle: Lifecycle::default(),
+        timeouts: Timeouts::default(),
+        body: Body::default(),
+    };
+    for a in &b.body.attrs {
+        match a.name.as_str() {
+            "count" => r.count = Some(a.expr.clone()),
+            "for_each" => r.for_each = Some(a.expr.clone()),
+            "depends_on" => r.depends_on = decode_depends_on(cfg, a, diags),
+            "provider" => match traversal_text(cfg, &a.expr) {
+                Some(t) => r.provider = Some((t, a.expr.span.clone())),
+                None => diags.push(
+                    Diagnostic::error(
+                        "Invalid provider reference",
+                        "`provider` must be a reference such as alicloud.shanghai",
+                        Some(a.expr.span.clone()),
+                    )
+                    .with_hint("write it without quotes: provider = alicloud.shanghai"),
+                ),
+            },
+            _ => r.body.attrs.push(a.clone()),
+        }
+    }
+    if r.count.is_some() && r.for_each.is_some() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid combination of count and for_each",
+                "`count` and `for_each` cannot both be set on one resource",
+                r.for_each.as_ref().map(|e| e.span.clone()),
+            )
+            .with_hint("keep one of them"),
+        );
+    }
+    for bb in &b.body.blocks {
+        match bb.ident.as_str() {
+            "lifecycle" if mode == Mode::Managed => decode_lifecycle(&mut r.lifecycle, bb, diags),
+            "timeouts" if mode == Mode::Managed => decode_timeouts(&mut r.timeouts, bb, diags),
+            _ => r.body.blocks.push(bb.clone()),
+        }
+    }
+    if let Some(prev) = cfg.resources.get(&id) {
+        diags.push(Diagnostic::error(
+            "Duplicate resource configuration",
+            format!(
+                "{id} is already declared at {}",
+                cfg.sources.location(&prev.span)
+            ),
+            Some(nspan.clone()),
+        ));
+        return;
+    }
+    cfg.resources.insert(id, r);
+}
+
+fn decode_lifecycle(l: &mut Lifecycle, b: &Block, diags: &mut Diagnostics) {
+    restrict(
+        &b.body,
+        "a lifecycle block",
+        &["prevent_destroy", "create_before_destroy", "ignore_changes"],
+        &[],
+        diags,
+    );
+    for a in &b.body.attrs {
+        match a.name.as_str() {
+            "prevent_destroy" => l.prevent_destroy = literal_bool(a, diags),
+            "create_before_destroy" => l.create_before_destroy = literal_bool(a, diags),
+            "ignore_changes" => match &a.expr.edit {
+                Expression::Variable(v) if v.as_str() == "all" => {
+                    l.ignore_changes = vec![("*".to_string(), a.expr.span.clone())]
+                }
+                Expression::Array(arr) => {
+                    for el in arr.iter() {
+                        let sp = span_of(a.expr.span.file, el);
+                        let name = match el {
+                            Expression::Variable(v) => Some(v.as_str().to_string()),
+                            Expression::String(s) => Some(s.value().clone()),
+                            Expression::Traversal(t) => match (&t.expr, t.operators.first()) {
+                                (Expression::Variable(v), _) => Some(v.as_str().to_string()),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match name {
+                            Some(n) => l.ignore_changes.push((n, sp)),
+                            None => diags.push(Diagnostic::error(
+                                "Invalid ignore_changes entry",
+                                "each entry of `ignore_changes` must be an attribute name",
+                                Some(sp),
+                            )),
+                        }
+                    }
+                }
+                _ => diags.push(
+                    Diagnostic::error(
+                        "Invalid ignore_changes",
+                        "`ignore_changes` must be a list of attribute names or the keyword `all`",
+                        Some(a.expr.span.clone()),
+                    )
+                    .with_hint("for example: ignore_changes = [tags, description]"),
+                ),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn decode_timeouts(t: &mut Timeouts, b: &Block, diags: &mut Diagnostics) {
+    restrict(&b.body, "a timeouts block", &["create", "update", "delete"], &[], diags);
+    for a in &b.body.attrs {
+        let Some(s) = want_literal_str(a, diags) else {
+            continue;
+        };
+        let Some(secs) = parse_duration(&s) else {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid duration",
+                    format!("{s:?} is not a duration"),
+                    Some(a.expr.span.clone()),
+                )
+                .with_hint("write a duration such as \"60m\", \"2h\" or \"1h30m\""),
+            );
+            continue;
+        };
+        match a.name.as_str() {
+            "create" => t.create = Some(secs),
+            "update" => t.update = Some(secs),
+            "delete" => t.delete = Some(secs),
+            _ => {}
+        }
+    }
+}
+
+fn decode_output(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    if !want_labels(b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let (name, lspan) = &b.labels[0];
+    if !check_name(name, lspan, "output", diags) {
+        return;
+    }
+    restrict(
+        &b.body,
+        "an output block",
+        &["value", "description", "sensitive", "depends_on"],
+        &[],
+        diags,
+    );
+    let Some(value) = b.body.attr("value") else {
+        missing("an output block", "value", &b.span, diags);
+        return;
+    };
+    let o = Output {
+        name: name.clone(),
+        value: value.expr.clone(),
+        description: b
+            .body
+            .attr("description")
+            .and_then(|a| want_literal_str(a, diags)),
+        sensitive: b
+            .body
+            .attr("sensitive")
+            .map(|a| literal_bool(a, diags))
+            .unwrap_or(false),
+        depends_on: b
+            .body
+            .attr("depends_on")
+            .map(|a| decode_depends_on(cfg, a, diags))
+            .unwrap_or_default(),
+        span: b.span.clone(),
+    };
+    if let Some(prev) = cfg.outputs.get(name) {
+        diags.push(Diagnostic::error(
+            "Duplicate output definition",
+            format!(
+                "output {name:?} is already defined at {}",
+                cfg.sources.location(&prev.span)
+            ),
+            Some(lspan.clone()),
+        ));
+        return;
+    }
+    cfg.outputs.insert(name.clone(), o);
+}
+
+fn decode_import(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    restrict(&b.body, "an import block", &["to", "id", "provider"], &[], diags);
+    let to = b.body.attr("to");
+    let id = b.body.attr("id");
+    if to.is_none() {
+        missing("an import block", "to", &b.span, diags);
+    }
+    if id.is_none() {
+        missing("an import block", "id", &b.span, diags);
+    }
+    let (Some(to), Some(id)) = (to, id) else {
+        return;
+    };
+    if let Some(addr) = want_addr(cfg, to, diags) {
+        if addr.id.mode == Mode::Data {
+            diags.push(Diagnostic::error(
+                "Invalid import address",
+                "only managed resources can be imported, not data sources",
+                Some(to.expr.span.clone()),
+            ));
+            return;
+        }
+        cfg.imports.push(Import {
+            to: addr,
+            to_span: to.expr.span.clone(),
+            id: id.expr.clone(),
+            span: b.span.clone(),
+        });
+    }
+}
+
+fn decode_moved(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    restrict(&b.body, "a moved block", &["from", "to"], &[], diags);
+    let from = b.body.attr("from");
+    let to = b.body.attr("to");
+    if from.is_none() {
+        missing("a moved block", "from", &b.span, diags);
+    }
+    if to.is_none() {
+        missing("a moved block", "to", &b.span, diags);
+    }
+    let (Some(from), Some(to)) = (from, to) else {
+        return;
+    };
+    if let (Some(f), Some(t)) = (want_addr(cfg, from, diags), want_addr(cfg, to, diags)) {
+        if f.id.kind != t.id.kind {
+            diags.push(Diagnostic::error(
+                "Resource type mismatch",
+                format!("a moved block cannot change the resource type ({} to {})", f.id.kind, t.id.kind),
+                Some(b.span.clone()),
+            ));
+            return;
+        }
+        cfg.moved.push(Moved {
+            from: f,
+            to: t,
+            span: b.span.clone(),
+        });
+    }
+}
+
+fn decode_removed(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    restrict(&b.body, "a removed block", &["from"], &["lifecycle"], diags);
+    let Some(from) = b.body.attr("from") else {
+        missing("a removed block", "from", &b.span, diags);
+        return;
+    };
+    let mut destroy = false;
+    for lb in b.body.blocks.iter().filter(|x| x.ident == "lifecycle") {
+        restrict(&lb.body, "the lifecycle block of removed", &["destroy"], &[], diags);
+        if let Some(a) = lb.body.attr("destroy") {
+            destroy = literal_bool(a, diags);
+        }
+    }
+    if let Some(addr) = want_addr(cfg, from, diags) {
+        cfg.removed.push(Removed {
+            from: addr,
+            destroy,
+            span: b.span.clone(),
+        });
+    }
+}
+
+/// True when an expression is a traversal rooted at `root` (used for `provider = alicloud.x`).
+pub fn is_rooted_at(e: &Expression, root: &str) -> bool {
+    match e {
+        Expression::Traversal(t) => {
+            matches!(&t.expr, Expression::Variable(v) if v.as_str() == root)
+                && t.operators
+                    .iter()
+                    .all(|o| matches!(o.value(), TraversalOperator::GetAttr(_)))
+        }
+        Expression::Variable(v) => v.as_str() == root,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60m"), Some(3600));
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("45s"), Some(45));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn decodes_every_block_kind() {
+        let (cfg, diags) = load_str(&[(
+            "main.hcl",
+            r#"
+imgform { state_path = "x.db" }
+provider "alicloud" { region = "cn-hangzhou" }
+provider "alicloud" {
+  alias  = "sh"
+  region = "cn-shanghai"
+}
+variable "v" { default = "a" }
+locals { l = 1 }
+resource "alicloud_image" "a" {
+  count = 2
+  provider = alicloud.sh
+  depends_on = [data.alicloud_images.u]
+  lifecycle { prevent_destroy = true }
+  timeouts { create = "2h" }
+  image_name = "x"
+}
+data "alicloud_images" "u" { name_regex = "^ubuntu" }
+output "o" { value = 1 }
+import {
+  to = alicloud_image.b
+  id = "m-1"
+}
+moved {
+  from = alicloud_image.c
+  to   = alicloud_image.d
+}
+removed { from = alicloud_image.e }
+"#,
+        )]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(cfg.providers.len(), 2);
+        let r = &cfg.resources[&ResourceId::managed("alicloud_image", "a")];
+        assert!(r.count.is_some());
+        assert_eq!(r.provider.as_ref().map(|p| p.0.as_str()), Some("alicloud.sh"));
+        assert!(r.lifecycle.prevent_destroy);
+        assert_eq!(r.timeouts.create, Some(7200));
+        assert_eq!(r.depends_on[0].target.to_string(), "data.alicloud_images.u");
+        assert_eq!(r.body.attrs.len(), 1);
+        assert_eq!(cfg.imports[0].to.to_string(), "alicloud_image.b");
+        assert_eq!(cfg.moved[0].to.to_string(), "alicloud_image.d");
+        assert!(!cfg.removed[0].destroy);
+    }
+}

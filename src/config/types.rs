@@ -1,0 +1,211 @@
+//! Variable type constraints (`string`, `list(string)`, `map(number)`, `object({...})`,
+//! `optional(T)`, `any`) and the conversions Terraform applies to values given for them.
+
+use crate::value::{format_number, Value};
+use hcl_edit::expr::{Expression, ObjectKey};
+use std::collections::BTreeMap;
+
+/// A type constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    /// `any`.
+    Any,
+    /// `string`.
+    String,
+    /// `number`.
+    Number,
+    /// `bool`.
+    Bool,
+    /// `list(T)`.
+    List(Box<Type>),
+    /// `set(T)`.
+    Set(Box<Type>),
+    /// `map(T)`.
+    Map(Box<Type>),
+    /// `tuple([T, ...])`.
+    Tuple(Vec<Type>),
+    /// `object({k = T})`; the bool marks `optional(T)`.
+    Object(BTreeMap<String, (Type, bool)>),
+}
+
+impl Type {
+    /// Parses a type expression.
+    pub fn parse(e: &Expression) -> Result<Type, String> {
+        match e {
+            Expression::Variable(v) => match v.as_str() {
+                "any" => Ok(Type::Any),
+                "string" => Ok(Type::String),
+                "number" => Ok(Type::Number),
+                "bool" => Ok(Type::Bool),
+                other => Err(format!("unknown type `{other}`; expected string, number, bool, any, list(T), set(T), map(T), tuple([...]) or object({{...}})")),
+            },
+            Expression::FuncCall(f) => {
+                let name = f.name.name.as_str();
+                let args: Vec<&Expression> = f.args.iter().collect();
+                let one = || -> Result<Type, String> {
+                    match args.as_slice() {
+                        [a] => Type::parse(a),
+                        _ => Err(format!("`{name}` takes exactly one type argument")),
+                    }
+                };
+                match name {
+                    "list" => Ok(Type::List(Box::new(one()?))),
+                    "set" => Ok(Type::Set(Box::new(one()?))),
+                    "map" => Ok(Type::Map(Box::new(one()?))),
+                    "tuple" => match args.as_slice() {
+                        [Expression::Array(a)] => Ok(Type::Tuple(
+                            a.iter().map(Type::parse).collect::<Result<_, _>>()?,
+                        )),
+                        _ => Err("`tuple` takes a list of types".into()),
+                    },
+                    "object" => match args.as_slice() {
+                        [Expression::Object(o)] => {
+                            let mut m = BTreeMap::new();
+                            for (k, v) in o.iter() {
+                                let key = match k {
+                                    ObjectKey::Ident(i) => i.as_str().to_string(),
+                                    ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                                    _ => return Err("object attribute names must be identifiers".into()),
+                                };
+                                let ve = v.expr();
+                                let (t, opt) = match ve {
+                                    Expression::FuncCall(f) if f.name.name.as_str() == "optional" => {
+                                        match f.args.iter().next() {
+                                            Some(a) => (Type::parse(a)?, true),
+                                            None => return Err("`optional` takes a type".into()),
+                                        }
+                                    }
+                                    other => (Type::parse(other)?, false),
+                                };
+                                m.insert(key, (t, opt));
+                            }
+                            Ok(Type::Object(m))
+                        }
+                        _ => Err("`object` takes an object of attribute types".into()),
+                    },
+                    other => Err(format!("unknown type constructor `{other}`")),
+                }
+            }
+            _ => Err("a type constraint is a type keyword such as string, or a constructor such as list(string)".into()),
+        }
+    }
+
+    /// Converts `v` to this type, as Terraform does (`"5"` → 5 for number, 5 → `"5"` for
+    /// string, `"true"` → true for bool).
+    pub fn convert(&self, v: Value) -> Result<Value, String> {
+        match (self, v) {
+            (_, Value::Null) => Ok(Value::Null),
+            (_, Value::Unknown) => Ok(Value::Unknown),
+            (Type::Any, v) => Ok(v),
+            (Type::String, Value::String(s)) => Ok(Value::String(s)),
+            (Type::String, Value::Number(n)) => Ok(Value::String(format_number(n))),
+            (Type::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
+            (Type::Number, Value::Number(n)) => Ok(Value::Number(n)),
+            (Type::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map(Value::Number)
+                .map_err(|_| format!("a number is required, got the string {s:?}")),
+            (Type::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
+            (Type::Bool, Value::String(s)) if s == "true" => Ok(Value::Bool(true)),
+            (Type::Bool, Value::String(s)) if s == "false" => Ok(Value::Bool(false)),
+            (Type::List(t), Value::List(l)) | (Type::Set(t), Value::List(l)) => {
+                let mut out = Vec::with_capacity(l.len());
+                for (i, e) in l.into_iter().enumerate() {
+                    out.push(t.convert(e).map_err(|m| format!("element {i}: {m}"))?);
+                }
+                if matches!(self, Type::Set(_)) {
+                    let mut dedup: Vec<Value> = Vec::new();
+                    for v in out {
+                        if !dedup.contains(&v) {
+                            dedup.push(v);
+                        }
+                    }
+                    out = dedup;
+                }
+                Ok(Value::List(out))
+            }
+            (Type::Tuple(ts), Value::List(l)) => {
+                if ts.len() != l.len() {
+                    return Err(format!("a tuple of {} elements is required, got {}", ts.len(), l.len()));
+                }
+                ts.iter()
+                    .zip(l)
+                    .enumerate()
+                    .map(|(i, (t, e))| t.convert(e).map_err(|m| format!("element {i}: {m}")))
+                    .collect::<Result<_, _>>()
+                    .map(Value::List)
+            }
+            (Type::Map(t), Value::Map(m)) => {
+                let mut out = BTreeMap::new();
+                for (k, e) in m {
+                    let c = t.convert(e).map_err(|msg| format!("key {k:?}: {msg}"))?;
+                    out.insert(k, c);
+                }
+                Ok(Value::Map(out))
+            }
+            (Type::Object(attrs), Value::Map(mut m)) => {
+                let mut out = BTreeMap::new();
+                for (k, (t, optional)) in attrs {
+                    match m.remove(k) {
+                        Some(e) => {
+                            out.insert(k.clone(), t.convert(e).map_err(|msg| format!("attribute {k:?}: {msg}"))?);
+                        }
+                        None if *optional => {
+                            out.insert(k.clone(), Value::Null);
+                        }
+                        None => return Err(format!("attribute {k:?} is required")),
+                    }
+                }
+                if let Some(extra) = m.keys().next() {
+                    return Err(format!("attribute {extra:?} is not expected by the object type"));
+                }
+                Ok(Value::Map(out))
+            }
+            (t, v) => Err(format!("a {} is required, got {}", t.name(), v.type_name())),
+        }
+    }
+
+    /// True for string, number and bool: values from `--var` and the environment are taken
+    /// literally for them and parsed as HCL otherwise.
+    pub fn is_primitive(&self) -> bool {
+        matches!(self, Type::String | Type::Number | Type::Bool)
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Type::Any => "any".into(),
+            Type::String => "string".into(),
+            Type::Number => "number".into(),
+            Type::Bool => "bool".into(),
+            Type::List(t) => format!("list({})", t.name()),
+            Type::Set(t) => format!("set({})", t.name()),
+            Type::Map(t) => format!("map({})", t.name()),
+            Type::Tuple(_) => "tuple".into(),
+            Type::Object(_) => "object".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(s: &str) -> Type {
+        Type::parse(&hcl_edit::parser::parse_expr(s).expect("parses")).expect("valid type")
+    }
+
+    #[test]
+    fn converts_like_terraform() {
+        assert_eq!(ty("number").convert(Value::String("5".into())), Ok(Value::Number(5.0)));
+        assert_eq!(ty("string").convert(Value::Number(5.0)), Ok(Value::String("5".into())));
+        assert!(ty("number").convert(Value::String("x".into())).is_err());
+        assert!(ty("list(string)").convert(Value::String("x".into())).is_err());
+        let obj = ty("object({ a = string, b = optional(number) })");
+        let mut m = BTreeMap::new();
+        m.insert("a".to_string(), Value::String("x".into()));
+        let got = obj.convert(Value::Map(m)).expect("converts");
+        assert_eq!(got.as_map().expect("map")["b"], Value::Null);
+        assert!(Type::parse(&hcl_edit::parser::parse_expr("strng").expect("parses")).is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! A generic directed acyclic graph over any node type, on petgraph.
+//!
+//! Edges point from a dependency to its dependent. The graph knows nothing about
+//! resources: it offers topological order, every cycle with all of its members (petgraph's
+//! `toposort` names only one), and the in-degree bookkeeping a ready-queue walk needs.
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use std::collections::BTreeMap;
+
+/// A DAG (once [`Dag::cycles`] is empty) of `N` with edge labels `E`.
+#[derive(Debug, Clone)]
+pub struct Dag<N: Ord + Clone, E: Clone> {
+    g: DiGraph<N, E>,
+    index: BTreeMap<N, NodeIndex>,
+}
+
+impl<N: Ord + Clone, E: Clone> Default for Dag<N, E> {
+    fn default() -> Self {
+        Dag {
+            g: DiGraph::new(),
+            index: BTreeMap::new(),
+        }
+    }
+}
+
+impl<N: Ord + Clone, E: Clone> Dag<N, E> {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node (idempotent).
+    pub fn add_node(&mut self, n: N) -> NodeIndex {
+        if let Some(i) = self.index.get(&n) {
+            return *i;
+        }
+        let i = self.g.add_node(n.clone());
+        self.index.insert(n, i);
+        i
+    }
+
+    /// Adds an edge `from -> to`: `to` depends on `from`. Duplicate edges are kept once.
+    pub fn add_edge(&mut self, from: N, to: N, label: E) {
+        let a = self.add_node(from);
+        let b = self.add_node(to);
+        if self.g.find_edge(a, b).is_none() {
+            self.g.add_edge(a, b, label);
+        }
+    }
+
+    /// True when the node exists.
+    pub fn contains(&self, n: &N) -> bool {
+        self.index.contains_key(n)
+    }
+
+    /// Nodes in their natural order.
+    pub fn nodes(&self) -> impl Iterator<Item = &N> {
+        self.index.keys()
+    }
+
+    /// Every edge as (from, to, label), sorted by (from, to).
+    pub fn edges(&self) -> Vec<(&N, &N, &E)> {
+        let mut out: Vec<_> = self
+            .g
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = self.g.edge_endpoints(e)?;
+                Some((&self.g[a], &self.g[b], &self.g[e]))
+            })
+            .collect();
+        out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        out
+    }
+
+    /// The nodes `n` depends on, sorted.
+    pub fn dependencies(&self, n: &N) -> Vec<&N> {
+        self.neighbors(n, Direction::Incoming)
+    }
+
+    /// The nodes that depend on `n`, sorted.
+    pub fn dependents(&self, n: &N) -> Vec<&N> {
+        self.neighbors(n, Direction::Outgoing)
+    }
+
+    fn neighbors(&self, n: &N, dir: Direction) -> Vec<&N> {
+        let Some(i) = self.index.get(n) else {
+            return Vec::new();
+        };
+        let mut v: Vec<&N> = self.g.neighbors_directed(*i, dir).map(|j| &self.g[j]).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Every cycle: each strongly connected component with more than one node, or a node
+    /// with an edge to itself. Members are sorted; each cycle comes with the edges inside it.
+    pub fn cycles(&self) -> Vec<(Vec<&N>, Vec<(&N, &N, &E)>)> {
+        let mut out = Vec::new();
+        for scc in tarjan_scc(&self.g) {
+            let self_loop = scc.len() == 1 && self.g.find_edge(scc[0], scc[0]).is_some();
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            let mut members: Vec<&N> = scc.iter().map(|i| &self.g[*i]).collect();
+            members.sort();
+            let inside: std::collections::BTreeSet<NodeIndex> = scc.iter().copied().collect();
+            let mut edges = Vec::new();
+            for &a in &scc {
+                for e in self.g.edges_directed(a, Direction::Outgoing) {
+                    use petgraph::visit::EdgeRef;
+                    if inside.contains(&e.target()) {
+                        edges.push((&self.g[a], &self.g[e.target()], e.weight()));
+                    }
+                }
+            }
+            edges.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+            out.push((members, edges));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// A topological order (dependencies first), ties broken by node order so the result is
+    /// deterministic. `None` when the graph has a cycle.
+    pub fn topo_order(&self) -> Option<Vec<&N>> {
+        let mut indeg: BTreeMap<&N, usize> = BTreeMap::new();
+        for n in self.index.keys() {
+            indeg.insert(n, self.dependencies(n).len());
+        }
+        let mut ready: std::collections::BTreeSet<&N> = indeg
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(n, _)| *n)
+            .collect();
+        let mut out = Vec::with_capacity(indeg.len());
+        while let Some(n) = ready.pop_first() {
+            out.push(n);
+            for m in self.dependents(n) {
+                let d = indeg.get_mut(m).expect("every node has an in-degree");
+                *d -= 1;
+                if *d == 0 {
+                    ready.insert(m);
+                }
+            }
+        }
+        (out.len() == indeg.len()).then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topo_orders_dependencies_first() {
+        let mut g: Dag<&str, ()> = Dag::new();
+        g.add_edge("a", "b", ());
+        g.add_edge("b", "c", ());
+        g.add_edge("a", "c", ());
+        g.add_node("d");
+        assert_eq!(g.topo_order().expect("acyclic"), vec![&"a", &"b", &"c", &"d"]);
+        assert!(g.cycles().is_empty());
+    }
+
+    #[test]
+    fn cycles_name_every_member() {
+        let mut g: Dag<&str, u8> = Dag::new();
+        g.add_edge("a", "b", 1);
+        g.add_edge("b", "c", 2);
+        g.add_edge("c", "a", 3);
+        g.add_edge("x", "x", 4);
+        let cycles = g.cycles();
+        assert_eq!(cycles.len(), 2);
+        assert_eq!(cycles[0].0, vec![&"a", &"b", &"c"]);
+        assert_eq!(cycles[0].1.len(), 3);
+        assert_eq!(cycles[1].0, vec![&"x"]);
+        assert!(g.topo_order().is_none());
+    }
+}

@@ -1,0 +1,32 @@
+//! imgform: plan and apply for Alibaba Cloud ECS custom images, described in HCL.
+//!
+//! # A map of the codebase
+//!
+//! A request flows from the command line to the cloud through these modules:
+//!
+//! - [`cli`] turns argv into a run context and calls one core function per command; it and
+//!   `main.rs` are the only places that decide exit codes and print (through [`render`]).
+//! - [`config`] reads `*.hcl` files with hcl-edit into a spanned [`config::Config`],
+//!   gathers variable values, extracts references, builds the dependency graph, evaluates
+//!   expressions (with unknowns) and validates every instance against its schema:
+//!   [`config::check::load`] is the entry point.
+//! - [`resource`] owns the resource kinds: schemas with the provider's attribute names,
+//!   what forces replacement, and the API's value rules.
+//! - [`graph`] is a generic DAG (cycles with every member, topological order).
+//! - [`diag`] holds diagnostics with source spans, collected rather than stopped at.
+//! - [`addr`] owns resource addresses and their one string form.
+//! - [`value`] is the evaluated value type with an explicit `Unknown`.
+//! - [`render`] formats diagnostics, validate JSON and graphs for people and programs.
+//!
+//! Core modules never print; only `cli` and `render` write to stdout/stderr.
+
+#![warn(missing_docs)]
+
+pub mod addr;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod graph;
+pub mod render;
+pub mod resource;
+pub mod value;

@@ -1,0 +1,18 @@
+//! The `imgform` binary: runs the CLI and decides the exit code in one place.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match imgform::cli::run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // A closed pipe (`imgform graph | head`) is not an error.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Formatting for people and programs: diagnostics (rustc-style snippets, and Terraform's
+//! `validate -json` shape) and dependency graphs (DOT, Mermaid). Renderers format what core
+//! computed; they compute nothing themselves.
+
+pub mod diag;
+pub mod graph;

@@ -1,0 +1,416 @@
+//! Resource kinds: their schemas (attribute names as in terraform-provider-alicloud), which
+//! attributes are computed, which update in place and which force replacement, and every
+//! rule of the ECS API that can be checked before the API is called.
+//!
+//! This is the only module that knows resource kinds. It sees evaluated bodies
+//! ([`EvalBody`]) and returns diagnostics; it never touches state, the graph or rendering.
+
+pub mod image;
+pub mod image_import;
+pub mod images_data;
+pub mod pipeline;
+pub mod pipeline_execution;
+pub mod rules;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::value::Value;
+use std::collections::BTreeMap;
+
+/// The type of an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// A string.
+    String,
+    /// A whole number.
+    Int,
+    /// true/false.
+    Bool,
+    /// A map of strings.
+    Map,
+    /// A list of strings.
+    StringList,
+    /// Anything (computed structured values).
+    Any,
+}
+
+/// What a change of the attribute does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Changed in place (ModifyImageAttribute, TagResources, JoinResourceGroup).
+    InPlace,
+    /// Changing it replaces the object.
+    ForceNew,
+    /// Set by the cloud; cannot be configured.
+    Computed,
+    /// Read by imgform itself (e.g. `force` on delete); never causes a diff.
+    Local,
+}
+
+/// Checks one value; returns the problem and a hint.
+pub type Check = fn(&Value) -> Result<(), (String, String)>;
+
+/// One attribute.
+#[derive(Debug, Clone, Copy)]
+pub struct AttrSchema {
+    /// Name, as in the provider.
+    pub name: &'static str,
+    /// Type.
+    pub ty: Ty,
+    /// Must be set.
+    pub required: bool,
+    /// What a change does.
+    pub update: Update,
+    /// Value rule.
+    pub check: Option<Check>,
+    /// Shown as `(sensitive value)`.
+    pub sensitive: bool,
+}
+
+/// Shorthand constructors for schema tables.
+pub const fn attr(name: &'static str, ty: Ty, update: Update) -> AttrSchema {
+    AttrSchema {
+        name,
+        ty,
+        required: false,
+        update,
+        check: None,
+        sensitive: false,
+    }
+}
+
+impl AttrSchema {
+    /// Marks the attribute required.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Adds a value rule.
+    pub const fn check(mut self, c: Check) -> Self {
+        self.check = Some(c);
+        self
+    }
+}
+
+/// A nested block type.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockSchema {
+    /// Name.
+    pub name: &'static str,
+    /// Fewest occurrences.
+    pub min: usize,
+    /// Most occurrences.
+    pub max: usize,
+    /// What a change does.
+    pub update: Update,
+    /// Its attributes.
+    pub attrs: &'static [AttrSchema],
+    /// Its blocks.
+    pub blocks: &'static [BlockSchema],
+}
+
+/// A resource kind.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// `alicloud_image`.
+    pub kind: &'static str,
+    /// Top-level attributes (`id` is implicit).
+    pub attrs: &'static [AttrSchema],
+    /// Nested blocks.
+    pub blocks: &'static [BlockSchema],
+    /// Rules across attributes.
+    pub cross: fn(&EvalBody, &mut Diagnostics),
+    /// Default create timeout, seconds.
+    pub create_timeout: u64,
+}
+
+/// An evaluated attribute.
+#[derive(Debug, Clone)]
+pub struct EvalAttr {
+    /// The value (possibly unknown).
+    pub value: Value,
+    /// Where the value is written.
+    pub span: Span,
+    /// Where the name is written.
+    pub key_span: Span,
+}
+
+/// An evaluated nested block.
+#[derive(Debug, Clone)]
+pub struct EvalBlock {
+    /// Block type.
+    pub ident: String,
+    /// Where it is.
+    pub span: Span,
+    /// Contents.
+    pub body: EvalBody,
+}
+
+/// An evaluated resource body.
+#[derive(Debug, Clone, Default)]
+pub struct EvalBody {
+    /// Attributes by name.
+    pub attrs: BTreeMap<String, EvalAttr>,
+    /// Blocks in order.
+    pub blocks: Vec<EvalBlock>,
+    /// The enclosing block.
+    pub span: Span,
+}
+
+impl EvalBody {
+    /// The value of `name`, if set and not null.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.attrs.get(name).map(|a| &a.value).filter(|v| !v.is_null())
+    }
+
+    /// The known string value of `name`.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Value::as_str)
+    }
+
+    /// The span of `name`'s value, or of the block.
+    pub fn span_of(&self, name: &str) -> Span {
+        self.attrs
+            .get(name)
+            .map(|a| a.span.clone())
+            .unwrap_or_else(|| self.span.clone())
+    }
+
+    /// Blocks of type `ident`.
+    pub fn blocks(&self, ident: &str) -> impl Iterator<Item = &EvalBlock> {
+        let ident = ident.to_string();
+        self.blocks.iter().filter(move |b| b.ident == ident)
+    }
+
+    /// Converts to a plain value (attributes and blocks as lists of objects).
+    pub fn to_value(&self) -> Value {
+        let mut m: BTreeMap<String, Value> = self
+            .attrs
+            .iter()
+            .map(|(k, a)| (k.clone(), a.value.clone()))
+            .collect();
+        for b in &self.blocks {
+            let e = m
+                .entry(b.ident.clone())
+                .or_insert_with(|| Value::List(vec![]));
+            if let Value::List(l) = e {
+                l.push(b.body.to_value());
+            }
+        }
+        Value::Map(m)
+    }
+}
+
+/// Every managed resource kind.
+pub const MANAGED: &[&Schema] = &[
+    &image::SCHEMA,
+    &image_import::SCHEMA,
+    &pipeline::SCHEMA,
+    &pipeline_execution::SCHEMA,
+];
+
+/// Every data source kind.
+pub const DATA: &[&Schema] = &[&images_data::SCHEMA];
+
+/// The schema of a managed resource kind.
+pub fn managed(kind: &str) -> Option<&'static Schema> {
+    MANAGED.iter().copied().find(|s| s.kind == kind)
+}
+
+/// The schema of a data source kind.
+pub fn data(kind: &str) -> Option<&'static Schema> {
+    DATA.iter().copied().find(|s| s.kind == kind)
+}
+
+impl Schema {
+    /// True when `name` is an attribute or block of this kind (for reference checks).
+    pub fn has_field(&self, name: &str) -> bool {
+        name == "id"
+            || self.attrs.iter().any(|a| a.name == name)
+            || self.blocks.iter().any(|b| b.name == name)
+    }
+
+    /// Every attribute and block name.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let mut v = vec!["id"];
+        v.extend(self.attrs.iter().map(|a| a.name));
+        v.extend(self.blocks.iter().map(|b| b.name));
+        v
+    }
+
+    /// The attribute schema named `name`.
+    pub fn attr(&self, name: &str) -> Option<&AttrSchema> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// Checks an evaluated body: unknown names, required attributes, types, value rules,
+    /// block counts, then the kind's cross-field rules. Unknown values are skipped.
+    pub fn validate(&self, body: &EvalBody, diags: &mut Diagnostics) {
+        validate_body(self.kind, self.attrs, self.blocks, body, diags);
+        (self.cross)(body, diags);
+    }
+}
+
+fn type_ok(ty: Ty, v: &Value) -> bool {
+    match (ty, v) {
+        (_, Value::Unknown | Value::Null) => true,
+        (Ty::Any, _) => true,
+        (Ty::String, Value::String(_)) => true,
+        (Ty::String, Value::Number(_) | Value::Bool(_)) => true,
+        (Ty::Int, Value::Number(n)) => n.fract() == 0.0,
+        (Ty::Int, Value::String(s)) => s.parse::<i64>().is_ok(),
+        (Ty::Bool, Value::Bool(_)) => true,
+        (Ty::Bool, Value::String(s)) => s == "true" || s == "false",
+        (Ty::Map, Value::Map(m)) => m.values().all(|v| {
+            matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Unknown)
+        }),
+        (Ty::StringList, Value::List(l)) => l
+            .iter()
+            .all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Unknown)),
+        _ => false,
+    }
+}
+
+fn ty_name(ty: Ty) -> &'static str {
+    match ty {
+        Ty::String => "a string",
+        Ty::Int => "a whole number",
+        Ty::Bool => "true or false",
+        Ty::Map => "a map of strings",
+        Ty::StringList => "a list of strings",
+        Ty::Any => "a value",
+    }
+}
+
+fn validate_body(
+    what: &str,
+    attrs: &[AttrSchema],
+    blocks: &[BlockSchema],
+    body: &EvalBody,
+    diags: &mut Diagnostics,
+) {
+    let names: Vec<&str> = attrs
+        .iter()
+        .filter(|a| a.update != Update::Computed)
+        .map(|a| a.name)
+        .collect();
+    for (name, a) in &body.attrs {
+        let Some(s) = attrs.iter().find(|s| s.name == name) else {
+            let mut d = Diagnostic::error(
+                "Unsupported argument",
+                format!("an argument named `{name}` is not expected in {what}"),
+                Some(a.key_span.clone()),
+            );
+            let all: Vec<&str> = names.iter().copied().chain(blocks.iter().map(|b| b.name)).collect();
+            if let Some(m) = did_you_mean(name, all.iter().copied()) {
+                d = d.with_hint(format!("did you mean `{m}`?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        if s.update == Update::Computed {
+            diags.push(
+                Diagnostic::error(
+                    "Value for a computed attribute",
+                    format!("`{name}` is set by the cloud and cannot be configured in {what}"),
+                    Some(a.key_span.clone()),
+                )
+                .with_hint(format!("remove `{name}`; read it as a reference instead")),
+            );
+            continue;
+        }
+        if !type_ok(s.ty, &a.value) {
+            diags.push(Diagnostic::error(
+                "Incorrect attribute value type",
+                format!("`{name}` must be {}, got {}", ty_name(s.ty), a.value.type_name()),
+                Some(a.span.clone()),
+            ));
+            continue;
+        }
+        if a.value.has_unknown() || a.value.is_null() {
+            continue;
+        }
+        if let Some(check) = s.check {
+            if let Err((detail, hint)) = check(&a.value) {
+                diags.push(
+                    Diagnostic::error(format!("Invalid value for `{name}`"), detail, Some(a.span.clone()))
+                        .with_hint(hint),
+                );
+            }
+        }
+    }
+    for s in attrs.iter().filter(|s| s.required) {
+        if body.get(s.name).is_none() && !body.attrs.get(s.name).is_some_and(|a| a.value.is_unknown()) {
+            diags.push(
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("the argument `{}` is required in {what}", s.name),
+                    Some(body.span.clone()),
+                )
+                .with_hint(format!("add `{} = ...`", s.name)),
+            );
+        }
+    }
+    for b in &body.blocks {
+        let Some(s) = blocks.iter().find(|s| s.name == b.ident) else {
+            let mut d = Diagnostic::error(
+                "Unsupported block type",
+                format!("blocks of type `{}` are not expected in {what}", b.ident),
+                Some(b.span.clone()),
+            );
+            let all: Vec<&str> = blocks.iter().map(|b| b.name).chain(names.iter().copied()).collect();
+            if let Some(m) = did_you_mean(&b.ident, all.iter().copied()) {
+                d = d.with_hint(format!("did you mean `{m}`?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        validate_body(&format!("a `{}` block", s.name), s.attrs, s.blocks, &b.body, diags);
+    }
+    for s in blocks {
+        let n = body.blocks(s.name).count();
+        if n < s.min || n > s.max {
+            let detail = if n < s.min {
+                format!("at least {} `{}` block(s) are required in {what}, found {n}", s.min, s.name)
+            } else {
+                format!("at most {} `{}` block(s) are allowed in {what}, found {n}", s.max, s.name)
+            };
+            let span = body
+                .blocks(s.name)
+                .nth(s.max)
+                .map(|b| b.span.clone())
+                .unwrap_or_else(|| body.span.clone());
+            diags.push(Diagnostic::error("Wrong number of blocks", detail, Some(span)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_registered_once() {
+        let mut kinds: Vec<&str> = MANAGED.iter().chain(DATA).map(|s| s.kind).collect();
+        let n = kinds.len();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), n);
+        assert!(managed("alicloud_image").is_some());
+        assert!(data("alicloud_images").is_some());
+    }
+
+    #[test]
+    fn every_schema_has_known_update_rules() {
+        for s in MANAGED {
+            for a in s.attrs {
+                assert!(
+                    !(a.required && a.update == Update::Computed),
+                    "{}.{} cannot be required and computed",
+                    s.kind,
+                    a.name
+                );
+            }
+        }
+    }
+}
