@@ -176,7 +176,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["alicloud_image", "a.b.c.d", "alicloud_image.x[", "x.y[abc]", "1a.b"] {
+        for s in [
+            "alicloud_image",
+            "a.b.c.d",
+            "alicloud_image.x[",
+            "x.y[abc]",
+            "1a.b",
+        ] {
             assert!(s.parse::<ResourceAddr>().is_err(), "{s}");
         }
     }

@@ -63,7 +63,10 @@ impl SourceFile {
             .get(line)
             .map(|e| e - 1)
             .unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("").trim_end_matches('\r')
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\r')
     }
 }
 
@@ -142,7 +145,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at `span`.
-    pub fn error(summary: impl Into<String>, detail: impl Into<String>, span: Option<Span>) -> Self {
+    pub fn error(
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        span: Option<Span>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             summary: summary.into(),
@@ -221,7 +228,10 @@ impl Diagnostics {
 }
 
 /// Suggests the closest of `candidates` to `name`, for "did you mean" hints.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(name, c), c))

@@ -9,6 +9,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use std::collections::BTreeMap;
 
+/// One cycle: its members, and the edges between them.
+pub type Cycle<'a, N, E> = (Vec<&'a N>, Vec<(&'a N, &'a N, &'a E)>);
+
 /// A DAG (once [`Dag::cycles`] is empty) of `N` with edge labels `E`.
 #[derive(Debug, Clone)]
 pub struct Dag<N: Ord + Clone, E: Clone> {
@@ -88,7 +91,11 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
         let Some(i) = self.index.get(n) else {
             return Vec::new();
         };
-        let mut v: Vec<&N> = self.g.neighbors_directed(*i, dir).map(|j| &self.g[j]).collect();
+        let mut v: Vec<&N> = self
+            .g
+            .neighbors_directed(*i, dir)
+            .map(|j| &self.g[j])
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -96,7 +103,7 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
 
     /// Every cycle: each strongly connected component with more than one node, or a node
     /// with an edge to itself. Members are sorted; each cycle comes with the edges inside it.
-    pub fn cycles(&self) -> Vec<(Vec<&N>, Vec<(&N, &N, &E)>)> {
+    pub fn cycles(&self) -> Vec<Cycle<'_, N, E>> {
         let mut out = Vec::new();
         for scc in tarjan_scc(&self.g) {
             let self_loop = scc.len() == 1 && self.g.find_edge(scc[0], scc[0]).is_some();
@@ -160,7 +167,10 @@ mod tests {
         g.add_edge("b", "c", ());
         g.add_edge("a", "c", ());
         g.add_node("d");
-        assert_eq!(g.topo_order().expect("acyclic"), vec![&"a", &"b", &"c", &"d"]);
+        assert_eq!(
+            g.topo_order().expect("acyclic"),
+            vec![&"a", &"b", &"c", &"d"]
+        );
         assert!(g.cycles().is_empty());
     }
 

@@ -109,9 +109,9 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -156,9 +156,9 @@ impl Value {
             Value::Number(n) => number_to_hcl(*n),
             Value::String(s) => hcl::Value::String(s.clone()),
             Value::List(l) => hcl::Value::Array(l.iter().map(Value::to_hcl).collect()),
-            Value::Map(m) => hcl::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_hcl())).collect(),
-            ),
+            Value::Map(m) => {
+                hcl::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_hcl())).collect())
+            }
         }
     }
 }

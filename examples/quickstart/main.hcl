@@ -61,7 +61,7 @@ resource "alicloud_ecs_image_pipeline" "hardened" {
   base_image_type = "IMAGE"
   base_image      = alicloud_image_import.ubuntu.id
   description     = "Hardened Ubuntu"
-  build_content   = <<-EOT
+  build_content = <<-EOT
     RUN apt-get update -y
     RUN apt-get install -y unattended-upgrades
   EOT

@@ -33,7 +33,10 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
         .collect();
     entries.sort();
     for p in entries {
-        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if p.is_dir() {
             if recursive && !hidden {
                 collect(&p, recursive, out)?;
@@ -47,7 +50,20 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
 
 /// Runs `fmt`.
 pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
-    let roots = if a.paths.is_empty() { vec![cli.chdir.clone()] } else { a.paths.iter().map(|p| if p.is_absolute() { p.clone() } else { cli.chdir.join(p) }).collect() };
+    let roots = if a.paths.is_empty() {
+        vec![cli.chdir.clone()]
+    } else {
+        a.paths
+            .iter()
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    cli.chdir.join(p)
+                }
+            })
+            .collect()
+    };
     let mut files = Vec::new();
     for r in &roots {
         if r.is_dir() {
@@ -61,7 +77,8 @@ pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
     let mut changed = 0;
     let mut failed = false;
     for f in files {
-        let src = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let src =
+            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
         let out = match format_source(&src) {
             Ok(o) => o,
             Err(e) => {
@@ -76,11 +93,20 @@ pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
             continue;
         }
         changed += 1;
-        let shown = f.strip_prefix(&cli.chdir).unwrap_or(&f).display().to_string();
+        let shown = f
+            .strip_prefix(&cli.chdir)
+            .unwrap_or(&f)
+            .display()
+            .to_string();
         println!("{shown}");
         if a.diff {
             let d = similar::TextDiff::from_lines(&src, &out);
-            print!("{}", d.unified_diff().context_radius(3).header(&format!("old/{shown}"), &format!("new/{shown}")));
+            print!(
+                "{}",
+                d.unified_diff()
+                    .context_radius(3)
+                    .header(&format!("old/{shown}"), &format!("new/{shown}"))
+            );
         }
         if !a.check {
             std::fs::write(&f, out).with_context(|| format!("cannot write {}", f.display()))?;

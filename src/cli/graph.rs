@@ -33,10 +33,16 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
     let (ev, diags) = check::load(&opts);
     let Some(ev) = ev else {
         let sources = crate::config::load::load_dir(&cli.chdir).0.sources;
-        eprint!("{}", render::diag::human_all(&sources, &diags, ctx.color_err));
+        eprint!(
+            "{}",
+            render::diag::human_all(&sources, &diags, ctx.color_err)
+        );
         return Ok(1);
     };
-    eprint!("{}", render::diag::human_all(&ev.config.sources, &diags, ctx.color_err));
+    eprint!(
+        "{}",
+        render::diag::human_all(&ev.config.sources, &diags, ctx.color_err)
+    );
     let out = match a.format {
         Format::Dot => render::graph::dot(&ev.graph),
         Format::Mermaid => render::graph::mermaid(&ev.graph),

@@ -27,10 +27,22 @@ pub enum CloudKind {
 #[command(name = "imgform", version, about, long_about = None)]
 pub struct Cli {
     /// Run as if started in DIR.
-    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR", default_value = ".")]
+    #[arg(
+        short = 'C',
+        long = "chdir",
+        global = true,
+        value_name = "DIR",
+        default_value = "."
+    )]
     pub chdir: PathBuf,
     /// Which cloud to talk to.
-    #[arg(long, global = true, env = "IMGFORM_CLOUD", value_enum, default_value = "alicloud")]
+    #[arg(
+        long,
+        global = true,
+        env = "IMGFORM_CLOUD",
+        value_enum,
+        default_value = "alicloud"
+    )]
     pub cloud: CloudKind,
     /// Path of the state database (default: imgform.state.db in the working directory).
     #[arg(long, global = true, value_name = "PATH")]
@@ -135,7 +147,8 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         }
     };
     init_logging(cli.verbose);
-    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let color =
+        !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     let ctx = Context { color_err: color };
     match &cli.command {
         Command::Validate(a) => validate::exec(&cli, &ctx, a),
@@ -155,11 +168,26 @@ mod tests {
     #[test]
     fn single_dash_long_flags_are_accepted() {
         let got = normalize_args(
-            ["imgform", "-chdir=x", "validate", "-json", "-v", "-C", "d", "--", "-json"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "imgform", "-chdir=x", "validate", "-json", "-v", "-C", "d", "--", "-json",
+            ]
+            .map(String::from)
+            .to_vec(),
         );
-        assert_eq!(got, ["imgform", "--chdir=x", "validate", "--json", "-v", "-C", "d", "--", "-json"]);
+        assert_eq!(
+            got,
+            [
+                "imgform",
+                "--chdir=x",
+                "validate",
+                "--json",
+                "-v",
+                "-C",
+                "d",
+                "--",
+                "-json"
+            ]
+        );
     }
 
     #[test]

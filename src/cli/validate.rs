@@ -31,7 +31,10 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         let doc = render::diag::validate_json(&sources, &diags);
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        eprint!("{}", render::diag::human_all(&sources, &diags, ctx.color_err));
+        eprint!(
+            "{}",
+            render::diag::human_all(&sources, &diags, ctx.color_err)
+        );
         if !diags.has_errors() {
             let w = diags.warning_count();
             if w > 0 {
@@ -50,7 +53,10 @@ fn sources_with_vars(mut sources: crate::diag::Sources, opts: &Options) -> crate
     if sources.files().is_empty() {
         return sources;
     }
-    let mut cfg = crate::config::Config { sources: std::mem::take(&mut sources), ..Default::default() };
+    let mut cfg = crate::config::Config {
+        sources: std::mem::take(&mut sources),
+        ..Default::default()
+    };
     let (decoded, _) = crate::config::load::load_dir(&opts.dir);
     cfg.variables = decoded.variables;
     let n = cfg.sources.files().len();

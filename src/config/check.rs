@@ -98,7 +98,12 @@ pub fn load(opts: &Options) -> (Option<Evaluated>, Diagnostics) {
 }
 
 /// Checks a decoded configuration.
-pub fn check(mut cfg: Config, dir: &Path, var_opts: &VarOptions, diags: &mut Diagnostics) -> Option<Evaluated> {
+pub fn check(
+    mut cfg: Config,
+    dir: &Path,
+    var_opts: &VarOptions,
+    diags: &mut Diagnostics,
+) -> Option<Evaluated> {
     let raw = vars::gather(&mut cfg, dir, var_opts, diags);
     let vars = resolve_vars(&cfg, dir, &raw, diags);
     let graph = build_graph(&cfg, diags);
@@ -172,7 +177,11 @@ pub fn check(mut cfg: Config, dir: &Path, var_opts: &VarOptions, diags: &mut Dia
     Some(ev)
 }
 
-fn scope<'a>(dir: &'a Path, ev: &'a Evaluated, known: &'a BTreeMap<ResourceId, Value>) -> Scope<'a> {
+fn scope<'a>(
+    dir: &'a Path,
+    ev: &'a Evaluated,
+    known: &'a BTreeMap<ResourceId, Value>,
+) -> Scope<'a> {
     Scope {
         dir,
         vars: &ev.vars,
@@ -183,14 +192,23 @@ fn scope<'a>(dir: &'a Path, ev: &'a Evaluated, known: &'a BTreeMap<ResourceId, V
     }
 }
 
-fn resolve_vars(cfg: &Config, dir: &Path, raw: &BTreeMap<String, Raw>, diags: &mut Diagnostics) -> BTreeMap<String, Value> {
+fn resolve_vars(
+    cfg: &Config,
+    dir: &Path,
+    raw: &BTreeMap<String, Raw>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for (name, v) in &cfg.variables {
         let ty = match &v.ty {
             Some(e) => match Type::parse(&e.edit) {
                 Ok(t) => t,
                 Err(m) => {
-                    diags.push(Diagnostic::error("Invalid type specification", m, Some(e.span.clone())));
+                    diags.push(Diagnostic::error(
+                        "Invalid type specification",
+                        m,
+                        Some(e.span.clone()),
+                    ));
                     Type::Any
                 }
             },
@@ -224,7 +242,11 @@ fn resolve_vars(cfg: &Config, dir: &Path, raw: &BTreeMap<String, Raw>, diags: &m
             None => match &v.default {
                 Some(d) => match vars::constant(cfg, d).and_then(|val| {
                     ty.convert(val).map_err(|m| {
-                        Diagnostic::error("Invalid default value for variable", m, Some(d.span.clone()))
+                        Diagnostic::error(
+                            "Invalid default value for variable",
+                            m,
+                            Some(d.span.clone()),
+                        )
                     })
                 }) {
                     Ok(val) => (val, Some(d.span.clone())),
@@ -260,7 +282,14 @@ fn resolve_vars(cfg: &Config, dir: &Path, raw: &BTreeMap<String, Raw>, diags: &m
         one.insert(name.clone(), value.clone());
         let empty = BTreeMap::new();
         let res = BTreeMap::new();
-        let sc = Scope { dir, vars: &one, locals: &empty, resources: &res, count_index: None, each: None };
+        let sc = Scope {
+            dir,
+            vars: &one,
+            locals: &empty,
+            resources: &res,
+            count_index: None,
+            each: None,
+        };
         for val in &v.validations {
             let others: Vec<_> = refs::find(val.condition.span.file, &val.condition.edit)
                 .refs
@@ -288,12 +317,18 @@ fn resolve_vars(cfg: &Config, dir: &Path, raw: &BTreeMap<String, Raw>, diags: &m
                             format!("{msg}\n(var.{name} = {value})"),
                             span.clone().or_else(|| Some(val.condition.span.clone())),
                         )
-                        .with_hint(format!("this was checked by the validation rule at {}", cfg.sources.location(&val.condition.span))),
+                        .with_hint(format!(
+                            "this was checked by the validation rule at {}",
+                            cfg.sources.location(&val.condition.span)
+                        )),
                     );
                 }
                 Ok(other) => diags.push(Diagnostic::error(
                     "Invalid validation condition",
-                    format!("the condition must be true or false, got {}", other.type_name()),
+                    format!(
+                        "the condition must be true or false, got {}",
+                        other.type_name()
+                    ),
                     Some(val.condition.span.clone()),
                 )),
                 Err(d) => diags.push(d),
@@ -366,7 +401,14 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                 let all: Vec<String> = cfg.resources.keys().map(|k| k.to_string()).collect();
                 let mut d = Diagnostic::error(
                     "Reference to undeclared resource",
-                    format!("a {} named {id} has not been declared", if id.mode == Mode::Data { "data source" } else { "resource" }),
+                    format!(
+                        "a {} named {id} has not been declared",
+                        if id.mode == Mode::Data {
+                            "data source"
+                        } else {
+                            "resource"
+                        }
+                    ),
                     Some(r.span.clone()),
                 );
                 if let Some(s) = did_you_mean(&id.to_string(), all.iter().map(String::as_str)) {
@@ -390,7 +432,9 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                 diags.push(
                     Diagnostic::error(
                         "Unexpected resource instance key",
-                        format!("{id} has neither `count` nor `for_each`, so it has no instance keys"),
+                        format!(
+                            "{id} has neither `count` nor `for_each`, so it has no instance keys"
+                        ),
                         Some(r.span.clone()),
                     )
                     .with_hint(format!("drop the index: {id}.ATTR")),
@@ -412,7 +456,7 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
             Some(Node::Resource(id.clone()))
         }
         Target::CountIndex => {
-            if !ctx.within.is_some_and(|r| r.count.is_some()) {
+            if ctx.within.is_none_or(|r| r.count.is_none()) {
                 diags.push(
                     Diagnostic::error(
                         "Reference to \"count\" in a non-counted context",
@@ -425,7 +469,7 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
             None
         }
         Target::EachKey | Target::EachValue => {
-            if !ctx.within.is_some_and(|r| r.for_each.is_some()) {
+            if ctx.within.is_none_or(|r| r.for_each.is_none()) {
                 diags.push(
                     Diagnostic::error(
                         "Reference to \"each\" in a context without for_each",
@@ -452,7 +496,13 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
     }
 }
 
-fn add_refs(g: &mut Dag<Node, Span>, ctx: &RefCtx, to: &Node, exprs: &[Expr], diags: &mut Diagnostics) {
+fn add_refs(
+    g: &mut Dag<Node, Span>,
+    ctx: &RefCtx,
+    to: &Node,
+    exprs: &[Expr],
+    diags: &mut Diagnostics,
+) {
     for e in exprs {
         for r in refs::find(e.span.file, &e.edit).refs {
             if let Some(from) = check_ref(ctx, &r, diags) {
@@ -481,13 +531,20 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
         meta.extend(r.count.clone());
         meta.extend(r.for_each.clone());
         add_refs(&mut g, &top, &node, &meta, diags);
-        let inner = RefCtx { cfg, within: Some(r) };
+        let inner = RefCtx {
+            cfg,
+            within: Some(r),
+        };
         let mut exprs = Vec::new();
         body_exprs(&r.body, &mut exprs);
         add_refs(&mut g, &inner, &node, &exprs, diags);
         for d in &r.depends_on {
             if cfg.resources.contains_key(&d.target) {
-                g.add_edge(Node::Resource(d.target.clone()), node.clone(), d.span.clone());
+                g.add_edge(
+                    Node::Resource(d.target.clone()),
+                    node.clone(),
+                    d.span.clone(),
+                );
             } else {
                 diags.push(Diagnostic::error(
                     "Reference to undeclared resource",
@@ -503,7 +560,11 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
         add_refs(&mut g, &top, &node, std::slice::from_ref(&o.value), diags);
         for d in &o.depends_on {
             if cfg.resources.contains_key(&d.target) {
-                g.add_edge(Node::Resource(d.target.clone()), node.clone(), d.span.clone());
+                g.add_edge(
+                    Node::Resource(d.target.clone()),
+                    node.clone(),
+                    d.span.clone(),
+                );
             }
         }
     }
@@ -513,15 +574,18 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
 /// True when every reference of `e` resolves (reference errors were reported while
 /// building the graph; evaluating such an expression would only report them again).
 fn refs_ok(cfg: &Config, e: &Expr, sc: &Scope) -> bool {
-    refs::find(e.span.file, &e.edit).refs.iter().all(|r| match &r.target {
-        Target::Var(n) => cfg.variables.contains_key(n) && sc.vars.contains_key(n),
-        Target::Local(n) => cfg.locals.contains_key(n),
-        Target::Resource(id) => cfg.resources.contains_key(id),
-        Target::CountIndex => sc.count_index.is_some(),
-        Target::EachKey | Target::EachValue => sc.each.is_some(),
-        Target::Path(_) => true,
-        Target::Invalid(_) => false,
-    })
+    refs::find(e.span.file, &e.edit)
+        .refs
+        .iter()
+        .all(|r| match &r.target {
+            Target::Var(n) => cfg.variables.contains_key(n) && sc.vars.contains_key(n),
+            Target::Local(n) => cfg.locals.contains_key(n),
+            Target::Resource(id) => cfg.resources.contains_key(id),
+            Target::CountIndex => sc.count_index.is_some(),
+            Target::EachKey | Target::EachValue => sc.each.is_some(),
+            Target::Path(_) => true,
+            Target::Invalid(_) => false,
+        })
 }
 
 /// Evaluates `e`, or gives `Unknown` when it has unresolved references.
@@ -532,8 +596,17 @@ fn eval_checked(cfg: &Config, e: &Expr, sc: &Scope) -> Result<Value, Diagnostic>
     eval(&cfg.sources, e, sc)
 }
 
-fn eval_body(cfg: &Config, body: &Body, sc: &Scope, span: Span, diags: &mut Diagnostics) -> EvalBody {
-    let mut out = EvalBody { span, ..EvalBody::default() };
+fn eval_body(
+    cfg: &Config,
+    body: &Body,
+    sc: &Scope,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> EvalBody {
+    let mut out = EvalBody {
+        span,
+        ..EvalBody::default()
+    };
     for a in &body.attrs {
         let value = match eval_checked(cfg, &a.expr, sc) {
             Ok(v) => v,
@@ -544,7 +617,11 @@ fn eval_body(cfg: &Config, body: &Body, sc: &Scope, span: Span, diags: &mut Diag
         };
         out.attrs.insert(
             a.name.clone(),
-            EvalAttr { value, span: a.expr.span.clone(), key_span: a.key_span.clone() },
+            EvalAttr {
+                value,
+                span: a.expr.span.clone(),
+                key_span: a.key_span.clone(),
+            },
         );
     }
     for b in &body.blocks {
@@ -556,6 +633,9 @@ fn eval_body(cfg: &Config, body: &Body, sc: &Scope, span: Span, diags: &mut Diag
     }
     out
 }
+
+/// One instance to make: its key, `count.index` and `each`.
+type Expansion = (Option<InstanceKey>, Option<u64>, Option<(String, Value)>);
 
 fn expand_resource(
     cfg: &Config,
@@ -572,7 +652,15 @@ fn expand_resource(
         };
         let mut d = Diagnostic::error(
             "Unsupported resource type",
-            format!("imgform does not manage {} of type {:?}", if r.id.mode == Mode::Data { "data sources" } else { "resources" }, r.id.kind),
+            format!(
+                "imgform does not manage {} of type {:?}",
+                if r.id.mode == Mode::Data {
+                    "data sources"
+                } else {
+                    "resources"
+                },
+                r.id.kind
+            ),
             Some(r.type_span.clone()),
         );
         d = match did_you_mean(&r.id.kind, kinds.iter().copied()) {
@@ -606,7 +694,10 @@ fn expand_resource(
                 let keys: Vec<&str> = cfg.providers.keys().map(String::as_str).collect();
                 d = match did_you_mean(p, keys.iter().copied()) {
                     Some(s) => d.with_hint(format!("did you mean {s}?")),
-                    None => d.with_hint(format!("add provider \"alicloud\" {{ alias = \"{}\" ... }}", p.trim_start_matches("alicloud."))),
+                    None => d.with_hint(format!(
+                        "add provider \"alicloud\" {{ alias = \"{}\" ... }}",
+                        p.trim_start_matches("alicloud.")
+                    )),
                 };
                 diags.push(d);
             }
@@ -615,8 +706,12 @@ fn expand_resource(
         None => "alicloud".to_string(),
     };
     let sc = scope(dir, ev, known);
-    let mut keys: Vec<(Option<InstanceKey>, Option<u64>, Option<(String, Value)>)> = Vec::new();
-    let meta_ok = r.count.iter().chain(r.for_each.iter()).all(|e| refs_ok(cfg, e, &sc));
+    let mut keys: Vec<Expansion> = Vec::new();
+    let meta_ok = r
+        .count
+        .iter()
+        .chain(r.for_each.iter())
+        .all(|e| refs_ok(cfg, e, &sc));
     if !meta_ok {
         return;
     }
@@ -679,7 +774,10 @@ fn expand_resource(
                 diags.push(
                     Diagnostic::error(
                         "Invalid for_each argument",
-                        format!("for_each must be a map, or a set of strings; got {}", other.type_name()),
+                        format!(
+                            "for_each must be a map, or a set of strings; got {}",
+                            other.type_name()
+                        ),
                         Some(fe.span.clone()),
                     )
                     .with_hint("use toset([...]) for a list of strings"),
@@ -704,7 +802,13 @@ fn expand_resource(
         };
         let body = eval_body(cfg, &r.body, &isc, r.span.clone(), diags);
         schema.validate(&body, diags);
-        made.push(Instance { addr, body, provider: provider.clone(), count_index: ci, each });
+        made.push(Instance {
+            addr,
+            body,
+            provider: provider.clone(),
+            count_index: ci,
+            each,
+        });
     }
     for i in made {
         ev.instances.insert(i.addr.clone(), i);
@@ -740,7 +844,14 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
                 _ => None,
             };
             if let Some((detail, hint)) = bad {
-                diags.push(Diagnostic::error(format!("Invalid value for `{name}`"), detail, Some(a.span.clone())).with_hint(hint));
+                diags.push(
+                    Diagnostic::error(
+                        format!("Invalid value for `{name}`"),
+                        detail,
+                        Some(a.span.clone()),
+                    )
+                    .with_hint(hint),
+                );
             }
             m.insert(name.clone(), a.value.clone());
         }
@@ -750,10 +861,15 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
 
 /// True for `http://127.x.x.x`, `http://localhost` and `http://[::1]` URLs.
 pub fn is_loopback_url(s: &str) -> bool {
-    let rest = s.trim_start_matches("http://").trim_start_matches("https://");
+    let rest = s
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
     let host = rest.split(['/', '?']).next().unwrap_or("");
     let host = if host.starts_with('[') {
-        host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or("")
+        host.split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or("")
     } else {
         host.split(':').next().unwrap_or("")
     };
@@ -766,15 +882,24 @@ fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::error(
                     "Import target is not in the configuration",
-                    format!("{} must be declared with a resource block to import into it", i.to.id),
+                    format!(
+                        "{} must be declared with a resource block to import into it",
+                        i.to.id
+                    ),
                     Some(i.to_span.clone()),
                 )
-                .with_hint(format!("add resource \"{}\" \"{}\" {{ ... }}", i.to.id.kind, i.to.id.name)),
+                .with_hint(format!(
+                    "add resource \"{}\" \"{}\" {{ ... }}",
+                    i.to.id.kind, i.to.id.name
+                )),
             );
         } else if !ev.instances.contains_key(&i.to) {
             diags.push(Diagnostic::error(
                 "Import target does not exist",
-                format!("{} is not an instance of the configuration (check its key)", i.to),
+                format!(
+                    "{} is not an instance of the configuration (check its key)",
+                    i.to
+                ),
                 Some(i.to_span.clone()),
             ));
         }
@@ -803,7 +928,9 @@ fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
                     format!("the `to` address {} is not declared", m.to),
                     Some(m.span.clone()),
                 )
-                .with_hint("a moved block points from an old address to a resource block that exists"),
+                .with_hint(
+                    "a moved block points from an old address to a resource block that exists",
+                ),
             );
         }
         if cfg.resources.contains_key(&m.from.id) && m.from.key.is_none() && m.to.key.is_none() {

@@ -171,7 +171,11 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
         Err(err) => {
             let msg = err.to_string();
             let _ = sources;
-            Err(Diagnostic::error("Invalid expression", msg, Some(expr.span.clone())))
+            Err(Diagnostic::error(
+                "Invalid expression",
+                msg,
+                Some(expr.span.clone()),
+            ))
         }
     }
 }
@@ -205,10 +209,17 @@ mod tests {
         };
         let s = Sources::default();
         assert_eq!(
-            eval(&s, &ex(r#""${var.env}-${each.key}-${upper(each.value)}""#), &scope),
+            eval(
+                &s,
+                &ex(r#""${var.env}-${each.key}-${upper(each.value)}""#),
+                &scope
+            ),
             Ok(Value::String("prod-sh-CN-SHANGHAI".into()))
         );
-        assert_eq!(eval(&s, &ex("alicloud_image.a.id"), &scope), Ok(Value::Unknown));
+        assert_eq!(
+            eval(&s, &ex("alicloud_image.a.id"), &scope),
+            Ok(Value::Unknown)
+        );
         assert!(eval(&s, &ex("count.index"), &scope).is_err());
         assert!(eval(&s, &ex("var.nope"), &scope).is_err());
         let e = eval(&s, &ex("uper(var.env)"), &scope).expect_err("unknown function");
@@ -240,7 +251,10 @@ mod tests {
         );
         assert_eq!(
             eval(&s, &ex("data.alicloud_images.u.images[*].id"), &scope),
-            Ok(Value::List(vec![Value::String("m-1".into()), Value::String("m-2".into())]))
+            Ok(Value::List(vec![
+                Value::String("m-1".into()),
+                Value::String("m-2".into())
+            ]))
         );
     }
 }

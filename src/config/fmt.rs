@@ -13,8 +13,14 @@ use hcl_edit::Span as _;
 use std::ops::Range;
 
 enum Item {
-    Attr { key: String, value: String, comment: Option<String> },
-    Block { lines: Vec<String> },
+    Attr {
+        key: String,
+        value: String,
+        comment: Option<String>,
+    },
+    Block {
+        lines: Vec<String>,
+    },
     Comment(String),
     Blank,
 }
@@ -63,7 +69,12 @@ fn gap_items(gap: &str, items: &mut Vec<Item>, attach_first: bool) -> Option<Str
     trailing
 }
 
-fn body_items(src: &str, body: &Body, region: Range<usize>, first_attaches: bool) -> (Vec<Item>, Option<String>) {
+fn body_items(
+    src: &str,
+    body: &Body,
+    region: Range<usize>,
+    first_attaches: bool,
+) -> (Vec<Item>, Option<String>) {
     let mut items = Vec::new();
     let mut pos = region.start;
     let mut first_comment = None;
@@ -91,7 +102,9 @@ fn body_items(src: &str, body: &Body, region: Range<usize>, first_attaches: bool
                 pos = vspan.end.max(span.end);
             }
             Structure::Block(b) => {
-                items.push(Item::Block { lines: block_lines(src, b) });
+                items.push(Item::Block {
+                    lines: block_lines(src, b),
+                });
                 pos = span.end;
             }
         }
@@ -134,8 +147,15 @@ fn block_lines(src: &str, b: &hcl_edit::structure::Block) -> Vec<String> {
             after = ls.end;
         }
     }
-    let open = src[after..span.end].find('{').map(|i| after + i + 1).unwrap_or(span.end);
-    let close = if src[..span.end].ends_with('}') { span.end - 1 } else { span.end };
+    let open = src[after..span.end]
+        .find('{')
+        .map(|i| after + i + 1)
+        .unwrap_or(span.end);
+    let close = if src[..span.end].ends_with('}') {
+        span.end - 1
+    } else {
+        span.end
+    };
     let (items, first_comment) = body_items(src, &b.body, open..close, true);
     let inner = render(&items, 1);
     let mut lines = Vec::new();
@@ -160,15 +180,12 @@ fn render(items: &[Item], depth: usize) -> Vec<String> {
     let mut widths = vec![0usize; items.len()];
     let mut i = 0;
     while i < items.len() {
-        // A run of attributes; a multi-line value takes part with its first line and ends
-        // the run, as terraform fmt does.
+        // A run of single-line attributes; a multi-line value (object, heredoc) is not
+        // aligned and ends the run, as terraform fmt does (`tags = {`).
         let single = |it: &Item| matches!(it, Item::Attr { value, .. } if !value.contains('\n'));
-        if matches!(items[i], Item::Attr { .. }) {
+        if single(&items[i]) {
             let start = i;
             while i < items.len() && single(&items[i]) {
-                i += 1;
-            }
-            if i < items.len() && matches!(items[i], Item::Attr { .. }) {
                 i += 1;
             }
             let w = items[start..i]
@@ -194,7 +211,11 @@ fn render(items: &[Item], depth: usize) -> Vec<String> {
                 }
             }
             Item::Comment(c) => out.push(format!("{indent}{c}")),
-            Item::Attr { key, value, comment } => {
+            Item::Attr {
+                key,
+                value,
+                comment,
+            } => {
                 let pad = widths[idx].saturating_sub(key.chars().count());
                 let mut line = format!("{indent}{key}{} = {value}", " ".repeat(pad));
                 if let Some(c) = comment {

@@ -30,10 +30,39 @@ fn read_file(rel: &str) -> Result<String, String> {
 
 /// The names of every function, for "did you mean" hints.
 pub const NAMES: &[&str] = &[
-    "file", "templatefile", "format", "join", "split", "lower", "upper", "replace", "length",
-    "lookup", "merge", "concat", "coalesce", "keys", "values", "range", "contains", "element",
-    "flatten", "distinct", "toset", "tolist", "tomap", "tostring", "tonumber", "trimspace",
-    "substr", "regex", "jsonencode", "jsondecode", "sha256", "md5", "base64encode",
+    "file",
+    "templatefile",
+    "format",
+    "join",
+    "split",
+    "lower",
+    "upper",
+    "replace",
+    "length",
+    "lookup",
+    "merge",
+    "concat",
+    "coalesce",
+    "keys",
+    "values",
+    "range",
+    "contains",
+    "element",
+    "flatten",
+    "distinct",
+    "toset",
+    "tolist",
+    "tomap",
+    "tostring",
+    "tonumber",
+    "trimspace",
+    "substr",
+    "regex",
+    "jsonencode",
+    "jsondecode",
+    "sha256",
+    "md5",
+    "base64encode",
     "base64decode",
 ];
 
@@ -44,7 +73,10 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
     let def = match name {
         "file" => FuncDef::new(f_file, [s()]),
         "templatefile" => FuncDef::new(f_templatefile, [s(), Any]),
-        "format" => FuncDef::builder().param(s()).variadic_param(Any).build(f_format),
+        "format" => FuncDef::builder()
+            .param(s())
+            .variadic_param(Any)
+            .build(f_format),
         "join" => FuncDef::new(f_join, [s(), Any]),
         "split" => FuncDef::new(f_split, [s(), s()]),
         "lower" => FuncDef::new(|a| Ok(Value::from(str0(&a).to_lowercase())), [s()]),
@@ -78,7 +110,11 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
         "sha256" => FuncDef::new(f_sha256, [s()]),
         "md5" => FuncDef::new(f_md5, [s()]),
         "base64encode" => FuncDef::new(
-            |a| Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(str0(&a)))),
+            |a| {
+                Ok(Value::from(
+                    base64::engine::general_purpose::STANDARD.encode(str0(&a)),
+                ))
+            },
             [s()],
         ),
         "base64decode" => FuncDef::new(f_base64decode, [s()]),
@@ -93,7 +129,8 @@ fn str0(a: &FuncArgs) -> &str {
 }
 
 fn num(v: &Value) -> Result<f64, String> {
-    v.as_f64().ok_or_else(|| format!("a number is required, got {v}"))
+    v.as_f64()
+        .ok_or_else(|| format!("a number is required, got {v}"))
 }
 
 fn list<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, String> {
@@ -138,7 +175,7 @@ fn f_templatefile(a: FuncArgs) -> Result<Value, String> {
 
 fn f_format(a: FuncArgs) -> Result<Value, String> {
     let spec = str0(&a);
-    let mut args = a.variadic_args().into_iter();
+    let mut args = a.variadic_args();
     let mut out = String::new();
     let mut chars = spec.chars().peekable();
     while let Some(c) = chars.next() {
@@ -160,7 +197,9 @@ fn f_format(a: FuncArgs) -> Result<Value, String> {
             out.push('%');
             continue;
         }
-        let v = args.next().ok_or("not enough arguments for the format string")?;
+        let v = args
+            .next()
+            .ok_or("not enough arguments for the format string")?;
         let width: usize = flags
             .trim_start_matches(['-', '+', '#'])
             .split('.')
@@ -199,8 +238,10 @@ fn f_format(a: FuncArgs) -> Result<Value, String> {
 }
 
 fn f_join(a: FuncArgs) -> Result<Value, String> {
-    let parts: Result<Vec<String>, String> =
-        list(&a[1], "the second argument")?.iter().map(to_display).collect();
+    let parts: Result<Vec<String>, String> = list(&a[1], "the second argument")?
+        .iter()
+        .map(to_display)
+        .collect();
     Ok(Value::from(parts?.join(str0(&a))))
 }
 
@@ -243,7 +284,9 @@ fn f_lookup(a: FuncArgs) -> Result<Value, String> {
     match (m.get(key), a.get(2)) {
         (Some(v), _) => Ok(v.clone()),
         (None, Some(d)) => Ok(d.clone()),
-        (None, None) => Err(format!("the map has no key {key:?} and no default was given")),
+        (None, None) => Err(format!(
+            "the map has no key {key:?} and no default was given"
+        )),
     }
 }
 
@@ -279,7 +322,9 @@ fn f_keys(a: FuncArgs) -> Result<Value, String> {
         Value::Object(m) => {
             let mut k: Vec<&String> = m.keys().collect();
             k.sort();
-            Ok(Value::Array(k.into_iter().map(|s| Value::from(s.as_str())).collect()))
+            Ok(Value::Array(
+                k.into_iter().map(|s| Value::from(s.as_str())).collect(),
+            ))
         }
         other => Err(format!("keys needs a map, got {other}")),
     }
@@ -290,7 +335,9 @@ fn f_values(a: FuncArgs) -> Result<Value, String> {
         Value::Object(m) => {
             let mut k: Vec<(&String, &Value)> = m.iter().collect();
             k.sort_by(|x, y| x.0.cmp(y.0));
-            Ok(Value::Array(k.into_iter().map(|(_, v)| v.clone()).collect()))
+            Ok(Value::Array(
+                k.into_iter().map(|(_, v)| v.clone()).collect(),
+            ))
         }
         other => Err(format!("values needs a map, got {other}")),
     }
@@ -320,7 +367,9 @@ fn f_range(a: FuncArgs) -> Result<Value, String> {
 }
 
 fn f_contains(a: FuncArgs) -> Result<Value, String> {
-    Ok(Value::Bool(list(&a[0], "the first argument")?.contains(&a[1])))
+    Ok(Value::Bool(
+        list(&a[0], "the first argument")?.contains(&a[1]),
+    ))
 }
 
 fn f_element(a: FuncArgs) -> Result<Value, String> {
@@ -395,7 +444,11 @@ fn f_substr(a: FuncArgs) -> Result<Value, String> {
     let off = num(&a[1])? as i64;
     let len = num(&a[2])? as i64;
     let n = chars.len() as i64;
-    let start = if off < 0 { (n + off).max(0) } else { off.min(n) } as usize;
+    let start = if off < 0 {
+        (n + off).max(0)
+    } else {
+        off.min(n)
+    } as usize;
     let end = if len < 0 {
         chars.len()
     } else {
@@ -419,14 +472,20 @@ fn f_regex(a: FuncArgs) -> Result<Value, String> {
         for n in names.into_iter().flatten() {
             m.insert(
                 n.to_string(),
-                caps.name(n).map(|x| Value::from(x.as_str())).unwrap_or(Value::Null),
+                caps.name(n)
+                    .map(|x| Value::from(x.as_str()))
+                    .unwrap_or(Value::Null),
             );
         }
         return Ok(Value::Object(m));
     }
     Ok(Value::Array(
         (1..caps.len())
-            .map(|i| caps.get(i).map(|x| Value::from(x.as_str())).unwrap_or(Value::Null))
+            .map(|i| {
+                caps.get(i)
+                    .map(|x| Value::from(x.as_str()))
+                    .unwrap_or(Value::Null)
+            })
             .collect(),
     ))
 }
@@ -444,12 +503,16 @@ fn f_jsondecode(a: FuncArgs) -> Result<Value, String> {
 
 fn f_sha256(a: FuncArgs) -> Result<Value, String> {
     use sha2::Digest;
-    Ok(Value::from(hex::encode(sha2::Sha256::digest(str0(&a).as_bytes()))))
+    Ok(Value::from(hex::encode(sha2::Sha256::digest(
+        str0(&a).as_bytes(),
+    ))))
 }
 
 fn f_md5(a: FuncArgs) -> Result<Value, String> {
     use md5::Digest;
-    Ok(Value::from(hex::encode(md5::Md5::digest(str0(&a).as_bytes()))))
+    Ok(Value::from(hex::encode(md5::Md5::digest(
+        str0(&a).as_bytes(),
+    ))))
 }
 
 fn f_base64decode(a: FuncArgs) -> Result<Value, String> {
@@ -506,7 +569,10 @@ mod tests {
             (r#"jsonencode({a = [1]})"#, r#""{\"a\":[1]}""#),
             (r#"jsondecode("{\"a\":1}").a"#, "1"),
             (r#"md5("a")"#, r#""0cc175b9c0f1b6a831c399e269772661""#),
-            (r#"sha256("")"#, r#""e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855""#),
+            (
+                r#"sha256("")"#,
+                r#""e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855""#,
+            ),
             (r#"base64decode(base64encode("hi"))"#, r#""hi""#),
         ];
         for (src, want) in cases {

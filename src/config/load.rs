@@ -57,7 +57,9 @@ pub fn parse_file(
                     e.message().to_string(),
                     Some(Span::new(id, off..end)),
                 )
-                .with_hint("fix the syntax at the marked position; `imgform fmt` only formats valid files"),
+                .with_hint(
+                    "fix the syntax at the marked position; `imgform fmt` only formats valid files",
+                ),
             );
             None
         }
@@ -363,7 +365,13 @@ fn missing(what: &str, name: &str, span: &Span, diags: &mut Diagnostics) {
 
 fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     want_labels(b, 0, "", diags);
-    restrict(&b.body, "the imgform block", &["state_path"], &["backend"], diags);
+    restrict(
+        &b.body,
+        "the imgform block",
+        &["state_path"],
+        &["backend"],
+        diags,
+    );
     if let Some(a) = b.body.attr("state_path") {
         if want_literal_str(a, diags).is_some() {
             cfg.settings.state_path = Some(a.clone());
@@ -416,7 +424,10 @@ fn decode_provider(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
         return;
     }
     restrict(&b.body, "a provider block", PROVIDER_ATTRS, &[], diags);
-    let alias = b.body.attr("alias").and_then(|a| want_literal_str(a, diags));
+    let alias = b
+        .body
+        .attr("alias")
+        .and_then(|a| want_literal_str(a, diags));
     for secret in ["access_key", "secret_key", "security_token"] {
         if let Some(a) = b.body.attr(secret) {
             diags.push(
@@ -531,7 +542,14 @@ fn decode_variable(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
 fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     want_labels(b, 0, "", diags);
     for bb in &b.body.blocks {
-        unexpected("a locals block", &bb.ident, &bb.ident_span, &[], diags, "block type");
+        unexpected(
+            "a locals block",
+            &bb.ident,
+            &bb.ident_span,
+            &[],
+            diags,
+            "block type",
+        );
     }
     for a in &b.body.attrs {
         if let Some(prev) = cfg.locals.get(&a.name) {
@@ -756,7 +774,13 @@ fn decode_lifecycle(l: &mut Lifecycle, b: &Block, diags: &mut Diagnostics) {
 }
 
 fn decode_timeouts(t: &mut Timeouts, b: &Block, diags: &mut Diagnostics) {
-    restrict(&b.body, "a timeouts block", &["create", "update", "delete"], &[], diags);
+    restrict(
+        &b.body,
+        "a timeouts block",
+        &["create", "update", "delete"],
+        &[],
+        diags,
+    );
     for a in &b.body.attrs {
         let Some(s) = want_literal_str(a, diags) else {
             continue;
@@ -835,7 +859,13 @@ fn decode_output(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
 
 fn decode_import(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     want_labels(b, 0, "", diags);
-    restrict(&b.body, "an import block", &["to", "id", "provider"], &[], diags);
+    restrict(
+        &b.body,
+        "an import block",
+        &["to", "id", "provider"],
+        &[],
+        diags,
+    );
     let to = b.body.attr("to");
     let id = b.body.attr("id");
     if to.is_none() {
@@ -883,7 +913,10 @@ fn decode_moved(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
         if f.id.kind != t.id.kind {
             diags.push(Diagnostic::error(
                 "Resource type mismatch",
-                format!("a moved block cannot change the resource type ({} to {})", f.id.kind, t.id.kind),
+                format!(
+                    "a moved block cannot change the resource type ({} to {})",
+                    f.id.kind, t.id.kind
+                ),
                 Some(b.span.clone()),
             ));
             return;
@@ -905,7 +938,13 @@ fn decode_removed(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     };
     let mut destroy = false;
     for lb in b.body.blocks.iter().filter(|x| x.ident == "lifecycle") {
-        restrict(&lb.body, "the lifecycle block of removed", &["destroy"], &[], diags);
+        restrict(
+            &lb.body,
+            "the lifecycle block of removed",
+            &["destroy"],
+            &[],
+            diags,
+        );
         if let Some(a) = lb.body.attr("destroy") {
             destroy = literal_bool(a, diags);
         }
@@ -985,7 +1024,10 @@ removed { from = alicloud_image.e }
         assert_eq!(cfg.providers.len(), 2);
         let r = &cfg.resources[&ResourceId::managed("alicloud_image", "a")];
         assert!(r.count.is_some());
-        assert_eq!(r.provider.as_ref().map(|p| p.0.as_str()), Some("alicloud.sh"));
+        assert_eq!(
+            r.provider.as_ref().map(|p| p.0.as_str()),
+            Some("alicloud.sh")
+        );
         assert!(r.lifecycle.prevent_destroy);
         assert_eq!(r.timeouts.create, Some(7200));
         assert_eq!(r.depends_on[0].target.to_string(), "data.alicloud_images.u");

@@ -127,7 +127,11 @@ impl Type {
             }
             (Type::Tuple(ts), Value::List(l)) => {
                 if ts.len() != l.len() {
-                    return Err(format!("a tuple of {} elements is required, got {}", ts.len(), l.len()));
+                    return Err(format!(
+                        "a tuple of {} elements is required, got {}",
+                        ts.len(),
+                        l.len()
+                    ));
                 }
                 ts.iter()
                     .zip(l)
@@ -149,7 +153,11 @@ impl Type {
                 for (k, (t, optional)) in attrs {
                     match m.remove(k) {
                         Some(e) => {
-                            out.insert(k.clone(), t.convert(e).map_err(|msg| format!("attribute {k:?}: {msg}"))?);
+                            out.insert(
+                                k.clone(),
+                                t.convert(e)
+                                    .map_err(|msg| format!("attribute {k:?}: {msg}"))?,
+                            );
                         }
                         None if *optional => {
                             out.insert(k.clone(), Value::Null);
@@ -158,7 +166,9 @@ impl Type {
                     }
                 }
                 if let Some(extra) = m.keys().next() {
-                    return Err(format!("attribute {extra:?} is not expected by the object type"));
+                    return Err(format!(
+                        "attribute {extra:?} is not expected by the object type"
+                    ));
                 }
                 Ok(Value::Map(out))
             }
@@ -197,10 +207,18 @@ mod tests {
 
     #[test]
     fn converts_like_terraform() {
-        assert_eq!(ty("number").convert(Value::String("5".into())), Ok(Value::Number(5.0)));
-        assert_eq!(ty("string").convert(Value::Number(5.0)), Ok(Value::String("5".into())));
+        assert_eq!(
+            ty("number").convert(Value::String("5".into())),
+            Ok(Value::Number(5.0))
+        );
+        assert_eq!(
+            ty("string").convert(Value::Number(5.0)),
+            Ok(Value::String("5".into()))
+        );
         assert!(ty("number").convert(Value::String("x".into())).is_err());
-        assert!(ty("list(string)").convert(Value::String("x".into())).is_err());
+        assert!(ty("list(string)")
+            .convert(Value::String("x".into()))
+            .is_err());
         let obj = ty("object({ a = string, b = optional(number) })");
         let mut m = BTreeMap::new();
         m.insert("a".to_string(), Value::String("x".into()));

@@ -42,7 +42,12 @@ pub enum Raw {
 }
 
 /// Reads every source into raw values, adding var files to `cfg.sources`.
-pub fn gather(cfg: &mut Config, dir: &Path, opts: &VarOptions, diags: &mut Diagnostics) -> BTreeMap<String, Raw> {
+pub fn gather(
+    cfg: &mut Config,
+    dir: &Path,
+    opts: &VarOptions,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Raw> {
     let mut out = BTreeMap::new();
     let mut files: Vec<PathBuf> = Vec::new();
     let main = dir.join("imgform.vars");
@@ -68,15 +73,26 @@ pub fn gather(cfg: &mut Config, dir: &Path, opts: &VarOptions, diags: &mut Diagn
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(
-                    "Cannot read a variables file",
-                    format!("{}: {e}", path.display()),
-                    None,
-                ).with_hint(if i >= explicit_start { "check the path given to --var-file" } else { "check the file's permissions" }));
+                diags.push(
+                    Diagnostic::error(
+                        "Cannot read a variables file",
+                        format!("{}: {e}", path.display()),
+                        None,
+                    )
+                    .with_hint(if i >= explicit_start {
+                        "check the path given to --var-file"
+                    } else {
+                        "check the file's permissions"
+                    }),
+                );
                 continue;
             }
         };
-        let display = if i >= explicit_start { path.clone() } else { dir.join(path.file_name().unwrap_or_default()) };
+        let display = if i >= explicit_start {
+            path.clone()
+        } else {
+            dir.join(path.file_name().unwrap_or_default())
+        };
         let Some((file, body)) = parse_file(&mut cfg.sources, display, text, diags) else {
             continue;
         };
@@ -84,7 +100,10 @@ pub fn gather(cfg: &mut Config, dir: &Path, opts: &VarOptions, diags: &mut Diagn
             match s {
                 hcl_edit::structure::Structure::Attribute(a) => {
                     let name = a.key.as_str().to_string();
-                    let expr = Expr { edit: a.value.clone(), span: span_of(file, &a.value) };
+                    let expr = Expr {
+                        edit: a.value.clone(),
+                        span: span_of(file, &a.value),
+                    };
                     let key_span = span_of(file, &a.key);
                     if !cfg.variables.contains_key(&name) {
                         diags.push(Diagnostic::warning(
@@ -111,30 +130,43 @@ pub fn gather(cfg: &mut Config, dir: &Path, opts: &VarOptions, diags: &mut Diagn
     }
     for kv in &opts.vars {
         let Some((name, value)) = kv.split_once('=') else {
-            diags.push(Diagnostic::error(
-                "Invalid --var option",
-                format!("{kv:?} is not of the form NAME=VALUE"),
-                None,
-            ).with_hint("write --var 'name=value'"));
+            diags.push(
+                Diagnostic::error(
+                    "Invalid --var option",
+                    format!("{kv:?} is not of the form NAME=VALUE"),
+                    None,
+                )
+                .with_hint("write --var 'name=value'"),
+            );
             continue;
         };
         let name = name.trim();
         if !cfg.variables.contains_key(name) {
-            diags.push(Diagnostic::error(
-                "Value for undeclared variable",
-                format!("--var sets {name:?}, but no variable of that name is declared"),
-                None,
-            ).with_hint("declare it with a variable block in the configuration"));
+            diags.push(
+                Diagnostic::error(
+                    "Value for undeclared variable",
+                    format!("--var sets {name:?}, but no variable of that name is declared"),
+                    None,
+                )
+                .with_hint("declare it with a variable block in the configuration"),
+            );
             continue;
         }
         out.insert(name.to_string(), Raw::Text(value.to_string(), "--var"));
     }
-    let mut env: Vec<&(String, String)> = opts.env.iter().filter(|(k, _)| k.starts_with("IMGFORM_VAR_")).collect();
+    let mut env: Vec<&(String, String)> = opts
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("IMGFORM_VAR_"))
+        .collect();
     env.sort();
     for (k, v) in env {
         let name = &k["IMGFORM_VAR_".len()..];
         if cfg.variables.contains_key(name) {
-            out.insert(name.to_string(), Raw::Text(v.clone(), "an IMGFORM_VAR_ environment variable"));
+            out.insert(
+                name.to_string(),
+                Raw::Text(v.clone(), "an IMGFORM_VAR_ environment variable"),
+            );
         }
     }
     out
@@ -168,12 +200,16 @@ pub fn convert(ty: &Type, raw: &Raw) -> Result<Value, String> {
     match raw {
         Raw::Value(v, _) => ty.convert(v.clone()),
         Raw::Text(s, _) => {
-            if ty.is_primitive() || *ty == Type::Any && hcl_edit::parser::parse_expr(s).is_err() {
+            // As in Terraform: primitive and unconstrained variables take the text as a
+            // string; collection types parse it as an HCL value.
+            if ty.is_primitive() || *ty == Type::Any {
                 return ty.convert(Value::String(s.clone()));
             }
-            let e = hcl_edit::parser::parse_expr(s.trim()).map_err(|e| format!("cannot parse {s:?} as an HCL value: {}", e.message()))?;
+            let e = hcl_edit::parser::parse_expr(s.trim())
+                .map_err(|e| format!("cannot parse {s:?} as an HCL value: {}", e.message()))?;
             let he: hcl::Expression = e.into();
-            let v = hcl::eval::Evaluate::evaluate(&he, &hcl::eval::Context::new()).map_err(|e| e.to_string())?;
+            let v = hcl::eval::Evaluate::evaluate(&he, &hcl::eval::Context::new())
+                .map_err(|e| e.to_string())?;
             ty.convert(Value::from_hcl(&v))
         }
     }

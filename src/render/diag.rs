@@ -12,7 +12,11 @@ pub fn human(sources: &Sources, d: &Diagnostic, color: bool) -> String {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
     };
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let hint = d.hint.clone();
     let mut footers = Vec::new();
     if !d.detail.is_empty() {
@@ -21,7 +25,10 @@ pub fn human(sources: &Sources, d: &Diagnostic, color: bool) -> String {
     if let Some(h) = &hint {
         footers.push(Level::Help.title(h));
     }
-    let file = d.span.as_ref().and_then(|s| sources.get(s.file).map(|f| (s, f)));
+    let file = d
+        .span
+        .as_ref()
+        .and_then(|s| sources.get(s.file).map(|f| (s, f)));
     let origin = file.map(|(_, f)| f.path.display().to_string());
     let mut msg = level.title(&d.summary);
     if let (Some((span, f)), Some(origin)) = (file, origin.as_deref()) {
@@ -29,7 +36,11 @@ pub fn human(sources: &Sources, d: &Diagnostic, color: bool) -> String {
         range.end = range.end.min(f.text.len());
         range.start = range.start.min(range.end);
         if range.is_empty() && range.end < f.text.len() {
-            range.end += f.text[range.end..].chars().next().map(char::len_utf8).unwrap_or(1);
+            range.end += f.text[range.end..]
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(1);
         }
         msg = msg.snippet(
             Snippet::source(&f.text)
@@ -55,7 +66,10 @@ pub fn human_all(sources: &Sources, diags: &Diagnostics, color: bool) -> String 
 }
 
 fn pos(sources: &Sources, file: usize, byte: usize) -> serde_json::Value {
-    let (line, column) = sources.get(file).map(|f| f.line_col(byte)).unwrap_or((1, 1));
+    let (line, column) = sources
+        .get(file)
+        .map(|f| f.line_col(byte))
+        .unwrap_or((1, 1));
     json!({ "line": line, "column": column, "byte": byte })
 }
 
@@ -77,7 +91,10 @@ pub fn json_diag(sources: &Sources, d: &Diagnostic) -> serde_json::Value {
     if let Some(span) = &d.span {
         if let Some(f) = sources.get(span.file) {
             let (sl, _) = f.line_col(span.range.start);
-            let line_start = f.text[..span.range.start.min(f.text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let line_start = f.text[..span.range.start.min(f.text.len())]
+                .rfind('\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
             let code = f.line_text(sl).to_string();
             v["range"] = json!({
                 "filename": f.path.display().to_string(),

@@ -20,7 +20,11 @@ pub fn dot(g: &Dag<Node, Span>) -> String {
         out.push_str(&format!("  {} [shape = {shape}]\n", quote(&n.to_string())));
     }
     for (a, b, _) in g.edges() {
-        out.push_str(&format!("  {} -> {}\n", quote(&a.to_string()), quote(&b.to_string())));
+        out.push_str(&format!(
+            "  {} -> {}\n",
+            quote(&a.to_string()),
+            quote(&b.to_string())
+        ));
     }
     out.push_str("}\n");
     out
@@ -45,7 +49,11 @@ pub fn mermaid(g: &Dag<Node, Span>) -> String {
         out.push_str(&format!("  {}{open}{label}{close}\n", ids[&name]));
     }
     for (a, b, _) in g.edges() {
-        out.push_str(&format!("  {} --> {}\n", ids[&a.to_string()], ids[&b.to_string()]));
+        out.push_str(&format!(
+            "  {} --> {}\n",
+            ids[&a.to_string()],
+            ids[&b.to_string()]
+        ));
     }
     out
 }

@@ -94,6 +94,7 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
     if b.attrs.contains_key("snapshot_id") {
         sources.push(("snapshot_id", b.span_of("snapshot_id")));
     }
+    sources.sort_by_key(|s| s.1.range.start);
     match sources.len() {
         0 => diags.push(
             Diagnostic::error(
@@ -114,7 +115,7 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
                         names.join(" and "),
                         names[0]
                     ),
-                    Some(sources[1].1.clone()),
+                    sources.last().map(|s| s.1.clone()),
                 )
                 .with_hint("keep exactly one image source"),
             );
@@ -190,7 +191,10 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
                 devices.push((dev.to_string(), m.body.span_of("device")));
             }
         }
-        if m.body.get("snapshot_id").is_none() && m.body.get("size").is_none() && m.body.str("disk_type") == Some("system") {
+        if m.body.get("snapshot_id").is_none()
+            && m.body.get("size").is_none()
+            && m.body.str("disk_type") == Some("system")
+        {
             diags.push(
                 Diagnostic::error(
                     "System disk without a snapshot",
@@ -201,7 +205,8 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
             );
         }
     }
-    let all_typed = !mappings.is_empty() && mappings.iter().all(|m| m.body.str("disk_type").is_some());
+    let all_typed =
+        !mappings.is_empty() && mappings.iter().all(|m| m.body.str("disk_type").is_some());
     if all_typed && systems == 0 {
         diags.push(
             Diagnostic::error(

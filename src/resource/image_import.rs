@@ -8,8 +8,12 @@ use crate::diag::{Diagnostic, Diagnostics};
 
 const MAPPING: &[super::AttrSchema] = &[
     attr("format", Ty::String, ForceNew).check(disk_format),
-    attr("oss_bucket", Ty::String, ForceNew).required().check(oss_bucket),
-    attr("oss_object", Ty::String, ForceNew).required().check(oss_object),
+    attr("oss_bucket", Ty::String, ForceNew)
+        .required()
+        .check(oss_bucket),
+    attr("oss_object", Ty::String, ForceNew)
+        .required()
+        .check(oss_object),
     attr("device", Ty::String, ForceNew),
     attr("disk_image_size", Ty::Int, ForceNew).check(disk_image_size),
 ];

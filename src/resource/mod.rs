@@ -160,7 +160,10 @@ pub struct EvalBody {
 impl EvalBody {
     /// The value of `name`, if set and not null.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.attrs.get(name).map(|a| &a.value).filter(|v| !v.is_null())
+        self.attrs
+            .get(name)
+            .map(|a| &a.value)
+            .filter(|v| !v.is_null())
     }
 
     /// The known string value of `name`.
@@ -262,7 +265,10 @@ fn type_ok(ty: Ty, v: &Value) -> bool {
         (Ty::Bool, Value::Bool(_)) => true,
         (Ty::Bool, Value::String(s)) => s == "true" || s == "false",
         (Ty::Map, Value::Map(m)) => m.values().all(|v| {
-            matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Unknown)
+            matches!(
+                v,
+                Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Unknown
+            )
         }),
         (Ty::StringList, Value::List(l)) => l
             .iter()
@@ -301,7 +307,11 @@ fn validate_body(
                 format!("an argument named `{name}` is not expected in {what}"),
                 Some(a.key_span.clone()),
             );
-            let all: Vec<&str> = names.iter().copied().chain(blocks.iter().map(|b| b.name)).collect();
+            let all: Vec<&str> = names
+                .iter()
+                .copied()
+                .chain(blocks.iter().map(|b| b.name))
+                .collect();
             if let Some(m) = did_you_mean(name, all.iter().copied()) {
                 d = d.with_hint(format!("did you mean `{m}`?"));
             }
@@ -322,7 +332,11 @@ fn validate_body(
         if !type_ok(s.ty, &a.value) {
             diags.push(Diagnostic::error(
                 "Incorrect attribute value type",
-                format!("`{name}` must be {}, got {}", ty_name(s.ty), a.value.type_name()),
+                format!(
+                    "`{name}` must be {}, got {}",
+                    ty_name(s.ty),
+                    a.value.type_name()
+                ),
                 Some(a.span.clone()),
             ));
             continue;
@@ -333,14 +347,20 @@ fn validate_body(
         if let Some(check) = s.check {
             if let Err((detail, hint)) = check(&a.value) {
                 diags.push(
-                    Diagnostic::error(format!("Invalid value for `{name}`"), detail, Some(a.span.clone()))
-                        .with_hint(hint),
+                    Diagnostic::error(
+                        format!("Invalid value for `{name}`"),
+                        detail,
+                        Some(a.span.clone()),
+                    )
+                    .with_hint(hint),
                 );
             }
         }
     }
     for s in attrs.iter().filter(|s| s.required) {
-        if body.get(s.name).is_none() && !body.attrs.get(s.name).is_some_and(|a| a.value.is_unknown()) {
+        if body.get(s.name).is_none()
+            && !body.attrs.get(s.name).is_some_and(|a| a.value.is_unknown())
+        {
             diags.push(
                 Diagnostic::error(
                     "Missing required argument",
@@ -358,29 +378,49 @@ fn validate_body(
                 format!("blocks of type `{}` are not expected in {what}", b.ident),
                 Some(b.span.clone()),
             );
-            let all: Vec<&str> = blocks.iter().map(|b| b.name).chain(names.iter().copied()).collect();
+            let all: Vec<&str> = blocks
+                .iter()
+                .map(|b| b.name)
+                .chain(names.iter().copied())
+                .collect();
             if let Some(m) = did_you_mean(&b.ident, all.iter().copied()) {
                 d = d.with_hint(format!("did you mean `{m}`?"));
             }
             diags.push(d);
             continue;
         };
-        validate_body(&format!("a `{}` block", s.name), s.attrs, s.blocks, &b.body, diags);
+        validate_body(
+            &format!("a `{}` block", s.name),
+            s.attrs,
+            s.blocks,
+            &b.body,
+            diags,
+        );
     }
     for s in blocks {
         let n = body.blocks(s.name).count();
         if n < s.min || n > s.max {
             let detail = if n < s.min {
-                format!("at least {} `{}` block(s) are required in {what}, found {n}", s.min, s.name)
+                format!(
+                    "at least {} `{}` block(s) are required in {what}, found {n}",
+                    s.min, s.name
+                )
             } else {
-                format!("at most {} `{}` block(s) are allowed in {what}, found {n}", s.max, s.name)
+                format!(
+                    "at most {} `{}` block(s) are allowed in {what}, found {n}",
+                    s.max, s.name
+                )
             };
             let span = body
                 .blocks(s.name)
                 .nth(s.max)
                 .map(|b| b.span.clone())
                 .unwrap_or_else(|| body.span.clone());
-            diags.push(Diagnostic::error("Wrong number of blocks", detail, Some(span)));
+            diags.push(Diagnostic::error(
+                "Wrong number of blocks",
+                detail,
+                Some(span),
+            ));
         }
     }
 }

@@ -18,8 +18,12 @@ const IMAGE_OPTIONS: &[super::AttrSchema] = &[
 ];
 
 const IMPORT_MAPPING: &[super::AttrSchema] = &[
-    attr("oss_bucket", Ty::String, ForceNew).required().check(oss_bucket),
-    attr("oss_object", Ty::String, ForceNew).required().check(oss_object),
+    attr("oss_bucket", Ty::String, ForceNew)
+        .required()
+        .check(oss_bucket),
+    attr("oss_object", Ty::String, ForceNew)
+        .required()
+        .check(oss_object),
     attr("format", Ty::String, ForceNew).check(disk_format),
     attr("disk_image_size", Ty::Int, ForceNew).check(disk_image_size),
 ];
@@ -54,7 +58,9 @@ pub const SCHEMA: Schema = Schema {
     attrs: &[
         attr("add_account", Ty::StringList, ForceNew).check(accounts),
         attr("base_image", Ty::String, ForceNew),
-        attr("base_image_type", Ty::String, ForceNew).required().check(base_image_type),
+        attr("base_image_type", Ty::String, ForceNew)
+            .required()
+            .check(base_image_type),
         attr("build_content", Ty::String, ForceNew).check(build_content),
         attr("test_content", Ty::String, ForceNew).check(build_content),
         attr("delete_instance_on_failure", Ty::Bool, ForceNew),
@@ -131,9 +137,8 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
     let ty = b.str("base_image_type");
     let has_import = b.blocks("import_image_options").next().is_some();
     match ty {
-        Some("OSS") => {
-            if !has_import {
-                diags.push(
+        Some("OSS") if !has_import => {
+            diags.push(
                     Diagnostic::error(
                         "Missing import_image_options",
                         "base_image_type = \"OSS\" builds from an image file in OSS, described by an import_image_options block (MissingParameter.ImportImageOptions)",
@@ -141,8 +146,8 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
                     )
                     .with_hint("add an import_image_options block with disk_device_mappings"),
                 );
-            }
         }
+        Some("OSS") => {}
         Some(_) => {
             if !b.attrs.contains_key("base_image") {
                 diags.push(
@@ -168,7 +173,9 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
         None => {}
     }
     if let Some(opts) = b.blocks("import_image_options").next() {
-        if opts.body.str("architecture") == Some("arm64") && opts.body.str("boot_mode") == Some("BIOS") {
+        if opts.body.str("architecture") == Some("arm64")
+            && opts.body.str("boot_mode") == Some("BIOS")
+        {
             diags.push(
                 Diagnostic::error(
                     "arm64 imports need UEFI",
@@ -179,7 +186,10 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
             );
         }
     }
-    if b.attrs.contains_key("image_name") && b.blocks("image_options").any(|o| o.body.attrs.contains_key("image_name")) {
+    if b.attrs.contains_key("image_name")
+        && b.blocks("image_options")
+            .any(|o| o.body.attrs.contains_key("image_name"))
+    {
         diags.push(
             Diagnostic::error(
                 "Conflicting arguments",

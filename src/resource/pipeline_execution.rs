@@ -11,7 +11,9 @@ use crate::diag::Diagnostics;
 pub const SCHEMA: Schema = Schema {
     kind: "alicloud_ecs_image_pipeline_execution",
     attrs: &[
-        attr("image_pipeline_id", Ty::String, ForceNew).required().check(pipeline_id),
+        attr("image_pipeline_id", Ty::String, ForceNew)
+            .required()
+            .check(pipeline_id),
         attr("triggers", Ty::Map, ForceNew),
         attr("delete_image_on_destroy", Ty::Bool, Local),
         attr("tags", Ty::Map, ForceNew).check(tags),

@@ -19,7 +19,9 @@ fn fail(detail: impl Into<String>, hint: impl Into<String>) -> Result<(), Fail> 
 
 /// Letters (ASCII or CJK ideographs, as the API's "Chinese character").
 fn is_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+    c.is_ascii_alphabetic()
+        || ('\u{4e00}'..='\u{9fff}').contains(&c)
+        || ('\u{3400}'..='\u{4dbf}').contains(&c)
 }
 
 fn starts_with_any(v: &str, prefixes: &[&str]) -> Option<String> {
@@ -73,7 +75,14 @@ fn name_rule(
 /// CreateImage/ImportImage `ImageName`: 2–128, starts with a letter, letters, digits,
 /// `. : _ -`, not `http://`, `https://`, `acs:` or `aliyun`.
 pub fn image_name(v: &Value) -> Result<(), Fail> {
-    name_rule(&s(v), "an image name", 2, 128, &['.', ':', '_', '-'], &["http://", "https://", "acs:", "aliyun"])
+    name_rule(
+        &s(v),
+        "an image name",
+        2,
+        128,
+        &['.', ':', '_', '-'],
+        &["http://", "https://", "acs:", "aliyun"],
+    )
 }
 
 /// `ImageFamily`: 2–128, starts with a letter, letters, digits, `. : _ -`, not `acs:` or
@@ -81,9 +90,19 @@ pub fn image_name(v: &Value) -> Result<(), Fail> {
 pub fn image_family(v: &Value) -> Result<(), Fail> {
     let t = s(v);
     if t.contains("http://") || t.contains("https://") {
-        return fail("an image family must not contain http:// or https://", "remove the URL");
+        return fail(
+            "an image family must not contain http:// or https://",
+            "remove the URL",
+        );
     }
-    name_rule(&t, "an image family", 2, 128, &['.', ':', '_', '-'], &["acs:", "aliyun"])
+    name_rule(
+        &t,
+        "an image family",
+        2,
+        128,
+        &['.', ':', '_', '-'],
+        &["acs:", "aliyun"],
+    )
 }
 
 /// `Description`: 2–256 characters, not starting with `http://` or `https://`.
@@ -97,19 +116,36 @@ pub fn description(v: &Value) -> Result<(), Fail> {
         );
     }
     if let Some(p) = starts_with_any(&t, &["http://", "https://"]) {
-        return fail(format!("a description must not start with {p:?}"), "put the URL later in the text");
+        return fail(
+            format!("a description must not start with {p:?}"),
+            "put the URL later in the text",
+        );
     }
     Ok(())
 }
 
 /// CreateImagePipeline `Name`: `^[a-zA-Z][a-zA-Z0-9:._-]{1,127}$`.
 pub fn pipeline_name(v: &Value) -> Result<(), Fail> {
-    name_rule(&s(v), "a pipeline name", 2, 128, &['.', ':', '_', '-'], &["http://", "https://"])
+    name_rule(
+        &s(v),
+        "a pipeline name",
+        2,
+        128,
+        &['.', ':', '_', '-'],
+        &["http://", "https://"],
+    )
 }
 
 /// CreateImagePipeline `ImageName` (a prefix): 2–64 characters.
 pub fn image_name_prefix(v: &Value) -> Result<(), Fail> {
-    name_rule(&s(v), "an image name prefix", 2, 64, &['.', ':', '_', '-'], &["http://", "https://"])
+    name_rule(
+        &s(v),
+        "an image name prefix",
+        2,
+        64,
+        &['.', ':', '_', '-'],
+        &["http://", "https://"],
+    )
 }
 
 fn one_of(v: &Value, what: &str, allowed: &[&str], case_insensitive: bool) -> Result<(), Fail> {
@@ -133,10 +169,31 @@ fn one_of(v: &Value, what: &str, allowed: &[&str], case_insensitive: bool) -> Re
 
 /// Platforms accepted by CreateImage.
 pub const PLATFORMS: &[&str] = &[
-    "Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian", "OpenSUSE", "FreeBSD",
-    "RedHat", "Kylin", "UOS", "Fedora", "Fedora CoreOS", "CentOS Stream", "AlmaLinux",
-    "Rocky Linux", "Gentoo", "Customized Linux", "Others Linux", "Windows Server 2022",
-    "Windows Server 2019", "Windows Server 2016", "Windows Server 2012", "Windows Server 2008",
+    "Aliyun",
+    "Anolis",
+    "CentOS",
+    "Ubuntu",
+    "CoreOS",
+    "SUSE",
+    "Debian",
+    "OpenSUSE",
+    "FreeBSD",
+    "RedHat",
+    "Kylin",
+    "UOS",
+    "Fedora",
+    "Fedora CoreOS",
+    "CentOS Stream",
+    "AlmaLinux",
+    "Rocky Linux",
+    "Gentoo",
+    "Customized Linux",
+    "Others Linux",
+    "Windows Server 2022",
+    "Windows Server 2019",
+    "Windows Server 2016",
+    "Windows Server 2012",
+    "Windows Server 2008",
     "Windows Server 2003",
 ];
 
@@ -190,7 +247,12 @@ pub fn disk_type(v: &Value) -> Result<(), Fail> {
 
 /// `BaseImageType`.
 pub fn base_image_type(v: &Value) -> Result<(), Fail> {
-    one_of(v, "base image type", &["IMAGE", "IMAGE_FAMILY", "OSS"], false)
+    one_of(
+        v,
+        "base image type",
+        &["IMAGE", "IMAGE_FAMILY", "OSS"],
+        false,
+    )
 }
 
 /// `DetectionStrategy`: only `Standard`.
@@ -210,12 +272,22 @@ pub fn imds_support(v: &Value) -> Result<(), Fail> {
 
 /// `Features.NvmeSupport`.
 pub fn nvme_support(v: &Value) -> Result<(), Fail> {
-    one_of(v, "NVMe support value", &["supported", "unsupported"], false)
+    one_of(
+        v,
+        "NVMe support value",
+        &["supported", "unsupported"],
+        false,
+    )
 }
 
 /// `ImageOptions.ImageFeatures.NvmeSupport` (adds `auto`).
 pub fn nvme_support_auto(v: &Value) -> Result<(), Fail> {
-    one_of(v, "NVMe support value", &["supported", "unsupported", "auto"], false)
+    one_of(
+        v,
+        "NVMe support value",
+        &["supported", "unsupported", "auto"],
+        false,
+    )
 }
 
 /// `AdvancedOptions.ImageNameSuffix`.
@@ -225,7 +297,12 @@ pub fn image_name_suffix(v: &Value) -> Result<(), Fail> {
 
 /// Data source `owners` / `ImageOwnerAlias`.
 pub fn owners(v: &Value) -> Result<(), Fail> {
-    one_of(v, "image owner", &["system", "self", "others", "marketplace"], false)
+    one_of(
+        v,
+        "image owner",
+        &["system", "self", "others", "marketplace"],
+        false,
+    )
 }
 
 /// Data source `status`: a comma-separated list of image statuses.
@@ -234,7 +311,14 @@ pub fn image_status_list(v: &Value) -> Result<(), Fail> {
         one_of(
             &Value::String(part.trim().to_string()),
             "image status",
-            &["Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated"],
+            &[
+                "Creating",
+                "Waiting",
+                "Available",
+                "UnAvailable",
+                "CreateFailed",
+                "Deprecated",
+            ],
             false,
         )?;
     }
@@ -252,8 +336,14 @@ fn int(v: &Value) -> Option<i64> {
 fn range(v: &Value, what: &str, lo: i64, hi: i64) -> Result<(), Fail> {
     match int(v) {
         Some(n) if (lo..=hi).contains(&n) => Ok(()),
-        Some(n) => fail(format!("{what} must be between {lo} and {hi}; got {n}"), format!("use a value from {lo} to {hi}")),
-        None => fail(format!("{what} must be a whole number"), "write a number without quotes"),
+        Some(n) => fail(
+            format!("{what} must be between {lo} and {hi}; got {n}"),
+            format!("use a value from {lo} to {hi}"),
+        ),
+        None => fail(
+            format!("{what} must be a whole number"),
+            "write a number without quotes",
+        ),
     }
 }
 
@@ -284,13 +374,22 @@ pub fn tag_key(k: &str) -> Result<(), Fail> {
         return fail("a tag key must not be empty", "give the tag a key");
     }
     if k.chars().count() > 128 {
-        return fail(format!("the tag key {k:?} is longer than 128 characters"), "shorten the key");
+        return fail(
+            format!("the tag key {k:?} is longer than 128 characters"),
+            "shorten the key",
+        );
     }
     if let Some(p) = starts_with_any(k, &["aliyun", "acs:"]) {
-        return fail(format!("the tag key {k:?} starts with {p:?}, which is reserved"), "choose another key");
+        return fail(
+            format!("the tag key {k:?} starts with {p:?}, which is reserved"),
+            "choose another key",
+        );
     }
     if k.contains("http://") || k.contains("https://") {
-        return fail(format!("the tag key {k:?} contains a URL"), "remove http:// or https:// from the key");
+        return fail(
+            format!("the tag key {k:?} contains a URL"),
+            "remove http:// or https:// from the key",
+        );
     }
     Ok(())
 }
@@ -298,13 +397,22 @@ pub fn tag_key(k: &str) -> Result<(), Fail> {
 /// Validates a tag value.
 pub fn tag_value(k: &str, v: &str) -> Result<(), Fail> {
     if v.chars().count() > 128 {
-        return fail(format!("the value of tag {k:?} is longer than 128 characters"), "shorten the value");
+        return fail(
+            format!("the value of tag {k:?} is longer than 128 characters"),
+            "shorten the value",
+        );
     }
     if starts_with_any(v, &["acs:"]).is_some() {
-        return fail(format!("the value of tag {k:?} starts with \"acs:\", which is reserved"), "choose another value");
+        return fail(
+            format!("the value of tag {k:?} starts with \"acs:\", which is reserved"),
+            "choose another value",
+        );
     }
     if v.contains("http://") || v.contains("https://") {
-        return fail(format!("the value of tag {k:?} contains a URL"), "remove http:// or https:// from the value");
+        return fail(
+            format!("the value of tag {k:?} contains a URL"),
+            "remove http:// or https:// from the value",
+        );
     }
     Ok(())
 }
@@ -316,14 +424,20 @@ pub fn tags(v: &Value) -> Result<(), Fail> {
         return fail("tags must be a map", "write tags = { key = \"value\" }");
     };
     if m.len() > 20 {
-        return fail(format!("at most 20 tags are allowed; {} are set", m.len()), "remove some tags");
+        return fail(
+            format!("at most 20 tags are allowed; {} are set", m.len()),
+            "remove some tags",
+        );
     }
     let mut seen: Vec<String> = Vec::new();
     for (k, val) in m {
         tag_key(k)?;
         let lower = k.to_lowercase();
         if seen.contains(&lower) {
-            return fail(format!("the tag key {k:?} is duplicated (keys are compared without case)"), "merge the duplicate tags");
+            return fail(
+                format!("the tag key {k:?} is duplicated (keys are compared without case)"),
+                "merge the duplicate tags",
+            );
         }
         seen.push(lower);
         if let Some(vs) = val.as_str() {
@@ -337,22 +451,34 @@ pub fn tags(v: &Value) -> Result<(), Fail> {
 pub fn region_id(v: &str) -> Result<(), Fail> {
     let ok = v.len() >= 4
         && v.contains('-')
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !v.starts_with('-')
         && !v.ends_with('-');
     if ok {
         Ok(())
     } else {
-        fail(format!("{v:?} is not a region id"), "region ids look like cn-hangzhou")
+        fail(
+            format!("{v:?} is not a region id"),
+            "region ids look like cn-hangzhou",
+        )
     }
 }
 
-fn string_list(v: &Value, what: &str, max: usize, each: fn(&str) -> Result<(), Fail>) -> Result<(), Fail> {
+fn string_list(
+    v: &Value,
+    what: &str,
+    max: usize,
+    each: fn(&str) -> Result<(), Fail>,
+) -> Result<(), Fail> {
     let Some(l) = v.as_list() else {
         return fail(format!("{what} must be a list"), "write a list in brackets");
     };
     if l.len() > max {
-        return fail(format!("at most {max} {what} are allowed; {} are set", l.len()), format!("keep at most {max}"));
+        return fail(
+            format!("at most {max} {what} are allowed; {} are set", l.len()),
+            format!("keep at most {max}"),
+        );
     }
     let mut seen = Vec::new();
     for e in l {
@@ -362,7 +488,10 @@ fn string_list(v: &Value, what: &str, max: usize, each: fn(&str) -> Result<(), F
         let t = s(e);
         each(&t)?;
         if seen.contains(&t) {
-            return fail(format!("{t:?} appears twice in {what}"), "remove the duplicate");
+            return fail(
+                format!("{t:?} appears twice in {what}"),
+                "remove the duplicate",
+            );
         }
         seen.push(t);
     }
@@ -380,7 +509,10 @@ pub fn accounts(v: &Value) -> Result<(), Fail> {
         if !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()) {
             Ok(())
         } else {
-            fail(format!("{a:?} is not an Alibaba Cloud account id"), "account ids are numbers such as 1234567890")
+            fail(
+                format!("{a:?} is not an Alibaba Cloud account id"),
+                "account ids are numbers such as 1234567890",
+            )
         }
     })
 }
@@ -389,7 +521,13 @@ pub fn accounts(v: &Value) -> Result<(), Fail> {
 pub fn build_content(v: &Value) -> Result<(), Fail> {
     let t = s(v);
     if t.len() > 16 * 1024 {
-        return fail(format!("the content is {} bytes; at most 16 KB (16384 bytes) are allowed", t.len()), "move large scripts to OSS or an image component");
+        return fail(
+            format!(
+                "the content is {} bytes; at most 16 KB (16384 bytes) are allowed",
+                t.len()
+            ),
+            "move large scripts to OSS or an image component",
+        );
     }
     let commands = t
         .lines()
@@ -397,7 +535,10 @@ pub fn build_content(v: &Value) -> Result<(), Fail> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .count();
     if commands > 127 {
-        return fail(format!("the content has {commands} commands; at most 127 are allowed"), "combine commands with && in one RUN line");
+        return fail(
+            format!("the content has {commands} commands; at most 127 are allowed"),
+            "combine commands with && in one RUN line",
+        );
     }
     Ok(())
 }
@@ -407,7 +548,8 @@ pub fn build_content(v: &Value) -> Result<(), Fail> {
 pub fn oss_bucket(v: &Value) -> Result<(), Fail> {
     let t = s(v);
     let ok = (3..=63).contains(&t.len())
-        && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !t.starts_with('-')
         && !t.ends_with('-');
     if ok {
@@ -424,10 +566,16 @@ pub fn oss_bucket(v: &Value) -> Result<(), Fail> {
 pub fn oss_object(v: &Value) -> Result<(), Fail> {
     let t = s(v);
     if t.is_empty() || t.chars().count() > 1023 {
-        return fail("an OSS object key must be 1 to 1023 characters long", "give the object key inside the bucket");
+        return fail(
+            "an OSS object key must be 1 to 1023 characters long",
+            "give the object key inside the bucket",
+        );
     }
     if let Some(p) = starts_with_any(&t, &["http://", "https://"]) {
-        return fail(format!("an OSS object key must not start with {p:?}"), "give the key inside the bucket, not a URL");
+        return fail(
+            format!("an OSS object key must not start with {p:?}"),
+            "give the key inside the bucket, not a URL",
+        );
     }
     Ok(())
 }
@@ -438,7 +586,10 @@ pub fn prefixed(v: &Value, prefix: &str, what: &str) -> Result<(), Fail> {
     if t.starts_with(prefix) && t.len() > prefix.len() {
         Ok(())
     } else {
-        fail(format!("{t:?} is not a {what} id"), format!("{what} ids start with {prefix:?}"))
+        fail(
+            format!("{t:?} is not a {what} id"),
+            format!("{what} ids start with {prefix:?}"),
+        )
     }
 }
 
@@ -469,9 +620,12 @@ pub fn pipeline_id(v: &Value) -> Result<(), Fail> {
 
 /// A valid regular expression (data source `name_regex`).
 pub fn regex(v: &Value) -> Result<(), Fail> {
-    regex::Regex::new(&s(v))
-        .map(|_| ())
-        .map_err(|e| (format!("invalid regular expression: {e}"), "check the escaping: HCL strings need \\\\ for a backslash".to_string()))
+    regex::Regex::new(&s(v)).map(|_| ()).map_err(|e| {
+        (
+            format!("invalid regular expression: {e}"),
+            "check the escaping: HCL strings need \\\\ for a backslash".to_string(),
+        )
+    })
 }
 
 /// `Device` for CreateImage mappings: `/dev/xvda`–`/dev/xvdz`.
@@ -483,7 +637,10 @@ pub fn device(v: &Value) -> Result<(), Fail> {
     if ok {
         Ok(())
     } else {
-        fail(format!("{t:?} is not a device name"), "device names run from /dev/xvda (system disk) to /dev/xvdz")
+        fail(
+            format!("{t:?} is not a device name"),
+            "device names run from /dev/xvda (system disk) to /dev/xvdz",
+        )
     }
 }
 
@@ -491,13 +648,15 @@ pub fn device(v: &Value) -> Result<(), Fail> {
 mod tests {
     use super::*;
 
+    type Rule = fn(&Value) -> Result<(), Fail>;
+
     fn v(s: &str) -> Value {
         Value::String(s.to_string())
     }
 
     #[test]
     fn rule_table() {
-        let ok: &[(fn(&Value) -> Result<(), Fail>, &str)] = &[
+        let ok: &[(Rule, &str)] = &[
             (image_name, "web-base_1.0:x"),
             (image_name, "中文名"),
             (image_family, "hangzhou-daily-update"),
@@ -517,7 +676,7 @@ mod tests {
         for (f, val) in ok {
             assert!(f(&v(val)).is_ok(), "{val} should pass");
         }
-        let bad: &[(fn(&Value) -> Result<(), Fail>, &str)] = &[
+        let bad: &[(Rule, &str)] = &[
             (image_name, "x"),
             (image_name, "1abc"),
             (image_name, "http://x"),

@@ -1,0 +1,3 @@
+data "alicloud_images" "x" {
+  owners = "public" # ERROR: Invalid value for `owners`
+}

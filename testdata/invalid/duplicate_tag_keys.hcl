@@ -1,0 +1,7 @@
+resource "alicloud_image" "x" {
+  snapshot_id = "s-abc123"
+  tags = { # ERROR: Invalid value for `tags`
+    Env = "a"
+    env = "b"
+  }
+}

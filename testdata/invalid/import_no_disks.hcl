@@ -1,0 +1,3 @@
+resource "alicloud_image_import" "x" { # ERROR: Wrong number of blocks
+  image_name = "imported"
+}

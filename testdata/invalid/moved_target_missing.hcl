@@ -1,0 +1,4 @@
+moved { # ERROR: Moved object's new address is not in the configuration
+  from = alicloud_image.a
+  to   = alicloud_image.b
+}

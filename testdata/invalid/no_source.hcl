@@ -1,0 +1,3 @@
+resource "alicloud_image" "x" { # ERROR: No image source
+  image_name = "web"
+}

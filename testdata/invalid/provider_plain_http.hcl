@@ -1,0 +1,3 @@
+provider "alicloud" {
+  endpoint = "http://ecs.example.com" # ERROR: Invalid value for `endpoint`
+}

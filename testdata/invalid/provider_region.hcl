@@ -1,0 +1,3 @@
+provider "alicloud" {
+  region = "Hangzhou" # ERROR: Invalid value for `region`
+}

@@ -1,0 +1,3 @@
+resource "alicloud_image" "x" {
+  image_name = # ERROR: Invalid HCL syntax
+}

@@ -1,0 +1,26 @@
+resource "alicloud_image" "x" {
+  snapshot_id = "s-abc123"
+  tags = { # ERROR: Invalid value for `tags`
+    k00 = "v"
+    k01 = "v"
+    k02 = "v"
+    k03 = "v"
+    k04 = "v"
+    k05 = "v"
+    k06 = "v"
+    k07 = "v"
+    k08 = "v"
+    k09 = "v"
+    k10 = "v"
+    k11 = "v"
+    k12 = "v"
+    k13 = "v"
+    k14 = "v"
+    k15 = "v"
+    k16 = "v"
+    k17 = "v"
+    k18 = "v"
+    k19 = "v"
+    k20 = "v"
+  }
+}

@@ -1,0 +1,1 @@
+name = "x" # ERROR: Unexpected attribute

@@ -1,0 +1,2 @@
+resorce "alicloud_image" "x" { # ERROR: Unsupported block type
+}

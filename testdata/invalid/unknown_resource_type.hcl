@@ -1,0 +1,2 @@
+resource "alicloud_imag" "x" { # ERROR: Unsupported resource type
+}

@@ -1,0 +1,3 @@
+variable "size" {
+  type = strng # ERROR: Invalid type specification
+}

@@ -1,0 +1,3 @@
+variable "snap" { # ERROR: No value for required variable
+  type = string
+}

@@ -1,0 +1,97 @@
+//! The command line: exit codes, Terraform-style flags, graph output.
+
+use crate::util::{dir_with, imgform, root};
+
+#[test]
+fn quickstart_validates() {
+    let out = imgform(&root())
+        .args(["-C", "examples/quickstart", "validate"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Success! The configuration is valid.\n"
+    );
+}
+
+#[test]
+fn single_dash_flags_work() {
+    let out = imgform(&root())
+        .args(["-chdir=examples/quickstart", "validate", "-json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["valid"], true);
+}
+
+#[test]
+fn usage_errors_exit_1() {
+    let out = imgform(&root())
+        .args(["validate", "--bogus"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let out = imgform(&root()).args(["--version"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn graph_prints_dot_and_mermaid() {
+    let out = imgform(&root())
+        .args(["-C", "examples/quickstart", "graph"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let dot = String::from_utf8_lossy(&out.stdout);
+    assert!(dot.starts_with("digraph imgform {"), "{dot}");
+    assert!(
+        dot.contains(
+            "\"alicloud_image_import.ubuntu\" -> \"alicloud_ecs_image_pipeline.hardened\""
+        ),
+        "{dot}"
+    );
+    let out = imgform(&root())
+        .args(["-C", "examples/quickstart", "graph", "--format", "mermaid"])
+        .output()
+        .expect("runs");
+    let m = String::from_utf8_lossy(&out.stdout);
+    assert!(m.starts_with("flowchart LR\n"), "{m}");
+}
+
+#[test]
+fn cycles_name_every_member_and_edge() {
+    let d = dir_with(&[(
+        "main.hcl",
+        "locals {\n  a = local.c\n  b = local.a\n  c = local.b\n}\n",
+    )]);
+    let out = imgform(d.path()).args(["validate"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Cycle: local.a, local.b, local.c"), "{err}");
+    for edge in [
+        "local.a refers to local.c at main.hcl:2:7",
+        "local.b refers to local.a at main.hcl:3:7",
+        "local.c refers to local.b at main.hcl:4:7",
+    ] {
+        assert!(err.contains(edge), "missing {edge}: {err}");
+    }
+}
+
+#[test]
+fn missing_directory_is_a_clear_error() {
+    let out = imgform(&root())
+        .args(["-C", "no/such/dir", "validate"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Cannot read the configuration directory")
+    );
+}

@@ -1,0 +1,242 @@
+//! `validate` over the testdata corpus: every invalid file fails with its diagnostic on the
+//! line marked `# ERROR: <summary>` (columns and wording are pinned by snapshots), every
+//! valid configuration passes.
+
+use crate::util::{dir_with, imgform, root};
+use imgform::config::check::{load, Options};
+use imgform::config::vars::VarOptions;
+use imgform::render::diag::{human_all, validate_json};
+use imgform::value::Value;
+
+fn expected(text: &str) -> (usize, String) {
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("# ERROR: "))
+        .expect("every invalid case marks its line with # ERROR:");
+    let summary = line
+        .split("# ERROR: ")
+        .nth(1)
+        .expect("marker")
+        .trim()
+        .to_string();
+    (i + 1, summary)
+}
+
+#[test]
+fn every_invalid_file_reports_its_rule_at_its_line() {
+    let dir = root().join("testdata/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 90, "the corpus has one file per rule");
+    for f in files {
+        let name = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_string();
+        let text = std::fs::read_to_string(&f).expect("read");
+        let (line, summary) = expected(&text);
+        let d = dir_with(&[("main.hcl", &text)]);
+        let opts = Options {
+            dir: d.path().to_path_buf(),
+            vars: VarOptions::default(),
+        };
+        let (ev, diags) = load(&opts);
+        assert!(
+            ev.is_none() && diags.has_errors(),
+            "{name}: expected errors"
+        );
+        let (cfg, _) = imgform::config::load::load_dir(d.path());
+        let json = validate_json(&cfg.sources, &diags);
+        let hit = json["diagnostics"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|x| x["summary"] == summary.as_str() && x["range"]["start"]["line"] == line);
+        assert!(hit, "{name}: no {summary:?} at line {line}:\n{json:#}");
+        let prefix = format!("{}/", d.path().display());
+        let human = human_all(&cfg.sources, &diags, false).replace(&prefix, "");
+        insta::assert_snapshot!(format!("invalid__{name}"), human);
+    }
+}
+
+#[test]
+fn valid_configurations_pass() {
+    for dir in [
+        "examples/quickstart",
+        "testdata/valid/terraform_port",
+        "testdata/valid/variables",
+    ] {
+        let opts = Options {
+            dir: root().join(dir),
+            vars: VarOptions::default(),
+        };
+        let (ev, diags) = load(&opts);
+        assert!(!diags.has_errors(), "{dir}: {diags:?}");
+        assert!(ev.is_some(), "{dir}");
+    }
+}
+
+#[test]
+fn terraform_port_expands_count_and_for_each() {
+    let opts = Options {
+        dir: root().join("testdata/valid/terraform_port"),
+        vars: VarOptions::default(),
+    };
+    let (ev, _) = load(&opts);
+    let ev = ev.expect("valid");
+    let addrs: Vec<String> = ev.instances.keys().map(|a| a.to_string()).collect();
+    assert_eq!(
+        addrs,
+        vec![
+            "alicloud_ecs_image_pipeline.nightly",
+            "alicloud_ecs_image_pipeline_execution.nightly",
+            "alicloud_image.counted[0]",
+            "alicloud_image.counted[1]",
+            "alicloud_image.from_snapshot[\"hangzhou\"]",
+            "alicloud_image.from_snapshot[\"shanghai\"]",
+            "data.alicloud_images.ubuntu",
+        ]
+    );
+    let counted = &ev.instances[&"alicloud_image.counted[1]".parse().expect("addr")];
+    assert_eq!(counted.body.str("image_name"), Some("shop-v1-01"));
+    assert_eq!(counted.provider, "alicloud.shanghai");
+    let sh = &ev.instances[&"alicloud_image.from_snapshot[\"shanghai\"]"
+        .parse()
+        .expect("addr")];
+    assert_eq!(sh.body.str("description"), Some("Image for cn-shanghai"));
+    let p = &ev.instances[&"alicloud_ecs_image_pipeline.nightly".parse().expect("addr")];
+    // Depends on a data source: known only after it is read.
+    assert_eq!(p.body.get("base_image"), Some(&Value::Unknown));
+    assert_eq!(
+        p.body.get("to_region_id"),
+        Some(&Value::List(vec![Value::String("cn-shanghai".into())]))
+    );
+    assert!(p
+        .body
+        .str("build_content")
+        .expect("heredoc")
+        .contains("RUN echo shop"));
+}
+
+#[test]
+fn variable_sources_have_the_documented_precedence() {
+    let dir = root().join("testdata/valid/variables");
+    let vars = VarOptions {
+        var_files: vec![dir.join("extra.varfile")],
+        vars: vec!["from_cli=cli".into(), "from_env=cli".into()],
+        env: vec![
+            ("IMGFORM_VAR_from_env".into(), "env".into()),
+            ("IMGFORM_VAR_nope".into(), "x".into()),
+        ],
+    };
+    let (ev, diags) = load(&Options { dir, vars });
+    assert!(!diags.has_errors(), "{diags:?}");
+    let ev = ev.expect("valid");
+    let all: Vec<String> = ev.outputs["all"]
+        .as_list()
+        .expect("list")
+        .iter()
+        .map(|v| v.as_str().expect("string").to_string())
+        .collect();
+    assert_eq!(
+        all,
+        ["default", "imgform.vars", "auto", "var-file", "cli", "env"]
+    );
+    // `size = "40"` was converted to the declared number type.
+    let disks = ev.vars["disks"].as_list().expect("list");
+    assert_eq!(
+        disks[0].as_map().expect("object")["size"],
+        Value::Number(40.0)
+    );
+}
+
+#[test]
+fn undeclared_var_on_the_command_line_is_an_error() {
+    let d = dir_with(&[("main.hcl", "variable \"a\" {\n  default = 1\n}\n")]);
+    let out = imgform(d.path())
+        .args(["validate", "--var", "b=2"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Value for undeclared variable"), "{err}");
+}
+
+#[test]
+fn validate_json_has_terraforms_shape() {
+    let text = std::fs::read_to_string(root().join("testdata/invalid/image_name_too_short.hcl"))
+        .expect("read");
+    let d = dir_with(&[("main.hcl", &text)]);
+    let out = imgform(d.path())
+        .args(["validate", "-json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON only");
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "format_version",
+            "valid",
+            "error_count",
+            "warning_count",
+            "diagnostics"
+        ]
+    );
+    assert_eq!(v["valid"], false);
+    let d0 = &v["diagnostics"][0];
+    for k in ["severity", "summary", "detail", "range", "snippet"] {
+        assert!(d0.get(k).is_some(), "missing {k}");
+    }
+    for k in ["filename", "start", "end"] {
+        assert!(d0["range"].get(k).is_some(), "missing range.{k}");
+    }
+    for k in ["line", "column", "byte"] {
+        assert!(d0["range"]["start"].get(k).is_some(), "missing start.{k}");
+    }
+    for k in [
+        "context",
+        "code",
+        "start_line",
+        "highlight_start_offset",
+        "highlight_end_offset",
+        "values",
+    ] {
+        assert!(d0["snippet"].get(k).is_some(), "missing snippet.{k}");
+    }
+    assert_eq!(d0["range"]["start"]["line"], 3);
+    assert_eq!(d0["range"]["start"]["column"], 17);
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let d = dir_with(&[(
+        "main.hcl",
+        "resource \"alicloud_image\" \"a\" {\n  image_nmae = \"x\"\n  snapshot_id = \"s-1\"\n  platform = \"centos\"\n}\nresource \"alicloud_image\" \"b\" {\n  snapshot_id = var.nope\n}\n",
+    )]);
+    let (_, diags) = load(&Options {
+        dir: d.path().to_path_buf(),
+        vars: VarOptions::default(),
+    });
+    let summaries: Vec<&str> = diags.0.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Unsupported argument",
+            "Invalid value for `platform`",
+            "Reference to undeclared input variable"
+        ]
+    );
+}
