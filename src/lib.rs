@@ -24,6 +24,7 @@
 
 pub mod addr;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod diag;
 pub mod graph;

@@ -1,0 +1,524 @@
+//! The ECS RPC client: builds each request (parameters in the query, `POST /`), signs it
+//! afresh on every attempt (new nonce and timestamp), sends it, turns the answer into a
+//! typed response or an [`Error`], and retries transient failures with capped exponential
+//! backoff and full jitter. Time, sleeping and randomness are injected so tests take no
+//! wall time.
+
+use super::creds::Credentials;
+use super::error::{ApiError, Error};
+use super::ops;
+use super::retry::{self, Decision};
+use super::sign::{self, acs3, rpc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, warn, Instrument};
+
+/// The ECS API version.
+pub const API_VERSION: &str = "2014-05-26";
+
+/// Which signature scheme to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// ACS3-HMAC-SHA256 (default of the current SDKs).
+    V3,
+    /// RPC HMAC-SHA1, signature version 1.0.
+    V1,
+}
+
+/// Sleeps for a duration (injected: tokio's sleep, or a recorder in tests).
+pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+/// Returns a uniform random number in `[0, 1)`.
+pub type Jitter = Arc<dyn Fn() -> f64 + Send + Sync>;
+/// Returns the current UTC time.
+pub type Now = Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>;
+
+/// How to build a [`Client`].
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// Region id (`cn-hangzhou`).
+    pub region: String,
+    /// Endpoint override (provider `endpoint` or `ALIBABA_CLOUD_ENDPOINT_ECS`).
+    pub endpoint: Option<String>,
+    /// Credentials.
+    pub credentials: Credentials,
+    /// Signature scheme.
+    pub scheme: Scheme,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Per-attempt timeout.
+    pub timeout: Duration,
+}
+
+/// The default endpoint of a region: `ecs.<region>.aliyuncs.com`, `ecs.aliyuncs.com` for
+/// cn-hangzhou (as the provider does). An override without a scheme gets `https://`;
+/// `http://` is allowed only for loopback hosts (the local cloud).
+pub fn endpoint_for(region: &str, over: Option<&str>) -> Result<String, Error> {
+    let url = match over.filter(|s| !s.is_empty()) {
+        Some(e) if e.starts_with("http://") || e.starts_with("https://") => {
+            e.trim_end_matches('/').to_string()
+        }
+        Some(e) => format!("https://{}", e.trim_end_matches('/')),
+        None if region == "cn-hangzhou" => "https://ecs.aliyuncs.com".to_string(),
+        None => format!("https://ecs.{region}.aliyuncs.com"),
+    };
+    if url.starts_with("http://") && !crate::config::check::is_loopback_url(&url) {
+        return Err(Error::Config(format!(
+            "refusing plain HTTP to {url}: credentials would cross the network unencrypted; use https:// (http:// is allowed for 127.0.0.1/localhost only)"
+        )));
+    }
+    Ok(url)
+}
+
+/// A client for one region.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    host: String,
+    region: String,
+    creds: Credentials,
+    scheme: Scheme,
+    max_retries: u32,
+    sleeper: Sleeper,
+    jitter: Jitter,
+    now: Now,
+}
+
+fn random01() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
+}
+
+fn nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Client {
+    /// A client with real time, sleep and randomness.
+    pub fn new(cfg: ClientConfig) -> Result<Client, Error> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let base = endpoint_for(&cfg.region, cfg.endpoint.as_deref())?;
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|e| Error::Config(format!("invalid endpoint {base}: {e}")))?;
+        let host = match parsed.port() {
+            Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
+            None => parsed.host_str().unwrap_or_default().to_string(),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(format!(
+                "imgform/{} ({}; {})",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            base,
+            host,
+            region: cfg.region,
+            creds: cfg.credentials,
+            scheme: cfg.scheme,
+            max_retries: cfg.max_retries,
+            sleeper: Arc::new(|d| Box::pin(tokio::time::sleep(d))),
+            jitter: Arc::new(random01),
+            now: Arc::new(time::OffsetDateTime::now_utc),
+        })
+    }
+
+    /// Replaces sleep, randomness and the clock (tests).
+    pub fn with_hooks(mut self, sleeper: Sleeper, jitter: Jitter, now: Now) -> Client {
+        self.sleeper = sleeper;
+        self.jitter = jitter;
+        self.now = now;
+        self
+    }
+
+    /// The region this client talks to.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.base
+    }
+
+    fn timestamp(&self) -> String {
+        let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        (self.now)()
+            .format(&f)
+            .expect("the timestamp format is valid")
+    }
+
+    fn build(&self, action: &str, params: &[(String, String)]) -> reqwest::RequestBuilder {
+        let ts = self.timestamp();
+        let n = nonce();
+        match self.scheme {
+            Scheme::V3 => {
+                let payload = acs3::hashed_payload(b"");
+                let mut headers: Vec<(String, String)> = vec![
+                    ("host".into(), self.host.clone()),
+                    ("x-acs-action".into(), action.into()),
+                    ("x-acs-version".into(), API_VERSION.into()),
+                    ("x-acs-date".into(), ts),
+                    ("x-acs-signature-nonce".into(), n),
+                    ("x-acs-content-sha256".into(), payload.clone()),
+                ];
+                if let Some(t) = &self.creds.security_token {
+                    headers.push(("x-acs-security-token".into(), t.clone()));
+                    headers.push((
+                        "x-acs-accesskey-id".into(),
+                        self.creds.access_key_id.clone(),
+                    ));
+                }
+                let signed: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+                let cr = acs3::canonical_request("POST", "/", params, &headers, &signed, &payload)
+                    .expect("every signed header is present");
+                let sig =
+                    acs3::signature(&acs3::string_to_sign(&cr), &self.creds.access_key_secret);
+                let (_, sh) = acs3::canonical_headers(&headers, &signed).expect("headers present");
+                let auth = acs3::authorization(&self.creds.access_key_id, &sh, &sig);
+                let url = format!("{}/?{}", self.base, sign::form_encode(params));
+                let mut rb = self
+                    .http
+                    .post(url)
+                    .header("accept", "application/json")
+                    .header("authorization", auth);
+                for (k, v) in headers.into_iter().filter(|(k, _)| k != "host") {
+                    rb = rb.header(k, v);
+                }
+                rb
+            }
+            Scheme::V1 => {
+                let mut all: Vec<(String, String)> = vec![
+                    ("Action".into(), action.into()),
+                    ("Version".into(), API_VERSION.into()),
+                    ("Format".into(), "JSON".into()),
+                    ("Timestamp".into(), ts),
+                    ("SignatureMethod".into(), "HMAC-SHA1".into()),
+                    ("SignatureVersion".into(), "1.0".into()),
+                    ("SignatureNonce".into(), n),
+                    ("AccessKeyId".into(), self.creds.access_key_id.clone()),
+                ];
+                if let Some(t) = &self.creds.security_token {
+                    all.push(("SecurityToken".into(), t.clone()));
+                }
+                all.extend(params.iter().cloned());
+                let sig = rpc::signature("POST", &all, &self.creds.access_key_secret);
+                all.push(("Signature".into(), sig));
+                let url = format!("{}/?{}", self.base, sign::form_encode(&all));
+                self.http
+                    .post(url)
+                    .header("accept", "application/json")
+                    .header("x-acs-action", action)
+                    .header("x-acs-version", API_VERSION)
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<serde_json::Value, Error> {
+        let resp = self
+            .build(action, params)
+            .send()
+            .await
+            .map_err(|e| Error::Transport {
+                action: action.into(),
+                endpoint: self.base.clone(),
+                message: if e.is_timeout() {
+                    "the request timed out".into()
+                } else {
+                    error_chain(&e)
+                },
+            })?;
+        let status = resp.status().as_u16();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let request_id = header("x-acs-request-id").unwrap_or_default();
+        let retry_after = header("x-acs-retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .map(Duration::from_millis);
+        let body = resp.bytes().await.map_err(|e| Error::Transport {
+            action: action.into(),
+            endpoint: self.base.clone(),
+            message: format!(
+                "the connection broke while reading the answer: {}",
+                error_chain(&e)
+            ),
+        })?;
+        let snippet = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
+        let api_error = |j: &serde_json::Value| {
+            let s = |k: &str| {
+                j.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let rid = s("RequestId");
+            ApiError {
+                action: action.into(),
+                status,
+                code: s("Code"),
+                message: s("Message"),
+                request_id: if rid.is_empty() {
+                    request_id.clone()
+                } else {
+                    rid
+                },
+                recommend: s("Recommend"),
+                retry_after,
+            }
+        };
+        if !(200..300).contains(&status) {
+            return Err(match json {
+                Ok(j) if j.get("Code").is_some() => Error::Api(Box::new(api_error(&j))),
+                _ => Error::Api(Box::new(ApiError {
+                    action: action.into(),
+                    status,
+                    code: if status >= 500 {
+                        "InternalError".into()
+                    } else {
+                        format!("HTTP{status}")
+                    },
+                    message: format!(
+                        "the cloud answered HTTP {status} without an error document: {}",
+                        snippet()
+                    ),
+                    request_id: request_id.clone(),
+                    recommend: String::new(),
+                    retry_after,
+                })),
+            });
+        }
+        let j = json.map_err(|e| Error::Decode {
+            action: action.into(),
+            reason: format!("not JSON ({e})"),
+            request_id: request_id.clone(),
+            snippet: snippet(),
+        })?;
+        if let Some(code) = j
+            .get("Code")
+            .and_then(|c| c.as_str())
+            .filter(|c| !c.is_empty() && *c != "0" && *c != "200")
+        {
+            let _ = code;
+            return Err(Error::Api(Box::new(api_error(&j))));
+        }
+        if !j.is_object() {
+            return Err(Error::Decode {
+                action: action.into(),
+                reason: "the answer is not a JSON object".into(),
+                request_id,
+                snippet: snippet(),
+            });
+        }
+        Ok(j)
+    }
+
+    /// Calls `action` with flattened parameters, retrying transient failures until
+    /// `max_retries` or `deadline`.
+    pub async fn call_raw(
+        &self,
+        action: &str,
+        params: Vec<(String, String)>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<serde_json::Value, Error> {
+        let span = tracing::debug_span!("ecs_call", action, region = %self.region);
+        async move {
+            let mut attempt = 0u32;
+            loop {
+                debug!(attempt, params = %redact(&params), "sending");
+                let err = match self.attempt(action, &params).await {
+                    Ok(v) => return Ok(v),
+                    Err(e) => e,
+                };
+                let decision = retry::classify(&err);
+                if decision == Decision::Fatal || attempt >= self.max_retries {
+                    return Err(err);
+                }
+                let wait = retry::delay(&decision, attempt, (self.jitter)());
+                if let Some(d) = deadline {
+                    if tokio::time::Instant::now() + wait > d {
+                        return Err(Error::Deadline { action: action.into(), attempts: attempt + 1, last: Box::new(err) });
+                    }
+                }
+                let reason = match &decision {
+                    Decision::Retry(r) => r.to_string(),
+                    Decision::Throttled(_) => format!("throttled ({})", err.code().unwrap_or("Throttling")),
+                    Decision::Fatal => unreachable!("fatal errors return above"),
+                };
+                warn!(attempt = attempt + 1, delay_ms = wait.as_millis() as u64, %reason, "retrying {action}");
+                (self.sleeper)(wait).await;
+                attempt += 1;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Calls `action` with a typed request and decodes the typed response.
+    pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        action: &str,
+        req: &Req,
+    ) -> Result<Resp, Error> {
+        let j = self.call_raw(action, ops::flatten(req), None).await?;
+        let rid = j
+            .get("RequestId")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        serde_json::from_value(j.clone()).map_err(|e| Error::Decode {
+            action: action.into(),
+            reason: format!("unexpected shape: {e}"),
+            request_id: rid,
+            snippet: j.to_string().chars().take(200).collect(),
+        })
+    }
+
+    /// Reads images by id, 100 per call, paging, always with the full Status list.
+    pub async fn describe_images_by_ids(&self, ids: &[String]) -> Result<Vec<ops::Image>, Error> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(100) {
+            let mut page = 1;
+            loop {
+                let req = ops::DescribeImages {
+                    region_id: self.region.clone(),
+                    image_id: Some(chunk.join(",")),
+                    status: Some(ops::ALL_IMAGE_STATUSES.into()),
+                    page_number: Some(page),
+                    page_size: Some(100),
+                    ..Default::default()
+                };
+                let r: ops::DescribeImagesResponse = self.call("DescribeImages", &req).await?;
+                let n = r.images.items.len() as i64;
+                out.extend(r.images.items);
+                if n == 0 || page * 100 >= r.total_count {
+                    break;
+                }
+                page += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads import tasks by id, 100 per call.
+    pub async fn describe_tasks_by_ids(&self, ids: &[String]) -> Result<Vec<ops::Task>, Error> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(100) {
+            let req = ops::DescribeTasks {
+                region_id: self.region.clone(),
+                task_ids: Some(chunk.join(",")),
+                page_size: Some(100),
+                ..Default::default()
+            };
+            let r: ops::DescribeTasksResponse = self.call("DescribeTasks", &req).await?;
+            out.extend(r.task_set.items);
+        }
+        Ok(out)
+    }
+
+    /// Reads pipelines by id, 20 per call.
+    pub async fn describe_pipelines_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<ops::Pipeline>, Error> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(20) {
+            let req = ops::DescribeImagePipelines {
+                region_id: self.region.clone(),
+                image_pipeline_id: chunk.to_vec(),
+                max_results: Some(20),
+                ..Default::default()
+            };
+            let r: ops::DescribeImagePipelinesResponse =
+                self.call("DescribeImagePipelines", &req).await?;
+            out.extend(r.image_pipeline.items);
+        }
+        Ok(out)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Parameters for logs, with signatures and tokens removed.
+pub fn redact(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| {
+            if matches!(
+                k.as_str(),
+                "Signature" | "SecurityToken" | "AccessKeySecret"
+            ) {
+                format!("{k}=<redacted>")
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            endpoint_for("cn-hangzhou", None).expect("ok"),
+            "https://ecs.aliyuncs.com"
+        );
+        assert_eq!(
+            endpoint_for("cn-shanghai", None).expect("ok"),
+            "https://ecs.cn-shanghai.aliyuncs.com"
+        );
+        assert_eq!(
+            endpoint_for("x", Some("ecs.example.com")).expect("ok"),
+            "https://ecs.example.com"
+        );
+        assert_eq!(
+            endpoint_for("x", Some("http://127.0.0.1:8080/")).expect("ok"),
+            "http://127.0.0.1:8080"
+        );
+        assert!(endpoint_for("x", Some("http://ecs.example.com")).is_err());
+    }
+
+    #[test]
+    fn redacts_secrets() {
+        let s = redact(&[
+            ("Signature".into(), "abc".into()),
+            ("SecurityToken".into(), "tok".into()),
+            ("RegionId".into(), "r".into()),
+        ]);
+        assert_eq!(
+            s,
+            "Signature=<redacted>&SecurityToken=<redacted>&RegionId=r"
+        );
+    }
+}
