@@ -28,6 +28,7 @@ pub mod cloud;
 pub mod config;
 pub mod diag;
 pub mod graph;
+pub mod localcloud;
 pub mod render;
 pub mod resource;
 pub mod value;

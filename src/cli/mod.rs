@@ -5,6 +5,7 @@
 //! accepted by rewriting them to the GNU form before clap sees them ([`normalize_args`]);
 //! the set of names is read from clap's own definition, so it never drifts.
 
+mod cloud;
 mod fmt;
 mod graph;
 mod validate;
@@ -78,6 +79,9 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Print the dependency graph (DOT or Mermaid).
     Graph(graph::Args),
+    /// The local cloud: a simulated ECS region that speaks the real API.
+    #[command(subcommand)]
+    Cloud(cloud::Cmd),
     /// Print the version.
     Version,
 }
@@ -154,6 +158,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         Command::Validate(a) => validate::exec(&cli, &ctx, a),
         Command::Fmt(a) => fmt::exec(&cli, a),
         Command::Graph(a) => graph::exec(&cli, &ctx, a),
+        Command::Cloud(c) => cloud::exec(&cli, c),
         Command::Version => {
             println!("imgform {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

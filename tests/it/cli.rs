@@ -95,3 +95,38 @@ fn missing_directory_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr).contains("Cannot read the configuration directory")
     );
 }
+
+#[test]
+fn cloud_seed_adds_objects_and_rejects_bad_files() {
+    let d = dir_with(&[
+        (
+            "seed.json",
+            r#"{"regions": {"cn-hangzhou": {"snapshots": [{"id": "s-mine", "disk_type": "system", "size": 40}], "oss": [{"bucket": "my-bucket", "object": "disk.qcow2", "size_gib": 2}]}}}"#,
+        ),
+        ("bad.json", r#"{"regions": {"Hangzhou": {}}}"#),
+    ]);
+    let out = imgform(d.path())
+        .args(["cloud", "seed", "--file", "seed.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 oss objects, 1 snapshots"));
+    assert!(d.path().join(".imgform/local-cloud/cloud.db").exists());
+    let opts = imgform::localcloud::Options {
+        data: Some(d.path().join(".imgform/local-cloud")),
+        ..Default::default()
+    };
+    let cloud = imgform::localcloud::Cloud::open(&opts).expect("opens");
+    assert_eq!(cloud.stats()["objects"]["images"], 0);
+    let out = imgform(d.path())
+        .args(["cloud", "seed", "--file", "bad.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a region id"));
+}

@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod fmt;
+mod localcloud;
 mod signing;
 mod util;
 mod validate;

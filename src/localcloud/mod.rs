@@ -1,0 +1,580 @@
+//! The local cloud: a simulated ECS region set that speaks the real ECS RPC protocol
+//! (both signature schemes, the real parameter names, response shapes and error bodies),
+//! with its own SQLite store, asynchronous life cycles driven by one simulated clock, and
+//! faults on demand. `imgform cloud serve` runs it as a server; `--cloud local` starts it
+//! in-process. Core modules never import it: they reach it over HTTP like Alibaba Cloud.
+
+mod api;
+mod server;
+pub mod store;
+pub mod world;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use world::{ExecutionRec, ImageRec, PipelineRec, Region, SimTime, TaskRec};
+
+/// The default AccessKeyId.
+pub const DEFAULT_KEY_ID: &str = "imgform-local";
+/// The default AccessKeySecret.
+pub const DEFAULT_SECRET: &str = "imgform-local-secret";
+
+/// Faults to inject, as parsed from `--faults throttle=0.2,error500=0.05,...`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Probability of answering `Throttling.User`.
+    pub throttle: f64,
+    /// Probability of a 500 `InternalError`.
+    pub error500: f64,
+    /// Probability of dropping the connection without an answer.
+    pub reset: f64,
+    /// Added to every request (real time).
+    pub latency: Duration,
+    /// Probability that a create ends in `CreateFailed`/`FAILED`.
+    pub fail_create: f64,
+    /// Seed of the fault generator.
+    pub seed: u64,
+}
+
+impl Faults {
+    /// Parses a fault specification.
+    pub fn parse(spec: &str) -> Result<Faults, String> {
+        let mut f = Faults::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} is not KEY=VALUE"))?;
+            let prob = || -> Result<f64, String> {
+                let p: f64 = v
+                    .parse()
+                    .map_err(|_| format!("{k}: {v:?} is not a number"))?;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(p)
+                } else {
+                    Err(format!("{k}: {p} is not a probability between 0 and 1"))
+                }
+            };
+            match k {
+                "throttle" => f.throttle = prob()?,
+                "error500" => f.error500 = prob()?,
+                "reset" => f.reset = prob()?,
+                "fail_create" => f.fail_create = prob()?,
+                "seed" => f.seed = v.parse().map_err(|_| format!("seed: {v:?} is not a whole number"))?,
+                "latency" => {
+                    let ms = v.strip_suffix("ms").map(|x| x.parse::<u64>().map(Duration::from_millis));
+                    let s = v.strip_suffix('s').map(|x| x.parse::<u64>().map(Duration::from_secs));
+                    f.latency = match (ms, s) {
+                        (Some(Ok(d)), _) => d,
+                        (None, Some(Ok(d))) => d,
+                        _ => return Err(format!("latency: {v:?} is not a duration such as 50ms")),
+                    };
+                }
+                other => return Err(format!("unknown fault {other:?}; expected throttle, error500, reset, latency, fail_create or seed")),
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// A small deterministic generator (splitmix64) for faults and ids.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in `[0, 1)`.
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Simulated time: runs `speed` times faster than real time, continues from where the
+/// store left off, and can be advanced by hand (tests).
+#[derive(Debug, Clone)]
+pub struct Clock {
+    base: SimTime,
+    start: Instant,
+    speed: f64,
+    offset: f64,
+}
+
+impl Clock {
+    /// Simulated seconds since the epoch now.
+    pub fn now(&self) -> SimTime {
+        self.base + self.start.elapsed().as_secs_f64() * self.speed + self.offset
+    }
+}
+
+/// How to run a local cloud.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where to listen (`127.0.0.1:0` for an ephemeral port).
+    pub listen: String,
+    /// Data directory; `None` keeps everything in memory.
+    pub data: Option<PathBuf>,
+    /// Simulated time runs this many times faster than real time.
+    pub speed: f64,
+    /// Faults to inject.
+    pub faults: Faults,
+    /// Accepted AccessKeyId.
+    pub key_id: String,
+    /// Its secret.
+    pub secret: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            listen: "127.0.0.1:0".into(),
+            data: None,
+            speed: 1.0,
+            faults: Faults::default(),
+            key_id: DEFAULT_KEY_ID.into(),
+            secret: DEFAULT_SECRET.into(),
+        }
+    }
+}
+
+/// The whole simulated cloud.
+pub struct Cloud {
+    pub(crate) regions: BTreeMap<String, Region>,
+    pub(crate) images: BTreeMap<String, ImageRec>,
+    pub(crate) tasks: BTreeMap<String, TaskRec>,
+    pub(crate) pipelines: BTreeMap<String, PipelineRec>,
+    pub(crate) executions: BTreeMap<String, ExecutionRec>,
+    pub(crate) tokens: HashMap<String, (String, serde_json::Value)>,
+    pub(crate) calls: BTreeMap<String, u64>,
+    pub(crate) store: store::Store,
+    pub(crate) clock: Clock,
+    pub(crate) rng: Rng,
+    pub(crate) fault_rng: Option<Rng>,
+    pub(crate) faults: Faults,
+    pub(crate) key_id: String,
+    pub(crate) secret: String,
+    pending: Vec<(&'static str, String, String)>,
+    clock_saved: Instant,
+}
+
+fn load<T: serde::de::DeserializeOwned>(store: &store::Store, kind: &str) -> Vec<T> {
+    store
+        .all(kind)
+        .iter()
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect()
+}
+
+impl Cloud {
+    /// Opens (and on first start seeds) a cloud.
+    pub fn open(opts: &Options) -> Result<Cloud, String> {
+        let store = store::Store::open(opts.data.as_deref())
+            .map_err(|e| format!("cannot open the local cloud's database: {e}"))?;
+        let wall = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+        let base = store
+            .meta("sim_now")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(wall);
+        let mut c = Cloud {
+            regions: BTreeMap::new(),
+            images: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            pipelines: BTreeMap::new(),
+            executions: BTreeMap::new(),
+            tokens: HashMap::new(),
+            calls: BTreeMap::new(),
+            clock: Clock {
+                base,
+                start: Instant::now(),
+                speed: opts.speed.max(0.001),
+                offset: 0.0,
+            },
+            rng: Rng::new(opts.faults.seed),
+            fault_rng: None,
+            faults: opts.faults.clone(),
+            key_id: opts.key_id.clone(),
+            secret: opts.secret.clone(),
+            store,
+            pending: Vec::new(),
+            clock_saved: Instant::now(),
+        };
+        if c.store.meta("seeded").is_none() {
+            let (regions, images) = world::seed();
+            for r in regions {
+                c.put_region(r);
+            }
+            for i in images {
+                c.put_image(i);
+            }
+            c.flush();
+            c.store.set_meta("seeded", "1");
+        } else {
+            for r in load::<Region>(&c.store, "region") {
+                c.regions.insert(r.id.clone(), r);
+            }
+            for i in load::<ImageRec>(&c.store, "image") {
+                c.images.insert(Self::image_key(&i), i);
+            }
+            for t in load::<TaskRec>(&c.store, "task") {
+                c.tasks.insert(t.id.clone(), t);
+            }
+            for p in load::<PipelineRec>(&c.store, "pipeline") {
+                c.pipelines.insert(p.id.clone(), p);
+            }
+            for e in load::<ExecutionRec>(&c.store, "execution") {
+                c.executions.insert(e.id.clone(), e);
+            }
+            for (k, f, r) in c.store.tokens() {
+                if let Ok(v) = serde_json::from_str(&r) {
+                    c.tokens.insert(k, (f, v));
+                }
+            }
+        }
+        // Ids must not repeat across restarts: mix the wall clock into the id generator.
+        c.rng = Rng::new(opts.faults.seed ^ (wall as u64).rotate_left(17) ^ c.images.len() as u64);
+        c.fault_rng_reset(opts.faults.seed);
+        Ok(c)
+    }
+
+    fn fault_rng_reset(&mut self, seed: u64) {
+        self.fault_rng = Some(Rng::new(seed));
+    }
+
+    /// Simulated now.
+    pub fn now(&self) -> SimTime {
+        self.clock.now()
+    }
+
+    /// Moves simulated time forward (tests).
+    pub fn advance(&mut self, d: Duration) {
+        self.clock.offset += d.as_secs_f64();
+        self.save_clock();
+    }
+
+    /// Persists simulated time, so a restart continues from here.
+    pub fn save_clock(&mut self) {
+        let now = self.now();
+        self.store.set_meta("sim_now", &now.to_string());
+        self.clock_saved = Instant::now();
+    }
+
+    pub(crate) fn put_region(&mut self, r: Region) {
+        self.pending.push((
+            "region",
+            r.id.clone(),
+            serde_json::to_string(&r).expect("serialisable"),
+        ));
+        self.regions.insert(r.id.clone(), r);
+    }
+
+    /// Public images have the same id in every region, as on ECS; custom image ids are
+    /// unique. The map key tells them apart.
+    pub(crate) fn image_key(i: &ImageRec) -> String {
+        if i.owner_alias == "system" {
+            format!("{}/{}", i.region, i.id)
+        } else {
+            i.id.clone()
+        }
+    }
+
+    /// The image `id` as seen from `region`.
+    pub(crate) fn image(&self, region: &str, id: &str) -> Option<&ImageRec> {
+        self.images
+            .get(id)
+            .filter(|i| i.region == region)
+            .or_else(|| self.images.get(&format!("{region}/{id}")))
+    }
+
+    pub(crate) fn put_image(&mut self, i: ImageRec) {
+        let key = Self::image_key(&i);
+        self.pending.push((
+            "image",
+            key.clone(),
+            serde_json::to_string(&i).expect("serialisable"),
+        ));
+        self.images.insert(key, i);
+    }
+
+    pub(crate) fn put_task(&mut self, t: TaskRec) {
+        self.pending.push((
+            "task",
+            t.id.clone(),
+            serde_json::to_string(&t).expect("serialisable"),
+        ));
+        self.tasks.insert(t.id.clone(), t);
+    }
+
+    pub(crate) fn put_pipeline(&mut self, p: PipelineRec) {
+        self.pending.push((
+            "pipeline",
+            p.id.clone(),
+            serde_json::to_string(&p).expect("serialisable"),
+        ));
+        self.pipelines.insert(p.id.clone(), p);
+    }
+
+    pub(crate) fn put_execution(&mut self, e: ExecutionRec) {
+        self.pending.push((
+            "execution",
+            e.id.clone(),
+            serde_json::to_string(&e).expect("serialisable"),
+        ));
+        self.executions.insert(e.id.clone(), e);
+    }
+
+    /// Writes pending changes in one transaction.
+    pub(crate) fn flush(&mut self) {
+        if self.pending.is_empty() {
+            if self.clock_saved.elapsed() > Duration::from_secs(1) {
+                self.save_clock();
+            }
+            return;
+        }
+        self.clock_saved = Instant::now();
+        let items: Vec<(&str, String, String)> = std::mem::take(&mut self.pending);
+        let now = self.now();
+        self.store.put_many(&items, now);
+    }
+
+    /// A new id: `prefix` + 20 lower-case alphanumerics, like ECS ids.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut s = String::from(prefix);
+        for _ in 0..20 {
+            s.push(CHARS[(self.rng.next_u64() % CHARS.len() as u64) as usize] as char);
+        }
+        s
+    }
+
+    /// `{"calls": {...}, "objects": {...}}`.
+    pub fn stats(&self) -> serde_json::Value {
+        let now = self.now();
+        let _ = now;
+        serde_json::json!({
+            "calls": self.calls,
+            "objects": {
+                "images": self.images.values().filter(|i| i.owner_alias != "system" && !i.deleted).count(),
+                "tasks": self.tasks.len(),
+                "pipelines": self.pipelines.values().filter(|p| !p.deleted).count(),
+                "executions": self.executions.len(),
+            }
+        })
+    }
+
+    /// Adds objects from a seed document (see `imgform cloud seed`).
+    pub fn seed_from(&mut self, doc: &serde_json::Value) -> Result<String, String> {
+        let regions = doc
+            .get("regions")
+            .and_then(|r| r.as_object())
+            .ok_or("the seed file needs a top-level \"regions\" object")?;
+        let mut counts = BTreeMap::<&str, usize>::new();
+        for (rid, body) in regions {
+            let mut r = self.regions.get(rid).cloned().unwrap_or_else(|| Region {
+                id: rid.clone(),
+                image_quota: 1000,
+                pipeline_quota: 100,
+                resource_groups: vec!["rg-default".into()],
+                oss_role_authorized: true,
+                instance_types: vec!["ecs.g6.large".into()],
+                ..Default::default()
+            });
+            if crate::resource::rules::region_id(rid).is_err() {
+                return Err(format!("{rid:?} is not a region id"));
+            }
+            for i in body
+                .get("instances")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let inst: world::Instance = serde_json::from_value(i.clone())
+                    .map_err(|e| format!("{rid}: instance: {e}"))?;
+                r.instances.insert(inst.id.clone(), inst);
+                *counts.entry("instances").or_default() += 1;
+            }
+            for s in body
+                .get("snapshots")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let mut s = s.clone();
+                if s.get("status").is_none() {
+                    s["status"] = "accomplished".into();
+                }
+                if s.get("created").is_none() {
+                    s["created"] = "2025-01-01".into();
+                }
+                let snap: world::Snapshot =
+                    serde_json::from_value(s).map_err(|e| format!("{rid}: snapshot: {e}"))?;
+                r.snapshots.insert(snap.id.clone(), snap);
+                *counts.entry("snapshots").or_default() += 1;
+            }
+            for o in body
+                .get("oss")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let obj: world::OssObject =
+                    serde_json::from_value(o.clone()).map_err(|e| format!("{rid}: oss: {e}"))?;
+                r.oss
+                    .retain(|x| !(x.bucket == obj.bucket && x.object == obj.object));
+                r.oss.push(obj);
+                *counts.entry("oss objects").or_default() += 1;
+            }
+            if let Some(q) = body.get("image_quota").and_then(|v| v.as_u64()) {
+                r.image_quota = q as usize;
+            }
+            if let Some(q) = body.get("pipeline_quota").and_then(|v| v.as_u64()) {
+                r.pipeline_quota = q as usize;
+            }
+            if let Some(a) = body.get("oss_role_authorized").and_then(|v| v.as_bool()) {
+                r.oss_role_authorized = a;
+            }
+            let imgs: Vec<serde_json::Value> = body
+                .get("images")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default();
+            self.put_region(r);
+            for i in imgs {
+                let s =
+                    |k: &str, d: &str| i.get(k).and_then(|v| v.as_str()).unwrap_or(d).to_string();
+                let id = s("id", "");
+                if id.is_empty() {
+                    return Err(format!("{rid}: every image needs an id"));
+                }
+                let mut rec = world_image(rid, &id, &s("name", &id), &s("owner_alias", "self"));
+                rec.family = s("family", "");
+                rec.os_type = s("os_type", "linux");
+                rec.platform = s("platform", "Ubuntu");
+                rec.architecture = s("architecture", "x86_64");
+                self.put_image(rec);
+                *counts.entry("images").or_default() += 1;
+            }
+        }
+        self.flush();
+        Ok(counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", "))
+    }
+}
+
+fn world_image(region: &str, id: &str, name: &str, owner: &str) -> ImageRec {
+    ImageRec {
+        id: id.into(),
+        region: region.into(),
+        name: name.into(),
+        description: String::new(),
+        family: String::new(),
+        version: String::new(),
+        owner_alias: owner.into(),
+        os_type: "linux".into(),
+        platform: "Ubuntu".into(),
+        architecture: "x86_64".into(),
+        boot_mode: "UEFI-Preferred".into(),
+        license_type: String::new(),
+        size: 20,
+        resource_group_id: String::new(),
+        tags: vec![],
+        disks: vec![],
+        nvme_support: String::new(),
+        imds_support: String::new(),
+        started: 0.0,
+        wait_secs: 0.0,
+        create_secs: 0.0,
+        will_fail: false,
+        deleted: false,
+        cancelled: false,
+        deprecated: false,
+        task_id: String::new(),
+        execution_id: String::new(),
+        created_at: "2025-01-01T00:00:00Z".into(),
+    }
+}
+
+/// A running local cloud.
+pub struct Handle {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// The shared state (tests advance time and read stats through it).
+    pub cloud: Arc<Mutex<Cloud>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Moves simulated time forward.
+    pub fn advance(&self, d: Duration) {
+        self.cloud
+            .lock()
+            .expect("the local cloud lock is never poisoned")
+            .advance(d);
+    }
+
+    /// The stats document.
+    pub fn stats(&self) -> serde_json::Value {
+        self.cloud
+            .lock()
+            .expect("the local cloud lock is never poisoned")
+            .stats()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        if let Ok(mut c) = self.cloud.lock() {
+            c.flush();
+            c.save_clock();
+        }
+    }
+}
+
+/// Starts a local cloud server on the current tokio runtime.
+pub async fn start(opts: Options) -> Result<Handle, String> {
+    let cloud = Arc::new(Mutex::new(Cloud::open(&opts)?));
+    let listener = tokio::net::TcpListener::bind(&opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = server::router(cloud.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(Handle {
+        addr,
+        cloud,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

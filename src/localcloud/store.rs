@@ -1,0 +1,101 @@
+//! The local cloud's persistence: every object as a JSON document in its own SQLite file
+//! (separate from imgform's state), written through on each change so a restart keeps
+//! every object and every operation in progress.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// The SQLite store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating) `dir/cloud.db`, or an in-memory store when `dir` is `None`.
+    pub fn open(dir: Option<&Path>) -> rusqlite::Result<Store> {
+        let conn = match dir {
+            Some(d) => {
+                let _ = std::fs::create_dir_all(d);
+                Connection::open(d.join("cloud.db"))?
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+             CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, response TEXT NOT NULL);",
+        )?;
+        Ok(Store { conn })
+    }
+
+    /// A meta value.
+    pub fn meta(&self, key: &str) -> Option<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    /// Sets a meta value.
+    pub fn set_meta(&self, key: &str, value: &str) {
+        let _ = self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        );
+    }
+
+    /// Every object of a kind, as JSON text.
+    pub fn all(&self, kind: &str) -> Vec<String> {
+        let Ok(mut st) = self
+            .conn
+            .prepare("SELECT json FROM objects WHERE kind = ?1 ORDER BY id")
+        else {
+            return vec![];
+        };
+        st.query_map([kind], |r| r.get::<_, String>(0))
+            .map(|rows| rows.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+    }
+
+    /// Writes objects and the simulated time in one transaction.
+    pub fn put_many(&mut self, items: &[(&str, String, String)], sim_now: f64) {
+        let Ok(tx) = self.conn.transaction() else {
+            return;
+        };
+        for (kind, id, json) in items {
+            let _ = tx.execute(
+                "INSERT OR REPLACE INTO objects (kind, id, json) VALUES (?1, ?2, ?3)",
+                params![kind, id, json],
+            );
+        }
+        let _ = tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('sim_now', ?1)",
+            params![sim_now.to_string()],
+        );
+        let _ = tx.commit();
+    }
+
+    /// All idempotency tokens.
+    pub fn tokens(&self) -> Vec<(String, String, String)> {
+        let Ok(mut st) = self
+            .conn
+            .prepare("SELECT key, fingerprint, response FROM tokens")
+        else {
+            return vec![];
+        };
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map(|rows| rows.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+    }
+
+    /// Records an idempotency token.
+    pub fn put_token(&self, key: &str, fingerprint: &str, response: &str) {
+        let _ = self.conn.execute(
+            "INSERT OR REPLACE INTO tokens (key, fingerprint, response) VALUES (?1, ?2, ?3)",
+            params![key, fingerprint, response],
+        );
+    }
+}
