@@ -23,12 +23,16 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod diag;
+pub mod events;
 pub mod graph;
 pub mod localcloud;
+pub mod plan;
 pub mod render;
 pub mod resource;
+pub mod state;
 pub mod value;

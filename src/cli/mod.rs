@@ -5,9 +5,13 @@
 //! accepted by rewriting them to the GNU form before clap sees them ([`normalize_args`]);
 //! the set of names is read from clap's own definition, so it never drifts.
 
+mod apply;
 mod cloud;
 mod fmt;
 mod graph;
+mod plan;
+mod run;
+mod state;
 mod validate;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
@@ -79,6 +83,24 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Print the dependency graph (DOT or Mermaid).
     Graph(graph::Args),
+    /// Show what apply would change.
+    Plan(plan::Args),
+    /// Create, update and destroy images to match the configuration.
+    Apply(apply::Args),
+    /// Destroy every object in the state.
+    Destroy(apply::DestroyArgs),
+    /// Show the state or a saved plan.
+    Show(state::ShowArgs),
+    /// Print output values.
+    Output(state::OutputArgs),
+    /// Inspect and edit the state (forgetting never destroys).
+    #[command(subcommand)]
+    State(state::Cmd),
+    /// Adopt an existing object into the state.
+    Import(state::ImportArgs),
+    /// Release a lock left by a process that is gone.
+    #[command(name = "force-unlock")]
+    ForceUnlock(state::UnlockArgs),
     /// The local cloud: a simulated ECS region that speaks the real API.
     #[command(subcommand)]
     Cloud(cloud::Cmd),
@@ -159,6 +181,14 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         Command::Fmt(a) => fmt::exec(&cli, a),
         Command::Graph(a) => graph::exec(&cli, &ctx, a),
         Command::Cloud(c) => cloud::exec(&cli, c),
+        Command::Plan(a) => plan::exec(&cli, &ctx, a),
+        Command::Apply(a) => apply::exec(&cli, &ctx, a),
+        Command::Destroy(a) => apply::exec_destroy(&cli, &ctx, a),
+        Command::Show(a) => state::exec_show(&cli, a),
+        Command::Output(a) => state::exec_output(&cli, a),
+        Command::State(c) => state::exec(&cli, c),
+        Command::Import(a) => state::exec_import(&cli, &ctx, a),
+        Command::ForceUnlock(a) => state::exec_unlock(&cli, a),
         Command::Version => {
             println!("imgform {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

@@ -87,6 +87,8 @@ pub struct Evaluated {
     pub providers: BTreeMap<String, BTreeMap<String, Value>>,
     /// The dependency graph; edges carry the span of the reference that made them.
     pub graph: Dag<Node, Span>,
+    /// The graph's nodes in topological order.
+    pub order: Vec<Node>,
 }
 
 /// Loads `opts.dir` and checks everything that can be checked before any API call.
@@ -137,44 +139,81 @@ pub fn check(
         outputs: BTreeMap::new(),
         providers: BTreeMap::new(),
         graph,
+        order,
     };
-    let known = BTreeMap::new();
-    for node in order {
+    let mut known = BTreeMap::new();
+    let mut instances = BTreeMap::new();
+    let (locals, outputs) = walk(&cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
+        for i in made {
+            instances.insert(i.addr.clone(), i);
+        }
+    });
+    ev.locals = locals;
+    ev.outputs = outputs;
+    ev.instances = instances;
+    check_providers(&cfg, dir, &mut ev, diags);
+    check_moves(&cfg, &ev, diags);
+    ev.config = cfg;
+    Some(ev)
+}
+
+/// Called after each resource's instances are evaluated; may add the resource's value to
+/// the known values its dependents see.
+pub type Hook<'h> =
+    dyn FnMut(&ResourceId, Vec<Instance>, &mut BTreeMap<ResourceId, Value>, &mut Diagnostics) + 'h;
+
+/// Evaluates locals, resources and outputs in topological order. `known` holds resource
+/// values known so far (from state, or reads); the hook decides what each resource
+/// contributes. Returns the locals and outputs.
+pub fn walk(
+    cfg: &Config,
+    ev: &Evaluated,
+    known: &mut BTreeMap<ResourceId, Value>,
+    diags: &mut Diagnostics,
+    hook: &mut Hook,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    let dir = ev.dir.as_path();
+    let mut locals: BTreeMap<String, Value> = BTreeMap::new();
+    let mut outputs = BTreeMap::new();
+    for node in &ev.order {
+        let sc = Scope {
+            dir,
+            vars: &ev.vars,
+            locals: &locals,
+            resources: known,
+            count_index: None,
+            each: None,
+        };
         match node {
             Node::Var(_) => {}
             Node::Local(name) => {
-                let a = &cfg.locals[&name];
-                let scope = scope(dir, &ev, &known);
-                match eval_checked(&cfg, &a.expr, &scope) {
-                    Ok(v) => {
-                        ev.locals.insert(name, v);
-                    }
+                let a = &cfg.locals[name];
+                let v = match eval_checked(cfg, &a.expr, &sc) {
+                    Ok(v) => v,
                     Err(d) => {
                         diags.push(d);
-                        ev.locals.insert(name, Value::Unknown);
+                        Value::Unknown
                     }
-                }
+                };
+                locals.insert(name.clone(), v);
             }
             Node::Resource(id) => {
-                let r = &cfg.resources[&id];
-                expand_resource(&cfg, dir, &mut ev, &known, r, diags);
+                let r = &cfg.resources[id];
+                let made = expand_resource(cfg, &sc, r, diags);
+                hook(id, made, known, diags);
             }
             Node::Output(name) => {
-                let o = &cfg.outputs[&name];
-                let scope = scope(dir, &ev, &known);
-                match eval_checked(&cfg, &o.value, &scope) {
+                let o = &cfg.outputs[name];
+                match eval_checked(cfg, &o.value, &sc) {
                     Ok(v) => {
-                        ev.outputs.insert(name, v);
+                        outputs.insert(name.clone(), v);
                     }
                     Err(d) => diags.push(d),
                 }
             }
         }
     }
-    check_providers(&cfg, dir, &mut ev, diags);
-    check_moves(&cfg, &ev, diags);
-    ev.config = cfg;
-    Some(ev)
+    (locals, outputs)
 }
 
 fn scope<'a>(
@@ -639,12 +678,10 @@ type Expansion = (Option<InstanceKey>, Option<u64>, Option<(String, Value)>);
 
 fn expand_resource(
     cfg: &Config,
-    dir: &Path,
-    ev: &mut Evaluated,
-    known: &BTreeMap<ResourceId, Value>,
+    sc: &Scope,
     r: &super::Resource,
     diags: &mut Diagnostics,
-) {
+) -> Vec<Instance> {
     let Some(schema) = schema_of(&r.id) else {
         let kinds: Vec<&str> = match r.id.mode {
             Mode::Managed => resource::MANAGED.iter().map(|s| s.kind).collect(),
@@ -668,7 +705,7 @@ fn expand_resource(
             None => d.with_hint(format!("supported types: {}", kinds.join(", "))),
         };
         diags.push(d);
-        return;
+        return vec![];
     };
     for (name, span) in &r.lifecycle.ignore_changes {
         if name != "*" && !schema.has_field(name) {
@@ -705,7 +742,7 @@ fn expand_resource(
         }
         None => "alicloud".to_string(),
     };
-    let sc = scope(dir, ev, known);
+    let sc = *sc;
     let mut keys: Vec<Expansion> = Vec::new();
     let meta_ok = r
         .count
@@ -713,7 +750,7 @@ fn expand_resource(
         .chain(r.for_each.iter())
         .all(|e| refs_ok(cfg, e, &sc));
     if !meta_ok {
-        return;
+        return vec![];
     }
     if let Some(c) = &r.count {
         match eval_checked(cfg, c, &sc) {
@@ -731,7 +768,7 @@ fn expand_resource(
                     )
                     .with_hint("derive count from variables and locals only"),
                 );
-                return;
+                return vec![];
             }
             Ok(other) => {
                 diags.push(Diagnostic::error(
@@ -739,11 +776,11 @@ fn expand_resource(
                     format!("count must be a non-negative whole number, got {other}"),
                     Some(c.span.clone()),
                 ));
-                return;
+                return vec![];
             }
             Err(d) => {
                 diags.push(d);
-                return;
+                return vec![];
             }
         }
     } else if let Some(fe) = &r.for_each {
@@ -768,7 +805,7 @@ fn expand_resource(
                     )
                     .with_hint("derive for_each from variables and locals only"),
                 );
-                return;
+                return vec![];
             }
             Ok(other) => {
                 diags.push(
@@ -782,11 +819,11 @@ fn expand_resource(
                     )
                     .with_hint("use toset([...]) for a list of strings"),
                 );
-                return;
+                return vec![];
             }
             Err(d) => {
                 diags.push(d);
-                return;
+                return vec![];
             }
         }
     } else {
@@ -810,9 +847,7 @@ fn expand_resource(
             each,
         });
     }
-    for i in made {
-        ev.instances.insert(i.addr.clone(), i);
-    }
+    made
 }
 
 fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Diagnostics) {
@@ -952,5 +987,22 @@ fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
                 .with_hint("delete the resource block, or the removed block"),
             );
         }
+    }
+}
+
+/// Evaluates a string expression that may only use variables and locals (import ids).
+pub fn eval_simple(ev: &Evaluated, e: &Expr) -> Option<String> {
+    let known = BTreeMap::new();
+    let sc = Scope {
+        dir: &ev.dir,
+        vars: &ev.vars,
+        locals: &ev.locals,
+        resources: &known,
+        count_index: None,
+        each: None,
+    };
+    match eval(&ev.config.sources, e, &sc) {
+        Ok(Value::String(s)) => Some(s),
+        _ => None,
     }
 }

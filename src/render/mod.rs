@@ -2,5 +2,8 @@
 //! `validate -json` shape) and dependency graphs (DOT, Mermaid). Renderers format what core
 //! computed; they compute nothing themselves.
 
+pub mod apply;
 pub mod diag;
 pub mod graph;
+pub mod json;
+pub mod plan;

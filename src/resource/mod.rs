@@ -5,6 +5,7 @@
 //! This is the only module that knows resource kinds. It sees evaluated bodies
 //! ([`EvalBody`]) and returns diagnostics; it never touches state, the graph or rendering.
 
+pub mod api;
 pub mod image;
 pub mod image_import;
 pub mod images_data;

@@ -1,0 +1,237 @@
+//! One batched poller per region and kind: every object in flight in a region is read by one
+//! DescribeImages call per tick (100 ids per call), import tasks by one DescribeTasks call,
+//! builds by one DescribeImagePipelineExecutions call per pipeline. Waiting therefore costs
+//! `ceil(N/100)` calls per tick whatever N is.
+//!
+//! Ticks start at the provider's `poll_interval` (2 s) and grow by half each tick up to
+//! `max_poll_interval` (15 s) while nothing new arrives; a new object resets them. Each
+//! registered waiter receives every observation of its object and decides for itself when
+//! it is done (the acceptor), so unknown statuses are simply "not done yet".
+
+use crate::cloud::client::Client;
+use crate::cloud::error::Error;
+use futures_util::future::BoxFuture;
+use serde_json::Value as J;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What a tick saw of one object: its attributes, `None` when the cloud does not have it,
+/// or the error of the read.
+pub type Observation = Result<Option<J>, String>;
+
+type Fetch = Arc<
+    dyn Fn(Client, Vec<String>) -> BoxFuture<'static, Result<HashMap<String, J>, Error>>
+        + Send
+        + Sync,
+>;
+
+struct Inner {
+    waiters: HashMap<String, Vec<mpsc::UnboundedSender<Observation>>>,
+    running: bool,
+    reset: bool,
+}
+
+/// A poller for one (region, kind).
+#[derive(Clone)]
+pub struct Poller {
+    client: Client,
+    fetch: Fetch,
+    min: Duration,
+    max: Duration,
+    inner: Arc<Mutex<Inner>>,
+    ticks: Arc<AtomicU64>,
+    calls: Arc<AtomicU64>,
+    max_batch: Arc<AtomicU64>,
+}
+
+impl Poller {
+    fn new(client: Client, fetch: Fetch, min: Duration, max: Duration) -> Poller {
+        Poller {
+            client,
+            fetch,
+            min,
+            max,
+            inner: Arc::new(Mutex::new(Inner {
+                waiters: HashMap::new(),
+                running: false,
+                reset: false,
+            })),
+            ticks: Arc::default(),
+            calls: Arc::default(),
+            max_batch: Arc::default(),
+        }
+    }
+
+    /// Images by id (DescribeImages with the full Status list, 100 per call).
+    pub fn images(client: Client, min: Duration, max: Duration) -> Poller {
+        Poller::new(
+            client,
+            Arc::new(|c: Client, ids: Vec<String>| {
+                Box::pin(async move {
+                    let imgs = c.describe_images_by_ids(&ids).await?;
+                    Ok(imgs
+                        .into_iter()
+                        .map(|i| {
+                            (
+                                i.image_id.clone(),
+                                serde_json::to_value(&i).expect("serialisable"),
+                            )
+                        })
+                        .collect())
+                })
+            }),
+            min,
+            max,
+        )
+    }
+
+    /// Import tasks by id (DescribeTasks, 100 per call).
+    pub fn tasks(client: Client, min: Duration, max: Duration) -> Poller {
+        Poller::new(
+            client,
+            Arc::new(|c: Client, ids: Vec<String>| {
+                Box::pin(async move {
+                    let ts = c.describe_tasks_by_ids(&ids).await?;
+                    Ok(ts
+                        .into_iter()
+                        .map(|t| {
+                            (
+                                t.task_id.clone(),
+                                serde_json::to_value(&t).expect("serialisable"),
+                            )
+                        })
+                        .collect())
+                })
+            }),
+            min,
+            max,
+        )
+    }
+
+    /// Builds, keyed `pipeline/execution`: one DescribeImagePipelineExecutions per pipeline.
+    pub fn executions(client: Client, min: Duration, max: Duration) -> Poller {
+        Poller::new(
+            client,
+            Arc::new(|c: Client, keys: Vec<String>| {
+                Box::pin(async move {
+                    let mut pipes: Vec<String> = keys
+                        .iter()
+                        .filter_map(|k| k.split_once('/').map(|x| x.0.to_string()))
+                        .collect();
+                    pipes.sort();
+                    pipes.dedup();
+                    let mut out = HashMap::new();
+                    for p in pipes {
+                        let req = crate::cloud::ops::DescribeImagePipelineExecutions {
+                            region_id: c.region().into(),
+                            image_pipeline_id: Some(p.clone()),
+                            max_results: Some(500),
+                            ..Default::default()
+                        };
+                        let r: crate::cloud::ops::DescribeImagePipelineExecutionsResponse =
+                            c.call("DescribeImagePipelineExecutions", &req).await?;
+                        for e in r.image_pipeline_execution.items {
+                            out.insert(
+                                format!("{p}/{}", e.execution_id),
+                                serde_json::to_value(&e).expect("serialisable"),
+                            );
+                        }
+                    }
+                    Ok(out)
+                })
+            }),
+            min,
+            max,
+        )
+    }
+
+    /// (ticks, read calls, most objects in one tick) so far, for benchmarks.
+    pub fn stats(&self) -> (u64, u64, u64) {
+        (
+            self.ticks.load(Ordering::Relaxed),
+            self.calls.load(Ordering::Relaxed),
+            self.max_batch.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Watches `id`; observations arrive on the returned channel until it is dropped.
+    pub fn watch(&self, id: &str) -> mpsc::UnboundedReceiver<Observation> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let start = {
+            let mut g = self
+                .inner
+                .lock()
+                .expect("the poller lock is never poisoned");
+            g.waiters.entry(id.to_string()).or_default().push(tx);
+            g.reset = true;
+            let start = !g.running;
+            g.running = true;
+            start
+        };
+        if start {
+            let me = self.clone();
+            tokio::spawn(async move { me.run().await });
+        }
+        rx
+    }
+
+    async fn run(self) {
+        let mut interval = self.min;
+        loop {
+            tokio::time::sleep(interval).await;
+            let ids: Vec<String> = {
+                let mut g = self
+                    .inner
+                    .lock()
+                    .expect("the poller lock is never poisoned");
+                g.waiters.retain(|_, v| {
+                    v.retain(|tx| !tx.is_closed());
+                    !v.is_empty()
+                });
+                if g.waiters.is_empty() {
+                    g.running = false;
+                    return;
+                }
+                if g.reset {
+                    g.reset = false;
+                    interval = self.min;
+                }
+                let mut ids: Vec<String> = g.waiters.keys().cloned().collect();
+                ids.sort();
+                ids
+            };
+            self.ticks.fetch_add(1, Ordering::Relaxed);
+            self.calls
+                .fetch_add(ids.len().div_ceil(100) as u64, Ordering::Relaxed);
+            self.max_batch
+                .fetch_max(ids.len() as u64, Ordering::Relaxed);
+            tracing::debug!(
+                objects = ids.len(),
+                interval_ms = interval.as_millis() as u64,
+                "poll tick"
+            );
+            let result = (self.fetch)(self.client.clone(), ids.clone()).await;
+            {
+                let g = self
+                    .inner
+                    .lock()
+                    .expect("the poller lock is never poisoned");
+                for id in &ids {
+                    let obs: Observation = match &result {
+                        Ok(m) => Ok(m.get(id).cloned()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    if let Some(v) = g.waiters.get(id) {
+                        for tx in v {
+                            let _ = tx.send(obs.clone());
+                        }
+                    }
+                }
+            }
+            interval = interval.mul_f64(1.5).min(self.max);
+        }
+    }
+}

@@ -1,0 +1,1262 @@
+//! The apply walk: builds the apply graph from the plan's changes (not from the
+//! configuration), starts every node whose dependencies are done, bounds the API requests
+//! in flight (`--parallelism`) but not the objects waiting for the cloud (the batched
+//! pollers watch those), and records every transition in the state as it happens:
+//! a `creating` row with its ClientToken before a create is sent, the cloud id the moment
+//! the API returns it, the final attributes when the wait ends.
+
+use super::poll::Observation;
+use super::{Session, SharedStore};
+use crate::addr::{InstanceKey, Mode, ResourceAddr, ResourceId};
+use crate::cloud::client::Client;
+use crate::cloud::ops;
+use crate::config::check::{self, Evaluated};
+use crate::diag::Diagnostics;
+use crate::events::{Event, EventSink, Verb};
+use crate::plan::build::config_json;
+use crate::plan::model::{Action, Change, Plan};
+use crate::resource::api;
+use crate::state::{client_token, OutputState, ResourceState, State, Status};
+use crate::value::Value;
+use serde_json::{json, Map, Value as J};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Walk options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// API requests in flight at most.
+    pub parallelism: usize,
+    /// Objects being created at once at most (none: unbounded).
+    pub max_in_progress: Option<usize>,
+}
+
+/// What happened.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Created.
+    pub added: usize,
+    /// Updated in place.
+    pub changed: usize,
+    /// Destroyed.
+    pub destroyed: usize,
+    /// Failed, with the reason.
+    pub failed: Vec<(ResourceAddr, String)>,
+    /// Not started, with the reason.
+    pub skipped: Vec<(ResourceAddr, String)>,
+    /// Outputs after the apply.
+    pub outputs: BTreeMap<String, OutputState>,
+    /// True when an interrupt stopped the walk.
+    pub interrupted: bool,
+}
+
+struct Ctx {
+    sess: Arc<Session>,
+    store: SharedStore,
+    ev: Arc<Evaluated>,
+    lineage: String,
+    api: Semaphore,
+    in_progress: Option<Semaphore>,
+    sink: Arc<dyn EventSink>,
+}
+
+type NodeResult = Result<(usize, usize, usize), String>;
+
+fn state_of(store: &SharedStore) -> Result<State, String> {
+    store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .load()
+        .map_err(|e| e.to_string())
+}
+
+fn put(store: &SharedStore, r: &ResourceState) -> Result<(), String> {
+    store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .put(r)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn remove(store: &SharedStore, a: &ResourceAddr) -> Result<(), String> {
+    store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .remove(a)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Resource values known from state, as expressions see them.
+pub fn known_from_state(ev: &Evaluated, st: &State) -> BTreeMap<ResourceId, Value> {
+    let mut groups: BTreeMap<ResourceId, Vec<(&Option<InstanceKey>, Value)>> = BTreeMap::new();
+    for r in st.resources.values() {
+        if r.status != Status::Ready {
+            continue;
+        }
+        let mut attrs = r.attrs.clone();
+        if let (Some(o), Some(id)) = (attrs.as_object_mut(), &r.id) {
+            o.insert("id".into(), J::String(id.clone()));
+        }
+        groups
+            .entry(r.addr.id.clone())
+            .or_default()
+            .push((&r.addr.key, Value::from_json(&attrs)));
+    }
+    let mut out = BTreeMap::new();
+    for (id, vals) in groups {
+        let Some(res) = ev.config.resources.get(&id) else {
+            continue;
+        };
+        let v = if res.count.is_some() {
+            Value::List(vals.into_iter().map(|x| x.1).collect())
+        } else if res.for_each.is_some() {
+            Value::Map(
+                vals.into_iter()
+                    .filter_map(|(k, v)| match k {
+                        Some(InstanceKey::Str(s)) => Some((s.clone(), v)),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            vals.into_iter()
+                .next()
+                .map(|x| x.1)
+                .unwrap_or(Value::Unknown)
+        };
+        out.insert(id, v);
+    }
+    out
+}
+
+/// Re-evaluates one instance with the values its dependencies have now; fails when a value
+/// is still unknown or a rule of the API is broken.
+fn evaluate_instance(
+    ev: &Evaluated,
+    st: &State,
+    addr: &ResourceAddr,
+) -> Result<Map<String, J>, String> {
+    let mut known = known_from_state(ev, st);
+    let mut diags = Diagnostics::default();
+    let mut found = None;
+    let mut hook = |id: &ResourceId,
+                    made: Vec<check::Instance>,
+                    _: &mut BTreeMap<ResourceId, Value>,
+                    _: &mut Diagnostics| {
+        if *id == addr.id {
+            found = made.into_iter().find(|i| i.addr == *addr);
+        }
+    };
+    check::walk(&ev.config, ev, &mut known, &mut diags, &mut hook);
+    let inst = found.ok_or_else(|| format!("{addr} is no longer in the configuration"))?;
+    let schema = check::schema_of(&addr.id).ok_or("unknown resource type")?;
+    let mut vd = Diagnostics::default();
+    schema.validate(&inst.body, &mut vd);
+    if vd.has_errors() {
+        let msgs: Vec<String> =
+            vd.0.iter()
+                .map(|d| format!("{}: {}", d.summary, d.detail))
+                .collect();
+        return Err(format!(
+            "now that its inputs are known, the configuration breaks a rule of the API: {}",
+            msgs.join("; ")
+        ));
+    }
+    let (cfg, unknown) = config_json(&inst.body);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "values still unknown after their dependencies were applied: {}",
+            unknown.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(cfg)
+}
+
+fn create_ish(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Create
+            | Action::Resume
+            | Action::Update
+            | Action::DeleteThenCreate
+            | Action::CreateThenDelete
+            | Action::Read
+    )
+}
+
+/// Applies a plan.
+pub async fn apply(
+    sess: Arc<Session>,
+    store: SharedStore,
+    ev: Arc<Evaluated>,
+    plan: &Plan,
+    opts: &Options,
+    sink: Arc<dyn EventSink>,
+    stop: Arc<AtomicBool>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let lineage = match state_of(&store) {
+        Ok(s) => s.lineage,
+        Err(e) => {
+            out.failed
+                .push(("imgform.state".parse().expect("valid address"), e));
+            return out;
+        }
+    };
+    // State-only changes first: moves, imports, forgets.
+    for c in &plan.changes {
+        let st = match state_of(&store) {
+            Ok(s) => s,
+            Err(e) => {
+                out.failed.push((c.addr.clone(), e));
+                return out;
+            }
+        };
+        if let Some(prev) = &c.prev_addr {
+            if let Some(mut r) = st.resources.get(prev).cloned() {
+                r.addr = c.addr.clone();
+                let _ = put(&store, &r).and_then(|_| remove(&store, prev));
+            }
+        }
+        if let (Some(id), None) = (&c.importing, st.resources.get(&c.addr)) {
+            let r = ResourceState {
+                addr: c.addr.clone(),
+                kind: c.kind.clone(),
+                provider: c.provider.clone(),
+                region: c.region.clone(),
+                id: Some(id.clone()),
+                status: Status::Ready,
+                client_token: None,
+                generation: 1,
+                attrs: c.before.clone().unwrap_or(json!({})),
+                deps: c.deps.clone(),
+                pending: None,
+            };
+            let _ = put(&store, &r);
+        }
+        if c.action == Action::Forget {
+            let _ = remove(&store, &c.addr);
+        }
+    }
+    // Data sources are recorded in state so dependents re-evaluated during apply see them.
+    let ctx = Arc::new(Ctx {
+        sess: sess.clone(),
+        store: store.clone(),
+        ev: ev.clone(),
+        lineage,
+        api: Semaphore::new(opts.parallelism.max(1)),
+        in_progress: opts.max_in_progress.map(Semaphore::new),
+        sink: sink.clone(),
+    });
+    if !plan.options.destroy {
+        record_data_sources(&ctx).await;
+    }
+    let nodes: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::NoOp | Action::Forget))
+        .collect();
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        for (j, m) in nodes.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            if create_ish(n.action)
+                && create_ish(m.action)
+                && n.deps.contains(&m.addr.id.to_string())
+            {
+                deps[i].insert(j);
+            }
+            if n.action == Action::Delete
+                && m.action == Action::Delete
+                && m.deps.contains(&n.addr.id.to_string())
+            {
+                deps[i].insert(j);
+            }
+        }
+    }
+    let mut state: Vec<u8> = vec![0; nodes.len()]; // 0 waiting, 1 running, 2 ok, 3 failed/skipped
+    let mut set = tokio::task::JoinSet::new();
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
+        for i in 0..nodes.len() {
+            if state[i] != 0 {
+                continue;
+            }
+            if let Some(&bad) = deps[i].iter().find(|&&d| state[d] == 3) {
+                state[i] = 3;
+                let reason = format!("{} did not complete", nodes[bad].addr);
+                sink.emit(Event::Skipped {
+                    addr: nodes[i].addr.clone(),
+                    reason: reason.clone(),
+                });
+                out.skipped.push((nodes[i].addr.clone(), reason));
+                continue;
+            }
+            if stopping {
+                continue;
+            }
+            if deps[i].iter().all(|&d| state[d] == 2) {
+                state[i] = 1;
+                let c = nodes[i].clone();
+                let ctx = ctx.clone();
+                set.spawn(async move { (i, run_node(&ctx, &c).await) });
+            }
+        }
+        let Some(done) = set.join_next().await else {
+            break;
+        };
+        let (i, r) = match done {
+            Ok(x) => x,
+            Err(e) => {
+                out.failed.push((
+                    "imgform.walk".parse().expect("valid address"),
+                    format!("internal error: {e}"),
+                ));
+                continue;
+            }
+        };
+        match r {
+            Ok((a, c, d)) => {
+                state[i] = 2;
+                out.added += a;
+                out.changed += c;
+                out.destroyed += d;
+            }
+            Err(e) => {
+                state[i] = 3;
+                out.failed.push((nodes[i].addr.clone(), e));
+            }
+        }
+    }
+    if stop.load(Ordering::SeqCst) {
+        out.interrupted = true;
+        for i in 0..nodes.len() {
+            if state[i] == 0 {
+                out.skipped
+                    .push((nodes[i].addr.clone(), "the apply was interrupted".into()));
+            }
+        }
+    }
+    // Outputs, from the state as it is now.
+    if let Ok(st) = state_of(&store) {
+        let mut known = known_from_state(&ev, &st);
+        let mut diags = Diagnostics::default();
+        let (_, outputs) = check::walk(
+            &ev.config,
+            &ev,
+            &mut known,
+            &mut diags,
+            &mut |_, _, _, _| {},
+        );
+        let mut stored = BTreeMap::new();
+        if !plan.options.destroy {
+            for (name, v) in outputs {
+                if v.has_unknown() {
+                    continue;
+                }
+                let sensitive = ev.config.outputs.get(&name).is_some_and(|o| o.sensitive);
+                stored.insert(
+                    name,
+                    OutputState {
+                        value: v.to_json(),
+                        sensitive,
+                    },
+                );
+            }
+        }
+        let _ = store
+            .lock()
+            .expect("the state lock is never poisoned")
+            .set_outputs(&stored);
+        out.outputs = stored;
+    }
+    let summary = format!(
+        "{} added, {} changed, {} destroyed, {} failed",
+        out.added,
+        out.changed,
+        out.destroyed,
+        out.failed.len()
+    );
+    let _ = store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .record_history(&summary);
+    out
+}
+
+async fn record_data_sources(ctx: &Arc<Ctx>) {
+    let st = match state_of(&ctx.store) {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    let mut known = known_from_state(&ctx.ev, &st);
+    let mut diags = Diagnostics::default();
+    let mut reads = Vec::new();
+    check::walk(
+        &ctx.ev.config,
+        &ctx.ev,
+        &mut known,
+        &mut diags,
+        &mut |id, made, _, _| {
+            if id.mode == Mode::Data {
+                for i in made {
+                    let (cfg, unknown) = config_json(&i.body);
+                    if unknown.is_empty() {
+                        reads.push((i.addr.clone(), i.provider.clone(), cfg));
+                    }
+                }
+            }
+        },
+    );
+    for (addr, provider, args) in reads {
+        let region = ctx.sess.regions.get(&provider).cloned().unwrap_or_default();
+        if let Ok(c) = ctx.sess.client(&provider, &region) {
+            if let Ok(v) = super::read_images(&c, &J::Object(args)).await {
+                let r = ResourceState {
+                    addr: addr.clone(),
+                    kind: addr.id.kind.clone(),
+                    provider,
+                    region,
+                    id: v["id"].as_str().map(String::from),
+                    status: Status::Ready,
+                    client_token: None,
+                    generation: 1,
+                    attrs: v,
+                    deps: vec![],
+                    pending: None,
+                };
+                let _ = put(&ctx.store, &r);
+            }
+        }
+    }
+}
+
+fn verb_of(a: Action) -> Verb {
+    match a {
+        Action::Delete => Verb::Delete,
+        Action::Update => Verb::Update,
+        Action::Read => Verb::Read,
+        _ => Verb::Create,
+    }
+}
+
+async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
+    let start = Instant::now();
+    let verb = verb_of(c.action);
+    let prior_id = c
+        .before
+        .as_ref()
+        .and_then(|b| b.get("id"))
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    ctx.sink.emit(Event::Start {
+        addr: c.addr.clone(),
+        verb,
+        id: prior_id,
+    });
+    let span = tracing::info_span!("resource", addr = %c.addr);
+    let _g = span.enter();
+    let r = match c.action {
+        Action::Create | Action::Resume => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
+        Action::Update => update(ctx, c).await.map(|_| (0, 1, 0)),
+        Action::Delete => delete(ctx, c, start).await.map(|_| (0, 0, 1)),
+        Action::DeleteThenCreate => {
+            // The replacement is a new generation: its ClientToken must differ from the
+            // one that made the object being replaced.
+            let generation = state_of(&ctx.store)?
+                .resources
+                .get(&c.addr)
+                .map(|r| r.generation)
+                .unwrap_or(0);
+            delete(ctx, c, start).await?;
+            create(ctx, c, start, generation).await.map(|_| (1, 0, 1))
+        }
+        Action::CreateThenDelete => {
+            let old = state_of(&ctx.store)?.resources.get(&c.addr).cloned();
+            create(ctx, c, start, 0).await?;
+            if let Some(old) = old {
+                delete_object(ctx, &old, start, false).await?;
+                let mut now = state_of(&ctx.store)?
+                    .resources
+                    .get(&c.addr)
+                    .cloned()
+                    .ok_or("state row vanished")?;
+                if let Some(o) = now.attrs.as_object_mut() {
+                    o.remove("_deposed");
+                }
+                put(&ctx.store, &now)?;
+            }
+            Ok((1, 0, 1))
+        }
+        Action::Read => read(ctx, c).await.map(|_| (0, 0, 0)),
+        Action::NoOp | Action::Forget => Ok((0, 0, 0)),
+    };
+    match &r {
+        Ok(_) => {
+            let id = state_of(&ctx.store)
+                .ok()
+                .and_then(|s| s.resources.get(&c.addr).and_then(|r| r.id.clone()));
+            ctx.sink.emit(Event::Complete {
+                addr: c.addr.clone(),
+                verb,
+                elapsed: start.elapsed(),
+                id: if verb == Verb::Delete { None } else { id },
+            });
+        }
+        Err(e) => ctx.sink.emit(Event::Errored {
+            addr: c.addr.clone(),
+            verb,
+            elapsed: start.elapsed(),
+            error: e.clone(),
+        }),
+    }
+    r
+}
+
+async fn read(ctx: &Arc<Ctx>, c: &Change) -> Result<(), String> {
+    let st = state_of(&ctx.store)?;
+    let args = evaluate_instance(&ctx.ev, &st, &c.addr)?;
+    let client = ctx.sess.client(&c.provider, &c.region)?;
+    let v = super::read_images(&client, &J::Object(args)).await?;
+    put(
+        &ctx.store,
+        &ResourceState {
+            addr: c.addr.clone(),
+            kind: c.kind.clone(),
+            provider: c.provider.clone(),
+            region: client.region().into(),
+            id: v["id"].as_str().map(String::from),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: v,
+            deps: vec![],
+            pending: None,
+        },
+    )
+}
+
+fn timeout_of(ctx: &Ctx, c: &Change, delete: bool) -> Duration {
+    let res = ctx.ev.config.resources.get(&c.addr.id);
+    let t = res.map(|r| &r.timeouts);
+    let default = match c.kind.as_str() {
+        "alicloud_image_import" => 120 * 60,
+        "alicloud_ecs_image_pipeline_execution" => 180 * 60,
+        _ => 60 * 60,
+    };
+    let secs = if delete {
+        t.and_then(|t| t.delete)
+    } else {
+        t.and_then(|t| t.create)
+    }
+    .unwrap_or(default);
+    ctx.sess.scaled(secs)
+}
+
+/// The attributes to create with: the plan's, or re-evaluated when the plan had unknowns.
+fn desired(ctx: &Ctx, c: &Change) -> Result<J, String> {
+    let after = c.after.clone().unwrap_or(json!({}));
+    let schema = check::schema_of(&c.addr.id).ok_or("unknown resource type")?;
+    let computed: BTreeSet<&str> = schema
+        .attrs
+        .iter()
+        .filter(|a| a.update == crate::resource::Update::Computed)
+        .map(|a| a.name)
+        .chain(["id"])
+        .collect();
+    let needs_eval = c.after_unknown.as_object().is_some_and(|o| {
+        o.iter()
+            .any(|(k, v)| v == &J::Bool(true) && !computed.contains(k.as_str()))
+    });
+    if !needs_eval {
+        let mut a = after;
+        if let Some(o) = a.as_object_mut() {
+            for k in &computed {
+                o.remove(*k);
+            }
+        }
+        return Ok(a);
+    }
+    let st = state_of(&ctx.store)?;
+    Ok(J::Object(evaluate_instance(&ctx.ev, &st, &c.addr)?))
+}
+
+async fn api_call<R: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    client: &Client,
+    action: &str,
+    params: Vec<(String, String)>,
+) -> Result<R, String> {
+    let _permit = ctx.api.acquire().await.map_err(|e| e.to_string())?;
+    let j = client
+        .call_raw(action, params, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::from_value(j).map_err(|e| format!("{action}: unexpected answer: {e}"))
+}
+
+async fn create(
+    ctx: &Arc<Ctx>,
+    c: &Change,
+    start: Instant,
+    replaced_generation: u64,
+) -> Result<(), String> {
+    let st = state_of(&ctx.store)?;
+    let client = ctx.sess.client(&c.provider, &c.region)?;
+    let existing = st.resources.get(&c.addr).cloned();
+    let resuming = existing
+        .as_ref()
+        .is_some_and(|r| r.status == Status::Creating);
+    let mut row = if resuming {
+        existing.clone().expect("checked above")
+    } else {
+        let attrs = desired(ctx, c)?;
+        let generation = ctx
+            .store
+            .lock()
+            .expect("the state lock is never poisoned")
+            .next_generation(&c.addr, replaced_generation)
+            .map_err(|e| e.to_string())?;
+        let token = client_token(&ctx.lineage, &c.addr, generation);
+        let region = client.region().to_string();
+        let pending = match c.kind.as_str() {
+            "alicloud_image" => ops::flatten(&api::create_image(&region, &attrs, &token)),
+            "alicloud_image_import" => ops::flatten(&api::import_image(&region, &attrs, &token)),
+            "alicloud_ecs_image_pipeline" => {
+                ops::flatten(&api::create_pipeline(&region, &attrs, &token))
+            }
+            "alicloud_ecs_image_pipeline_execution" => {
+                ops::flatten(&api::start_execution(&region, &attrs, &token))
+            }
+            other => return Err(format!("imgform cannot create {other}")),
+        };
+        let mut attrs = attrs;
+        if let (Some(o), Some(old)) = (
+            attrs.as_object_mut(),
+            existing
+                .as_ref()
+                .filter(|_| c.action == Action::CreateThenDelete)
+                .and_then(|r| r.id.clone()),
+        ) {
+            o.insert("_deposed".into(), J::String(old));
+        }
+        let row = ResourceState {
+            addr: c.addr.clone(),
+            kind: c.kind.clone(),
+            provider: c.provider.clone(),
+            region,
+            id: None,
+            status: Status::Creating,
+            client_token: Some(token),
+            generation,
+            attrs,
+            deps: c.deps.clone(),
+            pending: Some(json!(pending)),
+        };
+        // The pending row with its ClientToken is committed before the create is sent.
+        put(&ctx.store, &row)?;
+        row
+    };
+    let _slot = match &ctx.in_progress {
+        Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if row.id.is_none() {
+        let params: Vec<(String, String)> = row
+            .pending
+            .as_ref()
+            .and_then(|p| serde_json::from_value(p.clone()).ok())
+            .ok_or("the pending create request is missing from state")?;
+        let action = match c.kind.as_str() {
+            "alicloud_image" => "CreateImage",
+            "alicloud_image_import" => "ImportImage",
+            "alicloud_ecs_image_pipeline" => "CreateImagePipeline",
+            _ => "StartImagePipelineExecution",
+        };
+        let answer: J = api_call(ctx, &client, action, params)
+            .await
+            .inspect_err(|_| {
+                let _ = mark_failed(ctx, &c.addr);
+            })?;
+        let id = ["ImageId", "ImagePipelineId", "ExecutionId"]
+            .iter()
+            .find_map(|k| answer.get(*k).and_then(|v| v.as_str()))
+            .ok_or_else(|| format!("{action} returned no id"))?;
+        row.id = Some(id.to_string());
+        if let (Some(o), Some(t)) = (
+            row.attrs.as_object_mut(),
+            answer.get("TaskId").and_then(|v| v.as_str()),
+        ) {
+            o.insert("task_id".into(), J::String(t.into()));
+        }
+        // The id is committed the moment the API returns it.
+        put(&ctx.store, &row)?;
+    }
+    let final_attrs = wait_created(ctx, c, &client, &row, start).await;
+    let final_attrs = match final_attrs {
+        Ok(a) => a,
+        Err(WaitError::Failed(e)) => {
+            row.status = Status::Tainted;
+            row.pending = None;
+            put(&ctx.store, &row)?;
+            return Err(e);
+        }
+        Err(WaitError::Timeout(e)) => return Err(e),
+    };
+    if let (Some(o), Some(f)) = (row.attrs.as_object_mut(), final_attrs.as_object()) {
+        for (k, v) in f {
+            if k != "id" {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    row.status = Status::Ready;
+    row.pending = None;
+    put(&ctx.store, &row)
+}
+
+fn mark_failed(ctx: &Ctx, addr: &ResourceAddr) -> Result<(), String> {
+    // A create the cloud refused created nothing: forget the pending row, unless it is a
+    // replacement whose old object is gone too.
+    let st = state_of(&ctx.store)?;
+    if let Some(r) = st.resources.get(addr) {
+        if r.status == Status::Creating && r.id.is_none() {
+            remove(&ctx.store, addr)?;
+        }
+    }
+    Ok(())
+}
+
+enum WaitError {
+    Failed(String),
+    Timeout(String),
+}
+
+fn fmt_elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+async fn next_obs(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Observation>,
+    deadline: tokio::time::Instant,
+) -> Option<Option<Observation>> {
+    tokio::select! {
+        o = rx.recv() => Some(o),
+        _ = tokio::time::sleep_until(deadline) => None,
+    }
+}
+
+async fn wait_created(
+    ctx: &Arc<Ctx>,
+    c: &Change,
+    client: &Client,
+    row: &ResourceState,
+    start: Instant,
+) -> Result<J, WaitError> {
+    let id = row.id.clone().unwrap_or_default();
+    let timeout = timeout_of(ctx, c, false);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let timed_out = |what: &str| {
+        WaitError::Timeout(format!("timed out after {} waiting for {what} {id}; it is still recorded as creating, so the next `imgform apply` resumes the wait", fmt_elapsed(timeout)))
+    };
+    let progress = |status: &str, pct: Option<u8>| {
+        ctx.sink.emit(Event::Progress {
+            addr: c.addr.clone(),
+            verb: Verb::Create,
+            elapsed: start.elapsed(),
+            percent: pct,
+            status: status.to_string(),
+        })
+    };
+    match c.kind.as_str() {
+        "alicloud_ecs_image_pipeline" => Ok(json!({})),
+        "alicloud_ecs_image_pipeline_execution" => {
+            let pid = api::s(&row.attrs, "image_pipeline_id").unwrap_or_default();
+            let mut rx = ctx
+                .sess
+                .poller(client, "executions")
+                .watch(&format!("{pid}/{id}"));
+            loop {
+                let Some(obs) = next_obs(&mut rx, deadline).await else {
+                    return Err(timed_out("build"));
+                };
+                let Some(Ok(Some(e))) = obs else { continue };
+                let status = e["Status"].as_str().unwrap_or_default().to_string();
+                progress(&status, None);
+                match status.as_str() {
+                    "SUCCESS" | "PARTITION_SUCCESS" => {
+                        if status == "PARTITION_SUCCESS" {
+                            ctx.sink.emit(Event::Warning(format!(
+                                "{}: the build succeeded but some distribution steps failed: {}",
+                                c.addr,
+                                e["Message"].as_str().unwrap_or("")
+                            )));
+                        }
+                        return Ok(
+                            json!({"status": status, "image_id": e["ImageId"], "create_time": e["CreationTime"]}),
+                        );
+                    }
+                    "FAILED" | "TEST_FAILED" | "CANCELLED" => {
+                        return Err(WaitError::Failed(format!(
+                            "build {id} ended {status}: {}",
+                            e["Message"].as_str().unwrap_or("no reason given")
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        kind => {
+            if kind == "alicloud_image_import" {
+                if let Some(task) = api::s(&row.attrs, "task_id") {
+                    let mut rx = ctx.sess.poller(client, "tasks").watch(&task);
+                    loop {
+                        let Some(obs) = next_obs(&mut rx, deadline).await else {
+                            return Err(timed_out("import task"));
+                        };
+                        let Some(Ok(Some(t))) = obs else { continue };
+                        let status = t["TaskStatus"].as_str().unwrap_or_default();
+                        progress(status, None);
+                        match status {
+                            "Finished" => break,
+                            "Failed" | "Cancelled" | "Deleted" => {
+                                let reason = task_failure(client, &task).await;
+                                return Err(WaitError::Failed(format!(
+                                    "import task {task} {status}: {reason}"
+                                )));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            let mut rx = ctx.sess.poller(client, "images").watch(&id);
+            loop {
+                let Some(obs) = next_obs(&mut rx, deadline).await else {
+                    return Err(timed_out("image"));
+                };
+                let Some(Ok(Some(img))) = obs else { continue };
+                let status = img["Status"].as_str().unwrap_or_default();
+                let pct = ops::parse_progress(img["Progress"].as_str().unwrap_or(""));
+                progress(status, Some(pct));
+                match status {
+                    "Available" if img.get("Usable").is_none_or(|u| u.as_bool() != Some(false)) => {
+                        let i: ops::Image = serde_json::from_value(img)
+                            .map_err(|e| WaitError::Failed(e.to_string()))?;
+                        return Ok(J::Object(api::read_image(&i)));
+                    }
+                    "CreateFailed" | "UnAvailable" => {
+                        return Err(WaitError::Failed(format!("image {id} ended {status}")))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+async fn task_failure(client: &Client, task: &str) -> String {
+    let req = ops::DescribeTaskAttribute {
+        region_id: client.region().into(),
+        task_id: task.into(),
+    };
+    match client
+        .call::<_, ops::DescribeTaskAttributeResponse>("DescribeTaskAttribute", &req)
+        .await
+    {
+        Ok(r) => r
+            .operation_progress_set
+            .items
+            .iter()
+            .map(|o| format!("{} {}", o.error_code, o.error_msg))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(e) => format!("(the reason could not be read: {e})"),
+    }
+}
+
+async fn update(ctx: &Arc<Ctx>, c: &Change) -> Result<(), String> {
+    let st = state_of(&ctx.store)?;
+    let mut row = st
+        .resources
+        .get(&c.addr)
+        .cloned()
+        .ok_or("the object is not in state")?;
+    let id = row.id.clone().ok_or("the object has no id")?;
+    let client = ctx.sess.client(&c.provider, &row.region)?;
+    let after = desired(ctx, c)?;
+    let before = c.before.clone().unwrap_or(json!({}));
+    let changed = |k: &str| after.get(k).is_some() && after.get(k) != before.get(k);
+    let region = client.region().to_string();
+    if matches!(c.kind.as_str(), "alicloud_image" | "alicloud_image_import") {
+        let mut m = ops::ModifyImageAttribute {
+            region_id: region.clone(),
+            image_id: id.clone(),
+            ..Default::default()
+        };
+        let mut any = false;
+        for (k, slot) in [
+            ("image_name", &mut m.image_name),
+            ("description", &mut m.description),
+            ("image_family", &mut m.image_family),
+            ("boot_mode", &mut m.boot_mode),
+            ("license_type", &mut m.license_type),
+        ] {
+            if changed(k) {
+                *slot = api::s(&after, k);
+                any = true;
+            }
+        }
+        if changed("name") {
+            m.image_name = api::s(&after, "name");
+            any = true;
+        }
+        if any {
+            let _: ops::Empty =
+                api_call(ctx, &client, "ModifyImageAttribute", ops::flatten(&m)).await?;
+        }
+        if changed("resource_group_id") {
+            let j = ops::JoinResourceGroup {
+                region_id: region.clone(),
+                resource_id: id.clone(),
+                resource_group_id: api::s(&after, "resource_group_id").unwrap_or_default(),
+                resource_type: "image".into(),
+            };
+            let _: ops::Empty =
+                api_call(ctx, &client, "JoinResourceGroup", ops::flatten(&j)).await?;
+        }
+    }
+    if changed("tags") {
+        let rtype = if c.kind == "alicloud_ecs_image_pipeline" {
+            "imagepipeline"
+        } else {
+            "image"
+        };
+        let old: BTreeMap<String, J> = before
+            .get("tags")
+            .and_then(|t| t.as_object())
+            .map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default();
+        let new: BTreeMap<String, J> = after
+            .get("tags")
+            .and_then(|t| t.as_object())
+            .map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default();
+        let gone: Vec<String> = old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect();
+        if !gone.is_empty() {
+            let u = ops::UntagResources {
+                region_id: region.clone(),
+                resource_type: rtype.into(),
+                resource_id: vec![id.clone()],
+                tag_key: gone,
+                all: None,
+            };
+            let _: ops::Empty = api_call(ctx, &client, "UntagResources", ops::flatten(&u)).await?;
+        }
+        let set: Vec<ops::Tag> = new
+            .iter()
+            .filter(|(k, v)| old.get(*k) != Some(v))
+            .map(|(k, v)| ops::Tag {
+                key: k.clone(),
+                value: v
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| v.to_string()),
+            })
+            .collect();
+        if !set.is_empty() {
+            let t = ops::TagResources {
+                region_id: region.clone(),
+                resource_type: rtype.into(),
+                resource_id: vec![id.clone()],
+                tag: set,
+            };
+            let _: ops::Empty = api_call(ctx, &client, "TagResources", ops::flatten(&t)).await?;
+        }
+    }
+    if let (Some(o), Some(a)) = (row.attrs.as_object_mut(), after.as_object()) {
+        for (k, v) in a {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    put(&ctx.store, &row)
+}
+
+async fn delete(ctx: &Arc<Ctx>, c: &Change, start: Instant) -> Result<(), String> {
+    let st = state_of(&ctx.store)?;
+    let Some(row) = st.resources.get(&c.addr).cloned() else {
+        return Ok(());
+    };
+    delete_object(ctx, &row, start, true).await?;
+    remove(&ctx.store, &c.addr)
+}
+
+fn not_found(code: &str) -> bool {
+    code.ends_with(".NotFound") || code == "InvalidImageId.NotFound"
+}
+
+async fn delete_object(
+    ctx: &Arc<Ctx>,
+    row: &ResourceState,
+    start: Instant,
+    mark: bool,
+) -> Result<(), String> {
+    let client = ctx.sess.client(&row.provider, &row.region)?;
+    let region = client.region().to_string();
+    let id = match row.id.clone() {
+        Some(id) => id,
+        None => {
+            // A create interrupted before its id was recorded may still have made the
+            // object: re-send it with the same ClientToken to learn the id, then delete.
+            let Some(params) = row
+                .pending
+                .as_ref()
+                .and_then(|p| serde_json::from_value::<Vec<(String, String)>>(p.clone()).ok())
+            else {
+                return Ok(());
+            };
+            let action = match row.kind.as_str() {
+                "alicloud_image" => "CreateImage",
+                "alicloud_image_import" => "ImportImage",
+                "alicloud_ecs_image_pipeline" => "CreateImagePipeline",
+                _ => "StartImagePipelineExecution",
+            };
+            let answer: J = api_call(ctx, &client, action, params).await?;
+            let id = ["ImageId", "ImagePipelineId", "ExecutionId"]
+                .iter()
+                .find_map(|k| answer.get(*k).and_then(|v| v.as_str()))
+                .ok_or("no id")?
+                .to_string();
+            let mut with_id = row.clone();
+            with_id.id = Some(id.clone());
+            if let (Some(o), Some(t)) = (
+                with_id.attrs.as_object_mut(),
+                answer.get("TaskId").and_then(|v| v.as_str()),
+            ) {
+                o.insert("task_id".into(), J::String(t.into()));
+            }
+            if mark {
+                put(&ctx.store, &with_id)?;
+            }
+            return Box::pin(delete_object(ctx, &with_id, start, mark)).await;
+        }
+    };
+    if mark {
+        let mut marked = row.clone();
+        marked.status = Status::Deleting;
+        put(&ctx.store, &marked)?;
+    }
+    let c = Change {
+        addr: row.addr.clone(),
+        prev_addr: None,
+        kind: row.kind.clone(),
+        provider: row.provider.clone(),
+        region: region.clone(),
+        action: Action::Delete,
+        reason: None,
+        before: None,
+        after: None,
+        after_unknown: json!({}),
+        replace_paths: vec![],
+        sensitive: vec![],
+        importing: None,
+        deps: vec![],
+    };
+    let deadline = tokio::time::Instant::now() + timeout_of(ctx, &c, true);
+    let pause = ctx.sess.poll_min;
+    let progress = |status: &str| {
+        ctx.sink.emit(Event::Progress {
+            addr: row.addr.clone(),
+            verb: Verb::Delete,
+            elapsed: start.elapsed(),
+            percent: None,
+            status: status.into(),
+        })
+    };
+    match row.kind.as_str() {
+        "alicloud_image" | "alicloud_image_import" => {
+            let mut cancelled = false;
+            loop {
+                let req = ops::DeleteImage {
+                    region_id: region.clone(),
+                    image_id: id.clone(),
+                    force: api::boolean(&row.attrs, "force"),
+                };
+                let _permit = ctx.api.acquire().await.map_err(|e| e.to_string())?;
+                match client.call::<_, ops::Empty>("DeleteImage", &req).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.code().is_some_and(not_found) => return Ok(()),
+                    Err(e)
+                        if matches!(
+                            e.code(),
+                            Some("ImageIsImporting") | Some("ImageIsCreating")
+                        ) =>
+                    {
+                        if !cancelled {
+                            if let Some(task) = api::s(&row.attrs, "task_id") {
+                                let r = client
+                                    .call::<_, ops::Empty>(
+                                        "CancelTask",
+                                        &ops::CancelTask {
+                                            region_id: region.clone(),
+                                            task_id: task,
+                                        },
+                                    )
+                                    .await;
+                                tracing::debug!(?r, "cancelled the import before deleting");
+                            }
+                            cancelled = true;
+                        }
+                        progress(e.code().unwrap_or(""));
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+                drop(_permit);
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(format!(
+                        "timed out deleting image {id}: it is still being created"
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }
+        "alicloud_ecs_image_pipeline" => loop {
+            let req = ops::DeleteImagePipeline {
+                region_id: region.clone(),
+                image_pipeline_id: id.clone(),
+            };
+            match client
+                .call::<_, ops::Empty>("DeleteImagePipeline", &req)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if e.code().is_some_and(not_found) => return Ok(()),
+                Err(e)
+                    if e.api()
+                        .is_some_and(|a| a.status == 403 && a.code.contains("Running")) =>
+                {
+                    progress("waiting for the running build")
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "timed out waiting for the builds of pipeline {id} to end"
+                ));
+            }
+            tokio::time::sleep(pause).await;
+        },
+        "alicloud_ecs_image_pipeline_execution" => {
+            loop {
+                let req = ops::DescribeImagePipelineExecutions {
+                    region_id: region.clone(),
+                    execution_id: Some(id.clone()),
+                    ..Default::default()
+                };
+                let r: ops::DescribeImagePipelineExecutionsResponse =
+                    match client.call("DescribeImagePipelineExecutions", &req).await {
+                        Ok(r) => r,
+                        Err(e) if e.code().is_some_and(not_found) => break,
+                        Err(e) => return Err(e.to_string()),
+                    };
+                let Some(e) = r.image_pipeline_execution.items.first() else {
+                    break;
+                };
+                match e.status.as_str() {
+                    "SUCCESS" | "FAILED" | "TEST_FAILED" | "CANCELLED" | "PARTITION_SUCCESS" => {
+                        break
+                    }
+                    "PREPARING" | "REPAIRING" | "BUILDING" => {
+                        let _ = client
+                            .call::<_, ops::Empty>(
+                                "CancelImagePipelineExecution",
+                                &ops::CancelImagePipelineExecution {
+                                    region_id: region.clone(),
+                                    execution_id: id.clone(),
+                                },
+                            )
+                            .await;
+                    }
+                    s => progress(s),
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(format!("timed out waiting for build {id} to end"));
+                }
+                tokio::time::sleep(pause).await;
+            }
+            if api::boolean(&row.attrs, "delete_image_on_destroy") == Some(true) {
+                if let Some(img) = api::s(&row.attrs, "image_id").filter(|s| !s.is_empty()) {
+                    match client
+                        .call::<_, ops::Empty>(
+                            "DeleteImage",
+                            &ops::DeleteImage {
+                                region_id: region.clone(),
+                                image_id: img,
+                                force: Some(true),
+                            },
+                        )
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(e) if e.code().is_some_and(not_found) => {}
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+            }
+            Ok(())
+        }
+        other => Err(format!("imgform cannot delete {other}")),
+    }
+}
+
+/// Deletes objects left behind by an interrupted `create_before_destroy` replacement.
+pub async fn clean_deposed(
+    sess: Arc<Session>,
+    store: SharedStore,
+    ev: Arc<Evaluated>,
+    sink: Arc<dyn EventSink>,
+) -> Result<(), String> {
+    let st = state_of(&store)?;
+    let ctx = Arc::new(Ctx {
+        sess,
+        store: store.clone(),
+        ev,
+        lineage: st.lineage.clone(),
+        api: Semaphore::new(4),
+        in_progress: None,
+        sink,
+    });
+    for r in st.resources.values() {
+        let Some(old) = api::s(&r.attrs, "_deposed") else {
+            continue;
+        };
+        if r.status != Status::Ready {
+            continue;
+        }
+        let mut ghost = r.clone();
+        ghost.id = Some(old);
+        delete_object(&ctx, &ghost, Instant::now(), false).await?;
+        let mut clean = r.clone();
+        if let Some(o) = clean.attrs.as_object_mut() {
+            o.remove("_deposed");
+        }
+        put(&store, &clean)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `imgform apply [PLANFILE]` and `imgform destroy`: plan (or load a saved plan), show it,
+//! ask for `yes` unless `--auto-approve`, walk it, print the summary and the outputs.
+
+use super::run::{self, PlanArgs};
+use super::{Cli, Context};
+use crate::apply::walk;
+use crate::events::EventSink;
+use crate::render;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Flags of `apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: PlanArgs,
+    /// A plan saved by `imgform plan --out FILE`.
+    pub planfile: Option<std::path::PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// Stream progress as JSON lines (stdout holds JSON only).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `destroy`.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub common: PlanArgs,
+    /// Do not ask for confirmation.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// Stream progress as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `apply`.
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+    go(
+        cli,
+        ctx,
+        &a.common,
+        a.planfile.as_deref(),
+        a.auto_approve,
+        a.json,
+        false,
+    )
+}
+
+/// Runs `destroy`.
+pub fn exec_destroy(cli: &Cli, ctx: &Context, a: &DestroyArgs) -> anyhow::Result<u8> {
+    go(cli, ctx, &a.common, None, a.auto_approve, a.json, true)
+}
+
+fn go(
+    cli: &Cli,
+    ctx: &Context,
+    common: &PlanArgs,
+    planfile: Option<&std::path::Path>,
+    auto: bool,
+    json: bool,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let Some(ev) = run::load_config(cli, ctx, &common.vars)? else {
+        return Ok(1);
+    };
+    let run = run::open(cli, ev, common.signature.as_deref())?;
+    let timeout = run::lock_timeout(&common.lock_timeout)?;
+    let lock = run
+        .store
+        .lock()
+        .expect("never poisoned")
+        .lock(if destroy { "destroy" } else { "apply" }, timeout)?;
+    let result = apply_locked(cli, ctx, &run, common, planfile, auto, json, destroy);
+    let _ = run.store.lock().expect("never poisoned").unlock(&lock.id);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_locked(
+    cli: &Cli,
+    ctx: &Context,
+    run: &run::Run,
+    common: &PlanArgs,
+    planfile: Option<&std::path::Path>,
+    auto: bool,
+    json: bool,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let color = run::color_out(cli);
+    let jl = Arc::new(render::json::JsonLines::default());
+    let plan = match planfile {
+        Some(p) => {
+            let plan = run::read_plan_file(p)?;
+            let st = run.store.lock().expect("never poisoned").load()?;
+            run::check_fresh(
+                &plan,
+                &st.lineage,
+                st.serial,
+                &run::config_digest(&run.dir, &run.ev),
+            )?;
+            plan
+        }
+        None => {
+            let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy))? else {
+                return Ok(1);
+            };
+            if json {
+                jl.message("info", "change_summary", &render::plan::summary_line(&plan.counts()), serde_json::json!({"changes": {"add": plan.counts().add, "change": plan.counts().change, "import": plan.counts().import, "remove": plan.counts().destroy, "operation": "plan"}}));
+            } else {
+                print!(
+                    "{}",
+                    render::plan::human(&plan, render::plan::Style { color })
+                );
+            }
+            if !plan.has_changes() {
+                return Ok(0);
+            }
+            if !auto {
+                if json {
+                    anyhow::bail!("--json needs --auto-approve or a saved plan: there is no prompt in JSON mode");
+                }
+                let what = if destroy {
+                    "really destroy all resources"
+                } else {
+                    "perform these actions"
+                };
+                if !run::confirm(what)? {
+                    println!("{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+                    return Ok(1);
+                }
+            }
+            plan
+        }
+    };
+    let stop = run::interrupts(&run.rt);
+    let sink: Arc<dyn EventSink> = if json {
+        jl.clone()
+    } else {
+        Arc::new(render::apply::Lines::new(Duration::from_secs(10), color))
+    };
+    run.rt
+        .block_on(walk::clean_deposed(
+            run.sess.clone(),
+            run.store.clone(),
+            run.ev.clone(),
+            sink.clone(),
+        ))
+        .map_err(anyhow::Error::msg)?;
+    // Persist what refresh learnt (objects deleted outside imgform, changed attributes).
+    if !plan.options.no_refresh {
+        let st = run.store.lock().expect("never poisoned").load()?;
+        let (refreshed, _) = run
+            .rt
+            .block_on(crate::apply::refresh(&run.sess, &st))
+            .map_err(anyhow::Error::msg)?;
+        let mut store = run.store.lock().expect("never poisoned");
+        for (addr, r) in &st.resources {
+            match refreshed.resources.get(addr) {
+                None => {
+                    store.remove(addr)?;
+                }
+                Some(n) if n != r => {
+                    store.put(n)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    if plan.options.refresh_only {
+        println!("\nApply complete! The state now matches the cloud.");
+        return Ok(0);
+    }
+    let opts = walk::Options {
+        parallelism: common.parallelism.max(1),
+        max_in_progress: common.max_in_progress,
+    };
+    let out = run.rt.block_on(walk::apply(
+        run.sess.clone(),
+        run.store.clone(),
+        run.ev.clone(),
+        &plan,
+        &opts,
+        sink.clone(),
+        stop,
+    ));
+    let verb = if destroy { "Destroy" } else { "Apply" };
+    if json {
+        jl.message("info", "change_summary", &format!("{verb} complete! Resources: {} added, {} changed, {} destroyed.", out.added, out.changed, out.destroyed), serde_json::json!({"changes": {"add": out.added, "change": out.changed, "import": 0, "remove": out.destroyed, "operation": if destroy { "destroy" } else { "apply" }}}));
+        if !out.outputs.is_empty() {
+            jl.message("info", "outputs", "Outputs", serde_json::json!({"outputs": out.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"sensitive": v.sensitive, "value": if v.sensitive { serde_json::Value::Null } else { v.value.clone() }}))).collect::<serde_json::Map<_, _>>()}));
+        }
+    }
+    if !out.failed.is_empty() || out.interrupted {
+        if !json {
+            for (addr, e) in &out.failed {
+                eprintln!("\nError: {addr}: {e}");
+            }
+            let ok = format!(
+                "{} added, {} changed, {} destroyed",
+                out.added, out.changed, out.destroyed
+            );
+            eprintln!(
+                "\n{verb} {}: {ok}; {} failed, {} skipped.",
+                if out.interrupted {
+                    "interrupted"
+                } else {
+                    "failed"
+                },
+                out.failed.len(),
+                out.skipped.len()
+            );
+            for (addr, why) in &out.skipped {
+                eprintln!("  skipped {addr}: {why}");
+            }
+            eprintln!("The state records what was done; fix the errors and run `imgform apply` again to continue.");
+        }
+        return Ok(1);
+    }
+    if !json {
+        println!(
+            "\n{verb} complete! Resources: {} added, {} changed, {} destroyed.",
+            out.added, out.changed, out.destroyed
+        );
+        if !out.outputs.is_empty() {
+            println!("\nOutputs:\n");
+            for (k, v) in &out.outputs {
+                let shown = if v.sensitive {
+                    "<sensitive>".to_string()
+                } else {
+                    v.value.to_string()
+                };
+                println!("{k} = {shown}");
+            }
+        }
+    }
+    Ok(0)
+}

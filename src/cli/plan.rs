@@ -1,0 +1,85 @@
+//! `imgform plan`: refresh, diff, print (human, markdown or Terraform's JSON), optionally
+//! save the plan; `--detailed-exitcode` returns 2 when there are changes.
+
+use super::run::{self, PlanArgs};
+use super::{Cli, Context};
+use crate::render;
+
+/// Output format of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-style text.
+    Human,
+    /// Markdown for pull-request comments.
+    Markdown,
+}
+
+/// Flags of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: PlanArgs,
+    /// Save the plan to FILE for `imgform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Exit 2 when the plan has changes (0 when none, 1 on error).
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+    /// Print Terraform's `show -json` plan document (stdout holds JSON only).
+    #[arg(long)]
+    pub json: bool,
+    /// Human text or markdown.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Plan to destroy everything in state.
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+/// Runs `plan`.
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+    let Some(ev) = run::load_config(cli, ctx, &a.common.vars)? else {
+        return Ok(1);
+    };
+    let run = run::open(cli, ev, a.common.signature.as_deref())?;
+    let timeout = run::lock_timeout(&a.common.lock_timeout)?;
+    let lock = run
+        .store
+        .lock()
+        .expect("never poisoned")
+        .lock("plan", timeout)?;
+    let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
+    run.store.lock().expect("never poisoned").unlock(&lock.id)?;
+    let Some(plan) = plan? else { return Ok(1) };
+    if a.json {
+        println!("{}", serde_json::to_string(&render::json::plan(&plan))?);
+    } else if a.format == Format::Markdown {
+        print!(
+            "{}",
+            render::plan::markdown(&plan, render::plan::MARKDOWN_BUDGET)
+        );
+    } else {
+        print!(
+            "{}",
+            render::plan::human(
+                &plan,
+                render::plan::Style {
+                    color: run::color_out(cli)
+                }
+            )
+        );
+        if a.out.is_none() && plan.has_changes() {
+            println!("\n{}\n\nNote: You didn't use the --out option to save this plan, so imgform can't guarantee to take exactly these actions if you run \"imgform apply\" now.", "─".repeat(77));
+        }
+    }
+    if let Some(p) = &a.out {
+        run::write_plan_file(p, &plan)?;
+        if !a.json && a.format == Format::Human {
+            println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply {}", p.display(), p.display());
+        }
+    }
+    if a.detailed_exitcode && plan.has_changes() {
+        return Ok(2);
+    }
+    Ok(0)
+}

@@ -1,0 +1,344 @@
+//! What plan, apply, destroy, import and the state commands share: the run context (the
+//! configuration, the state store, the cloud session, the local cloud when `--cloud
+//! local`), refresh-then-plan, saved plan files and the confirmation prompt.
+
+use super::{Cli, CloudKind, Context, VarArgs};
+use crate::apply::{self, Connect, Session};
+use crate::cloud::client::Scheme;
+use crate::cloud::creds::Credentials;
+use crate::config::check::{self, Evaluated, Options};
+use crate::config::vars::VarOptions;
+use crate::localcloud;
+use crate::plan::build::{self, Input};
+use crate::plan::model::{Options as PlanOptions, Plan};
+use crate::render;
+use crate::state::store::Store;
+use anyhow::{bail, Context as _};
+use sha2::Digest;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Flags shared by plan, apply and destroy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Only plan changes to these addresses and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Replace this object even if nothing changed (repeatable).
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+    /// Refresh the state from the cloud first (--refresh=false skips it).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Only reconcile the state with the cloud; propose no changes.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
+    /// API requests in flight at most.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Objects being created at once at most.
+    #[arg(long = "max-in-progress")]
+    pub max_in_progress: Option<usize>,
+    /// How long to wait for the state lock (e.g. 30s, 5m).
+    #[arg(long = "lock-timeout", default_value = "0s")]
+    pub lock_timeout: String,
+    /// Sign requests with RPC HMAC-SHA1 (v1) instead of ACS3-HMAC-SHA256 (v3).
+    #[arg(long, value_parser = ["v1", "v3"])]
+    pub signature: Option<String>,
+}
+
+/// Everything a run needs.
+pub struct Run {
+    /// The tokio runtime.
+    pub rt: tokio::runtime::Runtime,
+    /// The evaluated configuration.
+    pub ev: Arc<Evaluated>,
+    /// The state store.
+    pub store: Arc<Mutex<Store>>,
+    /// The cloud session.
+    pub sess: Arc<Session>,
+    /// The local cloud, when `--cloud local`.
+    pub local: Option<localcloud::Handle>,
+    /// The configuration directory.
+    pub dir: PathBuf,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if let Some(h) = self.local.take() {
+            self.rt.block_on(h.stop());
+        }
+    }
+}
+
+/// The state path: `--state`, `imgform { state_path }`, or `imgform.state.db`.
+pub fn state_path(cli: &Cli, ev: Option<&Evaluated>) -> PathBuf {
+    if let Some(p) = &cli.state {
+        return p.clone();
+    }
+    if let Some(s) = ev
+        .and_then(|e| e.config.settings.state_path.as_ref())
+        .and_then(|a| crate::config::load::literal_str(&a.expr))
+    {
+        return cli.chdir.join(s);
+    }
+    cli.chdir.join("imgform.state.db")
+}
+
+/// Loads and checks the configuration, printing diagnostics.
+pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
+    let opts = Options {
+        dir: cli.chdir.clone(),
+        vars: VarOptions::from_env(vars.var_files.clone(), vars.vars.clone()),
+    };
+    let (ev, diags) = check::load(&opts);
+    let sources = ev
+        .as_ref()
+        .map(|e| e.config.sources.clone())
+        .unwrap_or_else(|| crate::config::load::load_dir(&cli.chdir).0.sources);
+    eprint!(
+        "{}",
+        render::diag::human_all(&sources, &diags, ctx.color_err)
+    );
+    Ok(ev)
+}
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+/// Opens the state, starts the local cloud if asked, and connects to the cloud.
+pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result<Run> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = cli.chdir.clone();
+    let path = state_path(cli, Some(&ev));
+    let store = Store::open(&path)
+        .with_context(|| format!("cannot open the state at {}", path.display()))?;
+    let mut how = Connect {
+        speed: 1.0,
+        scheme: signature.map(|s| if s == "v1" { Scheme::V1 } else { Scheme::V3 }),
+        ..Default::default()
+    };
+    let mut local = None;
+    if cli.cloud == CloudKind::Local {
+        let speed: f64 =
+            match env("IMGFORM_LOCAL_SPEED") {
+                Some(s) => s.parse().ok().filter(|v: &f64| *v > 0.0).with_context(|| {
+                    format!("IMGFORM_LOCAL_SPEED={s:?} is not a positive number")
+                })?,
+                None => 60.0,
+            };
+        let faults = match env("IMGFORM_LOCAL_FAULTS") {
+            Some(f) => localcloud::Faults::parse(&f)
+                .map_err(|e| anyhow::anyhow!("IMGFORM_LOCAL_FAULTS: {e}"))?,
+            None => localcloud::Faults::default(),
+        };
+        let opts = localcloud::Options {
+            data: Some(dir.join(".imgform").join("local-cloud")),
+            speed,
+            faults,
+            ..Default::default()
+        };
+        let h = rt
+            .block_on(localcloud::start(opts))
+            .map_err(anyhow::Error::msg)?;
+        how.endpoint = Some(h.endpoint());
+        how.credentials = Some(Credentials {
+            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+            access_key_secret: localcloud::DEFAULT_SECRET.into(),
+            security_token: None,
+            source: "the local cloud".into(),
+        });
+        how.speed = speed;
+        tracing::debug!(endpoint = %h.endpoint(), speed, "started the local cloud");
+        local = Some(h);
+    }
+    let sess = Session::connect(&ev.providers, &how, &env).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Run {
+        rt,
+        ev: Arc::new(ev),
+        store: Arc::new(Mutex::new(store)),
+        sess: Arc::new(sess),
+        local,
+        dir,
+    })
+}
+
+/// Parses `--lock-timeout`.
+pub fn lock_timeout(s: &str) -> anyhow::Result<Duration> {
+    crate::config::load::parse_duration(s)
+        .map(Duration::from_secs)
+        .with_context(|| format!("--lock-timeout {s:?} is not a duration such as 30s or 5m"))
+}
+
+/// SHA-256 of the configuration files and variable values, to refuse stale saved plans.
+pub fn config_digest(dir: &Path, ev: &Evaluated) -> String {
+    let mut h = sha2::Sha256::new();
+    if let Ok(files) = crate::config::load::config_files(dir) {
+        for f in files {
+            h.update(
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+            h.update(std::fs::read(&f).unwrap_or_default());
+        }
+    }
+    h.update(
+        serde_json::to_string(
+            &ev.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .unwrap_or_default()
+        .as_bytes(),
+    );
+    hex::encode(h.finalize())
+}
+
+/// Asks for `yes`.
+pub fn confirm(what: &str) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout();
+    write!(out, "\nDo you want to {what}?\n  imgform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")?;
+    out.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    println!();
+    Ok(line.trim() == "yes")
+}
+
+/// Installs the Ctrl-C handler: the first interrupt stops starting new operations, the
+/// second exits at once (the state stays consistent either way).
+pub fn interrupts(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            s.store(true, Ordering::SeqCst);
+            eprintln!("\nInterrupt received.\nPlease wait for imgform to exit or data loss may occur.\nGracefully shutting down...");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nTwo interrupts received. Exiting immediately. The state records every operation in flight; run `imgform apply` again to resume.");
+                std::process::exit(130);
+            }
+        }
+    });
+    stop
+}
+
+/// True when stdout is a terminal and colour is allowed.
+pub fn color_out(cli: &Cli) -> bool {
+    !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Reads a saved plan.
+pub fn read_plan_file(p: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("cannot read the plan file {}", p.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an imgform plan file", p.display()))?;
+    if v["imgform_plan"] != 1 {
+        bail!(
+            "{} is not an imgform plan file (or was written by a newer imgform)",
+            p.display()
+        );
+    }
+    serde_json::from_value(v["plan"].clone()).with_context(|| format!("{} is damaged", p.display()))
+}
+
+/// Writes a saved plan (mode 0600: it holds variable values).
+pub fn write_plan_file(p: &Path, plan: &Plan) -> anyhow::Result<()> {
+    let text = serde_json::to_string(&serde_json::json!({"imgform_plan": 1, "plan": plan}))?;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o
+        .open(p)
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Checks that a saved plan still applies to this state and configuration.
+pub fn check_fresh(plan: &Plan, lineage: &str, serial: u64, digest: &str) -> anyhow::Result<()> {
+    if !plan.lineage.is_empty() && plan.lineage != lineage {
+        bail!("Saved plan does not match the given state: the plan was made for state lineage {} but the state has lineage {lineage}.", plan.lineage);
+    }
+    if plan.serial != serial {
+        bail!("Saved plan is stale: the given plan file can no longer be applied because the state was changed by another operation after the plan was created (serial {} then, {serial} now). Run `imgform plan` again.", plan.serial);
+    }
+    if plan.config_digest != digest {
+        bail!("Saved plan is stale: the configuration or the variable values changed since the plan was created. Run `imgform plan` again.");
+    }
+    Ok(())
+}
+
+/// The plan options from flags.
+pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
+    PlanOptions {
+        destroy,
+        refresh_only: a.refresh_only,
+        no_refresh: !a.refresh,
+        targets: a.targets.clone(),
+        replace: a.replace.clone(),
+    }
+}
+
+/// Builds a plan (refresh included), with diagnostics printed.
+pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result<Option<Plan>> {
+    let state = run.store.lock().expect("never poisoned").load()?;
+    let (refreshed, drift) = if opts.no_refresh {
+        (state.clone(), vec![])
+    } else {
+        run.rt
+            .block_on(apply::refresh(&run.sess, &state))
+            .map_err(anyhow::Error::msg)?
+    };
+    let sess = run.sess.clone();
+    let ev = run.ev.clone();
+    let handle = run.rt.handle().clone();
+    let opts2 = opts.clone();
+    let (plan, diags) = run.rt.block_on(async move {
+        tokio::task::spawn_blocking(move || {
+            let regions = sess.regions.clone();
+            let mut reader = apply::CloudReader {
+                sess: &sess,
+                rt: handle,
+                reads: 0,
+            };
+            build::plan(
+                Input {
+                    ev: &ev,
+                    state: &refreshed,
+                    drift,
+                    regions: &regions,
+                    options: &opts2,
+                },
+                &mut reader,
+            )
+        })
+        .await
+    })?;
+    eprint!(
+        "{}",
+        render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)
+    );
+    Ok(plan.map(|mut p| {
+        p.lineage = state.lineage.clone();
+        p.serial = state.serial;
+        p.config_digest = config_digest(&run.dir, &run.ev);
+        p
+    }))
+}

@@ -1,0 +1,454 @@
+//! State inspection and editing: `state list|show|rm|mv|pull|push`, `show`, `output`,
+//! `import ADDR ID` and `force-unlock LOCK_ID`. `state rm` forgets; it never destroys.
+
+use super::run;
+use super::{Cli, Context, VarArgs};
+use crate::addr::ResourceAddr;
+use crate::render;
+use crate::state::store::Store;
+use crate::state::{ResourceState, State, Status};
+use anyhow::{bail, Context as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `state` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    /// List addresses in state (optionally only those matching ADDR prefixes).
+    List { addrs: Vec<String> },
+    /// Show one object's attributes.
+    Show { addr: String },
+    /// Forget objects without destroying them.
+    Rm {
+        /// Addresses.
+        #[arg(required = true)]
+        addrs: Vec<String>,
+        /// Only print what would be forgotten.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Move an object to another address.
+    Mv {
+        /// Old address.
+        src: String,
+        /// New address.
+        dst: String,
+        /// Only print what would move.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Print the state as JSON.
+    Pull,
+    /// Replace the state with a JSON file (lineage and serial are checked).
+    Push {
+        /// The file (`state pull` output).
+        file: PathBuf,
+        /// Push even when the serial is not newer.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+    let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
+    let path = match (
+        &cli.state,
+        cfg.settings
+            .state_path
+            .as_ref()
+            .and_then(|a| crate::config::load::literal_str(&a.expr)),
+    ) {
+        (Some(p), _) => p.clone(),
+        (None, Some(s)) => cli.chdir.join(s),
+        (None, None) => cli.chdir.join("imgform.state.db"),
+    };
+    if !path.exists() {
+        bail!("no state at {}: nothing has been applied here yet (use --state PATH to point elsewhere)", path.display());
+    }
+    Store::open(&path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn parse(a: &str) -> anyhow::Result<ResourceAddr> {
+    a.parse().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn show_resource(r: &ResourceState) -> String {
+    let mut out = format!(
+        "# {}:\nresource \"{}\" \"{}\" {{\n",
+        r.addr, r.kind, r.addr.id.name
+    );
+    let mut rows: Vec<(String, String)> = vec![("id".into(), serde_json::json!(r.id).to_string())];
+    if let Some(o) = r.attrs.as_object() {
+        for (k, v) in o {
+            if !k.starts_with('_') && k != "id" {
+                rows.push((k.clone(), v.to_string()));
+            }
+        }
+    }
+    let w = rows.iter().map(|x| x.0.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        out.push_str(&format!("    {k}{} = {v}\n", " ".repeat(w - k.len())));
+    }
+    out.push_str("}\n");
+    if r.status != Status::Ready {
+        out.push_str(&format!(
+            "# status: {} (the next apply {})\n",
+            r.status.as_str(),
+            if r.status == Status::Creating {
+                "resumes it"
+            } else {
+                "replaces it"
+            }
+        ));
+    }
+    out
+}
+
+/// Runs a `state` subcommand.
+pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
+    let mut store = open_store(cli)?;
+    let st = store.load()?;
+    match cmd {
+        Cmd::List { addrs } => {
+            for a in st.resources.keys() {
+                let s = a.to_string();
+                if addrs.is_empty()
+                    || addrs.iter().any(|p| {
+                        s == *p || s.starts_with(&format!("{p}[")) || a.id.to_string() == *p
+                    })
+                {
+                    println!("{s}");
+                }
+            }
+            Ok(0)
+        }
+        Cmd::Show { addr } => {
+            let a = parse(addr)?;
+            let r = st
+                .resources
+                .get(&a)
+                .with_context(|| format!("{a} is not in the state"))?;
+            print!("{}", show_resource(r));
+            Ok(0)
+        }
+        Cmd::Rm { addrs, dry_run } => {
+            let lock = store.lock("state rm", Duration::from_secs(0))?;
+            let mut n = 0;
+            for a in addrs {
+                let a = parse(a)?;
+                let matching: Vec<ResourceAddr> = st
+                    .resources
+                    .keys()
+                    .filter(|k| **k == a || (a.key.is_none() && k.id == a.id))
+                    .cloned()
+                    .collect();
+                if matching.is_empty() {
+                    eprintln!("error: {a} is not in the state");
+                    store.unlock(&lock.id)?;
+                    return Ok(1);
+                }
+                for m in matching {
+                    if *dry_run {
+                        println!("Would remove {m}");
+                    } else {
+                        store.remove(&m)?;
+                        println!("Removed {m}");
+                    }
+                    n += 1;
+                }
+            }
+            store.unlock(&lock.id)?;
+            if !dry_run {
+                println!("Successfully removed {n} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.");
+            }
+            Ok(0)
+        }
+        Cmd::Mv { src, dst, dry_run } => {
+            let (s, d) = (parse(src)?, parse(dst)?);
+            if s.id.kind != d.id.kind {
+                bail!("cannot move {s} to {d}: the resource types differ");
+            }
+            let Some(mut r) = st.resources.get(&s).cloned() else {
+                bail!("{s} is not in the state")
+            };
+            if st.resources.contains_key(&d) {
+                bail!("{d} is already in the state");
+            }
+            if *dry_run {
+                println!("Would move {s} to {d}");
+                return Ok(0);
+            }
+            let lock = store.lock("state mv", Duration::from_secs(0))?;
+            r.addr = d.clone();
+            store.put(&r)?;
+            store.remove(&s)?;
+            store.unlock(&lock.id)?;
+            println!("Move {s} to {d}\nSuccessfully moved 1 object.");
+            Ok(0)
+        }
+        Cmd::Pull => {
+            println!("{}", serde_json::to_string_pretty(&st.to_json())?);
+            Ok(0)
+        }
+        Cmd::Push { file, force } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let new =
+                State::from_json(&v).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if new.lineage != st.lineage && !st.resources.is_empty() && !force {
+                bail!("cannot push: the file's lineage {} differs from the state's {} (it belongs to another state); use --force to replace it anyway", new.lineage, st.lineage);
+            }
+            if new.serial <= st.serial && !force {
+                bail!("cannot push: the file's serial {} is not newer than the state's {}; pull, edit and bump the serial, or use --force", new.serial, st.serial);
+            }
+            let lock = store.lock("state push", Duration::from_secs(0))?;
+            store.replace_all(&new)?;
+            store.unlock(&lock.id)?;
+            println!(
+                "Pushed {} object(s); serial {}.",
+                new.resources.len(),
+                new.serial
+            );
+            Ok(0)
+        }
+    }
+}
+
+/// Flags of `show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A saved plan; without it, the state.
+    pub planfile: Option<PathBuf>,
+    /// Terraform's JSON shape.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `show`.
+pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<u8> {
+    if let Some(p) = &a.planfile {
+        let plan = run::read_plan_file(p)?;
+        if a.json {
+            println!("{}", serde_json::to_string(&render::json::plan(&plan))?);
+        } else {
+            print!(
+                "{}",
+                render::plan::human(
+                    &plan,
+                    render::plan::Style {
+                        color: run::color_out(cli)
+                    }
+                )
+            );
+        }
+        return Ok(0);
+    }
+    let st = open_store(cli)?.load()?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(
+                &serde_json::json!({"format_version": "1.0", "values": st.to_json()})
+            )?
+        );
+    } else if st.resources.is_empty() {
+        println!("The state is empty. No resources are represented.");
+    } else {
+        for r in st.resources.values() {
+            println!("{}", show_resource(r));
+        }
+        if !st.outputs.is_empty() {
+            println!("Outputs:\n");
+            for (k, v) in &st.outputs {
+                println!(
+                    "{k} = {}",
+                    if v.sensitive {
+                        "(sensitive value)".to_string()
+                    } else {
+                        v.value.to_string()
+                    }
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Flags of `output`.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// One output.
+    pub name: Option<String>,
+    /// JSON.
+    #[arg(long, conflicts_with = "raw")]
+    pub json: bool,
+    /// The raw string value, without quotes.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// Runs `output`.
+pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<u8> {
+    let st = open_store(cli)?.load()?;
+    match &a.name {
+        Some(n) => {
+            let Some(o) = st.outputs.get(n) else {
+                eprintln!(
+                    "error: output {n:?} not found; the outputs are: {}",
+                    st.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+                return Ok(1);
+            };
+            if a.raw {
+                match &o.value {
+                    serde_json::Value::String(s) => print!("{s}"),
+                    serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                        print!("{}", o.value)
+                    }
+                    _ => {
+                        bail!("--raw only prints strings, numbers and booleans; use --json for {n}")
+                    }
+                }
+            } else {
+                println!("{}", o.value);
+            }
+        }
+        None => {
+            if a.json {
+                let m: serde_json::Map<String, serde_json::Value> = st.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"sensitive": v.sensitive, "type": kind(&v.value), "value": v.value}))).collect();
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                for (k, v) in &st.outputs {
+                    println!(
+                        "{k} = {}",
+                        if v.sensitive {
+                            "<sensitive>".to_string()
+                        } else {
+                            v.value.to_string()
+                        }
+                    );
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Array(_) => "list",
+        serde_json::Value::Object(_) => "map",
+        serde_json::Value::Null => "null",
+    }
+}
+
+/// Flags of `import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The address in the configuration.
+    pub addr: String,
+    /// The cloud id (`m-...`, `ip-...`, `exec-...`).
+    pub id: String,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// Runs `import`: reads the object from the cloud and records it at ADDR.
+pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u8> {
+    let addr = parse(&a.addr)?;
+    let Some(ev) = run::load_config(cli, ctx, &a.vars)? else {
+        return Ok(1);
+    };
+    let Some(inst) = ev.instances.get(&addr).cloned() else {
+        bail!("{addr} is not in the configuration: write its resource block first, then import into it");
+    };
+    let run = run::open(cli, ev, None)?;
+    let mut store = run.store.lock().expect("never poisoned");
+    let lock = store.lock("import", Duration::from_secs(0))?;
+    let st = store.load()?;
+    if st.resources.contains_key(&addr) {
+        store.unlock(&lock.id)?;
+        bail!("{addr} is already managed by imgform (id {:?}); remove it with `imgform state rm` first", st.resources[&addr].id);
+    }
+    if let Some(other) = st
+        .resources
+        .values()
+        .find(|r| r.id.as_deref() == Some(a.id.as_str()))
+    {
+        store.unlock(&lock.id)?;
+        bail!(
+            "{} is already managed at {}: one object must not be imported to two addresses",
+            a.id,
+            other.addr
+        );
+    }
+    let region = run
+        .sess
+        .regions
+        .get(&inst.provider)
+        .cloned()
+        .unwrap_or_default();
+    let client = run
+        .sess
+        .client(&inst.provider, &region)
+        .map_err(anyhow::Error::msg)?;
+    let found = run
+        .rt
+        .block_on(crate::apply::read_object(&client, &addr.id.kind, &a.id))
+        .map_err(anyhow::Error::msg)?;
+    let Some(mut attrs) = found else {
+        store.unlock(&lock.id)?;
+        bail!(
+            "Cannot import non-existent remote object: {} {} does not exist in {region}",
+            addr.id.kind,
+            a.id
+        );
+    };
+    if let Some(o) = attrs.as_object_mut() {
+        o.remove("id");
+    }
+    store.put(&ResourceState {
+        addr: addr.clone(),
+        kind: addr.id.kind.clone(),
+        provider: inst.provider.clone(),
+        region,
+        id: Some(a.id.clone()),
+        status: Status::Ready,
+        client_token: None,
+        generation: 1,
+        attrs,
+        deps: vec![],
+        pending: None,
+    })?;
+    store.unlock(&lock.id)?;
+    println!("{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in your imgform state and will henceforth be managed by imgform.", addr.id.kind);
+    Ok(0)
+}
+
+/// Flags of `force-unlock`.
+#[derive(Debug, clap::Args)]
+pub struct UnlockArgs {
+    /// The lock id, as printed by the command that could not take the lock.
+    pub lock_id: String,
+}
+
+/// Runs `force-unlock`.
+pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<u8> {
+    let mut store = open_store(cli)?;
+    if store.force_unlock(&a.lock_id)? {
+        println!("imgform state has been successfully unlocked!");
+        Ok(0)
+    } else {
+        let held = store.lock_holder()?;
+        match held {
+            Some(h) => eprintln!("error: the state is locked with a different id ({}, held by {} for {}); check the id", h.id, h.who, h.operation),
+            None => eprintln!("error: the state is not locked"),
+        }
+        Ok(1)
+    }
+}

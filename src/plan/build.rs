@@ -1,0 +1,863 @@
+//! The planner: a pure function from the evaluated configuration and the refreshed state to
+//! a [`Plan`]. It walks the configuration in dependency order so that resources that do
+//! not change make their recorded values known to their dependents (a second plan after an
+//! apply is empty), and values that depend on unapplied resources stay unknown
+//! (`(known after apply)`).
+
+use super::model::*;
+use crate::addr::{Mode, ResourceAddr, ResourceId};
+use crate::config::check::{self, Evaluated, Instance, Node};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::resource::{EvalBody, Schema, Update};
+use crate::state::{ResourceState, State, Status};
+use crate::value::Value;
+use serde_json::{json, Map, Value as J};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Reads from the cloud what planning needs: data sources and objects to import.
+pub trait Reader {
+    /// Reads a data source with fully known arguments.
+    fn read_data(&mut self, provider: &str, kind: &str, args: &J) -> Result<J, String>;
+    /// Reads an object to import; `None` when it does not exist.
+    fn import(&mut self, provider: &str, kind: &str, id: &str) -> Result<Option<J>, String>;
+}
+
+/// A reader for plans that must not touch the cloud (tests, `--refresh=false` without
+/// data sources).
+pub struct NoReader;
+
+impl Reader for NoReader {
+    fn read_data(&mut self, _: &str, kind: &str, _: &J) -> Result<J, String> {
+        Err(format!(
+            "cannot read data source {kind} without a cloud connection"
+        ))
+    }
+    fn import(&mut self, _: &str, kind: &str, id: &str) -> Result<Option<J>, String> {
+        Err(format!(
+            "cannot import {kind} {id} without a cloud connection"
+        ))
+    }
+}
+
+/// What the planner needs.
+pub struct Input<'a> {
+    /// The configuration.
+    pub ev: &'a Evaluated,
+    /// The state after refresh.
+    pub state: &'a State,
+    /// Drift found by refresh.
+    pub drift: Vec<Drift>,
+    /// Region of each provider key.
+    pub regions: &'a BTreeMap<String, String>,
+    /// Options.
+    pub options: &'a Options,
+}
+
+/// Attributes cleared (set empty) when removed from the configuration.
+const CLEARABLE: &[&str] = &["description", "image_family", "tags"];
+
+/// Converts an evaluated value to JSON, recording unknown paths.
+fn to_json(v: &Value) -> (J, bool) {
+    match v {
+        Value::Unknown => (J::Null, true),
+        Value::List(l) => {
+            let mut unk = false;
+            let a = l
+                .iter()
+                .map(|x| {
+                    let (j, u) = to_json(x);
+                    unk |= u;
+                    j
+                })
+                .collect();
+            (J::Array(a), unk)
+        }
+        Value::Map(m) => {
+            let mut unk = false;
+            let o = m
+                .iter()
+                .map(|(k, x)| {
+                    let (j, u) = to_json(x);
+                    unk |= u;
+                    (k.clone(), j)
+                })
+                .collect();
+            (J::Object(o), unk)
+        }
+        other => (other.to_json(), false),
+    }
+}
+
+/// The configured attributes of a body as JSON, with the set of unknown ones.
+pub fn config_json(body: &EvalBody) -> (Map<String, J>, BTreeSet<String>) {
+    let mut out = Map::new();
+    let mut unknown = BTreeSet::new();
+    for (k, a) in &body.attrs {
+        if a.value.is_null() {
+            continue;
+        }
+        let (j, u) = to_json(&a.value);
+        if u {
+            unknown.insert(k.clone());
+        }
+        out.insert(k.clone(), j);
+    }
+    let mut names: Vec<&str> = body.blocks.iter().map(|b| b.ident.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let mut list = Vec::new();
+        for b in body.blocks(name) {
+            let (inner, u) = config_json(&b.body);
+            if !u.is_empty() {
+                unknown.insert(name.to_string());
+            }
+            list.push(J::Object(inner));
+        }
+        out.insert(name.to_string(), J::Array(list));
+    }
+    (out, unknown)
+}
+
+fn same(a: &J, b: Option<&J>) -> bool {
+    match (a, b) {
+        (J::Number(x), Some(J::Number(y))) => x.as_f64() == y.as_f64(),
+        (J::Number(x), Some(J::String(y))) | (J::String(y), Some(J::Number(x))) => {
+            y.parse::<f64>().ok() == x.as_f64()
+        }
+        (J::Object(x), Some(J::Object(y))) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| same(v, y.get(k)))
+        }
+        (J::Array(x), Some(J::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, Some(q)))
+        }
+        (J::Null, None) => true,
+        (x, Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Blocks differ when any configured sub-attribute differs (sub-attributes the cloud
+/// computed are not compared).
+fn blocks_differ(cfg: &J, prior: Option<&J>) -> bool {
+    let (Some(c), Some(p)) = (cfg.as_array(), prior.and_then(|p| p.as_array())) else {
+        return cfg.as_array().is_some_and(|c| !c.is_empty());
+    };
+    if c.len() != p.len() {
+        return true;
+    }
+    c.iter().zip(p).any(|(cb, pb)| match cb.as_object() {
+        Some(o) => o.iter().any(|(k, v)| {
+            if v.is_array() {
+                blocks_differ(v, pb.get(k))
+            } else {
+                !same(v, pb.get(k))
+            }
+        }),
+        None => true,
+    })
+}
+
+struct Diffed {
+    action: Action,
+    after: J,
+    after_unknown: J,
+    replace_paths: Vec<String>,
+}
+
+fn diff(
+    schema: &Schema,
+    cfg: &Map<String, J>,
+    unknown: &BTreeSet<String>,
+    prior: Option<&J>,
+    ignore: &[String],
+) -> Diffed {
+    let mut after_unknown = Map::new();
+    for u in unknown {
+        after_unknown.insert(u.clone(), J::Bool(true));
+    }
+    let Some(prior) = prior else {
+        let mut after = cfg.clone();
+        for u in unknown {
+            after.insert(u.clone(), J::Null);
+        }
+        for a in schema.attrs.iter().filter(|a| a.update == Update::Computed) {
+            after_unknown.insert(a.name.into(), J::Bool(true));
+        }
+        after_unknown.insert("id".into(), J::Bool(true));
+        return Diffed {
+            action: Action::Create,
+            after: J::Object(after),
+            after_unknown: J::Object(after_unknown),
+            replace_paths: vec![],
+        };
+    };
+    let ignored = |n: &str| ignore.iter().any(|i| i == n || i == "*");
+    let mut after = prior.as_object().cloned().unwrap_or_default();
+    let mut update = false;
+    let mut replace = Vec::new();
+    for a in schema.attrs {
+        if a.update == Update::Computed || ignored(a.name) {
+            continue;
+        }
+        let prior_v = prior.get(a.name);
+        let changed = match cfg.get(a.name) {
+            Some(v) if unknown.contains(a.name) => {
+                after.insert(a.name.into(), J::Null);
+                let _ = v;
+                true
+            }
+            Some(v) => {
+                let c = !same(v, prior_v);
+                after.insert(a.name.into(), v.clone());
+                c
+            }
+            None if CLEARABLE.contains(&a.name) && a.update == Update::InPlace => {
+                let empty = if a.name == "tags" {
+                    json!({})
+                } else {
+                    json!("")
+                };
+                let had = prior_v.is_some_and(|p| {
+                    !(p.is_null()
+                        || p == &empty
+                        || p.as_object().is_some_and(|o| o.is_empty())
+                        || p.as_str() == Some(""))
+                });
+                if had {
+                    after.insert(a.name.into(), empty);
+                }
+                had
+            }
+            None => false,
+        };
+        if changed {
+            match a.update {
+                Update::ForceNew => replace.push(a.name.to_string()),
+                _ => update = true,
+            }
+        }
+    }
+    for b in schema.blocks {
+        if ignored(b.name) {
+            continue;
+        }
+        if let Some(v) = cfg.get(b.name) {
+            let changed = unknown.contains(b.name) || blocks_differ(v, prior.get(b.name));
+            if changed {
+                after.insert(b.name.into(), v.clone());
+                match b.update {
+                    Update::ForceNew => replace.push(b.name.to_string()),
+                    _ => update = true,
+                }
+            }
+        }
+    }
+    let action = if !replace.is_empty() {
+        Action::DeleteThenCreate
+    } else if update {
+        Action::Update
+    } else {
+        Action::NoOp
+    };
+    if action.is_replace() {
+        for a in schema.attrs.iter().filter(|a| a.update == Update::Computed) {
+            after_unknown.insert(a.name.into(), J::Bool(true));
+        }
+        after_unknown.insert("id".into(), J::Bool(true));
+    }
+    Diffed {
+        action,
+        after: J::Object(after),
+        after_unknown: J::Object(after_unknown),
+        replace_paths: replace,
+    }
+}
+
+/// The resource blocks `id` depends on, through locals and variables.
+fn resource_deps(ev: &Evaluated, id: &ResourceId) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![Node::Resource(id.clone())];
+    let mut seen = BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        for d in ev.graph.dependencies(&n) {
+            if !seen.insert(d.clone()) {
+                continue;
+            }
+            match d {
+                Node::Resource(r) => {
+                    out.insert(r.to_string());
+                }
+                other => stack.push(other.clone()),
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn instance_value(after: &J, unknown: bool) -> Value {
+    if unknown {
+        Value::Unknown
+    } else {
+        Value::from_json(after)
+    }
+}
+
+fn aggregate(
+    r: &crate::config::Resource,
+    values: Vec<(Option<crate::addr::InstanceKey>, Value)>,
+) -> Value {
+    if r.count.is_some() {
+        Value::List(values.into_iter().map(|v| v.1).collect())
+    } else if r.for_each.is_some() {
+        Value::Map(
+            values
+                .into_iter()
+                .filter_map(|(k, v)| match k {
+                    Some(crate::addr::InstanceKey::Str(s)) => Some((s, v)),
+                    _ => None,
+                })
+                .collect(),
+        )
+    } else {
+        values
+            .into_iter()
+            .next()
+            .map(|v| v.1)
+            .unwrap_or(Value::Unknown)
+    }
+}
+
+/// Plans.
+pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let ev = input.ev;
+    let cfg = &ev.config;
+    let opts = input.options;
+    let mut state = input.state.clone();
+    let mut changes: Vec<Change> = Vec::new();
+    // moved blocks: rename state entries first.
+    let mut moved_from: BTreeMap<ResourceAddr, ResourceAddr> = BTreeMap::new();
+    for m in &cfg.moved {
+        let pairs: Vec<(ResourceAddr, ResourceAddr)> = state
+            .resources
+            .keys()
+            .filter(|a| {
+                if m.from.key.is_some() {
+                    **a == m.from
+                } else {
+                    a.id == m.from.id
+                }
+            })
+            .map(|a| {
+                let to = if m.from.key.is_some() || m.to.key.is_some() {
+                    m.to.clone()
+                } else {
+                    m.to.id.instance(a.key.clone())
+                };
+                (a.clone(), to)
+            })
+            .collect();
+        for (from, to) in pairs {
+            if state.resources.contains_key(&to) {
+                continue;
+            }
+            if let Some(mut r) = state.resources.remove(&from) {
+                r.addr = to.clone();
+                state.resources.insert(to.clone(), r);
+                moved_from.insert(to, from);
+            }
+        }
+    }
+    // import blocks: read objects not yet in state.
+    let mut importing: BTreeMap<ResourceAddr, String> = BTreeMap::new();
+    for imp in &cfg.imports {
+        if state.resources.contains_key(&imp.to) || opts.destroy {
+            continue;
+        }
+        let Some(inst) = ev.instances.get(&imp.to) else {
+            continue;
+        };
+        let id = match check::eval_simple(ev, &imp.id) {
+            Some(s) => s,
+            None => continue,
+        };
+        let region = input
+            .regions
+            .get(&inst.provider)
+            .cloned()
+            .unwrap_or_default();
+        match reader.import(&inst.provider, &imp.to.id.kind, &id) {
+            Ok(Some(attrs)) => {
+                state.resources.insert(
+                    imp.to.clone(),
+                    ResourceState {
+                        addr: imp.to.clone(),
+                        kind: imp.to.id.kind.clone(),
+                        provider: inst.provider.clone(),
+                        region,
+                        id: Some(id.clone()),
+                        status: Status::Ready,
+                        client_token: None,
+                        generation: 1,
+                        attrs,
+                        deps: vec![],
+                        pending: None,
+                    },
+                );
+                importing.insert(imp.to.clone(), id);
+            }
+            Ok(None) => diags.push(
+                Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!("{} {id} does not exist in {region}", imp.to.id.kind),
+                    Some(imp.span.clone()),
+                )
+                .with_hint("check the id and the provider's region"),
+            ),
+            Err(e) => diags.push(Diagnostic::error(
+                "Cannot read the object to import",
+                e,
+                Some(imp.span.clone()),
+            )),
+        }
+    }
+    let targeted = |id: &ResourceId| -> bool {
+        if opts.targets.is_empty() {
+            return true;
+        }
+        opts.targets
+            .iter()
+            .any(|t| t == &id.to_string() || t.starts_with(&format!("{id}[")))
+    };
+    let mut target_ids: BTreeSet<String> = BTreeSet::new();
+    if !opts.targets.is_empty() {
+        for (id, _) in cfg.resources.iter() {
+            if opts
+                .targets
+                .iter()
+                .any(|t| t == &id.to_string() || t.starts_with(&format!("{id}[")))
+            {
+                target_ids.insert(id.to_string());
+                target_ids.extend(resource_deps(ev, id));
+            }
+        }
+    }
+    let in_targets = |id: &ResourceId| {
+        opts.targets.is_empty() || target_ids.contains(&id.to_string()) || targeted(id)
+    };
+    let mut config_addrs: BTreeSet<ResourceAddr> = BTreeSet::new();
+    let mut known: BTreeMap<ResourceId, Value> = BTreeMap::new();
+    let regions = input.regions;
+    let (_, outputs) = {
+        let state_ref = &state;
+        let changes_ref = &mut changes;
+        let config_addrs_ref = &mut config_addrs;
+        let importing_ref = &importing;
+        let moved_ref = &moved_from;
+        let mut hook = |id: &ResourceId,
+                        made: Vec<Instance>,
+                        known: &mut BTreeMap<ResourceId, Value>,
+                        diags: &mut Diagnostics| {
+            let Some(r) = cfg.resources.get(id) else {
+                return;
+            };
+            let schema = check::schema_of(id);
+            let mut values = Vec::new();
+            for inst in made {
+                config_addrs_ref.insert(inst.addr.clone());
+                let Some(schema) = schema else { continue };
+                let region = regions.get(&inst.provider).cloned().unwrap_or_default();
+                let (cfg_json, unknown) = config_json(&inst.body);
+                if id.mode == Mode::Data {
+                    if unknown.is_empty() && !opts.destroy {
+                        match reader.read_data(
+                            &inst.provider,
+                            &id.kind,
+                            &J::Object(cfg_json.clone()),
+                        ) {
+                            Ok(v) => values.push((inst.addr.key.clone(), Value::from_json(&v))),
+                            Err(e) => {
+                                diags.push(Diagnostic::error(
+                                    format!("Cannot read {}", inst.addr),
+                                    e,
+                                    Some(r.span.clone()),
+                                ));
+                                values.push((inst.addr.key.clone(), Value::Unknown));
+                            }
+                        }
+                    } else {
+                        values.push((inst.addr.key.clone(), Value::Unknown));
+                        if !opts.destroy {
+                            changes_ref.push(Change {
+                                addr: inst.addr.clone(),
+                                prev_addr: None,
+                                kind: id.kind.clone(),
+                                provider: inst.provider.clone(),
+                                region,
+                                action: Action::Read,
+                                reason: Some("read_because_config_unknown".into()),
+                                before: None,
+                                after: Some(J::Object(cfg_json)),
+                                after_unknown: json!({}),
+                                replace_paths: vec![],
+                                sensitive: vec![],
+                                importing: None,
+                                deps: resource_deps(ev, id),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                let prior_owned = state_ref.resources.get(&inst.addr).map(|p| {
+                    let mut p = p.clone();
+                    if let (Some(o), Some(id)) = (p.attrs.as_object_mut(), &p.id) {
+                        o.insert("id".into(), J::String(id.clone()));
+                    }
+                    if importing_ref.contains_key(&inst.addr) {
+                        // An imported object adopts configured values the cloud cannot report
+                        // (instance_id, build inputs) instead of being replaced for them.
+                        if let Some(o) = p.attrs.as_object_mut() {
+                            for (k, v) in &cfg_json {
+                                o.entry(k.clone()).or_insert_with(|| v.clone());
+                            }
+                        }
+                    }
+                    p
+                });
+                let prior = prior_owned.as_ref();
+                let ignore: Vec<String> = r
+                    .lifecycle
+                    .ignore_changes
+                    .iter()
+                    .map(|x| x.0.clone())
+                    .collect();
+                let mut d = diff(
+                    schema,
+                    &cfg_json,
+                    &unknown,
+                    prior
+                        .filter(|p| p.status != Status::Creating)
+                        .map(|p| &p.attrs),
+                    &ignore,
+                );
+                let mut reason = None;
+                if let Some(p) = prior {
+                    match p.status {
+                        Status::Creating => {
+                            d.action = Action::Resume;
+                            reason = Some(if p.id.is_some() {
+                                "resume_wait".to_string()
+                            } else {
+                                "resume_create".to_string()
+                            });
+                            d.after = p
+                                .pending
+                                .as_ref()
+                                .map(|_| p.attrs.clone())
+                                .unwrap_or_else(|| p.attrs.clone());
+                            d.after_unknown = json!({"id": p.id.is_none(), "status": true});
+                        }
+                        Status::Tainted => {
+                            d.action = Action::DeleteThenCreate;
+                            reason = Some("replace_because_tainted".into());
+                        }
+                        Status::Deleting => {
+                            d.action = Action::DeleteThenCreate;
+                            reason = Some("replace_because_delete_interrupted".into());
+                        }
+                        Status::Ready => {}
+                    }
+                }
+                if prior.is_some()
+                    && opts.replace.iter().any(|x| *x == inst.addr.to_string())
+                    && matches!(d.action, Action::NoOp | Action::Update)
+                {
+                    d.action = Action::DeleteThenCreate;
+                    reason = Some("replace_by_request".into());
+                }
+                if d.action.is_replace() {
+                    if reason.is_none() {
+                        reason = Some("replace_because_cannot_update".into());
+                    }
+                    if r.lifecycle.create_before_destroy {
+                        d.action = Action::CreateThenDelete;
+                    }
+                    if r.lifecycle.prevent_destroy {
+                        diags.push(Diagnostic::error("Instance cannot be destroyed", format!("{} has lifecycle.prevent_destroy set, but the plan calls for it to be replaced (because of {})", inst.addr, d.replace_paths.join(", ")), Some(r.span.clone())).with_hint("remove prevent_destroy, or change the configuration so no replacement is needed"));
+                    }
+                }
+                let unknown_value = matches!(
+                    d.action,
+                    Action::Create
+                        | Action::Resume
+                        | Action::DeleteThenCreate
+                        | Action::CreateThenDelete
+                ) || !unknown.is_empty();
+                if opts.destroy || !in_targets(id) {
+                    d.action = Action::NoOp;
+                }
+                if opts.refresh_only {
+                    d.action = Action::NoOp;
+                }
+                let sensitive: Vec<String> = schema
+                    .attrs
+                    .iter()
+                    .filter(|a| a.sensitive)
+                    .map(|a| a.name.to_string())
+                    .collect();
+                values.push((
+                    inst.addr.key.clone(),
+                    instance_value(&d.after, unknown_value),
+                ));
+                changes_ref.push(Change {
+                    addr: inst.addr.clone(),
+                    prev_addr: moved_ref.get(&inst.addr).cloned(),
+                    kind: id.kind.clone(),
+                    provider: inst.provider.clone(),
+                    region: prior
+                        .map(|p| p.region.clone())
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or(region),
+                    action: d.action,
+                    reason,
+                    before: prior.map(|p| p.attrs.clone()),
+                    after: Some(d.after),
+                    after_unknown: d.after_unknown,
+                    replace_paths: d.replace_paths,
+                    sensitive,
+                    importing: importing_ref.get(&inst.addr).cloned(),
+                    deps: resource_deps(ev, id),
+                });
+            }
+            known.insert(id.clone(), aggregate(r, values));
+        };
+        check::walk(cfg, ev, &mut known, &mut diags, &mut hook)
+    };
+    // State entries without configuration: destroy, or forget for `removed` blocks.
+    for (addr, r) in &state.resources {
+        if config_addrs.contains(addr) && !opts.destroy {
+            continue;
+        }
+        if addr.id.mode == Mode::Data {
+            continue;
+        }
+        if !opts.targets.is_empty()
+            && !opts
+                .targets
+                .iter()
+                .any(|t| *t == addr.to_string() || *t == addr.id.to_string())
+        {
+            continue;
+        }
+        let removed = cfg
+            .removed
+            .iter()
+            .find(|x| x.from == *addr || (x.from.key.is_none() && x.from.id == addr.id));
+        let action = match removed {
+            Some(rm) if !rm.destroy && !opts.destroy => Action::Forget,
+            _ => Action::Delete,
+        };
+        if opts.refresh_only {
+            continue;
+        }
+        if action == Action::Delete && !opts.destroy {
+            if let Some(res) = cfg.resources.get(&addr.id) {
+                if res.lifecycle.prevent_destroy {
+                    diags.push(Diagnostic::error("Instance cannot be destroyed", format!("{addr} has lifecycle.prevent_destroy set, but the plan calls for it to be destroyed"), Some(res.span.clone())));
+                }
+            }
+        }
+        changes.retain(|c| c.addr != *addr);
+        changes.push(Change {
+            addr: addr.clone(),
+            prev_addr: None,
+            kind: r.kind.clone(),
+            provider: r.provider.clone(),
+            region: r.region.clone(),
+            action,
+            reason: Some(if opts.destroy {
+                "delete_because_destroy".into()
+            } else if removed.is_some() {
+                "forget_because_removed".into()
+            } else {
+                "delete_because_no_resource_config".into()
+            }),
+            before: Some(r.attrs.clone()),
+            after: None,
+            after_unknown: json!({}),
+            replace_paths: vec![],
+            sensitive: vec![],
+            importing: None,
+            deps: r.deps.clone(),
+        });
+    }
+    changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    let mut out_changes = BTreeMap::new();
+    for (name, o) in &cfg.outputs {
+        let v = outputs.get(name).cloned().unwrap_or(Value::Unknown);
+        let (after, unk) = to_json(&v);
+        let before = state.outputs.get(name).map(|s| s.value.clone());
+        let action = if opts.destroy {
+            "delete"
+        } else {
+            match &before {
+                None => "create",
+                Some(b) if !unk && same(&after, Some(b)) => "no-op",
+                Some(_) => "update",
+            }
+        };
+        out_changes.insert(
+            name.clone(),
+            OutputChange {
+                action: action.into(),
+                before: before.unwrap_or(J::Null),
+                after: if opts.destroy { J::Null } else { after },
+                after_unknown: unk && !opts.destroy,
+                sensitive: o.sensitive,
+            },
+        );
+    }
+    for (name, s) in &state.outputs {
+        if !cfg.outputs.contains_key(name) {
+            out_changes.insert(
+                name.clone(),
+                OutputChange {
+                    action: "delete".into(),
+                    before: s.value.clone(),
+                    after: J::Null,
+                    after_unknown: false,
+                    sensitive: s.sensitive,
+                },
+            );
+        }
+    }
+    let mut warnings = Vec::new();
+    if !opts.targets.is_empty() {
+        warnings.push("Resource targeting is in effect: the plan may not show every change the configuration implies. Targeting is for exceptional situations such as recovering from errors, not for routine use.".into());
+    }
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let plan = Plan {
+        lineage: input.state.lineage.clone(),
+        serial: input.state.serial,
+        changes,
+        drift: input.drift,
+        outputs: out_changes,
+        options: opts.clone(),
+        config_digest: String::new(),
+        vars: ev
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+        warnings,
+        prior_state: input.state.to_json(),
+    };
+    (Some(plan), diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> &'static Schema {
+        crate::resource::managed("alicloud_image").expect("schema")
+    }
+
+    fn m(v: J) -> Map<String, J> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn diff_table() {
+        let prior = json!({"id": "m-1", "image_name": "a", "description": "d", "snapshot_id": "s-1", "tags": {"k": "v"}, "status": "Available"});
+        let none = BTreeSet::new();
+        // (config, unknown, expected action, replace paths)
+        let cases: Vec<(J, Vec<&str>, Action, Vec<&str>)> = vec![
+            (
+                json!({"image_name": "a", "description": "d", "snapshot_id": "s-1", "tags": {"k": "v"}}),
+                vec![],
+                Action::NoOp,
+                vec![],
+            ),
+            (
+                json!({"image_name": "b", "description": "d", "snapshot_id": "s-1", "tags": {"k": "v"}}),
+                vec![],
+                Action::Update,
+                vec![],
+            ),
+            (
+                json!({"image_name": "a", "description": "d", "snapshot_id": "s-2", "tags": {"k": "v"}}),
+                vec![],
+                Action::DeleteThenCreate,
+                vec!["snapshot_id"],
+            ),
+            (
+                json!({"image_name": "a", "snapshot_id": "s-1", "tags": {"k": "v"}}),
+                vec![],
+                Action::Update,
+                vec![],
+            ),
+            (
+                json!({"image_name": "a", "description": "d", "snapshot_id": "s-1"}),
+                vec![],
+                Action::Update,
+                vec![],
+            ),
+            (
+                json!({"image_name": "a", "description": "d", "snapshot_id": null, "tags": {"k": "v"}}),
+                vec!["snapshot_id"],
+                Action::DeleteThenCreate,
+                vec!["snapshot_id"],
+            ),
+            (
+                json!({"image_name": null, "description": "d", "snapshot_id": "s-1", "tags": {"k": "v"}}),
+                vec!["image_name"],
+                Action::Update,
+                vec![],
+            ),
+        ];
+        for (cfg, unk, want, paths) in cases {
+            let unknown: BTreeSet<String> = unk.iter().map(|s| s.to_string()).collect();
+            let c = m(cfg.clone());
+            let d = diff(
+                schema(),
+                &c,
+                if unknown.is_empty() { &none } else { &unknown },
+                Some(&prior),
+                &[],
+            );
+            assert_eq!(d.action, want, "{cfg}");
+            assert_eq!(d.replace_paths, paths, "{cfg}");
+        }
+        let d = diff(schema(), &m(json!({"image_name": "x"})), &none, None, &[]);
+        assert_eq!(d.action, Action::Create);
+        assert_eq!(d.after_unknown["id"], true);
+        let d = diff(
+            schema(),
+            &m(
+                json!({"image_name": "b", "description": "d", "snapshot_id": "s-1", "tags": {"k": "v"}}),
+            ),
+            &none,
+            Some(&prior),
+            &["image_name".into()],
+        );
+        assert_eq!(d.action, Action::NoOp, "ignore_changes");
+    }
+
+    #[test]
+    fn block_comparison_ignores_computed_sub_attributes() {
+        let cfg = json!([{"snapshot_id": "s-1", "disk_type": "system"}]);
+        let prior = json!([{"snapshot_id": "s-1", "disk_type": "system", "progress": "100%"}]);
+        assert!(!blocks_differ(&cfg, Some(&prior)));
+        assert!(blocks_differ(
+            &json!([{"snapshot_id": "s-2"}]),
+            Some(&prior)
+        ));
+        assert!(blocks_differ(
+            &json!([{"snapshot_id": "s-1"}, {"snapshot_id": "s-3"}]),
+            Some(&prior)
+        ));
+    }
+}

@@ -1,0 +1,149 @@
+//! Apply progress for people: Terraform-style lines (`Creating...`,
+//! `Still creating... [1m0s elapsed, 45%]` every 10 seconds, `Creation complete after
+//! 3m12s [id=m-...]`).
+
+use crate::addr::ResourceAddr;
+use crate::events::{Event, EventSink, Verb};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Prints progress lines on stdout.
+pub struct Lines {
+    last: Mutex<HashMap<ResourceAddr, Instant>>,
+    every: Duration,
+    color: bool,
+}
+
+impl Lines {
+    /// Progress lines at most every `every` per resource.
+    pub fn new(every: Duration, color: bool) -> Lines {
+        Lines {
+            last: Mutex::new(HashMap::new()),
+            every,
+            color,
+        }
+    }
+
+    fn line(&self, s: String) {
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "{s}");
+        let _ = o.flush();
+    }
+
+    fn bold(&self, s: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// `1m0s`, `3s`.
+pub fn elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{}m{}s", s / 3600, (s % 3600) / 60, s % 60)
+    } else if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn words(v: Verb) -> (&'static str, &'static str, &'static str) {
+    match v {
+        Verb::Create => ("Creating...", "Still creating...", "Creation complete"),
+        Verb::Update => (
+            "Modifying...",
+            "Still modifying...",
+            "Modifications complete",
+        ),
+        Verb::Delete => (
+            "Destroying...",
+            "Still destroying...",
+            "Destruction complete",
+        ),
+        Verb::Read => ("Reading...", "Still reading...", "Read complete"),
+    }
+}
+
+impl EventSink for Lines {
+    fn emit(&self, e: Event) {
+        match e {
+            Event::Start { addr, verb, id } => {
+                let (start, _, _) = words(verb);
+                let id = id
+                    .filter(|_| verb != Verb::Create)
+                    .map(|i| format!(" [id={i}]"))
+                    .unwrap_or_default();
+                self.last
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(addr.clone(), Instant::now());
+                self.line(format!("{}: {start}{id}", self.bold(&addr.to_string())));
+            }
+            Event::Progress {
+                addr,
+                verb,
+                elapsed: el,
+                percent,
+                status,
+            } => {
+                let mut g = self.last.lock().expect("never poisoned");
+                let due = g.get(&addr).is_none_or(|t| t.elapsed() >= self.every);
+                if due {
+                    g.insert(addr.clone(), Instant::now());
+                    drop(g);
+                    let (_, still, _) = words(verb);
+                    let pct = percent.map(|p| format!(", {p}%")).unwrap_or_default();
+                    let st = if status.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {status}")
+                    };
+                    self.line(format!(
+                        "{}: {still} [{} elapsed{pct}{st}]",
+                        self.bold(&addr.to_string()),
+                        elapsed(el)
+                    ));
+                }
+            }
+            Event::Complete {
+                addr,
+                verb,
+                elapsed: el,
+                id,
+            } => {
+                let (_, _, done) = words(verb);
+                let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+                self.line(format!(
+                    "{}: {done} after {}{id}",
+                    self.bold(&addr.to_string()),
+                    elapsed(el)
+                ));
+            }
+            Event::Errored {
+                addr,
+                verb,
+                elapsed: el,
+                ..
+            } => {
+                let (start, _, _) = words(verb);
+                self.line(format!(
+                    "{}: {} failed after {}",
+                    self.bold(&addr.to_string()),
+                    start.trim_end_matches("..."),
+                    elapsed(el)
+                ));
+            }
+            Event::Skipped { addr, reason } => self.line(format!(
+                "{}: Skipped ({reason})",
+                self.bold(&addr.to_string())
+            )),
+            Event::Warning(w) => self.line(format!("Warning: {w}")),
+        }
+    }
+}

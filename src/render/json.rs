@@ -1,0 +1,257 @@
+//! Machine-readable output: the plan in Terraform's `show -json` format (so existing
+//! policy and summary tools read it), and apply events as JSON lines (Terraform's
+//! machine-readable UI: `apply_start`, `apply_progress`, `apply_complete`, `apply_errored`,
+//! `change_summary`).
+
+use crate::addr::{InstanceKey, Mode};
+use crate::events::{Event, EventSink};
+use crate::plan::model::Plan;
+use serde_json::{json, Map, Value as J};
+use std::io::Write;
+use std::sync::Mutex;
+
+const PROVIDER: &str = "registry.terraform.io/aliyun/alicloud";
+
+fn addr_parts(a: &crate::addr::ResourceAddr) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("address".into(), json!(a.to_string()));
+    m.insert(
+        "mode".into(),
+        json!(if a.id.mode == Mode::Data {
+            "data"
+        } else {
+            "managed"
+        }),
+    );
+    m.insert("type".into(), json!(a.id.kind));
+    m.insert("name".into(), json!(a.id.name));
+    if let Some(k) = &a.key {
+        m.insert(
+            "index".into(),
+            match k {
+                InstanceKey::Int(i) => json!(i),
+                InstanceKey::Str(s) => json!(s),
+            },
+        );
+    }
+    m
+}
+
+fn sensitive_map(v: &Option<J>, names: &[String]) -> J {
+    let mut m = Map::new();
+    if let Some(J::Object(o)) = v {
+        for n in names {
+            if o.contains_key(n) {
+                m.insert(n.clone(), J::Bool(true));
+            }
+        }
+    }
+    J::Object(m)
+}
+
+fn strip_private(v: &Option<J>) -> J {
+    match v {
+        Some(J::Object(o)) => J::Object(
+            o.iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        Some(other) => other.clone(),
+        None => J::Null,
+    }
+}
+
+/// The plan as Terraform's `show -json` document.
+pub fn plan(p: &Plan) -> J {
+    let resource_changes: Vec<J> = p
+        .changes
+        .iter()
+        .map(|c| {
+            let mut m = addr_parts(&c.addr);
+            if let Some(prev) = &c.prev_addr {
+                m.insert("previous_address".into(), json!(prev.to_string()));
+            }
+            m.insert("provider_name".into(), json!(PROVIDER));
+            let mut ch = Map::new();
+            ch.insert("actions".into(), json!(c.action.terraform_actions()));
+            ch.insert("before".into(), strip_private(&c.before));
+            ch.insert(
+                "after".into(),
+                if matches!(
+                    c.action,
+                    crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+                ) {
+                    J::Null
+                } else {
+                    strip_private(&c.after)
+                },
+            );
+            ch.insert("after_unknown".into(), c.after_unknown.clone());
+            ch.insert(
+                "before_sensitive".into(),
+                sensitive_map(&c.before, &c.sensitive),
+            );
+            ch.insert(
+                "after_sensitive".into(),
+                sensitive_map(&c.after, &c.sensitive),
+            );
+            if !c.replace_paths.is_empty() {
+                ch.insert(
+                    "replace_paths".into(),
+                    json!(c.replace_paths.iter().map(|p| vec![p]).collect::<Vec<_>>()),
+                );
+            }
+            if let Some(id) = &c.importing {
+                ch.insert("importing".into(), json!({ "id": id }));
+            }
+            m.insert("change".into(), J::Object(ch));
+            if let Some(r) = &c.reason {
+                m.insert("action_reason".into(), json!(r));
+            }
+            J::Object(m)
+        })
+        .collect();
+    let drift: Vec<J> = p
+        .drift
+        .iter()
+        .map(|d| {
+            let mut m = addr_parts(&d.addr);
+            m.insert("provider_name".into(), json!(PROVIDER));
+            m.insert("change".into(), json!({"actions": [if d.deleted { "delete" } else { "update" }], "before": d.before, "after": if d.deleted { J::Null } else { d.after.clone() }, "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}));
+            J::Object(m)
+        })
+        .collect();
+    let output_changes: Map<String, J> = p
+        .outputs
+        .iter()
+        .map(|(k, o)| {
+            let actions = match o.action.as_str() {
+                "create" => vec!["create"],
+                "delete" => vec!["delete"],
+                "update" => vec!["update"],
+                _ => vec!["no-op"],
+            };
+            (k.clone(), json!({"actions": actions, "before": o.before, "after": if o.after_unknown { J::Null } else { o.after.clone() }, "after_unknown": o.after_unknown, "before_sensitive": o.sensitive, "after_sensitive": o.sensitive}))
+        })
+        .collect();
+    let planned: Vec<J> = p
+        .changes
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.action,
+                crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+            )
+        })
+        .map(|c| {
+            let mut m = addr_parts(&c.addr);
+            m.insert("provider_name".into(), json!(PROVIDER));
+            m.insert("schema_version".into(), json!(0));
+            m.insert("values".into(), strip_private(&c.after));
+            m.insert(
+                "sensitive_values".into(),
+                sensitive_map(&c.after, &c.sensitive),
+            );
+            J::Object(m)
+        })
+        .collect();
+    json!({
+        "format_version": "1.2",
+        "terraform_version": format!("imgform-{}", env!("CARGO_PKG_VERSION")),
+        "variables": p.vars.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect::<Map<_, _>>(),
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_drift": drift,
+        "resource_changes": resource_changes,
+        "output_changes": output_changes,
+        "prior_state": {"format_version": "1.0", "values": p.prior_state},
+        "configuration": {"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}},
+        "relevant_attributes": [],
+        "checks": [],
+        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "applyable": p.has_changes(),
+        "complete": p.options.targets.is_empty(),
+        "errored": false,
+    })
+}
+
+fn ts() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Writes one JSON object per line on stdout.
+pub struct JsonLines {
+    out: Mutex<std::io::Stdout>,
+}
+
+impl Default for JsonLines {
+    fn default() -> Self {
+        JsonLines {
+            out: Mutex::new(std::io::stdout()),
+        }
+    }
+}
+
+impl JsonLines {
+    /// Writes one message.
+    pub fn write(&self, v: J) {
+        if let Ok(mut o) = self.out.lock() {
+            let _ = writeln!(o, "{v}");
+            let _ = o.flush();
+        }
+    }
+
+    /// A message with Terraform's common fields.
+    pub fn message(&self, level: &str, typ: &str, msg: &str, extra: J) {
+        let mut v = json!({"@level": level, "@message": msg, "@module": "imgform.ui", "@timestamp": ts(), "type": typ});
+        if let (Some(o), J::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        self.write(v);
+    }
+}
+
+fn resource(a: &crate::addr::ResourceAddr) -> J {
+    json!({
+        "addr": a.to_string(), "module": "", "resource": a.to_string(), "implied_provider": "alicloud",
+        "resource_type": a.id.kind, "resource_name": a.id.name,
+        "resource_key": a.key.as_ref().map(|k| match k { InstanceKey::Int(i) => json!(i), InstanceKey::Str(s) => json!(s) }),
+    })
+}
+
+impl EventSink for JsonLines {
+    fn emit(&self, e: Event) {
+        match e {
+            Event::Start { addr, verb, id } => {
+                let mut hook = json!({"resource": resource(&addr), "action": verb.as_str()});
+                if let Some(id) = id {
+                    hook["id_key"] = json!("id");
+                    hook["id_value"] = json!(id);
+                }
+                self.message("info", "apply_start", &format!("{addr}: {}...", verb.as_str()), json!({ "hook": hook }));
+            }
+            Event::Progress { addr, verb, elapsed, percent, status } => self.message(
+                "info",
+                "apply_progress",
+                &format!("{addr}: still {}... [{}s elapsed]", verb.as_str(), elapsed.as_secs()),
+                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs(), "progress_percent": percent, "status": status}}),
+            ),
+            Event::Complete { addr, verb, elapsed, id } => self.message(
+                "info",
+                "apply_complete",
+                &format!("{addr}: {} complete after {}s", verb.as_str(), elapsed.as_secs()),
+                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs(), "id_key": "id", "id_value": id}}),
+            ),
+            Event::Errored { addr, verb, elapsed, error } => self.message(
+                "error",
+                "apply_errored",
+                &format!("{addr}: {} errored after {}s", verb.as_str(), elapsed.as_secs()),
+                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs()}, "diagnostic": {"severity": "error", "summary": format!("{addr}: {} failed", verb.as_str()), "detail": error}}),
+            ),
+            Event::Skipped { addr, reason } => self.message("warn", "apply_skipped", &format!("{addr}: skipped: {reason}"), json!({"hook": {"resource": resource(&addr)}})),
+            Event::Warning(w) => self.message("warn", "log", &w, json!({})),
+        }
+    }
+}

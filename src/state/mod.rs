@@ -1,0 +1,211 @@
+//! What imgform knows exists: the [`State`] model (resources with their cloud ids,
+//! attributes, status and pending ClientToken; outputs; lineage and serial) and its SQLite
+//! store ([`store`]). This is the only module with SQL, and it never calls the cloud.
+
+pub mod store;
+
+use crate::addr::ResourceAddr;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use std::collections::BTreeMap;
+
+/// Where an object is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created and finished.
+    Ready,
+    /// A create was sent (or is about to be): the ClientToken is recorded; the cloud id
+    /// once the API returned it.
+    Creating,
+    /// A create or update failed half-way: the object must be replaced.
+    Tainted,
+    /// A delete was sent.
+    Deleting,
+}
+
+impl Status {
+    /// The stored word.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Ready => "ready",
+            Status::Creating => "creating",
+            Status::Tainted => "tainted",
+            Status::Deleting => "deleting",
+        }
+    }
+
+    /// Parses the stored word.
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "ready" => Status::Ready,
+            "creating" => Status::Creating,
+            "tainted" => Status::Tainted,
+            "deleting" => Status::Deleting,
+            _ => return None,
+        })
+    }
+}
+
+/// One resource instance in state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    /// Its address.
+    pub addr: ResourceAddr,
+    /// Resource type.
+    pub kind: String,
+    /// Provider key (`alicloud`, `alicloud.shanghai`).
+    pub provider: String,
+    /// Region of the object.
+    pub region: String,
+    /// Cloud id (`m-...`, `ip-...`, `exec-...`), once known.
+    pub id: Option<String>,
+    /// Life status.
+    pub status: Status,
+    /// The ClientToken of the pending (or last) create.
+    pub client_token: Option<String>,
+    /// Creation generation: grows with each replacement, part of the ClientToken.
+    pub generation: u64,
+    /// Attributes: the inputs as applied plus what the cloud computed.
+    pub attrs: serde_json::Value,
+    /// Addresses this one depended on when it was applied (for destroy order).
+    pub deps: Vec<String>,
+    /// The exact create request of a pending create, so a resume re-sends the same
+    /// parameters and the cloud answers with the same object.
+    pub pending: Option<serde_json::Value>,
+}
+
+/// An output value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputState {
+    /// The value.
+    pub value: serde_json::Value,
+    /// Shown as `(sensitive value)`.
+    pub sensitive: bool,
+}
+
+/// The whole state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Random id fixed when the state was created.
+    pub lineage: String,
+    /// Grows on every change.
+    pub serial: u64,
+    /// Resources by address.
+    pub resources: BTreeMap<ResourceAddr, ResourceState>,
+    /// Outputs by name.
+    pub outputs: BTreeMap<String, OutputState>,
+}
+
+/// The deterministic ClientToken of a create: the same lineage, address and generation
+/// always give the same token (≤ 64 ASCII characters), so a create re-sent after a crash
+/// returns the same object instead of a duplicate.
+pub fn client_token(lineage: &str, addr: &ResourceAddr, generation: u64) -> String {
+    let h = sha2::Sha256::digest(format!("{lineage}\n{addr}\n{generation}").as_bytes());
+    format!("imgform-{}", &hex::encode(h)[..40])
+}
+
+impl State {
+    /// Terraform-like JSON (`state pull`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "version": 1,
+            "imgform_version": env!("CARGO_PKG_VERSION"),
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "outputs": self.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"value": v.value, "sensitive": v.sensitive}))).collect::<serde_json::Map<_, _>>(),
+            "resources": self.resources.values().map(|r| serde_json::json!({
+                "address": r.addr.to_string(),
+                "mode": if r.addr.id.mode == crate::addr::Mode::Data { "data" } else { "managed" },
+                "type": r.kind,
+                "name": r.addr.id.name,
+                "index_key": r.addr.key.as_ref().map(|k| match k { crate::addr::InstanceKey::Int(i) => serde_json::json!(i), crate::addr::InstanceKey::Str(s) => serde_json::json!(s) }),
+                "provider": r.provider,
+                "region": r.region,
+                "id": r.id,
+                "status": r.status.as_str(),
+                "client_token": r.client_token,
+                "generation": r.generation,
+                "attributes": r.attrs,
+                "dependencies": r.deps,
+                "pending_request": r.pending,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Reads `state pull` JSON back.
+    pub fn from_json(v: &serde_json::Value) -> Result<State, String> {
+        let lineage = v["lineage"]
+            .as_str()
+            .ok_or("the state has no lineage")?
+            .to_string();
+        let serial = v["serial"].as_u64().ok_or("the state has no serial")?;
+        let mut s = State {
+            lineage,
+            serial,
+            ..State::default()
+        };
+        for r in v["resources"]
+            .as_array()
+            .ok_or("the state has no resources list")?
+        {
+            let addr: ResourceAddr = r["address"]
+                .as_str()
+                .ok_or("a resource has no address")?
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            let status = Status::parse(r["status"].as_str().unwrap_or("ready"))
+                .ok_or("a resource has an unknown status")?;
+            s.resources.insert(
+                addr.clone(),
+                ResourceState {
+                    addr,
+                    kind: r["type"].as_str().unwrap_or_default().to_string(),
+                    provider: r["provider"].as_str().unwrap_or("alicloud").to_string(),
+                    region: r["region"].as_str().unwrap_or_default().to_string(),
+                    id: r["id"].as_str().map(String::from),
+                    status,
+                    client_token: r["client_token"].as_str().map(String::from),
+                    generation: r["generation"].as_u64().unwrap_or(1),
+                    attrs: r["attributes"].clone(),
+                    deps: r["dependencies"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    pending: Some(r["pending_request"].clone()).filter(|p| !p.is_null()),
+                },
+            );
+        }
+        if let Some(o) = v["outputs"].as_object() {
+            for (k, val) in o {
+                s.outputs.insert(
+                    k.clone(),
+                    OutputState {
+                        value: val["value"].clone(),
+                        sensitive: val["sensitive"].as_bool().unwrap_or(false),
+                    },
+                );
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_deterministic_and_short() {
+        let a: ResourceAddr = "alicloud_image.web".parse().expect("addr");
+        let t1 = client_token("lin", &a, 1);
+        assert_eq!(t1, client_token("lin", &a, 1));
+        assert_ne!(t1, client_token("lin", &a, 2));
+        assert_ne!(t1, client_token("other", &a, 1));
+        assert!(t1.len() <= 64 && t1.is_ascii());
+    }
+}

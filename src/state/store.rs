@@ -1,0 +1,665 @@
+//! The SQLite state store: append-only migrations keyed by `PRAGMA user_version`, WAL,
+//! file mode 0600, one short transaction per transition (never held across a network
+//! call), serial bumped on every change, history per apply, and a lock with id, holder,
+//! operation and time.
+//!
+//! A lock left by a process that died on this host (kill -9) is taken over, because the
+//! next `apply` must be able to resume; a live holder makes a second process wait up to the
+//! lock timeout and then fail naming it. `force-unlock` needs the lock id.
+
+use super::{OutputState, ResourceState, State, Status};
+use crate::addr::ResourceAddr;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// State store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("state database {path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// Someone else holds the lock.
+    #[error("the state is locked by {who} ({operation}, since {created}, lock id {id}); wait for it to finish, or if that process is gone run `imgform force-unlock {id}`")]
+    Locked {
+        /// Lock id.
+        id: String,
+        /// Holder.
+        who: String,
+        /// What it does.
+        operation: String,
+        /// When it took the lock.
+        created: String,
+    },
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Migrations: never remove or edit an entry; only append.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE resources (
+        address TEXT PRIMARY KEY, type TEXT NOT NULL, provider TEXT NOT NULL, region TEXT NOT NULL,
+        cloud_id TEXT, status TEXT NOT NULL, client_token TEXT, generation INTEGER NOT NULL,
+        attributes TEXT NOT NULL, dependencies TEXT NOT NULL, pending_request TEXT, updated TEXT NOT NULL);
+     CREATE TABLE outputs (name TEXT PRIMARY KEY, value TEXT NOT NULL, sensitive INTEGER NOT NULL);
+     CREATE TABLE history (serial INTEGER NOT NULL, time TEXT NOT NULL, summary TEXT NOT NULL, snapshot TEXT NOT NULL);
+     CREATE TABLE lock (one INTEGER PRIMARY KEY CHECK (one = 1), id TEXT NOT NULL, who TEXT NOT NULL,
+        operation TEXT NOT NULL, created TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL);",
+    // Creation generations per address, never decreasing, so that a ClientToken is never
+    // reused for a different request even after the object's row is gone.
+    "CREATE TABLE generations (address TEXT PRIMARY KEY, generation INTEGER NOT NULL);",
+];
+
+/// The store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn now_iso() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+fn pid_alive(pid: i64) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+impl Store {
+    /// Opens or creates the state at `path` (mode 0600), migrating it.
+    pub fn open(path: &Path) -> Result<Store> {
+        let e = |source| Error::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        if !path.exists() {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|x| Error::Other(format!("cannot create {}: {x}", dir.display())))?;
+            }
+            o.open(path)
+                .map_err(|x| Error::Other(format!("cannot create {}: {x}", path.display())))?;
+        }
+        let mut conn = Connection::open(path).map_err(e)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(e)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(e)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(e)?;
+        migrate(&mut conn).map_err(e)?;
+        let s = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if s.meta("lineage")?.is_none() {
+            s.conn
+                .execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?1), ('serial', '0')", params![uuid::Uuid::new_v4().to_string()])
+                .map_err(e)?;
+        }
+        Ok(s)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The path of the database.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Loads the whole state.
+    pub fn load(&self) -> Result<State> {
+        let lineage = self.meta("lineage")?.unwrap_or_default();
+        let serial = self
+            .meta("serial")?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut st = State {
+            lineage,
+            serial,
+            ..State::default()
+        };
+        let mut q = self
+            .conn
+            .prepare("SELECT address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request FROM resources ORDER BY address")
+            .map_err(|e| self.err(e))?;
+        let rows = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (addr, kind, provider, region, id, status, token, generation, attrs, deps, pending) =
+                row.map_err(|e| self.err(e))?;
+            let addr: ResourceAddr = addr
+                .parse()
+                .map_err(|e| Error::Other(format!("corrupt state row: {e}")))?;
+            let status = Status::parse(&status).ok_or_else(|| {
+                Error::Other(format!("corrupt state row {addr}: status {status:?}"))
+            })?;
+            st.resources.insert(
+                addr.clone(),
+                ResourceState {
+                    addr,
+                    kind,
+                    provider,
+                    region,
+                    id,
+                    status,
+                    client_token: token,
+                    generation: generation as u64,
+                    attrs: serde_json::from_str(&attrs)
+                        .map_err(|e| Error::Other(format!("corrupt attributes: {e}")))?,
+                    deps: serde_json::from_str(&deps).unwrap_or_default(),
+                    pending: pending.and_then(|p| serde_json::from_str(&p).ok()),
+                },
+            );
+        }
+        let mut q = self
+            .conn
+            .prepare("SELECT name, value, sensitive FROM outputs ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (name, value, sensitive) = row.map_err(|e| self.err(e))?;
+            st.outputs.insert(
+                name,
+                OutputState {
+                    value: serde_json::from_str(&value).unwrap_or(serde_json::Value::Null),
+                    sensitive,
+                },
+            );
+        }
+        Ok(st)
+    }
+
+    fn bump(tx: &rusqlite::Transaction) -> rusqlite::Result<u64> {
+        tx.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'",
+            [],
+        )?;
+        tx.query_row("SELECT value FROM meta WHERE key = 'serial'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .map(|s| s.parse().unwrap_or(0))
+    }
+
+    /// Writes one resource in its own transaction; returns the new serial.
+    pub fn put(&mut self, r: &ResourceState) -> Result<u64> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO resources (address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                r.addr.to_string(),
+                r.kind,
+                r.provider,
+                r.region,
+                r.id,
+                r.status.as_str(),
+                r.client_token,
+                r.generation as i64,
+                r.attrs.to_string(),
+                serde_json::to_string(&r.deps).expect("strings serialise"),
+                r.pending.as_ref().map(|p| p.to_string()),
+                now_iso(),
+            ],
+        )
+        .map_err(e)?;
+        let serial = Self::bump(&tx).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(serial)
+    }
+
+    /// Removes one resource; returns the new serial.
+    pub fn remove(&mut self, addr: &ResourceAddr) -> Result<u64> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute(
+            "DELETE FROM resources WHERE address = ?1",
+            [addr.to_string()],
+        )
+        .map_err(e)?;
+        let serial = Self::bump(&tx).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(serial)
+    }
+
+    /// The next creation generation of `addr` (1 for the first create), recorded at once.
+    pub fn next_generation(&mut self, addr: &ResourceAddr, at_least: u64) -> Result<u64> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let cur: Option<i64> = tx
+            .query_row(
+                "SELECT generation FROM generations WHERE address = ?1",
+                [addr.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        let row: Option<i64> = tx
+            .query_row(
+                "SELECT generation FROM resources WHERE address = ?1",
+                [addr.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        let next = cur.unwrap_or(0).max(row.unwrap_or(0)).max(at_least as i64) + 1;
+        tx.execute(
+            "INSERT OR REPLACE INTO generations (address, generation) VALUES (?1, ?2)",
+            params![addr.to_string(), next],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(next as u64)
+    }
+
+    /// Replaces the outputs if they changed.
+    pub fn set_outputs(
+        &mut self,
+        outputs: &std::collections::BTreeMap<String, OutputState>,
+    ) -> Result<()> {
+        let current = self.load()?.outputs;
+        if &current == outputs {
+            return Ok(());
+        }
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute("DELETE FROM outputs", []).map_err(e)?;
+        for (k, v) in outputs {
+            tx.execute(
+                "INSERT INTO outputs (name, value, sensitive) VALUES (?1, ?2, ?3)",
+                params![k, v.value.to_string(), v.sensitive],
+            )
+            .map_err(e)?;
+        }
+        Self::bump(&tx).map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    /// Records one apply in the history.
+    pub fn record_history(&mut self, summary: &str) -> Result<()> {
+        let st = self.load()?;
+        self.conn
+            .execute(
+                "INSERT INTO history (serial, time, summary, snapshot) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    st.serial as i64,
+                    now_iso(),
+                    summary,
+                    st.to_json().to_string()
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The history: (serial, time, summary), oldest first.
+    pub fn history(&self) -> Result<Vec<(u64, String, String)>> {
+        let mut q = self
+            .conn
+            .prepare("SELECT serial, time, summary FROM history ORDER BY rowid")
+            .map_err(|e| self.err(e))?;
+        let rows = q
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Replaces the whole state (state push), keeping the lineage given.
+    pub fn replace_all(&mut self, st: &State) -> Result<()> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute("DELETE FROM resources", []).map_err(e)?;
+        tx.execute("DELETE FROM outputs", []).map_err(e)?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'lineage'",
+            [&st.lineage],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'serial'",
+            [st.serial.to_string()],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)?;
+        for r in st.resources.values() {
+            self.put(r)?;
+        }
+        let serial_after = self.load()?.serial;
+        let _ = serial_after;
+        self.set_outputs(&st.outputs)?;
+        self.conn
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'serial'",
+                [st.serial.to_string()],
+            )
+            .map_err(|x| self.err(x))?;
+        Ok(())
+    }
+
+    /// Takes the lock for `operation`, waiting up to `timeout` for a live holder.
+    pub fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo> {
+        let start = Instant::now();
+        let me = LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            who: format!(
+                "{}@{} (pid {})",
+                std::env::var("USER").unwrap_or_else(|_| "imgform".into()),
+                host(),
+                std::process::id()
+            ),
+            operation: operation.into(),
+            created: now_iso(),
+        };
+        loop {
+            let path = self.path.display().to_string();
+            let e = |source| Error::Sqlite {
+                path: path.clone(),
+                source,
+            };
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(e)?;
+            let holder: Option<(String, String, String, String, i64, String)> = tx
+                .query_row(
+                    "SELECT id, who, operation, created, pid, host FROM lock WHERE one = 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(e)?;
+            let free = match &holder {
+                None => true,
+                Some((_, who, _, _, pid, h)) => {
+                    let dead = *h == host() && !pid_alive(*pid);
+                    if dead {
+                        tracing::warn!(
+                            "taking over the state lock of {who}, which is no longer running"
+                        );
+                    }
+                    dead
+                }
+            };
+            if free {
+                tx.execute(
+                    "INSERT OR REPLACE INTO lock (one, id, who, operation, created, pid, host) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![me.id, me.who, me.operation, me.created, std::process::id() as i64, host()],
+                )
+                .map_err(e)?;
+                tx.commit().map_err(e)?;
+                return Ok(me);
+            }
+            drop(tx);
+            let (id, who, operation, created, _, _) = holder.expect("not free means held");
+            if start.elapsed() >= timeout {
+                return Err(Error::Locked {
+                    id,
+                    who,
+                    operation,
+                    created,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Releases a lock this process holds.
+    pub fn unlock(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM lock WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Releases any lock with id `id` (`force-unlock`); false when no such lock is held.
+    pub fn force_unlock(&mut self, id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM lock WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    /// The current lock holder, if any.
+    pub fn lock_holder(&self) -> Result<Option<LockInfo>> {
+        self.conn
+            .query_row(
+                "SELECT id, who, operation, created FROM lock WHERE one = 1",
+                [],
+                |r| {
+                    Ok(LockInfo {
+                        id: r.get(0)?,
+                        who: r.get(1)?,
+                        operation: r.get(2)?,
+                        created: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// Who holds the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockInfo {
+    /// Lock id (needed by `force-unlock`).
+    pub id: String,
+    /// Holder: user@host (pid).
+    pub who: String,
+    /// Operation (`plan`, `apply`, ...).
+    pub operation: String,
+    /// When it was taken.
+    pub created: String,
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
+        tx.execute_batch(m)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs(addr: &str) -> ResourceState {
+        ResourceState {
+            addr: addr.parse().expect("addr"),
+            kind: "alicloud_image".into(),
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: None,
+            status: Status::Creating,
+            client_token: Some("tok".into()),
+            generation: 1,
+            attrs: serde_json::json!({"image_name": "x"}),
+            deps: vec![],
+            pending: Some(serde_json::json!([["RegionId", "cn-hangzhou"]])),
+        }
+    }
+
+    #[test]
+    fn round_trips_and_bumps_serial() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("s.db");
+        let mut s = Store::open(&p).expect("open");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&p).expect("meta").permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let lineage = s.load().expect("load").lineage;
+        assert!(!lineage.is_empty());
+        let mut r = rs("alicloud_image.a");
+        assert_eq!(s.put(&r).expect("put"), 1);
+        r.id = Some("m-1".into());
+        r.status = Status::Ready;
+        assert_eq!(s.put(&r).expect("put"), 2);
+        let st = s.load().expect("load");
+        assert_eq!(st.resources[&r.addr], r);
+        assert_eq!(st.lineage, lineage);
+        s.remove(&r.addr).expect("rm");
+        assert!(s.load().expect("load").resources.is_empty());
+        drop(s);
+        let s = Store::open(&p).expect("reopen migrates nothing twice");
+        assert_eq!(s.load().expect("load").serial, 3);
+    }
+
+    #[test]
+    fn migrate_twice() {
+        let mut c = Connection::open_in_memory().expect("mem");
+        migrate(&mut c).expect("first");
+        migrate(&mut c).expect("second");
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn second_locker_waits_then_fails_naming_the_holder() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("s.db");
+        let mut a = Store::open(&p).expect("a");
+        let mut b = Store::open(&p).expect("b");
+        let held = a.lock("apply", Duration::ZERO).expect("first lock");
+        let err = b
+            .lock("plan", Duration::from_millis(250))
+            .expect_err("held");
+        let msg = err.to_string();
+        assert!(msg.contains(&held.id) && msg.contains("apply"), "{msg}");
+        a.unlock(&held.id).expect("unlock");
+        let got = b.lock("plan", Duration::ZERO).expect("free now");
+        assert!(b.force_unlock(&got.id).expect("force"));
+        assert!(!b.force_unlock("nope").expect("no such lock"));
+    }
+
+    #[test]
+    fn a_dead_holders_lock_is_taken_over() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("s.db");
+        let mut a = Store::open(&p).expect("a");
+        a.conn
+            .execute("INSERT INTO lock (one, id, who, operation, created, pid, host) VALUES (1, 'old', 'ghost', 'apply', 'then', 999999999, ?1)", [host()])
+            .expect("insert");
+        let got = a.lock("apply", Duration::ZERO).expect("taken over");
+        assert_ne!(got.id, "old");
+    }
+}
