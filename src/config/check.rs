@@ -866,7 +866,7 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
                     .map(|s| (format!("{s:?} is not a signature version"), "use \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)".to_string())),
                 "poll_interval" | "max_poll_interval" => v
                     .as_str()
-                    .filter(|s| load::parse_duration(s).is_none_or(|d| d == 0))
+                    .filter(|s| load::parse_duration_ms(s).is_none_or(|d| d == 0))
                     .map(|s| (format!("{s:?} is not a positive duration"), "write a duration such as \"2s\" or \"15s\"".to_string())),
                 "max_retries" => v
                     .as_f64()

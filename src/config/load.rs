@@ -570,6 +570,20 @@ fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
 
 /// Parses a Terraform duration string (`"60m"`, `"1h30m"`, `"45s"`) into seconds.
 pub fn parse_duration(s: &str) -> Option<u64> {
+    parse_duration_ms(s)
+        .map(|ms| ms / 1000)
+        .filter(|_| !s.trim().ends_with("ms"))
+}
+
+/// Parses a duration that may also be in milliseconds (`"250ms"`), into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<u64> {
+    if let Some(ms) = s.trim().strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    parse_secs(s).map(|x| x * 1000)
+}
+
+fn parse_secs(s: &str) -> Option<u64> {
     let s = s.trim();
     if s.is_empty() {
         return None;

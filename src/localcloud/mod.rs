@@ -358,6 +358,15 @@ impl Cloud {
         s
     }
 
+    /// Custom images that exist (any status but deleted): (id, name).
+    pub fn custom_images(&self) -> Vec<(String, String)> {
+        self.images
+            .values()
+            .filter(|i| i.owner_alias == "self" && !i.deleted)
+            .map(|i| (i.id.clone(), i.name.clone()))
+            .collect()
+    }
+
     /// `{"calls": {...}, "objects": {...}}`.
     pub fn stats(&self) -> serde_json::Value {
         let now = self.now();

@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod e2e;
 mod fmt;
 mod localcloud;
 mod signing;

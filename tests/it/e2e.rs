@@ -1,0 +1,407 @@
+//! End to end against the local cloud, through the real binary: apply the examples, a
+//! second plan is empty, an in-place update, a replacement, destroy leaves the cloud empty;
+//! a state left by a killed process resumes instead of duplicating; faults and SIGKILL at
+//! many points converge with every configured image exactly once.
+
+use crate::util::{imgform, root};
+use imgform::localcloud::{Cloud, Options};
+use std::path::Path;
+use std::process::Output;
+
+/// Simulated time runs this much faster in tests: a 4-minute image takes 0.4 s.
+const SPEED: &str = "600";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    imgform(dir)
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .args(["--cloud", "local"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn ok(o: &Output) -> String {
+    let s = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{s}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    s
+}
+
+fn copy_example(name: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tmp");
+    for f in std::fs::read_dir(root().join("examples").join(name)).expect("example") {
+        let p = f.expect("entry").path();
+        if p.extension()
+            .is_some_and(|e| e == "hcl" || e == "vars" || e == "json")
+        {
+            std::fs::copy(&p, d.path().join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    d
+}
+
+/// Custom images in the local cloud of `dir`, by name (deleted ones excluded).
+pub fn cloud_images(dir: &Path) -> Vec<(String, String)> {
+    let opts = Options {
+        data: Some(dir.join(".imgform/local-cloud")),
+        ..Options::default()
+    };
+    let c = Cloud::open(&opts).expect("opens");
+    let mut v: Vec<(String, String)> = c.custom_images().into_iter().collect();
+    v.sort();
+    v
+}
+
+fn edit(dir: &Path, from: &str, to: &str) {
+    let p = dir.join("main.hcl");
+    let s = std::fs::read_to_string(&p).expect("read");
+    assert!(s.contains(from), "{from} not in the file");
+    std::fs::write(&p, s.replace(from, to)).expect("write");
+}
+
+#[test]
+fn quickstart_lifecycle() {
+    let d = copy_example("quickstart");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(
+        out.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{out}"
+    );
+    assert!(out.contains("web_image_id = \"m-"), "{out}");
+    let plan = run(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    assert!(String::from_utf8_lossy(&plan.stdout)
+        .contains("No changes. Your infrastructure matches the configuration."));
+    let mut names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    names.sort();
+    assert_eq!(names, ["ubuntu-22-04-dev", "web-dev"]);
+    // An in-place update keeps the image.
+    let before = cloud_images(d.path());
+    edit(
+        d.path(),
+        "image_name   = \"web-${var.env}\"",
+        "image_name   = \"web-renamed-${var.env}\"",
+    );
+    let plan = run(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&plan.stdout)
+            .contains("~ image_name        = \"web-dev\" -> \"web-renamed-dev\""),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("0 added, 1 changed, 0 destroyed"), "{out}");
+    let after = cloud_images(d.path());
+    assert_eq!(
+        before.iter().map(|x| &x.0).collect::<Vec<_>>(),
+        after.iter().map(|x| &x.0).collect::<Vec<_>>(),
+        "same image ids"
+    );
+    // A new snapshot replaces the image.
+    edit(d.path(), "s-bp1qs0000000000web", "s-bp1system0002");
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains("# alicloud_image.web must be replaced")
+            && plan.contains("# forces replacement"),
+        "{plan}"
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("1 added, 0 changed, 1 destroyed"), "{out}");
+    assert_eq!(
+        cloud_images(d.path()).len(),
+        2,
+        "the old image is gone, the new one exists"
+    );
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Destroy leaves the cloud empty.
+    let out = ok(&run(d.path(), &["destroy", "--auto-approve"]));
+    assert!(
+        out.contains("Destroy complete! Resources: 0 added, 0 changed, 3 destroyed."),
+        "{out}"
+    );
+    assert!(cloud_images(d.path()).is_empty());
+    let st = ok(&imgform(d.path())
+        .args(["state", "list"])
+        .output()
+        .expect("runs"));
+    assert_eq!(st, "");
+}
+
+#[test]
+fn json_plan_and_saved_plans() {
+    let d = copy_example("quickstart");
+    let out = ok(&run(d.path(), &["plan", "--json"]));
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).expect("stdout is one JSON document");
+    assert_eq!(v["format_version"], "1.2");
+    let acts: Vec<String> = v["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["change"]["actions"].to_string())
+        .collect();
+    assert_eq!(acts, ["[\"create\"]", "[\"create\"]", "[\"create\"]"]);
+    // A saved plan applies once; the second time it is stale.
+    ok(&run(d.path(), &["plan", "--out", "tfplan"]));
+    let out = ok(&run(d.path(), &["apply", "tfplan"]));
+    assert!(out.contains("3 added"), "{out}");
+    let again = run(d.path(), &["apply", "tfplan"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("Saved plan is stale"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // show reads a saved plan; output prints the outputs.
+    ok(&run(d.path(), &["plan", "--out", "noop"]));
+    let shown = ok(&imgform(d.path())
+        .args(["show", "noop"])
+        .output()
+        .expect("runs"));
+    assert!(shown.contains("No changes."), "{shown}");
+    let raw = ok(&imgform(d.path())
+        .args(["output", "--raw", "web_image_id"])
+        .output()
+        .expect("runs"));
+    assert!(raw.starts_with("m-") && !raw.contains('"'), "{raw}");
+    let pulled = ok(&imgform(d.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs"));
+    let st: serde_json::Value = serde_json::from_str(&pulled).expect("json");
+    assert_eq!(st["resources"].as_array().map(|a| a.len()), Some(3));
+    // A changed configuration makes the saved plan stale too.
+    ok(&run(d.path(), &["plan", "--out", "p2"]));
+    edit(d.path(), "Hardened Ubuntu", "Hardened Ubuntu LTS");
+    let stale = run(d.path(), &["apply", "p2"]);
+    assert!(String::from_utf8_lossy(&stale.stderr)
+        .contains("configuration or the variable values changed"));
+    ok(&run(d.path(), &["destroy", "--auto-approve"]));
+}
+
+#[test]
+fn markdown_plan_and_state_commands() {
+    let d = copy_example("quickstart");
+    let md = ok(&run(d.path(), &["plan", "--format", "markdown"]));
+    assert!(
+        md.starts_with("## imgform plan: 3 to add, 0 to change, 0 to destroy."),
+        "{md}"
+    );
+    assert!(md.contains("<details><summary><code>+ alicloud_image.web</code></summary>") && md.contains("```diff\n   # alicloud_image.web will be created\n+   resource \"alicloud_image\" \"web\" {"), "{md}");
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let list = ok(&imgform(d.path())
+        .args(["state", "list"])
+        .output()
+        .expect("runs"));
+    assert_eq!(
+        list,
+        "alicloud_ecs_image_pipeline.hardened\nalicloud_image.web\nalicloud_image_import.ubuntu\n"
+    );
+    let show = ok(&imgform(d.path())
+        .args(["state", "show", "alicloud_image.web"])
+        .output()
+        .expect("runs"));
+    assert!(
+        show.contains("image_name") && show.contains("\"web-dev\""),
+        "{show}"
+    );
+    // state rm forgets without destroying; import adopts it back.
+    let id = show
+        .lines()
+        .find(|l| l.trim_start().starts_with("id "))
+        .and_then(|l| l.split('"').nth(1))
+        .expect("id")
+        .to_string();
+    ok(&imgform(d.path())
+        .args(["state", "rm", "alicloud_image.web"])
+        .output()
+        .expect("runs"));
+    assert_eq!(cloud_images(d.path()).len(), 2, "state rm never destroys");
+    let out = ok(&run(d.path(), &["import", "alicloud_image.web", &id]));
+    assert!(out.contains("Import successful!"), "{out}");
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0),
+        "the imported image matches the configuration"
+    );
+    let dup = run(d.path(), &["import", "alicloud_image.web", &id]);
+    assert_eq!(dup.status.code(), Some(1));
+    // state mv, then a moved block would be the declarative way; mv back.
+    ok(&imgform(d.path())
+        .args(["state", "mv", "alicloud_image.web", "alicloud_image.site"])
+        .output()
+        .expect("runs"));
+    std::fs::write(
+        d.path().join("moved.hcl"),
+        "moved {\n  from = alicloud_image.site\n  to   = alicloud_image.web\n}\n",
+    )
+    .expect("write");
+    let plan = run(d.path(), &["plan", "--detailed-exitcode"]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "a move-only plan returns 2: {text}"
+    );
+    assert!(
+        text.contains("# alicloud_image.site has moved to alicloud_image.web")
+            && text.contains("0 to add, 0 to change, 0 to destroy, 1 to move"),
+        "{text}"
+    );
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    std::fs::remove_file(d.path().join("moved.hcl")).expect("rm");
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+    ok(&run(d.path(), &["destroy", "--auto-approve"]));
+    assert!(cloud_images(d.path()).is_empty());
+}
+
+#[test]
+fn a_killed_apply_resumes_instead_of_duplicating() {
+    // A state as a killed process leaves it: `creating` rows with and without a cloud id.
+    let d = copy_example("quickstart");
+    ok(&run(d.path(), &["plan"]));
+    // Start an apply and kill it right after it sent the creates.
+    let mut child = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "20")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let state = d.path().join("imgform.state.db");
+    let start = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let rows = imgform::state::store::Store::open(&state)
+            .ok()
+            .and_then(|s| s.load().ok())
+            .map(|s| {
+                s.resources
+                    .values()
+                    .filter(|r| r.status == imgform::state::Status::Creating && r.id.is_some())
+                    .count()
+            })
+            .unwrap_or(0);
+        if rows >= 2 || start.elapsed() > std::time::Duration::from_secs(20) {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let st = imgform::state::store::Store::open(&state)
+        .expect("state")
+        .load()
+        .expect("load");
+    let creating: Vec<_> = st
+        .resources
+        .values()
+        .filter(|r| r.status == imgform::state::Status::Creating)
+        .collect();
+    assert!(!creating.is_empty(), "the kill left pending creates");
+    // Drop one id to simulate a kill between sending the create and recording its id.
+    let mut s = imgform::state::store::Store::open(&state).expect("state");
+    let mut r = creating[0].clone();
+    let known_id = r.id.take();
+    s.put(&r).expect("put");
+    drop(s);
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(plan.contains("resuming an interrupted create"), "{plan}");
+    for r in &creating {
+        assert!(
+            plan.contains(&format!(
+                "# {} will be created (resuming an interrupted create",
+                r.addr
+            )),
+            "{} is resumed, never created twice: {plan}",
+            r.addr
+        );
+    }
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("Apply complete!"), "{out}");
+    let imgs = cloud_images(d.path());
+    assert_eq!(
+        imgs.len(),
+        2,
+        "each configured image exactly once: {imgs:?}"
+    );
+    let st = imgform::state::store::Store::open(&state)
+        .expect("state")
+        .load()
+        .expect("load");
+    assert_eq!(
+        st.resources[&r.addr].id, known_id,
+        "the re-sent create returned the same object"
+    );
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn faults_converge_without_duplicates() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\nresource \"alicloud_image\" \"many\" {\n  count       = 50\n  image_name  = \"many-${count.index}\"\n  snapshot_id = \"s-bp1system0001\"\n}\n",
+    )
+    .expect("write");
+    let faulty = |args: &[&str]| {
+        imgform(d.path())
+            .env("IMGFORM_LOCAL_SPEED", SPEED)
+            .env(
+                "IMGFORM_LOCAL_FAULTS",
+                "throttle=0.2,error500=0.05,reset=0.02,seed=11",
+            )
+            .args(["--cloud", "local"])
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let mut converged = false;
+    for _ in 0..5 {
+        let o = faulty(&["apply", "--auto-approve"]);
+        if o.status.code() == Some(0) {
+            converged = true;
+            break;
+        }
+    }
+    assert!(
+        converged,
+        "apply converges under throttling, 5xx and resets"
+    );
+    let imgs = cloud_images(d.path());
+    let mut names: Vec<String> = imgs.iter().map(|x| x.1.clone()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!((imgs.len(), names.len()), (50, 50), "50 images, each once");
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
