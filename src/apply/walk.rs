@@ -65,6 +65,15 @@ struct Ctx {
 
 type NodeResult = Result<(usize, usize, usize), String>;
 
+/// Test hook for the crash harness: `IMGFORM_CRASH_AT=before_send|after_send|after_id|waiting`
+/// aborts the process at that point of the first create, exactly as `kill -9` would (no
+/// destructor runs, nothing is flushed).
+fn crash_point(at: &str) {
+    if std::env::var("IMGFORM_CRASH_AT").is_ok_and(|v| v == at) {
+        std::process::abort();
+    }
+}
+
 fn state_of(store: &SharedStore) -> Result<State, String> {
     store
         .lock()
@@ -662,6 +671,7 @@ async fn create(
         };
         // The pending row with its ClientToken is committed before the create is sent.
         put(&ctx.store, &row)?;
+        crash_point("before_send");
         row
     };
     let _slot = match &ctx.in_progress {
@@ -685,6 +695,7 @@ async fn create(
             .inspect_err(|_| {
                 let _ = mark_failed(ctx, &c.addr);
             })?;
+        crash_point("after_send");
         let id = ["ImageId", "ImagePipelineId", "ExecutionId"]
             .iter()
             .find_map(|k| answer.get(*k).and_then(|v| v.as_str()))
@@ -698,6 +709,7 @@ async fn create(
         }
         // The id is committed the moment the API returns it.
         put(&ctx.store, &row)?;
+        crash_point("after_id");
     }
     let final_attrs = wait_created(ctx, c, &client, &row, start).await;
     let final_attrs = match final_attrs {
@@ -768,8 +780,8 @@ async fn wait_created(
     let id = row.id.clone().unwrap_or_default();
     let timeout = timeout_of(ctx, c, false);
     let deadline = tokio::time::Instant::now() + timeout;
-    let timed_out = |what: &str| {
-        WaitError::Timeout(format!("timed out after {} waiting for {what} {id}; it is still recorded as creating, so the next `imgform apply` resumes the wait", fmt_elapsed(timeout)))
+    let timed_out = |what: &str, which: &str| {
+        WaitError::Timeout(format!("timed out after {} waiting for {what} {which}; it is still recorded as creating, so the next `imgform apply` resumes the wait", fmt_elapsed(timeout)))
     };
     let progress = |status: &str, pct: Option<u8>| {
         ctx.sink.emit(Event::Progress {
@@ -790,7 +802,7 @@ async fn wait_created(
                 .watch(&format!("{pid}/{id}"));
             loop {
                 let Some(obs) = next_obs(&mut rx, deadline).await else {
-                    return Err(timed_out("build"));
+                    return Err(timed_out("build", &id));
                 };
                 let Some(Ok(Some(e))) = obs else { continue };
                 let status = e["Status"].as_str().unwrap_or_default().to_string();
@@ -824,7 +836,7 @@ async fn wait_created(
                     let mut rx = ctx.sess.poller(client, "tasks").watch(&task);
                     loop {
                         let Some(obs) = next_obs(&mut rx, deadline).await else {
-                            return Err(timed_out("import task"));
+                            return Err(timed_out("import task", &task));
                         };
                         let Some(Ok(Some(t))) = obs else { continue };
                         let status = t["TaskStatus"].as_str().unwrap_or_default();
@@ -845,9 +857,10 @@ async fn wait_created(
             let mut rx = ctx.sess.poller(client, "images").watch(&id);
             loop {
                 let Some(obs) = next_obs(&mut rx, deadline).await else {
-                    return Err(timed_out("image"));
+                    return Err(timed_out("image", &id));
                 };
                 let Some(Ok(Some(img))) = obs else { continue };
+                crash_point("waiting");
                 let status = img["Status"].as_str().unwrap_or_default();
                 let pct = ops::parse_progress(img["Progress"].as_str().unwrap_or(""));
                 progress(status, Some(pct));

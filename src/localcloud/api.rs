@@ -322,8 +322,7 @@ pub fn dispatch(
     if let Some(t) = token {
         let key = format!("{action}/{t}");
         let fp = fingerprint(params);
-        c.store.put_token(&key, &fp, &out.to_string());
-        c.tokens.insert(key, (fp, out.clone()));
+        c.put_token(key, fp, out.clone());
     }
     Ok(out)
 }

@@ -166,6 +166,7 @@ pub struct Cloud {
     pub(crate) key_id: String,
     pub(crate) secret: String,
     pending: Vec<(&'static str, String, String)>,
+    pending_tokens: Vec<(String, String, String)>,
     clock_saved: Instant,
 }
 
@@ -208,6 +209,7 @@ impl Cloud {
             secret: opts.secret.clone(),
             store,
             pending: Vec::new(),
+            pending_tokens: Vec::new(),
             clock_saved: Instant::now(),
         };
         if c.store.meta("seeded").is_none() {
@@ -335,8 +337,20 @@ impl Cloud {
     }
 
     /// Writes pending changes in one transaction.
+    /// Records an idempotency token, written with the objects of the same request.
+    pub(crate) fn put_token(
+        &mut self,
+        key: String,
+        fingerprint: String,
+        response: serde_json::Value,
+    ) {
+        self.pending_tokens
+            .push((key.clone(), fingerprint.clone(), response.to_string()));
+        self.tokens.insert(key, (fingerprint, response));
+    }
+
     pub(crate) fn flush(&mut self) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.pending_tokens.is_empty() {
             if self.clock_saved.elapsed() > Duration::from_secs(1) {
                 self.save_clock();
             }
@@ -344,8 +358,9 @@ impl Cloud {
         }
         self.clock_saved = Instant::now();
         let items: Vec<(&str, String, String)> = std::mem::take(&mut self.pending);
+        let tokens = std::mem::take(&mut self.pending_tokens);
         let now = self.now();
-        self.store.put_many(&items, now);
+        self.store.put_many(&items, &tokens, now);
     }
 
     /// A new id: `prefix` + 20 lower-case alphanumerics, like ECS ids.

@@ -61,7 +61,13 @@ impl Store {
     }
 
     /// Writes objects and the simulated time in one transaction.
-    pub fn put_many(&mut self, items: &[(&str, String, String)], sim_now: f64) {
+    /// Tokens are written in the same transaction as the objects their answers name.
+    pub fn put_many(
+        &mut self,
+        items: &[(&str, String, String)],
+        tokens: &[(String, String, String)],
+        sim_now: f64,
+    ) {
         let Ok(tx) = self.conn.transaction() else {
             return;
         };
@@ -69,6 +75,12 @@ impl Store {
             let _ = tx.execute(
                 "INSERT OR REPLACE INTO objects (kind, id, json) VALUES (?1, ?2, ?3)",
                 params![kind, id, json],
+            );
+        }
+        for (key, fp, resp) in tokens {
+            let _ = tx.execute(
+                "INSERT OR REPLACE INTO tokens (key, fingerprint, response) VALUES (?1, ?2, ?3)",
+                params![key, fp, resp],
             );
         }
         let _ = tx.execute(
@@ -89,13 +101,5 @@ impl Store {
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map(|rows| rows.filter_map(Result::ok).collect())
             .unwrap_or_default()
-    }
-
-    /// Records an idempotency token.
-    pub fn put_token(&self, key: &str, fingerprint: &str, response: &str) {
-        let _ = self.conn.execute(
-            "INSERT OR REPLACE INTO tokens (key, fingerprint, response) VALUES (?1, ?2, ?3)",
-            params![key, fingerprint, response],
-        );
     }
 }

@@ -81,7 +81,14 @@ fn host() -> String {
 
 fn pid_alive(pid: i64) -> bool {
     if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
+        // A zombie (killed, not yet reaped) is not alive either.
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => !stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+            Err(_) => false,
+        }
     } else {
         true
     }

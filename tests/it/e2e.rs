@@ -405,3 +405,82 @@ fn faults_converge_without_duplicates() {
         Some(0)
     );
 }
+
+#[test]
+fn sigkill_at_every_point_of_a_create_converges() {
+    // Each round aborts the process (as kill -9 does) at one point of a create, then a
+    // second apply must converge with every configured image exactly once.
+    for point in ["before_send", "after_send", "after_id", "waiting"] {
+        let d = copy_example("quickstart");
+        let o = imgform(d.path())
+            .env("IMGFORM_LOCAL_SPEED", SPEED)
+            .env("IMGFORM_CRASH_AT", point)
+            .args(["--cloud", "local", "apply", "--auto-approve"])
+            .output()
+            .expect("runs");
+        assert_ne!(o.status.code(), Some(0), "{point}: the process was aborted");
+        let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+        assert!(out.contains("Apply complete!"), "{point}: {out}");
+        let mut names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["ubuntu-22-04-dev", "web-dev"],
+            "{point}: each image exactly once"
+        );
+        assert_eq!(
+            run(d.path(), &["plan", "--detailed-exitcode"])
+                .status
+                .code(),
+            Some(0),
+            "{point}"
+        );
+    }
+    // And at random instants, several rounds in one directory.
+    let d = copy_example("quickstart");
+    for (round, ms) in [30u64, 90, 150, 250, 400, 700].iter().enumerate() {
+        let mut child = imgform(d.path())
+            .env("IMGFORM_LOCAL_SPEED", "120")
+            .args(["--cloud", "local", "apply", "--auto-approve"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(std::time::Duration::from_millis(*ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if round % 2 == 1 {
+            // Every other round also changes the configuration, so kills hit deletes too.
+            let p = d.path().join("main.hcl");
+            let s = std::fs::read_to_string(&p).expect("read");
+            let s = if s.contains("s-bp1qs0000000000web") {
+                s.replace("s-bp1qs0000000000web", "s-bp1system0002")
+            } else {
+                s.replace("s-bp1system0002", "s-bp1qs0000000000web")
+            };
+            std::fs::write(&p, s).expect("write");
+        }
+    }
+    // A resumed create finishes as it was sent; when the configuration changed meanwhile,
+    // the following apply replaces it. At most two applies converge.
+    for _ in 0..2 {
+        let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+        assert!(
+            out.contains("Apply complete!") || out.contains("No changes."),
+            "{out}"
+        );
+    }
+    let mut names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["ubuntu-22-04-dev", "web-dev"],
+        "no duplicate and no orphan after six kills"
+    );
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
