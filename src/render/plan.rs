@@ -200,7 +200,23 @@ fn body(
         !(is_block_list(bo.and_then(|m| m.get(k)).unwrap_or(&J::Null))
             || is_block_list(ao.and_then(|m| m.get(k)).unwrap_or(&J::Null)))
     });
-    let width = scalars.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+    let shown = |k: &String| {
+        let (b, a) = (bo.and_then(|m| m.get(k)), ao.and_then(|m| m.get(k)));
+        let unknown = ctx.unknown.get(k).is_some_and(|u| u == &J::Bool(true));
+        match action {
+            Action::Create | Action::Resume | Action::Read => {
+                unknown || a.is_some_and(|v| !v.is_null())
+            }
+            Action::Delete => true,
+            _ => unknown || b != a,
+        }
+    };
+    let width = scalars
+        .iter()
+        .filter(|k| shown(k))
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut hidden = 0;
     for k in &scalars {
         let (b, a) = (bo.and_then(|m| m.get(k)), ao.and_then(|m| m.get(k)));

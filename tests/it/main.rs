@@ -5,6 +5,8 @@ mod client;
 mod e2e;
 mod fmt;
 mod localcloud;
+mod refresh;
+mod render;
 mod signing;
 mod util;
 mod validate;

@@ -1,0 +1,116 @@
+//! Refresh is batched: 5,000 images in state cost at most ceil(5000/100) = 50 DescribeImages
+//! calls (read from the local cloud's stats); objects deleted out of band become drift.
+
+use imgform::apply::{refresh, Connect, Session};
+use imgform::cloud::creds::Credentials;
+use imgform::localcloud::{self, Options};
+use imgform::state::{ResourceState, State, Status};
+use imgform::value::Value;
+use std::collections::BTreeMap;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_of_5000_images_takes_at_most_50_calls() {
+    let h = localcloud::start(Options::default()).await.expect("starts");
+    // 4,999 images plus one deleted out of band: 5,000 rows in state.
+    let n = 4999;
+    let images: Vec<serde_json::Value> = (0..n).map(|i| serde_json::json!({"id": format!("m-bulk{i:05}"), "name": format!("bulk-{i}"), "owner_alias": "self"})).collect();
+    h.cloud
+        .lock()
+        .expect("lock")
+        .seed_from(&serde_json::json!({"regions": {"cn-hangzhou": {"images": images}}}))
+        .expect("seed");
+    let mut state = State {
+        lineage: "l".into(),
+        serial: 1,
+        ..State::default()
+    };
+    for i in 0..n {
+        let addr: imgform::addr::ResourceAddr =
+            format!("alicloud_image.bulk[{i}]").parse().expect("addr");
+        state.resources.insert(
+            addr.clone(),
+            ResourceState {
+                addr,
+                kind: "alicloud_image".into(),
+                provider: "alicloud".into(),
+                region: "cn-hangzhou".into(),
+                id: Some(format!("m-bulk{i:05}")),
+                status: Status::Ready,
+                client_token: None,
+                generation: 1,
+                attrs: serde_json::json!({"image_name": format!("bulk-{i}")}),
+                deps: vec![],
+                pending: None,
+            },
+        );
+    }
+    // One object deleted out of band, one renamed in the console.
+    let gone: imgform::addr::ResourceAddr = "alicloud_image.ghost".parse().expect("addr");
+    state.resources.insert(
+        gone.clone(),
+        ResourceState {
+            addr: gone.clone(),
+            kind: "alicloud_image".into(),
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: Some("m-doesnotexist".into()),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: serde_json::json!({}),
+            deps: vec![],
+            pending: None,
+        },
+    );
+    let renamed: imgform::addr::ResourceAddr = "alicloud_image.bulk[7]".parse().expect("addr");
+    state.resources.get_mut(&renamed).expect("row").attrs =
+        serde_json::json!({"image_name": "old-name"});
+    let mut providers = BTreeMap::new();
+    let mut p = BTreeMap::new();
+    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
+    providers.insert("alicloud".to_string(), p);
+    let how = Connect {
+        endpoint: Some(h.endpoint()),
+        credentials: Some(Credentials {
+            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+            access_key_secret: localcloud::DEFAULT_SECRET.into(),
+            security_token: None,
+            source: "t".into(),
+        }),
+        speed: 1.0,
+        scheme: None,
+    };
+    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
+    let before = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0);
+    let t = std::time::Instant::now();
+    let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
+    let took = t.elapsed();
+    let calls = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0) - before;
+    assert!(
+        calls <= 50,
+        "{calls} DescribeImages calls for {} images",
+        state.resources.len()
+    );
+    assert_eq!(
+        refreshed.resources.len(),
+        n,
+        "the deleted object left the refreshed state"
+    );
+    let kinds: Vec<(String, bool)> = drift
+        .iter()
+        .map(|d| (d.addr.to_string(), d.deleted))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("alicloud_image.bulk[7]".to_string(), false),
+            ("alicloud_image.ghost".to_string(), true)
+        ]
+    );
+    assert_eq!(
+        refreshed.resources[&renamed].attrs["image_name"], "bulk-7",
+        "drift is adopted into the refreshed state"
+    );
+    eprintln!("refresh of {n} images: {calls} calls in {took:?}");
+    h.stop().await;
+}

@@ -1,0 +1,345 @@
+//! Plan renderings: snapshots of the human, JSON and markdown forms of a plan with every
+//! action, drift, unknown and sensitive values; Terraform's exact JSON keys; the markdown
+//! budget on a 2,000-resource plan; a refresh of 5,000 images in at most 50 calls.
+
+use imgform::addr::ResourceAddr;
+use imgform::plan::model::{Action, Change, Drift, OutputChange, Plan};
+use imgform::render::plan::{human, markdown, Style, MARKDOWN_BUDGET};
+use serde_json::json;
+
+fn addr(s: &str) -> ResourceAddr {
+    s.parse().expect("addr")
+}
+
+fn change(
+    a: &str,
+    action: Action,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    unknown: serde_json::Value,
+) -> Change {
+    let ad = addr(a);
+    Change {
+        kind: ad.id.kind.clone(),
+        addr: ad,
+        prev_addr: None,
+        provider: "alicloud".into(),
+        region: "cn-hangzhou".into(),
+        action,
+        reason: None,
+        before,
+        after,
+        after_unknown: unknown,
+        replace_paths: vec![],
+        sensitive: vec![],
+        importing: None,
+        deps: vec![],
+    }
+}
+
+fn every_action() -> Plan {
+    let mut changes = vec![
+        change(
+            "alicloud_image.created",
+            Action::Create,
+            None,
+            Some(json!({"image_name": "web", "snapshot_id": "s-1", "tags": {"env": "prod"}})),
+            json!({"id": true, "status": true}),
+        ),
+        change(
+            "alicloud_image.updated",
+            Action::Update,
+            Some(
+                json!({"id": "m-1", "image_name": "a", "description": "same", "tags": {"a": "1", "b": "2"}}),
+            ),
+            Some(
+                json!({"id": "m-1", "image_name": "b", "description": "same", "tags": {"a": "1", "c": "3"}}),
+            ),
+            json!({}),
+        ),
+        change(
+            "alicloud_ecs_image_pipeline.content",
+            Action::Update,
+            Some(json!({"id": "ip-1", "tags": {}, "build_content": "RUN a\nRUN b\n"})),
+            Some(json!({"id": "ip-1", "tags": {"x": "y"}, "build_content": "RUN a\nRUN b\n"})),
+            json!({}),
+        ),
+        change(
+            "alicloud_ecs_image_pipeline.rebuilt",
+            Action::DeleteThenCreate,
+            Some(json!({"id": "ip-2", "name": "p", "build_content": "RUN a\nRUN b\n"})),
+            Some(json!({"name": "p", "build_content": "RUN a\nRUN c\n"})),
+            json!({"id": true}),
+        ),
+        change(
+            "alicloud_image.cbd",
+            Action::CreateThenDelete,
+            Some(json!({"id": "m-2", "snapshot_id": "s-1"})),
+            Some(json!({"snapshot_id": "s-2"})),
+            json!({"id": true}),
+        ),
+        change(
+            "alicloud_image.gone",
+            Action::Delete,
+            Some(json!({"id": "m-3", "image_name": "old"})),
+            None,
+            json!({}),
+        ),
+        change(
+            "data.alicloud_images.later",
+            Action::Read,
+            None,
+            Some(json!({"name_regex": null})),
+            json!({"name_regex": true}),
+        ),
+        change(
+            "alicloud_image.forgotten",
+            Action::Forget,
+            Some(json!({"id": "m-4"})),
+            None,
+            json!({}),
+        ),
+        change(
+            "alicloud_image.moved",
+            Action::NoOp,
+            Some(json!({"id": "m-5"})),
+            Some(json!({"id": "m-5"})),
+            json!({}),
+        ),
+        change(
+            "alicloud_image.adopted",
+            Action::NoOp,
+            Some(json!({"id": "m-6", "image_name": "x"})),
+            Some(json!({"id": "m-6", "image_name": "x"})),
+            json!({}),
+        ),
+        change(
+            "alicloud_image.resumed",
+            Action::Resume,
+            Some(json!({"image_name": "r"})),
+            Some(json!({"image_name": "r"})),
+            json!({"id": true}),
+        ),
+        change(
+            "alicloud_image.same",
+            Action::NoOp,
+            Some(json!({"id": "m-7"})),
+            Some(json!({"id": "m-7"})),
+            json!({}),
+        ),
+    ];
+    changes[3].replace_paths = vec!["build_content".into()];
+    changes[3].reason = Some("replace_because_cannot_update".into());
+    changes[4].replace_paths = vec!["snapshot_id".into()];
+    changes[5].reason = Some("delete_because_no_resource_config".into());
+    changes[8].prev_addr = Some(addr("alicloud_image.old_name"));
+    changes[9].importing = Some("m-6".into());
+    changes[10].reason = Some("resume_create".into());
+    let mut outputs = std::collections::BTreeMap::new();
+    outputs.insert(
+        "image_id".into(),
+        OutputChange {
+            action: "create".into(),
+            before: json!(null),
+            after: json!(null),
+            after_unknown: true,
+            sensitive: false,
+        },
+    );
+    outputs.insert(
+        "secret".into(),
+        OutputChange {
+            action: "update".into(),
+            before: json!("a"),
+            after: json!("b"),
+            after_unknown: false,
+            sensitive: true,
+        },
+    );
+    Plan {
+        lineage: "lin".into(),
+        serial: 7,
+        changes,
+        drift: vec![
+            Drift {
+                addr: addr("alicloud_image.updated"),
+                kind: "alicloud_image".into(),
+                deleted: false,
+                before: json!({"image_name": "a", "description": "x"}),
+                after: json!({"image_name": "a", "description": "changed in the console"}),
+            },
+            Drift {
+                addr: addr("alicloud_image.recreated"),
+                kind: "alicloud_image".into(),
+                deleted: true,
+                before: json!({"image_name": "r"}),
+                after: json!(null),
+            },
+        ],
+        outputs,
+        ..Plan::default()
+    }
+}
+
+#[test]
+fn human_plan_with_every_action() {
+    insta::assert_snapshot!(
+        "human_every_action",
+        human(&every_action(), Style { color: false })
+    );
+}
+
+#[test]
+fn markdown_plan_with_every_action() {
+    insta::assert_snapshot!(
+        "markdown_every_action",
+        markdown(&every_action(), MARKDOWN_BUDGET)
+    );
+}
+
+#[test]
+fn json_plan_with_every_action() {
+    let mut v = imgform::render::json::plan(&every_action());
+    v["timestamp"] = json!("[timestamp]");
+    insta::assert_json_snapshot!("json_every_action", v);
+}
+
+#[test]
+fn json_plan_has_terraforms_keys_and_action_arrays() {
+    let v = imgform::render::json::plan(&every_action());
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "format_version",
+            "terraform_version",
+            "variables",
+            "planned_values",
+            "resource_drift",
+            "resource_changes",
+            "output_changes",
+            "prior_state",
+            "configuration",
+            "relevant_attributes",
+            "checks",
+            "timestamp",
+            "applyable",
+            "complete",
+            "errored"
+        ]
+    );
+    let allowed: Vec<serde_json::Value> = [
+        json!(["no-op"]),
+        json!(["create"]),
+        json!(["read"]),
+        json!(["update"]),
+        json!(["delete", "create"]),
+        json!(["create", "delete"]),
+        json!(["delete"]),
+        json!(["forget"]),
+    ]
+    .to_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    for rc in v["resource_changes"].as_array().expect("changes") {
+        for k in rc.as_object().expect("object").keys() {
+            assert!(
+                [
+                    "address",
+                    "previous_address",
+                    "mode",
+                    "type",
+                    "name",
+                    "index",
+                    "provider_name",
+                    "change",
+                    "action_reason"
+                ]
+                .contains(&k.as_str()),
+                "unexpected key {k}"
+            );
+        }
+        for k in rc["change"].as_object().expect("change").keys() {
+            assert!(
+                [
+                    "actions",
+                    "before",
+                    "after",
+                    "after_unknown",
+                    "before_sensitive",
+                    "after_sensitive",
+                    "replace_paths",
+                    "importing"
+                ]
+                .contains(&k.as_str()),
+                "unexpected change key {k}"
+            );
+        }
+        assert!(
+            allowed.contains(&rc["change"]["actions"]),
+            "{}",
+            rc["change"]["actions"]
+        );
+        seen.insert(rc["change"]["actions"].to_string());
+    }
+    assert_eq!(seen.len(), 8, "every action array appears: {seen:?}");
+    let moved = v["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "alicloud_image.moved")
+        .expect("moved");
+    assert_eq!(moved["previous_address"], "alicloud_image.old_name");
+    let adopted = v["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "alicloud_image.adopted")
+        .expect("adopted");
+    assert_eq!(adopted["change"]["importing"]["id"], "m-6");
+}
+
+#[test]
+fn markdown_budget_cuts_details_never_the_summary() {
+    let mut plan = Plan::default();
+    for i in 0..2000 {
+        let mut c = change(
+            &format!("alicloud_image.img_{i:04}"),
+            if i % 10 == 0 {
+                Action::Delete
+            } else {
+                Action::Create
+            },
+            None,
+            Some(
+                json!({"image_name": format!("image-number-{i}"), "snapshot_id": "s-bp1system0001", "description": "an image with a reasonably long description to take space"}),
+            ),
+            json!({"id": true}),
+        );
+        if c.action == Action::Delete {
+            c.before = c.after.take();
+        }
+        plan.changes.push(c);
+    }
+    let md = markdown(&plan, MARKDOWN_BUDGET);
+    assert!(md.len() <= MARKDOWN_BUDGET, "{} characters", md.len());
+    assert!(
+        md.starts_with("## imgform plan: 1800 to add, 0 to change, 200 to destroy."),
+        "{}",
+        &md[..100]
+    );
+    assert!(md.contains("> [!WARNING]\n> **This plan destroys or replaces 200 resource(s):**"));
+    assert!(md.contains("| Destroy | 200 |"));
+    assert!(
+        md.contains("were left out to stay within the comment size limit"),
+        "the cut is announced"
+    );
+    assert!(
+        md.contains("<details><summary><code>+ alicloud_image.img_0001</code></summary>"),
+        "details are kept while they fit"
+    );
+}
