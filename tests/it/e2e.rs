@@ -484,3 +484,133 @@ fn sigkill_at_every_point_of_a_create_converges() {
         Some(0)
     );
 }
+
+#[test]
+fn pipeline_build_example() {
+    let d = copy_example("pipeline-build");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("Apply complete! Resources: 3 added"), "{out}");
+    assert!(
+        out.contains("built_image = \"m-"),
+        "the build waited for SUCCESS and exposes its image: {out}"
+    );
+    let names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("hardened-debian_exec-"))
+            .count(),
+        3,
+        "built in cn-hangzhou and copied to two regions: {names:?}"
+    );
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Changing the build content replaces the pipeline and rebuilds.
+    edit(
+        d.path(),
+        "apt-get upgrade -y",
+        "apt-get upgrade -y && apt-get autoremove -y",
+    );
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains("# alicloud_ecs_image_pipeline.hardened must be replaced")
+            && plan.contains("# alicloud_ecs_image_pipeline_execution.build must be replaced"),
+        "{plan}"
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("2 added, 0 changed, 2 destroyed"), "{out}");
+    let out = ok(&run(d.path(), &["destroy", "--auto-approve"]));
+    assert!(out.contains("3 destroyed"), "{out}");
+    let left: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    assert!(
+        left.iter().all(|n| n.starts_with("hardened-debian_exec-")),
+        "only distributed copies remain: {left:?}"
+    );
+}
+
+#[test]
+fn multi_region_example() {
+    let d = copy_example("multi-region");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("Apply complete! Resources: 4 added"), "{out}");
+    let mut names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "golden-beijing",
+            "golden-shanghai",
+            "variant-beijing",
+            "variant-shanghai"
+        ]
+    );
+    let st = imgform::state::store::Store::open(&d.path().join("imgform.state.db"))
+        .expect("state")
+        .load()
+        .expect("load");
+    let regions: Vec<&str> = st.resources.values().map(|r| r.region.as_str()).collect();
+    assert_eq!(
+        regions,
+        ["cn-beijing", "cn-shanghai", "cn-hangzhou", "cn-hangzhou"]
+    );
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+    ok(&run(d.path(), &["destroy", "--auto-approve"]));
+    assert!(cloud_images(d.path()).is_empty());
+}
+
+#[test]
+fn a_second_apply_waits_for_the_lock_then_fails_naming_the_holder() {
+    let d = copy_example("quickstart");
+    let mut first = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "30")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let state = d.path().join("imgform.state.db");
+    let t = std::time::Instant::now();
+    while imgform::state::store::Store::open(&state)
+        .ok()
+        .and_then(|s| s.lock_holder().ok().flatten())
+        .is_none()
+        && t.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = imgform(d.path())
+        .args([
+            "--cloud",
+            "local",
+            "apply",
+            "--auto-approve",
+            "--lock-timeout",
+            "1s",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("the state is locked by")
+            && err.contains("(apply, since")
+            && err.contains("force-unlock"),
+        "{err}"
+    );
+    assert!(first.wait().expect("waits").success());
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0),
+        "the state was not corrupted"
+    );
+}
