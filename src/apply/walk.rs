@@ -82,6 +82,14 @@ fn state_of(store: &SharedStore) -> Result<State, String> {
         .map_err(|e| e.to_string())
 }
 
+fn row(store: &SharedStore, a: &ResourceAddr) -> Result<Option<ResourceState>, String> {
+    store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .get(a)
+        .map_err(|e| e.to_string())
+}
+
 fn put(store: &SharedStore, r: &ResourceState) -> Result<(), String> {
     store
         .lock()
@@ -218,7 +226,11 @@ pub async fn apply(
         }
     };
     // State-only changes first: moves, imports, forgets.
-    for c in &plan.changes {
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.prev_addr.is_some() || c.importing.is_some() || c.action == Action::Forget)
+    {
         let st = match state_of(&store) {
             Ok(s) => s,
             Err(e) => {
@@ -479,24 +491,16 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
         Action::DeleteThenCreate => {
             // The replacement is a new generation: its ClientToken must differ from the
             // one that made the object being replaced.
-            let generation = state_of(&ctx.store)?
-                .resources
-                .get(&c.addr)
-                .map(|r| r.generation)
-                .unwrap_or(0);
+            let generation = row(&ctx.store, &c.addr)?.map(|r| r.generation).unwrap_or(0);
             delete(ctx, c, start).await?;
             create(ctx, c, start, generation).await.map(|_| (1, 0, 1))
         }
         Action::CreateThenDelete => {
-            let old = state_of(&ctx.store)?.resources.get(&c.addr).cloned();
+            let old = row(&ctx.store, &c.addr)?;
             create(ctx, c, start, 0).await?;
             if let Some(old) = old {
                 delete_object(ctx, &old, start, false).await?;
-                let mut now = state_of(&ctx.store)?
-                    .resources
-                    .get(&c.addr)
-                    .cloned()
-                    .ok_or("state row vanished")?;
+                let mut now = row(&ctx.store, &c.addr)?.ok_or("state row vanished")?;
                 if let Some(o) = now.attrs.as_object_mut() {
                     o.remove("_deposed");
                 }
@@ -509,9 +513,7 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
     };
     match &r {
         Ok(_) => {
-            let id = state_of(&ctx.store)
-                .ok()
-                .and_then(|s| s.resources.get(&c.addr).and_then(|r| r.id.clone()));
+            let id = row(&ctx.store, &c.addr).ok().flatten().and_then(|r| r.id);
             ctx.sink.emit(Event::Complete {
                 addr: c.addr.clone(),
                 verb,
@@ -617,9 +619,8 @@ async fn create(
     start: Instant,
     replaced_generation: u64,
 ) -> Result<(), String> {
-    let st = state_of(&ctx.store)?;
     let client = ctx.sess.client(&c.provider, &c.region)?;
-    let existing = st.resources.get(&c.addr).cloned();
+    let existing = row(&ctx.store, &c.addr)?;
     let resuming = existing
         .as_ref()
         .is_some_and(|r| r.status == Status::Creating);
@@ -737,8 +738,7 @@ async fn create(
 fn mark_failed(ctx: &Ctx, addr: &ResourceAddr) -> Result<(), String> {
     // A create the cloud refused created nothing: forget the pending row, unless it is a
     // replacement whose old object is gone too.
-    let st = state_of(&ctx.store)?;
-    if let Some(r) = st.resources.get(addr) {
+    if let Some(r) = row(&ctx.store, addr)? {
         if r.status == Status::Creating && r.id.is_none() {
             remove(&ctx.store, addr)?;
         }
@@ -901,12 +901,7 @@ async fn task_failure(client: &Client, task: &str) -> String {
 }
 
 async fn update(ctx: &Arc<Ctx>, c: &Change) -> Result<(), String> {
-    let st = state_of(&ctx.store)?;
-    let mut row = st
-        .resources
-        .get(&c.addr)
-        .cloned()
-        .ok_or("the object is not in state")?;
+    let mut row = row(&ctx.store, &c.addr)?.ok_or("the object is not in state")?;
     let id = row.id.clone().ok_or("the object has no id")?;
     let client = ctx.sess.client(&c.provider, &row.region)?;
     let after = desired(ctx, c)?;
@@ -1012,8 +1007,7 @@ async fn update(ctx: &Arc<Ctx>, c: &Change) -> Result<(), String> {
 }
 
 async fn delete(ctx: &Arc<Ctx>, c: &Change, start: Instant) -> Result<(), String> {
-    let st = state_of(&ctx.store)?;
-    let Some(row) = st.resources.get(&c.addr).cloned() else {
+    let Some(row) = row(&ctx.store, &c.addr)? else {
         return Ok(());
     };
     delete_object(ctx, &row, start, true).await?;

@@ -119,7 +119,8 @@ impl Store {
         let mut conn = Connection::open(path).map_err(e)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(e)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(e)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(e)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(e)?;
         migrate(&mut conn).map_err(e)?;
         let s = Store {
             conn,
@@ -154,6 +155,10 @@ impl Store {
 
     /// Loads the whole state.
     pub fn load(&self) -> Result<State> {
+        self.load_where(None)
+    }
+
+    fn load_where(&self, only: Option<&ResourceAddr>) -> Result<State> {
         let lineage = self.meta("lineage")?.unwrap_or_default();
         let serial = self
             .meta("serial")?
@@ -166,10 +171,10 @@ impl Store {
         };
         let mut q = self
             .conn
-            .prepare("SELECT address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request FROM resources ORDER BY address")
+            .prepare_cached("SELECT address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request FROM resources WHERE ?1 IS NULL OR address = ?1 ORDER BY address")
             .map_err(|e| self.err(e))?;
         let rows = q
-            .query_map([], |r| {
+            .query_map([only.map(|a| a.to_string())], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -247,6 +252,12 @@ impl Store {
             r.get::<_, String>(0)
         })
         .map(|s| s.parse().unwrap_or(0))
+    }
+
+    /// One resource, without loading the whole state.
+    pub fn get(&self, addr: &ResourceAddr) -> Result<Option<ResourceState>> {
+        let st = self.load_where(Some(addr))?;
+        Ok(st.resources.into_values().next())
     }
 
     /// Writes one resource in its own transaction; returns the new serial.

@@ -95,7 +95,7 @@ fn quickstart_lifecycle() {
     assert_eq!(plan.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&plan.stdout)
-            .contains("~ image_name        = \"web-dev\" -> \"web-renamed-dev\""),
+            .contains("~ image_name = \"web-dev\" -> \"web-renamed-dev\""),
         "{}",
         String::from_utf8_lossy(&plan.stdout)
     );
