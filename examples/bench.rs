@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release --example bench -- [all|apply-wide|refresh|plan-large|validate-small|chain|crash|soak]
 //!
-//! Simulated time runs `--speed` times faster (default 600): a 4-minute image takes 0.4 s,
+//! Simulated time runs `BENCH_SPEED` times faster (default 120): a 4-minute image takes 2 s,
 //! so ratios keep real proportions while a run takes seconds. `crash` and `soak` drive the
 //! release binary (`target/release/imgform`), so build it first.
 
@@ -610,7 +610,7 @@ fn main() {
     let speed: f64 = std::env::var("BENCH_SPEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(600.0);
+        .unwrap_or(120.0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod e2e;
 mod fmt;
+mod fuzz;
 mod localcloud;
 mod refresh;
 mod render;
