@@ -34,6 +34,8 @@ pub struct Connect {
     pub speed: f64,
     /// `--signature v1`.
     pub scheme: Option<Scheme>,
+    /// Region for providers that name none (the local cloud's `cn-hangzhou`).
+    pub default_region: Option<String>,
 }
 
 /// Clients and pollers for one run.
@@ -80,7 +82,7 @@ impl Session {
         let mut poll_min = Duration::from_secs(2);
         let mut poll_max = Duration::from_secs(15);
         for (key, attrs) in &providers {
-            let region = attr_str(attrs, "region").or_else(|| env("ALIBABA_CLOUD_REGION_ID")).or_else(|| env("ALICLOUD_REGION")).ok_or_else(|| {
+            let region = attr_str(attrs, "region").or_else(|| env("ALIBABA_CLOUD_REGION_ID")).or_else(|| env("ALICLOUD_REGION")).or_else(|| how.default_region.clone()).ok_or_else(|| {
                 format!("provider {key} has no region: set `region` in its provider block, or ALIBABA_CLOUD_REGION_ID")
             })?;
             let credentials = match &how.credentials {

@@ -58,12 +58,110 @@ struct Ctx {
     store: SharedStore,
     ev: Arc<Evaluated>,
     lineage: String,
-    api: Semaphore,
+    api: Limiter,
     in_progress: Option<Semaphore>,
     sink: Arc<dyn EventSink>,
 }
 
 type NodeResult = Result<(usize, usize, usize), String>;
+
+/// Bounds the API requests in flight. The limit starts at `--parallelism`, halves when the
+/// cloud throttles or refuses for a concurrency quota, and grows back by one per success,
+/// so a throttled account is probed gently instead of hammered.
+pub struct Limiter {
+    max: usize,
+    state: std::sync::Mutex<(usize, usize)>,
+    notify: tokio::sync::Notify,
+}
+
+/// A slot of the limiter, released on drop.
+pub struct Slot<'a>(&'a Limiter);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0
+            .state
+            .lock()
+            .expect("the limiter lock is never poisoned")
+            .1 -= 1;
+        self.0.notify.notify_waiters();
+    }
+}
+
+impl Limiter {
+    /// A limiter allowing `max` requests at once.
+    pub fn new(max: usize) -> Limiter {
+        Limiter {
+            max: max.max(1),
+            state: std::sync::Mutex::new((max.max(1), 0)),
+            notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Waits for a slot.
+    pub async fn acquire(&self) -> Slot<'_> {
+        loop {
+            let notified = self.notify.notified();
+            {
+                let mut g = self
+                    .state
+                    .lock()
+                    .expect("the limiter lock is never poisoned");
+                if g.1 < g.0 {
+                    g.1 += 1;
+                    return Slot(self);
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// The current limit.
+    pub fn limit(&self) -> usize {
+        self.state
+            .lock()
+            .expect("the limiter lock is never poisoned")
+            .0
+    }
+
+    /// A request succeeded without throttling: grow by one.
+    pub fn success(&self) {
+        let mut g = self
+            .state
+            .lock()
+            .expect("the limiter lock is never poisoned");
+        if g.0 < self.max {
+            g.0 += 1;
+            drop(g);
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// The cloud pushed back: halve.
+    pub fn throttled(&self) {
+        let mut g = self
+            .state
+            .lock()
+            .expect("the limiter lock is never poisoned");
+        let before = g.0;
+        g.0 = (g.0 / 2).max(1);
+        tracing::warn!(
+            from = before,
+            to = g.0,
+            "the cloud is throttling: fewer requests in flight"
+        );
+    }
+}
+
+/// Concurrency-quota answers: not failures, a signal to slow down and try again.
+fn is_concurrency_quota(code: &str) -> bool {
+    matches!(
+        code,
+        "QuotaExceed.ConcurrentSnapshotQuota"
+            | "TooManySnapshot.Unfinished"
+            | "IncorrectDiskStatus.CreatingSnapshot"
+    )
+}
 
 /// Test hook for the crash harness: `IMGFORM_CRASH_AT=before_send|after_send|after_id|waiting`
 /// aborts the process at that point of the first create, exactly as `kill -9` would (no
@@ -270,7 +368,7 @@ pub async fn apply(
         store: store.clone(),
         ev: ev.clone(),
         lineage,
-        api: Semaphore::new(opts.parallelism.max(1)),
+        api: Limiter::new(opts.parallelism),
         in_progress: opts.max_in_progress.map(Semaphore::new),
         sink: sink.clone(),
     });
@@ -605,12 +703,37 @@ async fn api_call<R: serde::de::DeserializeOwned>(
     action: &str,
     params: Vec<(String, String)>,
 ) -> Result<R, String> {
-    let _permit = ctx.api.acquire().await.map_err(|e| e.to_string())?;
-    let j = client
-        .call_raw(action, params, None)
-        .await
-        .map_err(|e| e.to_string())?;
-    serde_json::from_value(j).map_err(|e| format!("{action}: unexpected answer: {e}"))
+    let mut attempt = 0u32;
+    loop {
+        let slot = ctx.api.acquire().await;
+        let throttles = client.throttled_attempts();
+        let r = client.call_raw(action, params.clone(), None).await;
+        drop(slot);
+        if client.throttled_attempts() > throttles {
+            ctx.api.throttled();
+        }
+        match r {
+            Ok(j) => {
+                ctx.api.success();
+                return serde_json::from_value(j)
+                    .map_err(|e| format!("{action}: unexpected answer: {e}"));
+            }
+            Err(e) if e.code().is_some_and(is_concurrency_quota) && attempt < 10 => {
+                ctx.api.throttled();
+                let wait = crate::cloud::retry::backoff(attempt + 2, 0.5 + attempt as f64 / 40.0)
+                    .max(ctx.sess.poll_min);
+                tracing::warn!(
+                    attempt = attempt + 1,
+                    delay_ms = wait.as_millis() as u64,
+                    code = e.code().unwrap_or(""),
+                    "concurrency quota reached; retrying {action}"
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 async fn create(
@@ -1105,7 +1228,7 @@ async fn delete_object(
                     image_id: id.clone(),
                     force: api::boolean(&row.attrs, "force"),
                 };
-                let _permit = ctx.api.acquire().await.map_err(|e| e.to_string())?;
+                let _permit = ctx.api.acquire().await;
                 match client.call::<_, ops::Empty>("DeleteImage", &req).await {
                     Ok(_) => return Ok(()),
                     Err(e) if e.code().is_some_and(not_found) => return Ok(()),
@@ -1245,7 +1368,7 @@ pub async fn clean_deposed(
         store: store.clone(),
         ev,
         lineage: st.lineage.clone(),
-        api: Semaphore::new(4),
+        api: Limiter::new(4),
         in_progress: None,
         sink,
     });
@@ -1266,4 +1389,42 @@ pub async fn clean_deposed(
         put(&store, &clean)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn limiter_halves_on_throttling_and_grows_back_by_one() {
+        let l = Limiter::new(10);
+        assert_eq!(l.limit(), 10);
+        l.throttled();
+        assert_eq!(l.limit(), 5);
+        l.throttled();
+        l.throttled();
+        l.throttled();
+        assert_eq!(l.limit(), 1, "never below one");
+        l.success();
+        assert_eq!(l.limit(), 2);
+        for _ in 0..20 {
+            l.success();
+        }
+        assert_eq!(l.limit(), 10, "never above the maximum");
+        // Slots are bounded by the current limit.
+        l.throttled();
+        l.throttled();
+        let a = l.acquire().await;
+        let b = l.acquire().await;
+        let blocked = tokio::time::timeout(Duration::from_millis(20), l.acquire()).await;
+        assert!(blocked.is_err(), "a third slot waits while the limit is 2");
+        drop(a);
+        let c = tokio::time::timeout(Duration::from_millis(200), l.acquire()).await;
+        assert!(c.is_ok(), "a released slot is reused");
+        drop(b);
+        assert!(
+            is_concurrency_quota("QuotaExceed.ConcurrentSnapshotQuota")
+                && is_concurrency_quota("TooManySnapshot.Unfinished")
+        );
+    }
 }

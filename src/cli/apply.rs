@@ -137,8 +137,11 @@ fn apply_locked(
         }
     };
     let stop = run::interrupts(&run.rt);
+    // JSON lines with --json; live lines on a terminal; Terraform-style lines otherwise.
     let sink: Arc<dyn EventSink> = if json {
         jl.clone()
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        Arc::new(render::apply::Live::default())
     } else {
         Arc::new(render::apply::Lines::new(Duration::from_secs(10), color))
     };

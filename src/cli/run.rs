@@ -157,6 +157,7 @@ pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result
             source: "the local cloud".into(),
         });
         how.speed = speed;
+        how.default_region = Some("cn-hangzhou".into());
         tracing::debug!(endpoint = %h.endpoint(), speed, "started the local cloud");
         local = Some(h);
     }

@@ -86,6 +86,7 @@ pub struct Client {
     sleeper: Sleeper,
     jitter: Jitter,
     now: Now,
+    throttles: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn random01() -> f64 {
@@ -129,6 +130,7 @@ impl Client {
             sleeper: Arc::new(|d| Box::pin(tokio::time::sleep(d))),
             jitter: Arc::new(random01),
             now: Arc::new(time::OffsetDateTime::now_utc),
+            throttles: Arc::default(),
         })
     }
 
@@ -138,6 +140,11 @@ impl Client {
         self.jitter = jitter;
         self.now = now;
         self
+    }
+
+    /// How many attempts were throttled so far (callers adapt their concurrency to it).
+    pub fn throttled_attempts(&self) -> u64 {
+        self.throttles.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The region this client talks to.
@@ -349,6 +356,9 @@ impl Client {
                     Err(e) => e,
                 };
                 let decision = retry::classify(&err);
+                if matches!(decision, Decision::Throttled(_)) {
+                    self.throttles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if decision == Decision::Fatal || attempt >= self.max_retries {
                     return Err(err);
                 }

@@ -599,12 +599,21 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 if opts.refresh_only {
                     d.action = Action::NoOp;
                 }
-                let sensitive: Vec<String> = schema
+                // Attributes marked sensitive by the schema, or computed from a sensitive
+                // variable, are shown as `(sensitive value)`.
+                let mut sensitive: Vec<String> = schema
                     .attrs
                     .iter()
                     .filter(|a| a.sensitive)
                     .map(|a| a.name.to_string())
                     .collect();
+                for a in &r.body.attrs {
+                    let found = crate::config::refs::find(a.expr.span.file, &a.expr.edit);
+                    let from_secret = found.refs.iter().any(|x| matches!(&x.target, crate::config::refs::Target::Var(v) if cfg.variables.get(v).is_some_and(|d| d.sensitive)));
+                    if from_secret && !sensitive.contains(&a.name) {
+                        sensitive.push(a.name.clone());
+                    }
+                }
                 values.push((
                     inst.addr.key.clone(),
                     instance_value(&d.after, unknown_value),

@@ -147,3 +147,97 @@ impl EventSink for Lines {
         }
     }
 }
+
+/// Live progress on a terminal: one line per resource with the cloud's progress percentage
+/// and the elapsed time, redrawn in place (indicatif); finished lines stay as Terraform
+/// prints them.
+pub struct Live {
+    multi: indicatif::MultiProgress,
+    bars: Mutex<HashMap<ResourceAddr, (indicatif::ProgressBar, Verb)>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            multi: indicatif::MultiProgress::new(),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Live {
+    fn style() -> indicatif::ProgressStyle {
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+    }
+}
+
+impl EventSink for Live {
+    fn emit(&self, e: Event) {
+        let mut bars = self.bars.lock().expect("never poisoned");
+        match e {
+            Event::Start { addr, verb, .. } => {
+                let pb = self.multi.add(indicatif::ProgressBar::new_spinner());
+                pb.set_style(Self::style());
+                pb.enable_steady_tick(Duration::from_millis(120));
+                pb.set_message(format!("{addr}: {}", words(verb).0));
+                bars.insert(addr, (pb, verb));
+            }
+            Event::Progress {
+                addr,
+                verb,
+                percent,
+                status,
+                ..
+            } => {
+                if let Some((pb, _)) = bars.get(&addr) {
+                    let pct = percent.map(|p| format!(" {p}%")).unwrap_or_default();
+                    pb.set_message(format!("{addr}: {} {status}{pct}", words(verb).1));
+                }
+            }
+            Event::Complete {
+                addr,
+                verb,
+                elapsed: el,
+                id,
+            } => {
+                if let Some((pb, _)) = bars.remove(&addr) {
+                    let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+                    pb.set_style(
+                        indicatif::ProgressStyle::with_template("{msg}")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                    );
+                    pb.finish_with_message(format!(
+                        "{addr}: {} after {}{id}",
+                        words(verb).2,
+                        elapsed(el)
+                    ));
+                }
+            }
+            Event::Errored {
+                addr,
+                verb,
+                elapsed: el,
+                ..
+            } => {
+                if let Some((pb, _)) = bars.remove(&addr) {
+                    pb.set_style(
+                        indicatif::ProgressStyle::with_template("{msg}")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                    );
+                    pb.finish_with_message(format!(
+                        "{addr}: {} failed after {}",
+                        words(verb).0.trim_end_matches("..."),
+                        elapsed(el)
+                    ));
+                }
+            }
+            Event::Skipped { addr, reason } => {
+                let _ = self.multi.println(format!("{addr}: Skipped ({reason})"));
+            }
+            Event::Warning(w) => {
+                let _ = self.multi.println(format!("Warning: {w}"));
+            }
+        }
+    }
+}
