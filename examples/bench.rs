@@ -77,6 +77,7 @@ async fn apply_dir(
                 credentials: Some(creds()),
                 speed,
                 scheme: None,
+                default_region: None,
             },
             &|_| None,
         )
@@ -301,6 +302,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
             credentials: Some(creds()),
             speed: 1.0,
             scheme: None,
+            default_region: None,
         },
         &|_| None,
     )

@@ -79,6 +79,7 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
         }),
         speed: 1.0,
         scheme: None,
+        default_region: None,
     };
     let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
     let before = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0);
