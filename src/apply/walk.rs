@@ -1332,6 +1332,73 @@ async fn delete_object(
             }
             if api::boolean(&row.attrs, "delete_image_on_destroy") == Some(true) {
                 if let Some(img) = api::s(&row.attrs, "image_id").filter(|s| !s.is_empty()) {
+                    // Copies the build distributed to other regions carry the built image's
+                    // name; delete them too, so a destroy leaves nothing behind.
+                    let name = client
+                        .describe_images_by_ids(std::slice::from_ref(&img))
+                        .await
+                        .ok()
+                        .and_then(|v| v.first().map(|i| i.image_name.clone()));
+                    let pipeline = api::s(&row.attrs, "image_pipeline_id").unwrap_or_default();
+                    let regions: Vec<String> = state_of(&ctx.store)?
+                        .resources
+                        .values()
+                        .find(|r| r.id.as_deref() == Some(pipeline.as_str()))
+                        .and_then(|r| {
+                            r.attrs
+                                .get("to_region_id")
+                                .and_then(|v| v.as_array())
+                                .cloned()
+                        })
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .filter(|r| *r != region)
+                        .collect();
+                    if let Some(name) = name.filter(|n| !n.is_empty()) {
+                        for r in regions {
+                            let other = client.with_region(&r).map_err(|e| e.to_string())?;
+                            let req = ops::DescribeImages {
+                                region_id: r.clone(),
+                                image_name: Some(name.clone()),
+                                image_owner_alias: Some("self".into()),
+                                status: Some(ops::ALL_IMAGE_STATUSES.into()),
+                                page_size: Some(100),
+                                ..Default::default()
+                            };
+                            let found: ops::DescribeImagesResponse = other
+                                .call("DescribeImages", &req)
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            for copy in found
+                                .images
+                                .items
+                                .into_iter()
+                                .filter(|i| i.image_name == name)
+                            {
+                                match other
+                                    .call::<_, ops::Empty>(
+                                        "DeleteImage",
+                                        &ops::DeleteImage {
+                                            region_id: r.clone(),
+                                            image_id: copy.image_id.clone(),
+                                            force: Some(true),
+                                        },
+                                    )
+                                    .await
+                                {
+                                    Ok(_) => {}
+                                    Err(e) if e.code().is_some_and(not_found) => {}
+                                    Err(e) => {
+                                        return Err(format!(
+                                            "deleting the copy {} in {r}: {e}",
+                                            copy.image_id
+                                        ))
+                                    }
+                                }
+                            }
+                        }
+                    }
                     match client
                         .call::<_, ops::Empty>(
                             "DeleteImage",

@@ -87,6 +87,7 @@ pub struct Client {
     jitter: Jitter,
     now: Now,
     throttles: Arc<std::sync::atomic::AtomicU64>,
+    endpoint_override: bool,
 }
 
 fn random01() -> f64 {
@@ -131,7 +132,21 @@ impl Client {
             jitter: Arc::new(random01),
             now: Arc::new(time::OffsetDateTime::now_utc),
             throttles: Arc::default(),
+            endpoint_override: cfg.endpoint.as_deref().is_some_and(|e| !e.is_empty()),
         })
+    }
+
+    /// The same account and settings in another region (objects a build distributed
+    /// there). An overridden endpoint (the local cloud) serves every region.
+    pub fn with_region(&self, region: &str) -> Result<Client, Error> {
+        let mut c = self.clone();
+        c.region = region.to_string();
+        if !self.endpoint_override {
+            c.base = endpoint_for(region, None)?;
+            let parsed = reqwest::Url::parse(&c.base).map_err(|e| Error::Config(e.to_string()))?;
+            c.host = parsed.host_str().unwrap_or_default().to_string();
+        }
+        Ok(c)
     }
 
     /// Replaces sleep, randomness and the clock (tests).

@@ -287,3 +287,56 @@ async fn malformed_answers_are_errors_not_empty_results() {
         assert!(err.to_string().contains(want), "{body}: {err}");
     }
 }
+
+#[tokio::test]
+async fn sts_tokens_travel_as_each_scheme_expects() {
+    for scheme in [Scheme::V3, Scheme::V1] {
+        let (ep, seen) = fake(vec![Reply::Status(200, OK, vec![])]).await;
+        let c = Client::new(ClientConfig {
+            region: "cn-hangzhou".into(),
+            endpoint: Some(ep),
+            credentials: Credentials {
+                access_key_id: "testid".into(),
+                access_key_secret: "testsecret".into(),
+                security_token: Some("sts-token-1".into()),
+                source: "test".into(),
+            },
+            scheme,
+            max_retries: 0,
+            timeout: Duration::from_secs(5),
+        })
+        .expect("client");
+        let _: ops::CreateImageResponse = c.call("CreateImage", &create()).await.expect("ok");
+        let s = seen.lock().expect("lock")[0].clone();
+        assert!(
+            check_signed(&s),
+            "{scheme:?}: the token is covered by the signature"
+        );
+        match scheme {
+            Scheme::V3 => {
+                assert!(
+                    s.headers
+                        .iter()
+                        .any(|(k, v)| k == "x-acs-security-token" && v == "sts-token-1"),
+                    "{:?}",
+                    s.headers
+                );
+                let auth = s
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "authorization")
+                    .map(|x| x.1.clone())
+                    .unwrap_or_default();
+                assert!(
+                    auth.contains("x-acs-security-token"),
+                    "the token header is signed: {auth}"
+                );
+            }
+            Scheme::V1 => assert!(
+                s.target.contains("SecurityToken=sts-token-1"),
+                "{}",
+                s.target
+            ),
+        }
+    }
+}

@@ -614,3 +614,110 @@ fn a_second_apply_waits_for_the_lock_then_fails_naming_the_holder() {
         "the state was not corrupted"
     );
 }
+
+fn wait_for_pending_creates(state: &Path, n: usize) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        let rows = imgform::state::store::Store::open(state)
+            .ok()
+            .and_then(|s| s.load().ok())
+            .map(|s| {
+                s.resources
+                    .values()
+                    .filter(|r| r.status == imgform::state::Status::Creating && r.id.is_some())
+                    .count()
+            })
+            .unwrap_or(0);
+        if rows >= n {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no pending creates appeared");
+}
+
+fn interrupt(pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
+    let d = copy_example("quickstart");
+    let state = d.path().join("imgform.state.db");
+    let child = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "60")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    wait_for_pending_creates(&state, 2);
+    interrupt(child.id());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Interrupt received.") && stderr.contains("Apply interrupted"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped alicloud_ecs_image_pipeline.hardened"),
+        "the pipeline was not started: {stderr}"
+    );
+    let st = imgform::state::store::Store::open(&state)
+        .expect("state")
+        .load()
+        .expect("load");
+    let ready: Vec<String> = st
+        .resources
+        .values()
+        .filter(|r| r.status == imgform::state::Status::Ready)
+        .map(|r| r.addr.to_string())
+        .collect();
+    assert_eq!(
+        ready,
+        ["alicloud_image.web", "alicloud_image_import.ubuntu"],
+        "in-flight creates finished and were recorded"
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("1 added"), "{out}");
+    // Two interrupts: out at once, and the next apply resumes.
+    let d = copy_example("quickstart");
+    let state = d.path().join("imgform.state.db");
+    let child = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "60")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    wait_for_pending_creates(&state, 2);
+    interrupt(child.id());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    interrupt(child.id());
+    let t = std::time::Instant::now();
+    let out = child.wait_with_output().expect("waits");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "the second interrupt exits at once"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(
+        out.contains("resuming an interrupted create") && out.contains("Apply complete!"),
+        "{out}"
+    );
+    let mut names: Vec<String> = cloud_images(d.path()).into_iter().map(|x| x.1).collect();
+    names.sort();
+    assert_eq!(names, ["ubuntu-22-04-dev", "web-dev"]);
+}
