@@ -83,9 +83,9 @@ async fn apply_dir(
         )
         .expect("connect"),
     );
-    let store = Arc::new(Mutex::new(
-        Store::open(&dir.join("imgform.state.db")).expect("state"),
-    ));
+    let backend: Box<dyn imgform::state::backend::Backend> =
+        Box::new(Store::open(&dir.join("imgform.state.db")).expect("state"));
+    let store = Arc::new(Mutex::new(backend));
     let state = store.lock().expect("lock").load().expect("load");
     let regions = sess.regions.clone();
     let opts = PlanOptions::default();

@@ -483,4 +483,4 @@ impl Reader for CloudReader<'_> {
 }
 
 /// A handle shared by the walk's tasks.
-pub type SharedStore = Arc<Mutex<crate::state::store::Store>>;
+pub type SharedStore = Arc<Mutex<Box<dyn crate::state::backend::Backend>>>;

@@ -52,6 +52,14 @@ pub struct Cli {
     /// Path of the state database (default: imgform.state.db in the working directory).
     #[arg(long, global = true, value_name = "PATH")]
     pub state: Option<PathBuf>,
+    /// The state workspace of a team backend (several states side by side in one database).
+    #[arg(
+        long,
+        global = true,
+        env = "IMGFORM_WORKSPACE",
+        default_value = "default"
+    )]
+    pub workspace: String,
     /// More logging on stderr (-v debug, -vv trace); IMGFORM_LOG takes a filter too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

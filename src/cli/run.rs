@@ -12,6 +12,7 @@ use crate::localcloud;
 use crate::plan::build::{self, Input};
 use crate::plan::model::{Options as PlanOptions, Plan};
 use crate::render;
+use crate::state::backend::Backend;
 use crate::state::store::Store;
 use anyhow::{bail, Context as _};
 use sha2::Digest;
@@ -59,7 +60,7 @@ pub struct Run {
     /// The evaluated configuration.
     pub ev: Arc<Evaluated>,
     /// The state store.
-    pub store: Arc<Mutex<Store>>,
+    pub store: crate::apply::SharedStore,
     /// The cloud session.
     pub sess: Arc<Session>,
     /// The local cloud, when `--cloud local`.
@@ -74,20 +75,6 @@ impl Drop for Run {
             self.rt.block_on(h.stop());
         }
     }
-}
-
-/// The state path: `--state`, `imgform { state_path }`, or `imgform.state.db`.
-pub fn state_path(cli: &Cli, ev: Option<&Evaluated>) -> PathBuf {
-    if let Some(p) = &cli.state {
-        return p.clone();
-    }
-    if let Some(s) = ev
-        .and_then(|e| e.config.settings.state_path.as_ref())
-        .and_then(|a| crate::config::load::literal_str(&a.expr))
-    {
-        return cli.chdir.join(s);
-    }
-    cli.chdir.join("imgform.state.db")
 }
 
 /// Loads and checks the configuration, printing diagnostics.
@@ -118,9 +105,7 @@ pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result
         .enable_all()
         .build()?;
     let dir = cli.chdir.clone();
-    let path = state_path(cli, Some(&ev));
-    let store = Store::open(&path)
-        .with_context(|| format!("cannot open the state at {}", path.display()))?;
+    let store = open_backend(cli, &ev.config.settings)?;
     let mut how = Connect {
         speed: 1.0,
         scheme: signature.map(|s| if s == "v1" { Scheme::V1 } else { Scheme::V3 }),
@@ -170,6 +155,52 @@ pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result
         local,
         dir,
     })
+}
+
+/// Where the state lives: `--state PATH` (a local file), the PostgreSQL team backend
+/// (`backend "pg"` or `IMGFORM_PG_CONN_STR`), or the local file `state_path` /
+/// `imgform.state.db`.
+pub fn open_backend(
+    cli: &Cli,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<Box<dyn Backend>> {
+    if cli.state.is_none() {
+        if let Some((conn, schema)) = pg_settings(settings) {
+            let pg = crate::state::pg::PgStore::open(&conn, &schema, &cli.workspace)?;
+            return Ok(Box::new(pg));
+        }
+    }
+    let path = local_state_path(cli, settings);
+    let store = Store::open(&path)
+        .with_context(|| format!("cannot open the state at {}", path.display()))?;
+    Ok(Box::new(store))
+}
+
+/// The PostgreSQL connection string and schema, when the team backend is configured.
+pub fn pg_settings(settings: &crate::config::Settings) -> Option<(String, String)> {
+    let schema = settings
+        .backend
+        .as_ref()
+        .map(|b| b.schema_name.clone())
+        .unwrap_or_else(|| "imgform".into());
+    let conn = env("IMGFORM_PG_CONN_STR")
+        .or_else(|| settings.backend.as_ref().and_then(|b| b.conn_str.clone()))?;
+    Some((conn, schema))
+}
+
+/// The local state file: `--state`, `imgform { state_path }`, or `imgform.state.db`.
+pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> PathBuf {
+    if let Some(p) = &cli.state {
+        return p.clone();
+    }
+    if let Some(s) = settings
+        .state_path
+        .as_ref()
+        .and_then(|a| crate::config::load::literal_str(&a.expr))
+    {
+        return cli.chdir.join(s);
+    }
+    cli.chdir.join("imgform.state.db")
 }
 
 /// Parses `--lock-timeout`.

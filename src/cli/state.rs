@@ -5,7 +5,7 @@ use super::run;
 use super::{Cli, Context, VarArgs};
 use crate::addr::ResourceAddr;
 use crate::render;
-use crate::state::store::Store;
+use crate::state::backend::Backend;
 use crate::state::{ResourceState, State, Status};
 use anyhow::{bail, Context as _};
 use std::path::PathBuf;
@@ -39,6 +39,12 @@ pub enum Cmd {
     },
     /// Print the state as JSON.
     Pull,
+    /// Copy the state between the local file and the PostgreSQL backend (lineage kept).
+    Migrate {
+        /// Where to: `pg` or `local`.
+        #[arg(long, value_parser = ["pg", "local"])]
+        to: String,
+    },
     /// Replace the state with a JSON file (lineage and serial are checked).
     Push {
         /// The file (`state pull` output).
@@ -49,23 +55,16 @@ pub enum Cmd {
     },
 }
 
-fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
     let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
-    let path = match (
-        &cli.state,
-        cfg.settings
-            .state_path
-            .as_ref()
-            .and_then(|a| crate::config::load::literal_str(&a.expr)),
-    ) {
-        (Some(p), _) => p.clone(),
-        (None, Some(s)) => cli.chdir.join(s),
-        (None, None) => cli.chdir.join("imgform.state.db"),
-    };
+    if cli.state.is_none() && run::pg_settings(&cfg.settings).is_some() {
+        return run::open_backend(cli, &cfg.settings);
+    }
+    let path = run::local_state_path(cli, &cfg.settings);
     if !path.exists() {
         bail!("no state at {}: nothing has been applied here yet (use --state PATH to point elsewhere)", path.display());
     }
-    Store::open(&path).with_context(|| format!("cannot open {}", path.display()))
+    run::open_backend(cli, &cfg.settings)
 }
 
 fn parse(a: &str) -> anyhow::Result<ResourceAddr> {
@@ -106,6 +105,9 @@ fn show_resource(r: &ResourceState) -> String {
 
 /// Runs a `state` subcommand.
 pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
+    if let Cmd::Migrate { to } = cmd {
+        return migrate(cli, to);
+    }
     let mut store = open_store(cli)?;
     let st = store.load()?;
     match cmd {
@@ -186,6 +188,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
             println!("Move {s} to {d}\nSuccessfully moved 1 object.");
             Ok(0)
         }
+        Cmd::Migrate { .. } => unreachable!("handled above"),
         Cmd::Pull => {
             println!("{}", serde_json::to_string_pretty(&st.to_json())?);
             Ok(0)
@@ -451,4 +454,54 @@ pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<u8> {
         }
         Ok(1)
     }
+}
+
+/// `state migrate --to pg|local`: copies the whole state, keeping its lineage; refuses to
+/// overwrite a destination with a newer serial or another lineage.
+fn migrate(cli: &Cli, to: &str) -> anyhow::Result<u8> {
+    let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
+    let Some((conn, schema)) = run::pg_settings(&cfg.settings) else {
+        bail!("no PostgreSQL backend is configured: add imgform {{ backend \"pg\" {{ conn_str = \"...\" }} }} or set IMGFORM_PG_CONN_STR");
+    };
+    let local_path = run::local_state_path(cli, &cfg.settings);
+    let mut local: Box<dyn Backend> = Box::new(crate::state::store::Store::open(&local_path)?);
+    let mut pg: Box<dyn Backend> = Box::new(crate::state::pg::PgStore::open(
+        &conn,
+        &schema,
+        &cli.workspace,
+    )?);
+    let (src, dst): (&mut Box<dyn Backend>, &mut Box<dyn Backend>) = if to == "pg" {
+        (&mut local, &mut pg)
+    } else {
+        (&mut pg, &mut local)
+    };
+    let from = src.load()?;
+    let existing = dst.load()?;
+    if !existing.resources.is_empty() && existing.lineage != from.lineage {
+        bail!(
+            "refusing to migrate: {} holds another state (lineage {}); remove it first",
+            dst.describe(),
+            existing.lineage
+        );
+    }
+    if existing.serial > from.serial {
+        bail!(
+            "refusing to migrate: {} is newer (serial {} > {})",
+            dst.describe(),
+            existing.serial,
+            from.serial
+        );
+    }
+    let lock = dst.lock("state migrate", Duration::from_secs(0))?;
+    dst.replace_all(&from)?;
+    dst.unlock(&lock.id)?;
+    println!(
+        "Migrated {} object(s), lineage {}, serial {}, from {} to {}.",
+        from.resources.len(),
+        from.lineage,
+        from.serial,
+        src.describe(),
+        dst.describe()
+    );
+    Ok(0)
 }

@@ -377,17 +377,34 @@ fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             cfg.settings.state_path = Some(a.clone());
         }
     }
-    for bb in &b.body.blocks {
-        if bb.ident == "backend" {
+    for bb in b.body.blocks.iter().filter(|x| x.ident == "backend") {
+        if bb.labels.first().map(|l| l.0.as_str()) != Some("pg") || bb.labels.len() != 1 {
             diags.push(
-                Diagnostic::error(
-                    "Unsupported backend",
-                    "team backends are not available in this version of imgform; state is kept in a local SQLite file",
-                    Some(bb.span.clone()),
-                )
-                .with_hint("remove the backend block, or set state_path"),
+                Diagnostic::error("Unsupported backend", "imgform keeps state in a local SQLite file, or in PostgreSQL with backend \"pg\"", Some(bb.span.clone()))
+                    .with_hint("write backend \"pg\" { conn_str = \"postgres://...\" }"),
             );
+            continue;
         }
+        restrict(
+            &bb.body,
+            "the pg backend",
+            &["conn_str", "schema_name"],
+            &[],
+            diags,
+        );
+        let conn_str = bb
+            .body
+            .attr("conn_str")
+            .and_then(|a| want_literal_str(a, diags));
+        let schema_name = bb
+            .body
+            .attr("schema_name")
+            .and_then(|a| want_literal_str(a, diags))
+            .unwrap_or_else(|| "imgform".into());
+        cfg.settings.backend = Some(PgBackend {
+            conn_str,
+            schema_name,
+        });
     }
 }
 

@@ -77,6 +77,17 @@ impl Body {
 pub struct Settings {
     /// `state_path`.
     pub state_path: Option<Attr>,
+    /// `backend "pg" { conn_str, schema_name }`.
+    pub backend: Option<PgBackend>,
+}
+
+/// The PostgreSQL team backend.
+#[derive(Debug, Clone, Default)]
+pub struct PgBackend {
+    /// `conn_str` (IMGFORM_PG_CONN_STR also sets it, and wins).
+    pub conn_str: Option<String>,
+    /// `schema_name`, default `imgform`.
+    pub schema_name: String,
 }
 
 /// `provider "alicloud" { ... }`.

@@ -2,6 +2,8 @@
 //! attributes, status and pending ClientToken; outputs; lineage and serial) and its SQLite
 //! store ([`store`]). This is the only module with SQL, and it never calls the cloud.
 
+pub mod backend;
+pub mod pg;
 pub mod store;
 
 use crate::addr::ResourceAddr;

@@ -63,6 +63,39 @@ fn edit(dir: &Path, from: &str, to: &str) {
     std::fs::write(&p, s.replace(from, to)).expect("write");
 }
 
+/// The state, read with `imgform state pull` so the tests run unchanged on either backend.
+fn load_state(dir: &Path) -> Option<imgform::state::State> {
+    let o = imgform(dir).args(["state", "pull"]).output().ok()?;
+    if !o.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).ok()?;
+    imgform::state::State::from_json(&v).ok()
+}
+
+/// Writes a state with `imgform state push` (its serial bumped).
+fn save_state(dir: &Path, st: &imgform::state::State) {
+    let mut st = st.clone();
+    st.serial += 1;
+    let f = dir.join("edited-state.json");
+    std::fs::write(&f, st.to_json().to_string()).expect("write");
+    ok(&imgform(dir)
+        .args(["state", "push", f.to_str().expect("utf-8")])
+        .output()
+        .expect("runs"));
+}
+
+fn pending_creates(dir: &Path) -> usize {
+    load_state(dir)
+        .map(|s| {
+            s.resources
+                .values()
+                .filter(|r| r.status == imgform::state::Status::Creating && r.id.is_some())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 #[test]
 fn quickstart_lifecycle() {
     let d = copy_example("quickstart");
@@ -289,30 +322,17 @@ fn a_killed_apply_resumes_instead_of_duplicating() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("spawns");
-    let state = d.path().join("imgform.state.db");
     let start = std::time::Instant::now();
     loop {
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let rows = imgform::state::store::Store::open(&state)
-            .ok()
-            .and_then(|s| s.load().ok())
-            .map(|s| {
-                s.resources
-                    .values()
-                    .filter(|r| r.status == imgform::state::Status::Creating && r.id.is_some())
-                    .count()
-            })
-            .unwrap_or(0);
+        let rows = pending_creates(d.path());
         if rows >= 2 || start.elapsed() > std::time::Duration::from_secs(20) {
             break;
         }
     }
     child.kill().expect("SIGKILL");
     let _ = child.wait();
-    let st = imgform::state::store::Store::open(&state)
-        .expect("state")
-        .load()
-        .expect("load");
+    let st = load_state(d.path()).expect("state");
     let creating: Vec<_> = st
         .resources
         .values()
@@ -320,11 +340,11 @@ fn a_killed_apply_resumes_instead_of_duplicating() {
         .collect();
     assert!(!creating.is_empty(), "the kill left pending creates");
     // Drop one id to simulate a kill between sending the create and recording its id.
-    let mut s = imgform::state::store::Store::open(&state).expect("state");
     let mut r = creating[0].clone();
     let known_id = r.id.take();
-    s.put(&r).expect("put");
-    drop(s);
+    let mut edited = st.clone();
+    edited.resources.insert(r.addr.clone(), r.clone());
+    save_state(d.path(), &edited);
     let plan = ok(&run(d.path(), &["plan"]));
     assert!(plan.contains("resuming an interrupted create"), "{plan}");
     for r in &creating {
@@ -345,10 +365,7 @@ fn a_killed_apply_resumes_instead_of_duplicating() {
         2,
         "each configured image exactly once: {imgs:?}"
     );
-    let st = imgform::state::store::Store::open(&state)
-        .expect("state")
-        .load()
-        .expect("load");
+    let st = load_state(d.path()).expect("state");
     assert_eq!(
         st.resources[&r.addr].id, known_id,
         "the re-sent create returned the same object"
@@ -548,10 +565,7 @@ fn multi_region_example() {
             "variant-shanghai"
         ]
     );
-    let st = imgform::state::store::Store::open(&d.path().join("imgform.state.db"))
-        .expect("state")
-        .load()
-        .expect("load");
+    let st = load_state(d.path()).expect("state");
     let regions: Vec<&str> = st.resources.values().map(|r| r.region.as_str()).collect();
     assert_eq!(
         regions,
@@ -576,12 +590,8 @@ fn a_second_apply_waits_for_the_lock_then_fails_naming_the_holder() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("spawns");
-    let state = d.path().join("imgform.state.db");
     let t = std::time::Instant::now();
-    while imgform::state::store::Store::open(&state)
-        .ok()
-        .and_then(|s| s.lock_holder().ok().flatten())
-        .is_none()
+    while load_state(d.path()).is_none_or(|s| s.resources.is_empty())
         && t.elapsed() < std::time::Duration::from_secs(10)
     {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -616,18 +626,10 @@ fn a_second_apply_waits_for_the_lock_then_fails_naming_the_holder() {
 }
 
 fn wait_for_pending_creates(state: &Path, n: usize) {
+    // `state` is the configuration directory.
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(20) {
-        let rows = imgform::state::store::Store::open(state)
-            .ok()
-            .and_then(|s| s.load().ok())
-            .map(|s| {
-                s.resources
-                    .values()
-                    .filter(|r| r.status == imgform::state::Status::Creating && r.id.is_some())
-                    .count()
-            })
-            .unwrap_or(0);
+        let rows = pending_creates(state);
         if rows >= n {
             return;
         }
@@ -648,7 +650,6 @@ fn interrupt(pid: u32) {
 #[test]
 fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
     let d = copy_example("quickstart");
-    let state = d.path().join("imgform.state.db");
     let child = imgform(d.path())
         .env("IMGFORM_LOCAL_SPEED", "60")
         .args(["--cloud", "local", "apply", "--auto-approve"])
@@ -656,7 +657,7 @@ fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawns");
-    wait_for_pending_creates(&state, 2);
+    wait_for_pending_creates(d.path(), 2);
     interrupt(child.id());
     let out = child.wait_with_output().expect("waits");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -669,10 +670,7 @@ fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
         stderr.contains("skipped alicloud_ecs_image_pipeline.hardened"),
         "the pipeline was not started: {stderr}"
     );
-    let st = imgform::state::store::Store::open(&state)
-        .expect("state")
-        .load()
-        .expect("load");
+    let st = load_state(d.path()).expect("state");
     let ready: Vec<String> = st
         .resources
         .values()
@@ -688,7 +686,6 @@ fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
     assert!(out.contains("1 added"), "{out}");
     // Two interrupts: out at once, and the next apply resumes.
     let d = copy_example("quickstart");
-    let state = d.path().join("imgform.state.db");
     let child = imgform(d.path())
         .env("IMGFORM_LOCAL_SPEED", "60")
         .args(["--cloud", "local", "apply", "--auto-approve"])
@@ -696,7 +693,7 @@ fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawns");
-    wait_for_pending_creates(&state, 2);
+    wait_for_pending_creates(d.path(), 2);
     interrupt(child.id());
     std::thread::sleep(std::time::Duration::from_millis(100));
     interrupt(child.id());

@@ -6,6 +6,7 @@ mod e2e;
 mod fmt;
 mod fuzz;
 mod localcloud;
+mod pg;
 mod refresh;
 mod render;
 mod signing;

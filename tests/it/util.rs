@@ -14,6 +14,29 @@ pub fn imgform(dir: &Path) -> Command {
     c.current_dir(dir)
         .env_remove("IMGFORM_CLOUD")
         .env("NO_COLOR", "1");
+    // With IMGFORM_TEST_PG set, the same tests run against the PostgreSQL team backend,
+    // one workspace per test directory.
+    match std::env::var("IMGFORM_TEST_PG") {
+        Ok(conn) if !conn.is_empty() => {
+            let ws: String = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            let ws = if ws.is_empty() {
+                "default".to_string()
+            } else {
+                ws
+            };
+            c.env("IMGFORM_PG_CONN_STR", conn)
+                .env("IMGFORM_WORKSPACE", ws);
+        }
+        _ => {
+            c.env_remove("IMGFORM_PG_CONN_STR");
+        }
+    }
     c
 }
 

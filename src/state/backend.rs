@@ -1,0 +1,111 @@
+//! One state interface with two implementations — the local SQLite file ([`super::store`])
+//! and PostgreSQL for teams ([`super::pg`]) — so the planner and the apply walk do not know
+//! which one they use. Both keep the same transitions: lineage, serial bumped on every
+//! change, one short transaction per resource transition, a lock naming its holder.
+
+use super::store::{LockInfo, Result};
+use super::{OutputState, ResourceState, State};
+use crate::addr::ResourceAddr;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A place where state lives.
+pub trait Backend: Send {
+    /// Where it is, for messages (passwords redacted).
+    fn describe(&self) -> String;
+    /// The whole state.
+    fn load(&self) -> Result<State>;
+    /// One resource.
+    fn get(&self, addr: &ResourceAddr) -> Result<Option<ResourceState>>;
+    /// Writes one resource in its own transaction; returns the new serial.
+    fn put(&mut self, r: &ResourceState) -> Result<u64>;
+    /// Removes one resource; returns the new serial.
+    fn remove(&mut self, addr: &ResourceAddr) -> Result<u64>;
+    /// Replaces the outputs if they changed.
+    fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()>;
+    /// Records one apply in the history.
+    fn record_history(&mut self, summary: &str) -> Result<()>;
+    /// Replaces the whole state (push, migrate), keeping the given lineage and serial.
+    fn replace_all(&mut self, st: &State) -> Result<()>;
+    /// Takes the lock, waiting up to `timeout` for a live holder.
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo>;
+    /// Releases a lock this process holds.
+    fn unlock(&mut self, id: &str) -> Result<()>;
+    /// Releases the lock with this id, whoever holds it; false when no such lock is held.
+    fn force_unlock(&mut self, id: &str) -> Result<bool>;
+    /// The current holder.
+    fn lock_holder(&self) -> Result<Option<LockInfo>>;
+    /// The next creation generation of `addr`, recorded at once.
+    fn next_generation(&mut self, addr: &ResourceAddr, at_least: u64) -> Result<u64>;
+}
+
+impl Backend for super::store::Store {
+    fn describe(&self) -> String {
+        self.path().display().to_string()
+    }
+    fn load(&self) -> Result<State> {
+        super::store::Store::load(self)
+    }
+    fn get(&self, addr: &ResourceAddr) -> Result<Option<ResourceState>> {
+        super::store::Store::get(self, addr)
+    }
+    fn put(&mut self, r: &ResourceState) -> Result<u64> {
+        super::store::Store::put(self, r)
+    }
+    fn remove(&mut self, addr: &ResourceAddr) -> Result<u64> {
+        super::store::Store::remove(self, addr)
+    }
+    fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()> {
+        super::store::Store::set_outputs(self, outputs)
+    }
+    fn record_history(&mut self, summary: &str) -> Result<()> {
+        super::store::Store::record_history(self, summary)
+    }
+    fn replace_all(&mut self, st: &State) -> Result<()> {
+        super::store::Store::replace_all(self, st)
+    }
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo> {
+        super::store::Store::lock(self, operation, timeout)
+    }
+    fn unlock(&mut self, id: &str) -> Result<()> {
+        super::store::Store::unlock(self, id)
+    }
+    fn force_unlock(&mut self, id: &str) -> Result<bool> {
+        super::store::Store::force_unlock(self, id)
+    }
+    fn lock_holder(&self) -> Result<Option<LockInfo>> {
+        super::store::Store::lock_holder(self)
+    }
+    fn next_generation(&mut self, addr: &ResourceAddr, at_least: u64) -> Result<u64> {
+        super::store::Store::next_generation(self, addr, at_least)
+    }
+}
+
+/// Hides the password of a PostgreSQL connection string (URL or key=value form).
+pub fn redact_conn_str(s: &str) -> String {
+    let re_url = regex::Regex::new(r"(://[^:/@]+:)[^@]*@").expect("a valid regex");
+    let re_kv = regex::Regex::new(r"(password\s*=\s*)('[^']*'|\S+)").expect("a valid regex");
+    let s = re_url.replace(s, "${1}***@");
+    re_kv.replace_all(&s, "${1}***").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_never_printed() {
+        assert_eq!(
+            redact_conn_str("postgres://bob:s3cret@db:5432/state"),
+            "postgres://bob:***@db:5432/state"
+        );
+        assert_eq!(
+            redact_conn_str("host=db user=bob password=s3cret dbname=x"),
+            "host=db user=bob password=*** dbname=x"
+        );
+        assert_eq!(
+            redact_conn_str("postgres://db/state"),
+            "postgres://db/state"
+        );
+    }
+}

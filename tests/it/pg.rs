@@ -1,0 +1,222 @@
+//! The PostgreSQL team backend. These tests need a server: CI starts one and sets
+//! `IMGFORM_TEST_PG` (a connection string); without it they say so and do nothing. The
+//! end-to-end tests also run unchanged against PostgreSQL when it is set.
+
+use crate::util::{imgform, root};
+use std::path::Path;
+use std::process::Output;
+
+fn conn() -> Option<String> {
+    match std::env::var("IMGFORM_TEST_PG") {
+        Ok(c) if !c.is_empty() => Some(c),
+        _ => {
+            eprintln!("skipped: IMGFORM_TEST_PG is not set, so no PostgreSQL server is available for the team-backend tests");
+            None
+        }
+    }
+}
+
+fn example(dir: &Path) {
+    std::fs::copy(
+        root().join("examples/quickstart/main.hcl"),
+        dir.join("main.hcl"),
+    )
+    .expect("copy");
+}
+
+fn local(dir: &Path, args: &[&str]) -> Output {
+    imgform(dir)
+        .env_remove("IMGFORM_PG_CONN_STR")
+        .env("IMGFORM_LOCAL_SPEED", "600")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn pg(dir: &Path, conn: &str, ws: &str, args: &[&str]) -> Output {
+    imgform(dir)
+        .env("IMGFORM_PG_CONN_STR", conn)
+        .env("IMGFORM_WORKSPACE", ws)
+        .env("IMGFORM_LOCAL_SPEED", "600")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn migrate_to_pg_and_back_keeps_the_lineage_and_refuses_to_overwrite_newer_state() {
+    let Some(conn) = conn() else { return };
+    let d = tempfile::tempdir().expect("tmp");
+    example(d.path());
+    let ws = format!("migrate{}", std::process::id());
+    ok(&local(
+        d.path(),
+        &["--cloud", "local", "apply", "--auto-approve"],
+    ));
+    let lineage = |o: &Output| -> String {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")["lineage"]
+            .as_str()
+            .expect("lineage")
+            .to_string()
+    };
+    let local_lineage = lineage(&local(d.path(), &["state", "pull"]));
+    let out = ok(&pg(
+        d.path(),
+        &conn,
+        &ws,
+        &["state", "migrate", "--to", "pg"],
+    ));
+    assert!(
+        out.contains("Migrated 3 object(s)") && !out.contains("password"),
+        "{out}"
+    );
+    assert_eq!(
+        lineage(&pg(d.path(), &conn, &ws, &["state", "pull"])),
+        local_lineage,
+        "the lineage is kept"
+    );
+    assert_eq!(
+        pg(
+            d.path(),
+            &conn,
+            &ws,
+            &["--cloud", "local", "plan", "--detailed-exitcode"]
+        )
+        .status
+        .code(),
+        Some(0),
+        "the migrated state matches the cloud"
+    );
+    // A change applied through PostgreSQL, then back to the file.
+    let p = d.path().join("main.hcl");
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p)
+            .expect("read")
+            .replace("Hardened Ubuntu", "Hardened Ubuntu LTS"),
+    )
+    .expect("write");
+    ok(&pg(
+        d.path(),
+        &conn,
+        &ws,
+        &["--cloud", "local", "apply", "--auto-approve"],
+    ));
+    ok(&pg(
+        d.path(),
+        &conn,
+        &ws,
+        &["state", "migrate", "--to", "local"],
+    ));
+    assert_eq!(
+        local(
+            d.path(),
+            &["--cloud", "local", "plan", "--detailed-exitcode"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    // The file moves ahead; migrating the older PostgreSQL state onto it is refused.
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p)
+            .expect("read")
+            .replace("Hardened Ubuntu LTS", "Hardened Ubuntu"),
+    )
+    .expect("write");
+    ok(&local(
+        d.path(),
+        &["--cloud", "local", "apply", "--auto-approve"],
+    ));
+    let refused = pg(d.path(), &conn, &ws, &["state", "migrate", "--to", "local"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is newer"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(&local(
+        d.path(),
+        &["--cloud", "local", "destroy", "--auto-approve"],
+    ));
+}
+
+#[test]
+fn a_killed_holder_releases_its_lock_and_workspaces_are_separate() {
+    let Some(conn) = conn() else { return };
+    let d = tempfile::tempdir().expect("tmp");
+    example(d.path());
+    let ws = format!("kill{}", std::process::id());
+    let mut child = imgform(d.path())
+        .env("IMGFORM_PG_CONN_STR", &conn)
+        .env("IMGFORM_WORKSPACE", &ws)
+        .env("IMGFORM_LOCAL_SPEED", "20")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    // The database released the advisory lock with the dead connection: no force-unlock.
+    let out = ok(&pg(
+        d.path(),
+        &conn,
+        &ws,
+        &[
+            "--cloud",
+            "local",
+            "apply",
+            "--auto-approve",
+            "--lock-timeout",
+            "10s",
+        ],
+    ));
+    assert!(out.contains("Apply complete!"), "{out}");
+    let other = ok(&pg(
+        d.path(),
+        &conn,
+        &format!("{ws}-other"),
+        &["state", "list"],
+    ));
+    assert_eq!(other, "", "another workspace is another state");
+    ok(&pg(
+        d.path(),
+        &conn,
+        &ws,
+        &["--cloud", "local", "destroy", "--auto-approve"],
+    ));
+}
+
+#[test]
+fn connection_errors_never_print_the_password() {
+    let Some(conn) = conn() else { return };
+    let _ = conn;
+    let d = tempfile::tempdir().expect("tmp");
+    example(d.path());
+    let bad = "postgres://imgform:hunter2-secret@127.0.0.1:1/nowhere";
+    let o = imgform(d.path())
+        .env("IMGFORM_PG_CONN_STR", bad)
+        .args(["state", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot connect") && err.contains("imgform:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
