@@ -30,19 +30,14 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         dir: cli.chdir.clone(),
         vars: VarOptions::from_env(a.vars.var_files.clone(), a.vars.vars.clone()),
     };
-    let (ev, diags) = check::load(&opts);
-    let Some(ev) = ev else {
-        let sources = crate::config::load::load_dir(&cli.chdir).0.sources;
-        eprint!(
-            "{}",
-            render::diag::human_all(&sources, &diags, ctx.color_err)
-        );
-        return Ok(1);
-    };
+    let (ev, diags, sources) = check::load_with_sources(&opts);
     eprint!(
         "{}",
-        render::diag::human_all(&ev.config.sources, &diags, ctx.color_err)
+        render::diag::human_all(&sources, &diags, ctx.color_err)
     );
+    let Some(ev) = ev else {
+        return Ok(1);
+    };
     let out = match a.format {
         Format::Dot => render::graph::dot(&ev.graph),
         Format::Mermaid => render::graph::mermaid(&ev.graph),

@@ -83,11 +83,7 @@ pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<O
         dir: cli.chdir.clone(),
         vars: VarOptions::from_env(vars.var_files.clone(), vars.vars.clone()),
     };
-    let (ev, diags) = check::load(&opts);
-    let sources = ev
-        .as_ref()
-        .map(|e| e.config.sources.clone())
-        .unwrap_or_else(|| crate::config::load::load_dir(&cli.chdir).0.sources);
+    let (ev, diags, sources) = check::load_with_sources(&opts);
     eprint!(
         "{}",
         render::diag::human_all(&sources, &diags, ctx.color_err)

@@ -21,12 +21,7 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         dir: cli.chdir.clone(),
         vars: VarOptions::from_env(a.vars.var_files.clone(), a.vars.vars.clone()),
     };
-    let (ev, diags) = check::load(&opts);
-    let sources = match &ev {
-        Some(e) => e.config.sources.clone(),
-        None => crate::config::load::load_dir(&cli.chdir).0.sources,
-    };
-    let sources = sources_with_vars(sources, &opts);
+    let (_, diags, sources) = check::load_with_sources(&opts);
     if a.json {
         let doc = render::diag::validate_json(&sources, &diags);
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -45,24 +40,4 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         }
     }
     Ok(if diags.has_errors() { 1 } else { 0 })
-}
-
-/// Diagnostics may point into variable files, which are added to the sources after the
-/// configuration files: re-add them in the same order so spans resolve.
-fn sources_with_vars(mut sources: crate::diag::Sources, opts: &Options) -> crate::diag::Sources {
-    if sources.files().is_empty() {
-        return sources;
-    }
-    let mut cfg = crate::config::Config {
-        sources: std::mem::take(&mut sources),
-        ..Default::default()
-    };
-    let (decoded, _) = crate::config::load::load_dir(&opts.dir);
-    cfg.variables = decoded.variables;
-    let n = cfg.sources.files().len();
-    if n == decoded.sources.files().len() {
-        let mut d = crate::diag::Diagnostics::default();
-        crate::config::vars::gather(&mut cfg, &opts.dir, &opts.vars, &mut d);
-    }
-    cfg.sources
 }

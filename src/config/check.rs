@@ -93,22 +93,33 @@ pub struct Evaluated {
 
 /// Loads `opts.dir` and checks everything that can be checked before any API call.
 pub fn load(opts: &Options) -> (Option<Evaluated>, Diagnostics) {
-    let (cfg, mut diags) = load::load_dir(&opts.dir);
-    let ev = check(cfg, &opts.dir, &opts.vars, &mut diags);
+    let (ev, diags, _) = load_with_sources(opts);
+    (ev, diags)
+}
+
+/// Like [`load`], also returning the source files (variable files included) that the
+/// diagnostics point into, whether or not the configuration is valid.
+pub fn load_with_sources(opts: &Options) -> (Option<Evaluated>, Diagnostics, crate::diag::Sources) {
+    let (mut cfg, mut diags) = load::load_dir(&opts.dir);
+    let ev = check(&mut cfg, &opts.dir, &opts.vars, &mut diags);
     diags.sort();
-    (ev.filter(|_| !diags.has_errors()), diags)
+    let sources = match &ev {
+        Some(e) => e.config.sources.clone(),
+        None => std::mem::take(&mut cfg.sources),
+    };
+    (ev.filter(|_| !diags.has_errors()), diags, sources)
 }
 
 /// Checks a decoded configuration.
 pub fn check(
-    mut cfg: Config,
+    cfg: &mut Config,
     dir: &Path,
     var_opts: &VarOptions,
     diags: &mut Diagnostics,
 ) -> Option<Evaluated> {
-    let raw = vars::gather(&mut cfg, dir, var_opts, diags);
-    let vars = resolve_vars(&cfg, dir, &raw, diags);
-    let graph = build_graph(&cfg, diags);
+    let raw = vars::gather(cfg, dir, var_opts, diags);
+    let vars = resolve_vars(cfg, dir, &raw, diags);
+    let graph = build_graph(cfg, diags);
     let cycles = graph.cycles();
     for (members, edges) in &cycles {
         let names: Vec<String> = members.iter().map(|m| m.to_string()).collect();
@@ -143,7 +154,7 @@ pub fn check(
     };
     let mut known = BTreeMap::new();
     let mut instances = BTreeMap::new();
-    let (locals, outputs) = walk(&cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
+    let (locals, outputs) = walk(cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
         for i in made {
             instances.insert(i.addr.clone(), i);
         }
@@ -151,9 +162,9 @@ pub fn check(
     ev.locals = locals;
     ev.outputs = outputs;
     ev.instances = instances;
-    check_providers(&cfg, dir, &mut ev, diags);
-    check_moves(&cfg, &ev, diags);
-    ev.config = cfg;
+    check_providers(cfg, dir, &mut ev, diags);
+    check_moves(cfg, &ev, diags);
+    ev.config = std::mem::take(cfg);
     Some(ev)
 }
 

@@ -83,9 +83,9 @@ const TOKENS: &[&str] = &[
 ];
 
 fn check_text(text: &str) {
-    let (cfg, mut diags) = load_str(&[("main.hcl", text)]);
+    let (mut cfg, mut diags) = load_str(&[("main.hcl", text)]);
     let dir = tempfile::tempdir().expect("tmp");
-    let _ = check(cfg, dir.path(), &VarOptions::default(), &mut diags);
+    let _ = check(&mut cfg, dir.path(), &VarOptions::default(), &mut diags);
     let _: &Diagnostics = &diags;
     let _ = imgform::config::fmt::format_source(text);
 }
