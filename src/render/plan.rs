@@ -564,6 +564,10 @@ pub fn human(plan: &Plan, st: Style) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", st.bold(&summary_line(&plan.counts())));
+    let n = plan.counts();
+    if n.add + n.change + n.destroy == 0 && n.import + n.moved + n.forget > 0 {
+        let _ = writeln!(out, "\nThis plan only imports, moves or forgets objects; no object in the cloud changes. It still changes the state, so `plan --detailed-exitcode` returns 2.");
+    }
     let changed_outputs: Vec<(&String, &crate::plan::model::OutputChange)> = plan
         .outputs
         .iter()
