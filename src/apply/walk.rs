@@ -534,6 +534,22 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
             }
         },
     );
+    // Data sources no longer in the configuration leave the state.
+    let configured: BTreeSet<ResourceId> = ctx
+        .ev
+        .config
+        .resources
+        .keys()
+        .filter(|id| id.mode == Mode::Data)
+        .cloned()
+        .collect();
+    for r in st
+        .resources
+        .values()
+        .filter(|r| r.addr.id.mode == Mode::Data && !configured.contains(&r.addr.id))
+    {
+        let _ = remove(&ctx.store, &r.addr);
+    }
     for (addr, provider, args) in reads {
         let region = ctx.sess.regions.get(&provider).cloned().unwrap_or_default();
         if let Ok(c) = ctx.sess.client(&provider, &region) {
