@@ -154,12 +154,11 @@ fn apply_locked(
         ))
         .map_err(anyhow::Error::msg)?;
     // Persist what refresh learnt (objects deleted outside imgform, changed attributes).
+    // The plan's prior state is the state as refresh found it; no second round of reads.
     if !plan.options.no_refresh {
         let st = run.store.lock().expect("never poisoned").load()?;
-        let (refreshed, _) = run
-            .rt
-            .block_on(crate::apply::refresh(&run.sess, &st))
-            .map_err(anyhow::Error::msg)?;
+        let refreshed =
+            crate::state::State::from_json(&plan.prior_state).map_err(anyhow::Error::msg)?;
         let mut store = run.store.lock().expect("never poisoned");
         for (addr, r) in &st.resources {
             match refreshed.resources.get(addr) {

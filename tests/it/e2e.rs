@@ -718,3 +718,91 @@ fn ctrl_c_stops_new_work_records_in_flight_work_and_a_second_exits_at_once() {
     names.sort();
     assert_eq!(names, ["ubuntu-22-04-dev", "web-dev"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_outside_imgform_are_drift_and_planned_back() {
+    let d = copy_example("quickstart");
+    let dir = d.path().to_path_buf();
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || ok(&run(&dir, &["apply", "--auto-approve"]))
+    })
+    .await
+    .expect("joins");
+    assert!(out.contains("Apply complete!"), "{out}");
+    let st = load_state(&dir).expect("state");
+    let web = st.resources[&"alicloud_image.web".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let import = st.resources[&"alicloud_image_import.ubuntu".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    // Someone deletes one image in the console and renames the other.
+    let h = imgform::localcloud::start(imgform::localcloud::Options {
+        data: Some(dir.join(".imgform/local-cloud")),
+        ..Default::default()
+    })
+    .await
+    .expect("cloud");
+    let c = crate::localcloud::client(&h.endpoint(), 0);
+    let _: imgform::cloud::ops::Empty = c
+        .call(
+            "DeleteImage",
+            &imgform::cloud::ops::DeleteImage {
+                region_id: "cn-hangzhou".into(),
+                image_id: web.clone(),
+                force: Some(true),
+            },
+        )
+        .await
+        .expect("delete");
+    let _: imgform::cloud::ops::Empty = c
+        .call(
+            "ModifyImageAttribute",
+            &imgform::cloud::ops::ModifyImageAttribute {
+                region_id: "cn-hangzhou".into(),
+                image_id: import,
+                image_name: Some("renamed-in-console".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("rename");
+    h.stop().await;
+    let plan = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || ok(&run(&dir, &["plan"]))
+    })
+    .await
+    .expect("joins");
+    assert!(
+        plan.contains("Note: Objects have changed outside of imgform"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("# alicloud_image.web has been deleted")
+            && plan.contains("# alicloud_image_import.ubuntu has changed"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("# alicloud_image.web will be created"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("~ image_name = \"renamed-in-console\" -> \"ubuntu-22-04-dev\""),
+        "{plan}"
+    );
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || ok(&run(&dir, &["apply", "--auto-approve"]))
+    })
+    .await
+    .expect("joins");
+    assert!(out.contains("1 added, 1 changed, 0 destroyed"), "{out}");
+    assert_eq!(
+        run(&dir, &["plan", "--detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+}
