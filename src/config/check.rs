@@ -764,7 +764,17 @@ fn expand_resource(
         return vec![];
     }
     if let Some(c) = &r.count {
-        match eval_checked(cfg, c, &sc) {
+        // As in Terraform, a string holding a whole number converts (`--var n=3` on an
+        // untyped variable).
+        let counted = eval_checked(cfg, c, &sc).map(|v| match v {
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map(Value::Number)
+                .unwrap_or(Value::String(s)),
+            other => other,
+        });
+        match counted {
             Ok(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 => {
                 for i in 0..n as u64 {
                     keys.push((Some(InstanceKey::Int(i)), Some(i), None));

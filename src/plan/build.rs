@@ -688,6 +688,18 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 "delete_because_destroy".into()
             } else if removed.is_some() {
                 "forget_because_removed".into()
+            } else if let Some(res) = cfg.resources.get(&addr.id) {
+                // Terraform's reasons for an instance whose block still exists.
+                match (&addr.key, res.count.is_some(), res.for_each.is_some()) {
+                    (Some(crate::addr::InstanceKey::Int(_)), true, _) => {
+                        "delete_because_count_index".into()
+                    }
+                    (Some(crate::addr::InstanceKey::Str(_)), _, true) => {
+                        "delete_because_each_key".into()
+                    }
+                    (None, true, _) | (None, _, true) => "delete_because_no_repetition".into(),
+                    _ => "delete_because_wrong_repetition".into(),
+                }
             } else {
                 "delete_because_no_resource_config".into()
             }),

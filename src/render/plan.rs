@@ -350,10 +350,32 @@ fn header(c: &Change) -> String {
 pub fn change(c: &Change, st: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  {}", st.bold(&header(c)));
-    if c.action == Action::Delete
-        && c.reason.as_deref() == Some("delete_because_no_resource_config")
-    {
-        let _ = writeln!(out, "  # (because {} is not in configuration)", c.addr.id);
+    if c.action == Action::Delete {
+        let key = c
+            .addr
+            .key
+            .as_ref()
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let why = match c.reason.as_deref() {
+            Some("delete_because_no_resource_config") => {
+                Some(format!("{} is not in configuration", c.addr.id))
+            }
+            Some("delete_because_count_index") => {
+                Some(format!("index {key} is out of range for count"))
+            }
+            Some("delete_because_each_key") => Some(format!("key {key} is not in for_each map")),
+            Some("delete_because_no_repetition") => {
+                Some("the resource now uses count or for_each".to_string())
+            }
+            Some("delete_because_wrong_repetition") => {
+                Some("the repetition argument changed".to_string())
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            let _ = writeln!(out, "  # (because {why})");
+        }
     }
     if let Some(id) = &c.importing {
         let _ = writeln!(out, "  # (import id {})", quote(id));

@@ -240,3 +240,21 @@ fn all_problems_are_reported_at_once() {
         ]
     );
 }
+
+#[test]
+fn count_from_an_untyped_command_line_variable_converts_like_terraform() {
+    let d = dir_with(&[(
+        "main.hcl",
+        "variable \"n\" {\n  default = 1\n}\nresource \"alicloud_image\" \"c\" {\n  count       = var.n\n  snapshot_id = \"s-bp1system0001\"\n}\n",
+    )]);
+    let vars = VarOptions {
+        vars: vec!["n=2".into()],
+        ..VarOptions::default()
+    };
+    let (ev, diags) = load(&Options {
+        dir: d.path().to_path_buf(),
+        vars,
+    });
+    assert!(!diags.has_errors(), "{diags:?}");
+    assert_eq!(ev.expect("valid").instances.len(), 2);
+}
