@@ -2007,6 +2007,40 @@ fn resource_ids(p: &P) -> R<Vec<String>> {
     Ok(ids)
 }
 
+/// The tags of an image or pipeline, in the order they were added.
+type Tags = Vec<(String, String)>;
+
+/// Applies `edit` to the tags of one image or image pipeline and stores the
+/// object again; the shared half of TagResources and UntagResources.
+fn edit_tags(
+    c: &mut Cloud,
+    region: &str,
+    rt: &str,
+    id: &str,
+    edit: &dyn Fn(&mut Tags) -> R<()>,
+) -> R<()> {
+    match rt {
+        "image" => {
+            let mut img = image_in(c, region, Some(id))?;
+            edit(&mut img.tags)?;
+            c.put_image(img);
+        }
+        "imagepipeline" => {
+            let mut pl = pipeline_in(c, region, Some(id))?.clone();
+            edit(&mut pl.tags)?;
+            c.put_pipeline(pl);
+        }
+        other => {
+            return err(
+                400,
+                "InvalidResourceType.NotSupported",
+                &format!("The specified ResourceType {other:?} is not supported."),
+            )
+        }
+    }
+    Ok(())
+}
+
 fn tag_resources(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let region = region_of(c, p)?;
     let rt = p.some("ResourceType").unwrap_or_default();
@@ -2016,39 +2050,22 @@ fn tag_resources(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         return err(400, "MissingParameter", "The input parameter \"Tag\" that is mandatory for processing this request is not supplied.");
     }
     check_tags(&tags, "Duplicate.TagKey", 400)?;
-    for id in ids {
-        match rt {
-            "image" => {
-                let mut img = image_in(c, &region, Some(&id))?;
-                for (k, v) in &tags {
-                    img.tags.retain(|(tk, _)| tk != k);
-                    img.tags.push((k.clone(), v.clone()));
-                }
-                if img.tags.len() > 20 {
-                    return err(
-                        403,
-                        "QuotaExceed.Tags",
-                        "The number of tags on the resource would exceed 20.",
-                    );
-                }
-                c.put_image(img);
-            }
-            "imagepipeline" => {
-                let mut pl = pipeline_in(c, &region, Some(&id))?.clone();
-                for (k, v) in &tags {
-                    pl.tags.retain(|(tk, _)| tk != k);
-                    pl.tags.push((k.clone(), v.clone()));
-                }
-                c.put_pipeline(pl);
-            }
-            other => {
-                return err(
-                    400,
-                    "InvalidResourceType.NotSupported",
-                    &format!("The specified ResourceType {other:?} is not supported."),
-                )
-            }
+    let merge = |have: &mut Tags| -> R<()> {
+        for (k, v) in &tags {
+            have.retain(|(tk, _)| tk != k);
+            have.push((k.clone(), v.clone()));
         }
+        if have.len() > 20 {
+            return err(
+                403,
+                "QuotaExceed.Tags",
+                "The number of tags on the resource would exceed 20.",
+            );
+        }
+        Ok(())
+    };
+    for id in ids {
+        edit_tags(c, &region, rt, &id, &merge)?;
     }
     Ok(json!({}))
 }
@@ -2066,35 +2083,18 @@ fn untag_resources(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             "At most 20 TagKey values may be given.",
         );
     }
-    for id in ids {
-        let drop = |tags: &mut Vec<(String, String)>| {
-            if keys.is_empty() {
-                if all {
-                    tags.clear();
-                }
-            } else {
-                tags.retain(|(k, _)| !keys.contains(k));
+    let drop = |tags: &mut Tags| -> R<()> {
+        if keys.is_empty() {
+            if all {
+                tags.clear();
             }
-        };
-        match rt {
-            "image" => {
-                let mut img = image_in(c, &region, Some(&id))?;
-                drop(&mut img.tags);
-                c.put_image(img);
-            }
-            "imagepipeline" => {
-                let mut pl = pipeline_in(c, &region, Some(&id))?.clone();
-                drop(&mut pl.tags);
-                c.put_pipeline(pl);
-            }
-            other => {
-                return err(
-                    400,
-                    "InvalidResourceType.NotSupported",
-                    &format!("The specified ResourceType {other:?} is not supported."),
-                )
-            }
+        } else {
+            tags.retain(|(k, _)| !keys.contains(k));
         }
+        Ok(())
+    };
+    for id in ids {
+        edit_tags(c, &region, rt, &id, &drop)?;
     }
     Ok(json!({}))
 }

@@ -362,6 +362,31 @@ async fn every_triggerable_error_code_of_the_seed_pages() {
             403,
         ),
         (
+            "tag: resource type",
+            "TagResources",
+            vec![
+                HZ,
+                ("ResourceType", "instance"),
+                ("ResourceId.1", "i-bp1running0001"),
+                ("Tag.1.Key", "k"),
+                ("Tag.1.Value", "v"),
+            ],
+            "InvalidResourceType.NotSupported",
+            400,
+        ),
+        (
+            "untag: resource type",
+            "UntagResources",
+            vec![
+                HZ,
+                ("ResourceType", "disk"),
+                ("ResourceId.1", "d-bp1data0001"),
+                ("TagKey.1", "k"),
+            ],
+            "InvalidResourceType.NotSupported",
+            400,
+        ),
+        (
             "create: resource group",
             "CreateImage",
             vec![HZ, snap, ("ResourceGroupId", "rg-nope")],
@@ -1100,7 +1125,7 @@ async fn every_triggerable_error_code_of_the_seed_pages() {
         );
         covered.insert(*code);
     }
-    assert_eq!(covered.len(), 92, "distinct codes covered by the table");
+    assert_eq!(covered.len(), 93, "distinct codes covered by the table");
     // IdempotenceParamNotMatch: same token, different parameters.
     let first = c
         .call_raw(
