@@ -1791,14 +1791,20 @@ fn describe_pipelines(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         .take(max)
         .map(|pl| pipeline_json(pl))
         .collect();
-    let next = if start + max < total {
-        (start + max).to_string()
-    } else {
-        String::new()
-    };
+    let next = next_token(start, max, total);
     Ok(
         json!({ "TotalCount": total, "MaxResults": max, "NextToken": next, "ImagePipeline": { "ImagePipelineSet": items } }),
     )
+}
+
+/// The NextToken of a token-paged list: the offset of the next page, or
+/// empty on the last one.
+fn next_token(start: usize, max: usize, total: usize) -> String {
+    if start + max < total {
+        (start + max).to_string()
+    } else {
+        String::new()
+    }
 }
 
 fn describe_executions(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
@@ -1846,11 +1852,7 @@ fn describe_executions(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             })
         })
         .collect();
-    let next = if start + max < total {
-        (start + max).to_string()
-    } else {
-        String::new()
-    };
+    let next = next_token(start, max, total);
     Ok(
         json!({ "TotalCount": total, "MaxResults": max, "NextToken": next, "ImagePipelineExecution": { "ImagePipelineExecutionSet": items } }),
     )
