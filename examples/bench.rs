@@ -67,6 +67,7 @@ async fn apply_dir(
     let (ev, diags) = load(&Options {
         dir: dir.to_path_buf(),
         vars: VarOptions::default(),
+        ..Default::default()
     });
     let ev = ev.unwrap_or_else(|| panic!("invalid config: {diags:?}"));
     let sess = Arc::new(
@@ -293,6 +294,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
     let (ev, _) = load(&Options {
         dir: dir.path().to_path_buf(),
         vars: VarOptions::default(),
+        ..Default::default()
     });
     let ev = ev.expect("config");
     let sess = Session::connect(
@@ -357,6 +359,7 @@ fn plan_large(n: usize) -> Vec<Row> {
     let (ev, diags) = load(&Options {
         dir: dir.path().to_path_buf(),
         vars: VarOptions::default(),
+        ..Default::default()
     });
     let parsed = t.elapsed();
     let ev = ev.unwrap_or_else(|| panic!("{diags:?}"));
@@ -403,6 +406,7 @@ fn validate_small() -> Vec<Row> {
         let (ev, _) = load(&Options {
             dir: dir.clone(),
             vars: VarOptions::default(),
+            ..Default::default()
         });
         assert!(ev.is_some());
     }

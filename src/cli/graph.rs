@@ -1,8 +1,7 @@
 //! `imgform graph [--format dot|mermaid]`: the dependency graph of the configuration.
 
 use super::{Cli, Context, VarArgs};
-use crate::config::check::{self, Options};
-use crate::config::vars::VarOptions;
+use crate::config::check;
 use crate::render;
 
 /// Output format.
@@ -26,10 +25,7 @@ pub struct Args {
 
 /// Runs `graph`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
-    let opts = Options {
-        dir: cli.chdir.clone(),
-        vars: VarOptions::from_env(a.vars.var_files.clone(), a.vars.vars.clone()),
-    };
+    let opts = super::run::config_options(cli, &a.vars);
     let (ev, diags, sources) = check::load_with_sources(&opts);
     eprint!(
         "{}",

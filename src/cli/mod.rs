@@ -66,6 +66,14 @@ pub struct Cli {
     /// Never use colour.
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,
+    /// Let file functions (file, templatefile, fileset, ...) also read DIR, outside the
+    /// repository that holds the configuration (repeatable; for trusted runs only).
+    #[arg(long = "allow-files-outside", global = true, value_name = "DIR")]
+    pub allow_files_outside: Vec<PathBuf>,
+    /// The configuration is untrusted (a pull request): ignore its own
+    /// `imgform { allow_files_outside }`, so that it cannot widen what file functions read.
+    #[arg(long = "untrusted-config", global = true)]
+    pub untrusted_config: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

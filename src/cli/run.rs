@@ -77,12 +77,19 @@ impl Drop for Run {
     }
 }
 
-/// Loads and checks the configuration, printing diagnostics.
-pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
-    let opts = Options {
+/// The options for loading the configuration from the global flags and `vars`.
+pub fn config_options(cli: &Cli, vars: &VarArgs) -> Options {
+    Options {
         dir: cli.chdir.clone(),
         vars: VarOptions::from_env(vars.var_files.clone(), vars.vars.clone()),
-    };
+        allow_files_outside: cli.allow_files_outside.clone(),
+        untrusted_config: cli.untrusted_config,
+    }
+}
+
+/// Loads and checks the configuration, printing diagnostics.
+pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
+    let opts = config_options(cli, vars);
     let (ev, diags, sources) = check::load_with_sources(&opts);
     eprint!(
         "{}",

@@ -1,8 +1,7 @@
 //! `imgform validate [--json]`: parse and check the configuration.
 
 use super::{Cli, Context, VarArgs};
-use crate::config::check::{self, Options};
-use crate::config::vars::VarOptions;
+use crate::config::check;
 use crate::render;
 
 /// Flags of `validate`.
@@ -17,10 +16,7 @@ pub struct Args {
 
 /// Runs `validate`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
-    let opts = Options {
-        dir: cli.chdir.clone(),
-        vars: VarOptions::from_env(a.vars.var_files.clone(), a.vars.vars.clone()),
-    };
+    let opts = super::run::config_options(cli, &a.vars);
     let (_, diags, sources) = check::load_with_sources(&opts);
     if a.json {
         let doc = render::diag::validate_json(&sources, &diags);

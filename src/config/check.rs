@@ -6,6 +6,7 @@
 //! (evaluation needs an acyclic graph); within a stage every problem is collected.
 
 use super::eval::{eval, Scope};
+use super::files::FileAccess;
 use super::load;
 use super::refs::{self, Target};
 use super::types::Type;
@@ -66,6 +67,11 @@ pub struct Options {
     pub dir: PathBuf,
     /// Variable values from the command line and environment.
     pub vars: VarOptions,
+    /// `--allow-files-outside`: directories beyond the configuration's root that file
+    /// functions may read.
+    pub allow_files_outside: Vec<PathBuf>,
+    /// `--untrusted-config`: ignore the configuration's own `allow_files_outside`.
+    pub untrusted_config: bool,
 }
 
 /// A loaded, evaluated and validated configuration.
@@ -75,6 +81,8 @@ pub struct Evaluated {
     pub config: Config,
     /// The directory it was read from.
     pub dir: PathBuf,
+    /// What its file functions may read.
+    pub files: FileAccess,
     /// Final variable values.
     pub vars: BTreeMap<String, Value>,
     /// Local values (possibly unknown).
@@ -101,7 +109,7 @@ pub fn load(opts: &Options) -> (Option<Evaluated>, Diagnostics) {
 /// diagnostics point into, whether or not the configuration is valid.
 pub fn load_with_sources(opts: &Options) -> (Option<Evaluated>, Diagnostics, crate::diag::Sources) {
     let (mut cfg, mut diags) = load::load_dir(&opts.dir);
-    let ev = check(&mut cfg, &opts.dir, &opts.vars, &mut diags);
+    let ev = check(&mut cfg, opts, &mut diags);
     diags.sort();
     let sources = match &ev {
         Some(e) => e.config.sources.clone(),
@@ -111,14 +119,11 @@ pub fn load_with_sources(opts: &Options) -> (Option<Evaluated>, Diagnostics, cra
 }
 
 /// Checks a decoded configuration.
-pub fn check(
-    cfg: &mut Config,
-    dir: &Path,
-    var_opts: &VarOptions,
-    diags: &mut Diagnostics,
-) -> Option<Evaluated> {
-    let raw = vars::gather(cfg, dir, var_opts, diags);
-    let vars = resolve_vars(cfg, dir, &raw, diags);
+pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Option<Evaluated> {
+    let dir = opts.dir.as_path();
+    let files = file_access(cfg, opts, diags);
+    let raw = vars::gather(cfg, dir, &opts.vars, diags);
+    let vars = resolve_vars(cfg, dir, &files, &raw, diags);
     let graph = build_graph(cfg, diags);
     let cycles = graph.cycles();
     for (members, edges) in &cycles {
@@ -144,6 +149,7 @@ pub fn check(
     let mut ev = Evaluated {
         config: Config::default(),
         dir: dir.to_path_buf(),
+        files,
         vars,
         locals: BTreeMap::new(),
         instances: BTreeMap::new(),
@@ -168,6 +174,59 @@ pub fn check(
     Some(ev)
 }
 
+/// The file functions' policy: the configuration's root, `--allow-files-outside`, and
+/// (unless `--untrusted-config`) the configuration's own `allow_files_outside`, which is
+/// announced with a warning so that a reviewer sees it in the plan.
+fn file_access(cfg: &Config, opts: &Options, diags: &mut Diagnostics) -> FileAccess {
+    let mut allowed = Vec::new();
+    for d in &opts.allow_files_outside {
+        match std::fs::canonicalize(d) {
+            Ok(c) if c.is_dir() => allowed.push(c),
+            _ => diags.push(
+                Diagnostic::error(
+                    "Invalid --allow-files-outside",
+                    format!("{} is not an existing directory", d.display()),
+                    None,
+                )
+                .with_hint("name a directory that exists"),
+            ),
+        }
+    }
+    for (d, span) in &cfg.settings.allow_files_outside {
+        if opts.untrusted_config {
+            diags.push(Diagnostic::warning(
+                "Ignored allow_files_outside",
+                format!("--untrusted-config: the configuration may not widen file access, so {d:?} stays unreadable"),
+                Some(span.clone()),
+            ));
+            continue;
+        }
+        let p = opts.dir.join(d);
+        match std::fs::canonicalize(&p) {
+            Ok(c) if c.is_dir() => {
+                diags.push(
+                    Diagnostic::warning(
+                        "Configuration widens file access",
+                        format!(
+                            "allow_files_outside admits {}: file functions may read files there",
+                            c.display()
+                        ),
+                        Some(span.clone()),
+                    )
+                    .with_hint("plan configurations from untrusted sources (pull requests) with --untrusted-config"),
+                );
+                allowed.push(c);
+            }
+            _ => diags.push(Diagnostic::error(
+                "Invalid allow_files_outside",
+                format!("{} is not an existing directory", p.display()),
+                Some(span.clone()),
+            )),
+        }
+    }
+    FileAccess::for_dir(&opts.dir, &allowed).unwrap_or_else(|_| FileAccess::none())
+}
+
 /// Called after each resource's instances are evaluated; may add the resource's value to
 /// the known values its dependents see.
 pub type Hook<'h> =
@@ -189,6 +248,7 @@ pub fn walk(
     for node in &ev.order {
         let sc = Scope {
             dir,
+            files: &ev.files,
             vars: &ev.vars,
             locals: &locals,
             resources: known,
@@ -234,6 +294,7 @@ fn scope<'a>(
 ) -> Scope<'a> {
     Scope {
         dir,
+        files: &ev.files,
         vars: &ev.vars,
         locals: &ev.locals,
         resources: known,
@@ -245,6 +306,7 @@ fn scope<'a>(
 fn resolve_vars(
     cfg: &Config,
     dir: &Path,
+    files: &FileAccess,
     raw: &BTreeMap<String, Raw>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Value> {
@@ -334,6 +396,7 @@ fn resolve_vars(
         let res = BTreeMap::new();
         let sc = Scope {
             dir,
+            files,
             vars: &one,
             locals: &empty,
             resources: &res,
@@ -1016,6 +1079,7 @@ pub fn eval_simple(ev: &Evaluated, e: &Expr) -> Option<String> {
     let known = BTreeMap::new();
     let sc = Scope {
         dir: &ev.dir,
+        files: &ev.files,
         vars: &ev.vars,
         locals: &ev.locals,
         resources: &known,

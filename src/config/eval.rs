@@ -3,6 +3,7 @@
 //! values are not known yet (not applied, or computed by the cloud) evaluates to
 //! [`Value::Unknown`] as a whole, which plans show as `(known after apply)`.
 
+use super::files::{FileAccess, Refusal};
 use super::refs::{self, Target};
 use super::{funcs, Expr};
 use crate::addr::{Mode, ResourceId};
@@ -17,6 +18,8 @@ use std::path::Path;
 pub struct Scope<'a> {
     /// The configuration directory, for `file()` and `path.module`.
     pub dir: &'a Path,
+    /// What the file functions may read.
+    pub files: &'a FileAccess,
     /// `var.*`.
     pub vars: &'a BTreeMap<String, Value>,
     /// `local.*` (values may be unknown).
@@ -165,12 +168,15 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
         }
     }
     let e: hcl::Expression = expr.edit.clone().into();
-    let out = funcs::with_base_dir(scope.dir, || e.evaluate(&ctx));
+    let out = funcs::with_files(scope.dir, scope.files, || e.evaluate(&ctx));
     match out {
         Ok(v) => Ok(Value::from_hcl(&v)),
         Err(err) => {
             let msg = err.to_string();
             let _ = sources;
+            if let Some(r) = funcs::take_refusal() {
+                return Err(file_refusal(&r, expr));
+            }
             Err(Diagnostic::error(
                 "Invalid expression",
                 msg,
@@ -178,6 +184,29 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
             ))
         }
     }
+}
+
+/// The diagnostic for a file function refused by the confinement policy.
+fn file_refusal(r: &Refusal, expr: &Expr) -> Diagnostic {
+    let (summary, hint) = match r {
+        Refusal::Outside { .. } => (
+            "File outside the configuration root",
+            "move the file into the repository, or for a trusted run pass --allow-files-outside DIR (or set imgform { allow_files_outside = [\"DIR\"] })",
+        ),
+        Refusal::Special(_) => (
+            "System file refused",
+            "file functions never read /proc, /dev or /sys; pass the value as a variable instead",
+        ),
+        Refusal::NotRegular(..) => (
+            "Not a regular file",
+            "file functions read regular files only; point the path at a file",
+        ),
+        _ => (
+            "File functions not available here",
+            "a variable's default or a variable file must be a constant; read the file in a local value instead",
+        ),
+    };
+    Diagnostic::error(summary, r.to_string(), Some(expr.span.clone())).with_hint(hint)
 }
 
 #[cfg(test)]
@@ -199,8 +228,10 @@ mod tests {
         let locals = BTreeMap::new();
         let resources = BTreeMap::new();
         let each_v = Value::String("cn-shanghai".into());
+        let none = FileAccess::none();
         let scope = Scope {
             dir: Path::new("."),
+            files: &none,
             vars: &vars,
             locals: &locals,
             resources: &resources,
@@ -236,8 +267,10 @@ mod tests {
             ResourceId::data("alicloud_images", "u"),
             Value::from_json(&serde_json::json!({"ids": ["m-1", "m-2"], "images": [{"id": "m-1"}, {"id": "m-2"}]})),
         );
+        let none = FileAccess::none();
         let scope = Scope {
             dir: Path::new("."),
+            files: &none,
             vars: &vars,
             locals: &locals,
             resources: &resources,

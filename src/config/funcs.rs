@@ -2,36 +2,72 @@
 //! in image configurations (DESIGN §2). `timestamp` is deliberately missing, because plans
 //! must be reproducible.
 //!
-//! hcl-rs functions are plain `fn` pointers, so `file` and `templatefile` read the
-//! configuration directory from a thread-local set by the evaluator ([`with_base_dir`]).
+//! hcl-rs functions are plain `fn` pointers, so the file functions read the module's
+//! directory and the [`FileAccess`] policy from a thread-local set by the evaluator
+//! ([`with_files`]). A refusal by the policy is remembered ([`take_refusal`]) so that the
+//! evaluator can turn it into a diagnostic with a hint.
 
+use super::files::{FileAccess, Refusal};
 use base64::Engine as _;
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
+use sha2::Digest as _;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 thread_local! {
-    static BASE_DIR: RefCell<PathBuf> = RefCell::new(PathBuf::from("."));
+    static FILES: RefCell<(PathBuf, FileAccess)> = RefCell::new((PathBuf::from("."), FileAccess::none()));
+    static REFUSED: RefCell<Option<Refusal>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `file()` and `templatefile()` resolving paths against `dir`.
-pub fn with_base_dir<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
-    let prev = BASE_DIR.with(|b| b.replace(dir.to_path_buf()));
+/// Runs `f` with the file functions resolving paths against `dir` under `access`.
+pub fn with_files<T>(dir: &Path, access: &FileAccess, f: impl FnOnce() -> T) -> T {
+    let prev = FILES.with(|b| b.replace((dir.to_path_buf(), access.clone())));
+    REFUSED.with(|r| r.borrow_mut().take());
     let out = f();
-    BASE_DIR.with(|b| b.replace(prev));
+    FILES.with(|b| b.replace(prev));
     out
 }
 
+/// The confinement refusal of the last evaluation run by [`with_files`], if any.
+pub fn take_refusal() -> Option<Refusal> {
+    REFUSED.with(|r| r.borrow_mut().take())
+}
+
+fn refused(e: Refusal) -> String {
+    let msg = e.to_string();
+    if e.is_confinement() || matches!(e, Refusal::NotHere) {
+        REFUSED.with(|r| *r.borrow_mut() = Some(e));
+    }
+    msg
+}
+
+fn read_bytes(rel: &str) -> Result<Vec<u8>, String> {
+    FILES.with(|b| {
+        let (dir, fa) = &*b.borrow();
+        fa.read(dir, rel).map_err(refused)
+    })
+}
+
 fn read_file(rel: &str) -> Result<String, String> {
-    let path = BASE_DIR.with(|b| b.borrow().join(rel));
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    String::from_utf8(read_bytes(rel)?).map_err(|_| {
+        format!("the contents of {rel} are not valid UTF-8; use filebase64 to read binary files")
+    })
 }
 
 /// The names of every function, for "did you mean" hints.
 pub const NAMES: &[&str] = &[
     "file",
     "templatefile",
+    "filebase64",
+    "fileexists",
+    "fileset",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesha512",
+    "filebase64sha256",
+    "filebase64sha512",
     "format",
     "join",
     "split",
@@ -73,6 +109,57 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
     let def = match name {
         "file" => FuncDef::new(f_file, [s()]),
         "templatefile" => FuncDef::new(f_templatefile, [s(), Any]),
+        "filebase64" => FuncDef::new(|a| Ok(Value::from(b64(&read_bytes(str0(&a))?))), [s()]),
+        "fileexists" => FuncDef::new(f_fileexists, [s()]),
+        "fileset" => FuncDef::new(f_fileset, [s(), s()]),
+        "filemd5" => FuncDef::new(
+            |a| {
+                Ok(Value::from(hex::encode(md5::Md5::digest(read_bytes(
+                    str0(&a),
+                )?))))
+            },
+            [s()],
+        ),
+        "filesha1" => FuncDef::new(
+            |a| {
+                Ok(Value::from(hex::encode(sha1::Sha1::digest(read_bytes(
+                    str0(&a),
+                )?))))
+            },
+            [s()],
+        ),
+        "filesha256" => FuncDef::new(
+            |a| {
+                Ok(Value::from(hex::encode(sha2::Sha256::digest(read_bytes(
+                    str0(&a),
+                )?))))
+            },
+            [s()],
+        ),
+        "filesha512" => FuncDef::new(
+            |a| {
+                Ok(Value::from(hex::encode(sha2::Sha512::digest(read_bytes(
+                    str0(&a),
+                )?))))
+            },
+            [s()],
+        ),
+        "filebase64sha256" => FuncDef::new(
+            |a| {
+                Ok(Value::from(b64(&sha2::Sha256::digest(read_bytes(str0(
+                    &a,
+                ))?))))
+            },
+            [s()],
+        ),
+        "filebase64sha512" => FuncDef::new(
+            |a| {
+                Ok(Value::from(b64(&sha2::Sha512::digest(read_bytes(str0(
+                    &a,
+                ))?))))
+            },
+            [s()],
+        ),
         "format" => FuncDef::builder()
             .param(s())
             .variadic_param(Any)
@@ -146,6 +233,27 @@ fn to_display(v: &Value) -> Result<String, String> {
         Value::Null => Err("cannot use null here".into()),
         other => Err(format!("a string is required, got {other}")),
     }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn f_fileexists(a: FuncArgs) -> Result<Value, String> {
+    FILES.with(|b| {
+        let (dir, fa) = &*b.borrow();
+        fa.exists(dir, str0(&a)).map(Value::from).map_err(refused)
+    })
+}
+
+fn f_fileset(a: FuncArgs) -> Result<Value, String> {
+    let pattern = a[1].as_str().unwrap_or_default();
+    FILES.with(|b| {
+        let (dir, fa) = &*b.borrow();
+        fa.fileset(dir, str0(&a), pattern)
+            .map(|v| Value::Array(v.into_iter().map(Value::from).collect()))
+            .map_err(refused)
+    })
 }
 
 fn f_file(a: FuncArgs) -> Result<Value, String> {

@@ -368,10 +368,33 @@ fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     restrict(
         &b.body,
         "the imgform block",
-        &["state_path"],
+        &["state_path", "allow_files_outside"],
         &["backend"],
         diags,
     );
+    if let Some(a) = b.body.attr("allow_files_outside") {
+        let items: Option<Vec<(String, Span)>> = match &a.expr.edit {
+            Expression::Array(arr) => arr
+                .iter()
+                .map(|e| {
+                    let ex = Expr {
+                        span: Span::new(a.expr.span.file, hcl_edit::Span::span(e).unwrap_or(0..0)),
+                        edit: e.clone(),
+                    };
+                    literal_str(&ex).map(|s| (s, ex.span))
+                })
+                .collect(),
+            _ => None,
+        };
+        match items {
+            Some(v) => cfg.settings.allow_files_outside = v,
+            None => diags.push(Diagnostic::error(
+                "Invalid value",
+                "`allow_files_outside` must be a list of literal directory paths",
+                Some(a.expr.span.clone()),
+            )),
+        }
+    }
     if let Some(a) = b.body.attr("state_path") {
         if want_literal_str(a, diags).is_some() {
             cfg.settings.state_path = Some(a.clone());

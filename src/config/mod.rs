@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod files;
 pub mod fmt;
 pub mod funcs;
 pub mod load;
@@ -79,6 +80,10 @@ pub struct Settings {
     pub state_path: Option<Attr>,
     /// `backend "pg" { conn_str, schema_name }`.
     pub backend: Option<PgBackend>,
+    /// `allow_files_outside = ["DIR", ...]`: directories outside the configuration's root
+    /// that file functions may read (relative paths against the configuration directory),
+    /// each with the span of its string.
+    pub allow_files_outside: Vec<(String, Span)>,
 }
 
 /// The PostgreSQL team backend.

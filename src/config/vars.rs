@@ -184,8 +184,10 @@ pub fn constant(cfg: &Config, e: &Expr) -> Result<Value, Diagnostic> {
     }
     let empty = BTreeMap::new();
     let res = BTreeMap::new();
+    let none = super::files::FileAccess::none();
     let scope = super::eval::Scope {
         dir: Path::new("."),
+        files: &none,
         vars: &empty,
         locals: &empty,
         resources: &res,

@@ -44,7 +44,7 @@ fn name_rule(
     if n < min || n > max {
         return fail(
             format!("{what} must be {min} to {max} characters long; {v:?} has {n}"),
-            format!("use a {what} of {min} to {max} characters"),
+            format!("use {what} of {min} to {max} characters"),
         );
     }
     if !v.chars().next().is_some_and(is_letter) {

@@ -6,7 +6,6 @@
 use crate::util::root;
 use imgform::config::check::check;
 use imgform::config::load::load_str;
-use imgform::config::vars::VarOptions;
 use imgform::diag::Diagnostics;
 use proptest::prelude::*;
 
@@ -85,7 +84,11 @@ const TOKENS: &[&str] = &[
 fn check_text(text: &str) {
     let (mut cfg, mut diags) = load_str(&[("main.hcl", text)]);
     let dir = tempfile::tempdir().expect("tmp");
-    let _ = check(&mut cfg, dir.path(), &VarOptions::default(), &mut diags);
+    let opts = imgform::config::check::Options {
+        dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let _ = check(&mut cfg, &opts, &mut diags);
     let _: &Diagnostics = &diags;
     let _ = imgform::config::fmt::format_source(text);
 }

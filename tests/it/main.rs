@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod e2e;
+mod files;
 mod fmt;
 mod fuzz;
 mod localcloud;

@@ -45,6 +45,7 @@ fn every_invalid_file_reports_its_rule_at_its_line() {
         let opts = Options {
             dir: d.path().to_path_buf(),
             vars: VarOptions::default(),
+            ..Default::default()
         };
         let (ev, diags) = load(&opts);
         assert!(
@@ -75,6 +76,7 @@ fn valid_configurations_pass() {
         let opts = Options {
             dir: root().join(dir),
             vars: VarOptions::default(),
+            ..Default::default()
         };
         let (ev, diags) = load(&opts);
         assert!(!diags.has_errors(), "{dir}: {diags:?}");
@@ -87,6 +89,7 @@ fn terraform_port_expands_count_and_for_each() {
     let opts = Options {
         dir: root().join("testdata/valid/terraform_port"),
         vars: VarOptions::default(),
+        ..Default::default()
     };
     let (ev, _) = load(&opts);
     let ev = ev.expect("valid");
@@ -135,7 +138,11 @@ fn variable_sources_have_the_documented_precedence() {
             ("IMGFORM_VAR_nope".into(), "x".into()),
         ],
     };
-    let (ev, diags) = load(&Options { dir, vars });
+    let (ev, diags) = load(&Options {
+        dir,
+        vars,
+        ..Default::default()
+    });
     assert!(!diags.has_errors(), "{diags:?}");
     let ev = ev.expect("valid");
     let all: Vec<String> = ev.outputs["all"]
@@ -229,6 +236,7 @@ fn all_problems_are_reported_at_once() {
     let (_, diags) = load(&Options {
         dir: d.path().to_path_buf(),
         vars: VarOptions::default(),
+        ..Default::default()
     });
     let summaries: Vec<&str> = diags.0.iter().map(|d| d.summary.as_str()).collect();
     assert_eq!(
@@ -254,6 +262,7 @@ fn count_from_an_untyped_command_line_variable_converts_like_terraform() {
     let (ev, diags) = load(&Options {
         dir: d.path().to_path_buf(),
         vars,
+        ..Default::default()
     });
     assert!(!diags.has_errors(), "{diags:?}");
     assert_eq!(ev.expect("valid").instances.len(), 2);
