@@ -612,14 +612,8 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
         Action::CreateThenDelete => {
             let old = row(&ctx.store, &c.addr)?;
             create(ctx, c, start, 0).await?;
-            if let Some(old) = old {
-                delete_object(ctx, &old, start, false).await?;
-                let mut now = row(&ctx.store, &c.addr)?.ok_or("state row vanished")?;
-                if let Some(o) = now.attrs.as_object_mut() {
-                    o.remove("_deposed");
-                }
-                put(&ctx.store, &now)?;
-            }
+            let now = row(&ctx.store, &c.addr)?.ok_or("state row vanished")?;
+            delete_deposed(ctx, &now, old.as_ref(), start).await?;
             Ok((1, 0, 1))
         }
         Action::Read => read(ctx, c).await.map(|_| (0, 0, 0)),
@@ -713,12 +707,26 @@ fn desired(ctx: &Ctx, c: &Change) -> Result<J, String> {
     Ok(J::Object(evaluate_instance(&ctx.ev, &st, &c.addr)?))
 }
 
+/// A failed call that changes the cloud, with its outcome: refused (the cloud said no, so
+/// nothing changed) or unknown (no usable answer, so the cloud may have acted).
+#[derive(Debug)]
+struct CallError {
+    message: String,
+    may_have_acted: bool,
+}
+
+impl From<CallError> for String {
+    fn from(e: CallError) -> String {
+        e.message
+    }
+}
+
 async fn api_call<R: serde::de::DeserializeOwned>(
     ctx: &Ctx,
     client: &Client,
     action: &str,
     params: Vec<(String, String)>,
-) -> Result<R, String> {
+) -> Result<R, CallError> {
     let mut attempt = 0u32;
     loop {
         let slot = ctx.api.acquire().await;
@@ -731,8 +739,10 @@ async fn api_call<R: serde::de::DeserializeOwned>(
         match r {
             Ok(j) => {
                 ctx.api.success();
-                return serde_json::from_value(j)
-                    .map_err(|e| format!("{action}: unexpected answer: {e}"));
+                return serde_json::from_value(j).map_err(|e| CallError {
+                    message: format!("{action}: unexpected answer: {e}"),
+                    may_have_acted: true,
+                });
             }
             Err(e) if e.code().is_some_and(is_concurrency_quota) && attempt < 10 => {
                 ctx.api.throttled();
@@ -747,7 +757,12 @@ async fn api_call<R: serde::de::DeserializeOwned>(
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => {
+                return Err(CallError {
+                    message: e.to_string(),
+                    may_have_acted: e.may_have_acted(),
+                })
+            }
         }
     }
 }
@@ -787,14 +802,17 @@ async fn create(
             other => return Err(format!("imgform cannot create {other}")),
         };
         let mut attrs = attrs;
-        if let (Some(o), Some(old)) = (
-            attrs.as_object_mut(),
-            existing
-                .as_ref()
-                .filter(|_| c.action == Action::CreateThenDelete)
-                .and_then(|r| r.id.clone()),
-        ) {
-            o.insert("_deposed".into(), J::String(old));
+        if let Some(old) = existing
+            .as_ref()
+            .filter(|_| c.action == Action::CreateThenDelete)
+        {
+            // The objects this create replaces, recorded with it so that no crash or
+            // failure can forget them: the live one and any it had not yet deleted.
+            let mut deposed = deposed_of(old);
+            if let Some(id) = &old.id {
+                deposed.insert(0, (id.clone(), old.region.clone()));
+            }
+            set_deposed(&mut attrs, &deposed);
         }
         let row = ResourceState {
             addr: c.addr.clone(),
@@ -830,11 +848,21 @@ async fn create(
             "alicloud_ecs_image_pipeline" => "CreateImagePipeline",
             _ => "StartImagePipelineExecution",
         };
-        let answer: J = api_call(ctx, &client, action, params)
-            .await
-            .inspect_err(|_| {
-                let _ = mark_failed(ctx, &c.addr);
-            })?;
+        let answer: J = match api_call(ctx, &client, action, params).await {
+            Ok(a) => a,
+            Err(e) if e.may_have_acted => {
+                // The cloud may have made the object: keep the row and its ClientToken, so
+                // the next run sends the identical request and learns the object's id.
+                return Err(format!(
+                    "{}\n  the outcome of {action} is unknown: the request and its ClientToken stay in the state, and the next `imgform apply` sends it again (the cloud answers with the object it made, if it made one)",
+                    e.message
+                ));
+            }
+            Err(e) => {
+                forget_refused(ctx, &c.addr, existing.as_ref())?;
+                return Err(e.message);
+            }
+        };
         crash_point("after_send");
         let id = ["ImageId", "ImagePipelineId", "ExecutionId"]
             .iter()
@@ -874,15 +902,21 @@ async fn create(
     put(&ctx.store, &row)
 }
 
-fn mark_failed(ctx: &Ctx, addr: &ResourceAddr) -> Result<(), String> {
-    // A create the cloud refused created nothing: forget the pending row, unless it is a
-    // replacement whose old object is gone too.
-    if let Some(r) = row(&ctx.store, addr)? {
-        if r.status == Status::Creating && r.id.is_none() {
-            remove(&ctx.store, addr)?;
-        }
+/// After the cloud refused a create: nothing was made, so the pending row goes. When the
+/// row replaced the row of a live object (create_before_destroy, or a replacement of an
+/// interrupted destroy), that row comes back: the old object stays managed.
+fn forget_refused(
+    ctx: &Ctx,
+    addr: &ResourceAddr,
+    before: Option<&ResourceState>,
+) -> Result<(), String> {
+    match before.filter(|r| r.status != Status::Creating || r.id.is_some()) {
+        Some(live) => put(&ctx.store, live),
+        None => match row(&ctx.store, addr)? {
+            Some(r) if r.status == Status::Creating && r.id.is_none() => remove(&ctx.store, addr),
+            _ => Ok(()),
+        },
     }
-    Ok(())
 }
 
 enum WaitError {
@@ -1149,8 +1183,78 @@ async fn delete(ctx: &Arc<Ctx>, c: &Change, start: Instant) -> Result<(), String
     let Some(row) = row(&ctx.store, &c.addr)? else {
         return Ok(());
     };
+    // Objects an earlier create_before_destroy replaced but did not delete go first: the
+    // row that remembers them is about to go.
+    delete_deposed(ctx, &row, None, start).await?;
+    let row = self::row(&ctx.store, &c.addr)?.unwrap_or(row);
     delete_object(ctx, &row, start, true).await?;
     remove(&ctx.store, &c.addr)
+}
+
+/// The objects a row replaced and has yet to delete: `(id, region)`. Older states kept
+/// one id as a string.
+fn deposed_of(r: &ResourceState) -> Vec<(String, String)> {
+    match r.attrs.get("_deposed") {
+        Some(J::String(id)) => vec![(id.clone(), r.region.clone())],
+        Some(J::Array(items)) => items
+            .iter()
+            .filter_map(|d| {
+                let id = d.get("id")?.as_str()?.to_string();
+                let region = d
+                    .get("region")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or(&r.region)
+                    .to_string();
+                Some((id, region))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn set_deposed(attrs: &mut J, deposed: &[(String, String)]) {
+    let Some(o) = attrs.as_object_mut() else {
+        return;
+    };
+    if deposed.is_empty() {
+        o.remove("_deposed");
+    } else {
+        o.insert(
+            "_deposed".into(),
+            J::Array(
+                deposed
+                    .iter()
+                    .map(|(id, region)| json!({"id": id, "region": region}))
+                    .collect(),
+            ),
+        );
+    }
+}
+
+/// Deletes the objects `row` replaced, one by one, recording each deletion in the row.
+/// `old` is the replaced row as it was, when known: its attributes say how to delete it.
+async fn delete_deposed(
+    ctx: &Arc<Ctx>,
+    row: &ResourceState,
+    old: Option<&ResourceState>,
+    start: Instant,
+) -> Result<(), String> {
+    let mut left = deposed_of(row);
+    while let Some((id, region)) = left.first().cloned() {
+        let mut ghost = old
+            .filter(|o| o.id.as_deref() == Some(id.as_str()))
+            .cloned()
+            .unwrap_or_else(|| row.clone());
+        ghost.id = Some(id);
+        ghost.region = region;
+        ghost.status = Status::Ready;
+        delete_object(ctx, &ghost, start, false).await?;
+        left.remove(0);
+        let mut now = self::row(&ctx.store, &row.addr)?.unwrap_or_else(|| row.clone());
+        set_deposed(&mut now.attrs, &left);
+        put(&ctx.store, &now)?;
+    }
+    Ok(())
 }
 
 fn not_found(code: &str) -> bool {
@@ -1183,7 +1287,12 @@ async fn delete_object(
                 "alicloud_ecs_image_pipeline" => "CreateImagePipeline",
                 _ => "StartImagePipelineExecution",
             };
-            let answer: J = api_call(ctx, &client, action, params).await?;
+            let answer: J = match api_call(ctx, &client, action, params).await {
+                Ok(a) => a,
+                // Refused now, so the interrupted create made nothing: nothing to delete.
+                Err(e) if !e.may_have_acted => return Ok(()),
+                Err(e) => return Err(e.message),
+            };
             let id = ["ImageId", "ImagePipelineId", "ExecutionId"]
                 .iter()
                 .find_map(|k| answer.get(*k).and_then(|v| v.as_str()))
@@ -1456,20 +1565,10 @@ pub async fn clean_deposed(
         sink,
     });
     for r in st.resources.values() {
-        let Some(old) = api::s(&r.attrs, "_deposed") else {
-            continue;
-        };
-        if r.status != Status::Ready {
+        if r.status != Status::Ready || deposed_of(r).is_empty() {
             continue;
         }
-        let mut ghost = r.clone();
-        ghost.id = Some(old);
-        delete_object(&ctx, &ghost, Instant::now(), false).await?;
-        let mut clean = r.clone();
-        if let Some(o) = clean.attrs.as_object_mut() {
-            o.remove("_deposed");
-        }
-        put(&store, &clean)?;
+        delete_deposed(&ctx, r, None, Instant::now()).await?;
     }
     Ok(())
 }

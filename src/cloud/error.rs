@@ -84,6 +84,19 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         self.api().map(|a| a.code.as_str())
     }
+
+    /// Whether the cloud may have carried out the request although no success came back:
+    /// no answer (reset, timeout, unreachable after the request may have left), an answer
+    /// that could not be read, a server error (5xx), or retries that ran out. Only a
+    /// definite refusal — an error answer below 500 with a Code, or a request that was
+    /// never sent (credentials, configuration) — is known to have changed nothing.
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Error::Api(a) => a.status >= 500,
+            Error::Transport { .. } | Error::Decode { .. } | Error::Deadline { .. } => true,
+            Error::Credentials(_) | Error::Config(_) => false,
+        }
+    }
 }
 
 /// A hint for the codes users hit most.
@@ -148,6 +161,38 @@ impl fmt::Display for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_definite_refusal_is_known_to_have_changed_nothing() {
+        let api = |status: u16, code: &str| {
+            Error::Api(Box::new(ApiError {
+                action: "CreateImage".into(),
+                status,
+                code: code.into(),
+                message: String::new(),
+                request_id: String::new(),
+                recommend: String::new(),
+                retry_after: None,
+            }))
+        };
+        assert!(!api(400, "InvalidSnapshotId.NotFound").may_have_acted());
+        assert!(!api(403, "QuotaExceed.Image").may_have_acted());
+        assert!(api(500, "InternalError").may_have_acted());
+        assert!(api(503, "ServiceUnavailable").may_have_acted());
+        let transport = Error::Transport {
+            action: "CreateImage".into(),
+            endpoint: "x".into(),
+            message: "connection reset".into(),
+        };
+        assert!(transport.may_have_acted());
+        assert!(Error::Deadline {
+            action: "CreateImage".into(),
+            attempts: 5,
+            last: Box::new(api(400, "Throttling.User")),
+        }
+        .may_have_acted());
+        assert!(!Error::Credentials("none".into()).may_have_acted());
+    }
 
     #[test]
     fn renders_code_message_request_id_and_hint() {

@@ -27,14 +27,22 @@ pub struct Faults {
     pub throttle: f64,
     /// Probability of a 500 `InternalError`.
     pub error500: f64,
-    /// Probability of dropping the connection without an answer.
+    /// Probability of dropping the connection without an answer, before the request runs.
     pub reset: f64,
+    /// Probability that a request that changes the cloud runs and then loses its answer
+    /// (the connection is reset after the operation was carried out).
+    pub lost: f64,
+    /// Probability that a request that changes the cloud runs and then answers a 500
+    /// `InternalError` (ECS's ambiguous failure: the operation may have happened).
+    pub error500_after: f64,
     /// Added to every request (real time).
     pub latency: Duration,
     /// Probability that a create ends in `CreateFailed`/`FAILED`.
     pub fail_create: f64,
     /// Seed of the fault generator.
     pub seed: u64,
+    /// When not empty, faults strike only these actions (`only=CreateImage+ImportImage`).
+    pub only: Vec<String>,
 }
 
 impl Faults {
@@ -59,7 +67,10 @@ impl Faults {
                 "throttle" => f.throttle = prob()?,
                 "error500" => f.error500 = prob()?,
                 "reset" => f.reset = prob()?,
+                "lost" => f.lost = prob()?,
+                "error500_after" => f.error500_after = prob()?,
                 "fail_create" => f.fail_create = prob()?,
+                "only" => f.only = v.split('+').map(str::trim).filter(|a| !a.is_empty()).map(String::from).collect(),
                 "seed" => f.seed = v.parse().map_err(|_| format!("seed: {v:?} is not a whole number"))?,
                 "latency" => {
                     let ms = v.strip_suffix("ms").map(|x| x.parse::<u64>().map(Duration::from_millis));
@@ -70,7 +81,7 @@ impl Faults {
                         _ => return Err(format!("latency: {v:?} is not a duration such as 50ms")),
                     };
                 }
-                other => return Err(format!("unknown fault {other:?}; expected throttle, error500, reset, latency, fail_create or seed")),
+                other => return Err(format!("unknown fault {other:?}; expected throttle, error500, reset, lost, error500_after, latency, fail_create, only or seed")),
             }
         }
         Ok(f)
@@ -379,6 +390,28 @@ impl Cloud {
             .values()
             .filter(|i| i.owner_alias == "self" && !i.deleted)
             .map(|i| (i.id.clone(), i.name.clone()))
+            .collect()
+    }
+
+    /// Pipelines that exist: (id, name).
+    pub fn live_pipelines(&self) -> Vec<(String, String)> {
+        self.pipelines
+            .values()
+            .filter(|p| !p.deleted)
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    p.params.get("Name").cloned().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every build ever started: (execution id, pipeline id).
+    pub fn builds(&self) -> Vec<(String, String)> {
+        self.executions
+            .values()
+            .map(|e| (e.id.clone(), e.pipeline_id.clone()))
             .collect()
     }
 

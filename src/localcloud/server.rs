@@ -167,13 +167,24 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     let mut g = c.lock().expect("the local cloud lock is never poisoned");
-    let (throttle, e500, rst) = {
-        let f = g.faults.clone();
+    let mutating = !(action.starts_with("Describe") || action.starts_with("List"));
+    let (throttle, e500, rst, lost, e500_after) = {
+        let mut f = g.faults.clone();
+        if !f.only.is_empty() && !f.only.contains(&action) {
+            f = super::Faults {
+                seed: f.seed,
+                latency: f.latency,
+                fail_create: f.fail_create,
+                ..Default::default()
+            };
+        }
         let rng = g.fault_rng.get_or_insert_with(|| super::Rng::new(f.seed));
         (
             rng.f64() < f.throttle,
             rng.f64() < f.error500,
             rng.f64() < f.reset,
+            mutating && rng.f64() < f.lost,
+            mutating && rng.f64() < f.error500_after,
         )
     };
     if rst {
@@ -250,17 +261,29 @@ async fn handle(
     ] {
         params.remove(k);
     }
-    match api::dispatch(&mut g, &action, &params) {
+    let result = api::dispatch(&mut g, &action, &params);
+    g.flush();
+    // Faults after the operation ran: it happened, but the caller does not learn it.
+    if lost {
+        *g.calls.entry("(lost answers)".into()).or_default() += 1;
+        return reset();
+    }
+    if e500_after {
+        *g.calls.entry("(500 after running)".into()).or_default() += 1;
+        let e = ApiErr::new(
+            500,
+            "InternalError",
+            "The request processing has failed due to some unknown error, exception or failure.",
+        );
+        return error_response(&e, &rid, &region);
+    }
+    match result {
         Ok(mut v) => {
-            g.flush();
             if let Some(o) = v.as_object_mut() {
                 o.insert("RequestId".into(), rid.clone().into());
             }
             json_response(StatusCode::OK, &v, &rid)
         }
-        Err(e) => {
-            g.flush();
-            error_response(&e, &rid, &region)
-        }
+        Err(e) => error_response(&e, &rid, &region),
     }
 }

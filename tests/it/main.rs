@@ -9,6 +9,7 @@ mod fuzz;
 mod localcloud;
 mod pg;
 mod refresh;
+mod reliability;
 mod render;
 mod signing;
 mod util;

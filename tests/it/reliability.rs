@@ -1,0 +1,253 @@
+//! Nothing lost, nothing doubled, under the faults a real cloud produces: answers lost after
+//! the cloud acted, server errors after the cloud acted, creates refused in the middle of a
+//! replacement. Duplicates are counted among the cloud's own objects (ids of images,
+//! pipelines and builds), not by names the cloud already refuses to repeat.
+
+use crate::util::imgform;
+use imgform::localcloud::{Cloud, Options};
+use std::path::Path;
+use std::process::Output;
+
+const SPEED: &str = "600";
+
+fn run_with(dir: &Path, faults: &str, args: &[&str]) -> Output {
+    imgform(dir)
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .env("IMGFORM_LOCAL_FAULTS", faults)
+        .args(["--cloud", "local"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn cloud(dir: &Path) -> Cloud {
+    Cloud::open(&Options {
+        data: Some(dir.join(".imgform/local-cloud")),
+        ..Options::default()
+    })
+    .expect("opens")
+}
+
+/// Live custom images by name, with how many objects carry each name.
+fn image_counts(dir: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for (_, name) in cloud(dir).custom_images() {
+        *m.entry(name).or_default() += 1;
+    }
+    m
+}
+
+fn plan_is_empty(dir: &Path) {
+    let o = run_with(dir, "", &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+const EVERY_KIND: &str = r#"
+provider "alicloud" {
+  region      = "cn-hangzhou"
+  max_retries = 0
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "web-lost"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+resource "alicloud_image_import" "base" {
+  image_name = "base-lost"
+  os_type    = "linux"
+  platform   = "Debian"
+
+  disk_device_mapping {
+    oss_bucket = "imgform-quickstart"
+    oss_object = "images/debian-12.raw"
+    format     = "RAW"
+  }
+}
+
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "lost-pipeline"
+  base_image_type = "IMAGE"
+  base_image      = alicloud_image_import.base.id
+  build_content   = "RUN echo hi"
+
+  image_options {
+    image_name = "built-lost"
+  }
+}
+
+resource "alicloud_ecs_image_pipeline_execution" "b" {
+  image_pipeline_id       = alicloud_ecs_image_pipeline.p.id
+  delete_image_on_destroy = true
+}
+"#;
+
+#[test]
+fn lost_create_answers_are_sent_again_never_duplicated_for_every_kind() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), EVERY_KIND).expect("write");
+    // Each round, the answers of some creates are lost (the connection is reset after the
+    // operation ran) or turn into a 500 after it ran; what they wait for resumes with its
+    // ClientToken. No retries are configured, so each fault reaches the walk.
+    let rounds = [
+        (
+            "lost=1,only=CreateImage+ImportImage",
+            &["CreateImage", "ImportImage"][..],
+        ),
+        (
+            "lost=1,only=CreateImagePipeline",
+            &["CreateImagePipeline"][..],
+        ),
+        (
+            "error500_after=1,only=StartImagePipelineExecution",
+            &["StartImagePipelineExecution"][..],
+        ),
+    ];
+    for (faults, actions) in rounds {
+        let o = run_with(d.path(), faults, &["apply", "--auto-approve"]);
+        assert_eq!(o.status.code(), Some(1), "{faults}: {}", text(&o));
+        for action in actions {
+            assert!(
+                text(&o).contains(&format!("the outcome of {action} is unknown")),
+                "{action}: {}",
+                text(&o)
+            );
+        }
+    }
+    let c = cloud(d.path());
+    assert_eq!(c.live_pipelines().len(), 1, "the cloud made the pipeline");
+    assert_eq!(c.builds().len(), 1, "the cloud started the build");
+    drop(c);
+    // Round 3: the network heals.
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let c = cloud(d.path());
+    assert_eq!(c.live_pipelines().len(), 1, "one pipeline");
+    assert_eq!(c.builds().len(), 1, "one build");
+    let counts = image_counts(d.path());
+    assert_eq!(counts.get("web-lost"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("base-lost"), Some(&1), "{counts:?}");
+    let built: usize = counts
+        .iter()
+        .filter(|(n, _)| n.starts_with("built-lost"))
+        .map(|x| *x.1)
+        .sum();
+    assert_eq!(built, 1, "{counts:?}");
+    plan_is_empty(d.path());
+    // And everything goes on destroy.
+    let o = run_with(d.path(), "", &["destroy", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(image_counts(d.path()).len(), 0);
+    assert_eq!(cloud(d.path()).live_pipelines().len(), 0);
+}
+
+const CBD: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "web-cbd"
+  snapshot_id = "s-bp1qs0000000000web"
+  platform    = "Ubuntu"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#;
+
+fn state_row(dir: &Path) -> serde_json::Value {
+    let o = imgform(dir).args(["state", "pull"]).output().expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["resources"]
+        .as_array()
+        .and_then(|a| a.first().cloned())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn a_refused_create_during_create_before_destroy_keeps_the_old_object_managed() {
+    let d = tempfile::tempdir().expect("tmp");
+    let main = d.path().join("main.hcl");
+    std::fs::write(&main, CBD).expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let old: Vec<String> = cloud(d.path())
+        .custom_images()
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    assert_eq!(old.len(), 1);
+    // The replacement's create is refused by the cloud (the snapshot does not exist).
+    std::fs::write(
+        &main,
+        CBD.replace("s-bp1qs0000000000web", "s-bp1doesnotexist01"),
+    )
+    .expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("InvalidSnapshotId.NotFound"),
+        "{}",
+        text(&o)
+    );
+    let row = state_row(d.path());
+    assert_eq!(
+        row["id"],
+        old[0].as_str(),
+        "the old object stays managed: {row}"
+    );
+    assert_eq!(row["status"], "ready", "{row}");
+    // The same after an interrupted destroy: the row is `deleting` when the refusal comes.
+    let mut st = imgform::state::State::from_json(&{
+        let o = imgform(d.path())
+            .args(["state", "pull"])
+            .output()
+            .expect("runs");
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")
+    })
+    .expect("state");
+    for r in st.resources.values_mut() {
+        r.status = imgform::state::Status::Deleting;
+    }
+    st.serial += 1;
+    let f = d.path().join("pushed.json");
+    std::fs::write(&f, st.to_json().to_string()).expect("write");
+    let o = imgform(d.path())
+        .args(["state", "push", f.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let row = state_row(d.path());
+    assert_eq!(row["id"], old[0].as_str(), "still managed: {row}");
+    // A good configuration converges: the new image made, the old one deleted, one left.
+    // (Image names are unique in a region, so a create_before_destroy renames.)
+    std::fs::write(
+        &main,
+        CBD.replace("s-bp1qs0000000000web", "s-bp1system0002")
+            .replace("web-cbd", "web-cbd-2"),
+    )
+    .expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let now: Vec<String> = cloud(d.path())
+        .custom_images()
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now[0], old[0], "replaced");
+    plan_is_empty(d.path());
+}
