@@ -27,6 +27,7 @@ pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod crash;
 pub mod diag;
 pub mod events;
 pub mod graph;

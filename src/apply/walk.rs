@@ -163,13 +163,8 @@ fn is_concurrency_quota(code: &str) -> bool {
     )
 }
 
-/// Test hook for the crash harness: `IMGFORM_CRASH_AT=before_send|after_send|after_id|waiting`
-/// aborts the process at that point of the first create, exactly as `kill -9` would (no
-/// destructor runs, nothing is flushed).
 fn crash_point(at: &str) {
-    if std::env::var("IMGFORM_CRASH_AT").is_ok_and(|v| v == at) {
-        std::process::abort();
-    }
+    crate::crash::at(at);
 }
 
 fn state_of(store: &SharedStore) -> Result<State, String> {
@@ -339,7 +334,17 @@ pub async fn apply(
         if let Some(prev) = &c.prev_addr {
             if let Some(mut r) = st.resources.get(prev).cloned() {
                 r.addr = c.addr.clone();
-                let _ = put(&store, &r).and_then(|_| remove(&store, prev));
+                // One transaction: the object is at one address before and after, never two.
+                let moved = store
+                    .lock()
+                    .expect("the state lock is never poisoned")
+                    .edit(&[r], std::slice::from_ref(prev))
+                    .map_err(|e| e.to_string());
+                if let Err(e) = moved {
+                    out.failed
+                        .push((c.addr.clone(), format!("moving {prev} to {}: {e}", c.addr)));
+                    return out;
+                }
             }
         }
         if let (Some(id), None) = (&c.importing, st.resources.get(&c.addr)) {
@@ -356,10 +361,18 @@ pub async fn apply(
                 deps: c.deps.clone(),
                 pending: None,
             };
-            let _ = put(&store, &r);
+            if let Err(e) = put(&store, &r) {
+                out.failed
+                    .push((c.addr.clone(), format!("importing {id}: {e}")));
+                return out;
+            }
         }
         if c.action == Action::Forget {
-            let _ = remove(&store, &c.addr);
+            if let Err(e) = remove(&store, &c.addr) {
+                out.failed
+                    .push((c.addr.clone(), format!("forgetting: {e}")));
+                return out;
+            }
         }
     }
     // Data sources are recorded in state so dependents re-evaluated during apply see them.

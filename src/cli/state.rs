@@ -67,6 +67,20 @@ fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
     run::open_backend(cli, &cfg.settings)
 }
 
+/// Runs `f` holding the state lock, and releases the lock whatever `f` returns.
+fn with_lock(
+    store: &mut Box<dyn Backend>,
+    operation: &str,
+    f: impl FnOnce(&mut Box<dyn Backend>) -> anyhow::Result<u8>,
+) -> anyhow::Result<u8> {
+    let lock = store.lock(operation, Duration::from_secs(0))?;
+    let out = f(store);
+    let released = store.unlock(&lock.id);
+    let code = out?;
+    released?;
+    Ok(code)
+}
+
 fn parse(a: &str) -> anyhow::Result<ResourceAddr> {
     a.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -133,9 +147,9 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
             print!("{}", show_resource(r));
             Ok(0)
         }
-        Cmd::Rm { addrs, dry_run } => {
-            let lock = store.lock("state rm", Duration::from_secs(0))?;
-            let mut n = 0;
+        Cmd::Rm { addrs, dry_run } => with_lock(&mut store, "state rm", |store| {
+            let st = store.load()?;
+            let mut gone = Vec::new();
             for a in addrs {
                 let a = parse(a)?;
                 let matching: Vec<ResourceAddr> = st
@@ -145,48 +159,51 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                     .cloned()
                     .collect();
                 if matching.is_empty() {
-                    eprintln!("error: {a} is not in the state");
-                    store.unlock(&lock.id)?;
-                    return Ok(1);
+                    bail!("{a} is not in the state; nothing was removed");
                 }
-                for m in matching {
-                    if *dry_run {
-                        println!("Would remove {m}");
-                    } else {
-                        store.remove(&m)?;
-                        println!("Removed {m}");
-                    }
-                    n += 1;
+                gone.extend(matching);
+            }
+            gone.sort();
+            gone.dedup();
+            for m in &gone {
+                if *dry_run {
+                    println!("Would remove {m}");
                 }
             }
-            store.unlock(&lock.id)?;
-            if !dry_run {
-                println!("Successfully removed {n} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.");
+            if *dry_run {
+                return Ok(0);
             }
+            // Every address goes in one transaction: all of them, or none.
+            store.edit(&[], &gone)?;
+            for m in &gone {
+                println!("Removed {m}");
+            }
+            println!("Successfully removed {} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.", gone.len());
             Ok(0)
-        }
+        }),
         Cmd::Mv { src, dst, dry_run } => {
             let (s, d) = (parse(src)?, parse(dst)?);
             if s.id.kind != d.id.kind {
                 bail!("cannot move {s} to {d}: the resource types differ");
             }
-            let Some(mut r) = st.resources.get(&s).cloned() else {
-                bail!("{s} is not in the state")
-            };
-            if st.resources.contains_key(&d) {
-                bail!("{d} is already in the state");
-            }
-            if *dry_run {
-                println!("Would move {s} to {d}");
-                return Ok(0);
-            }
-            let lock = store.lock("state mv", Duration::from_secs(0))?;
-            r.addr = d.clone();
-            store.put(&r)?;
-            store.remove(&s)?;
-            store.unlock(&lock.id)?;
-            println!("Move {s} to {d}\nSuccessfully moved 1 object.");
-            Ok(0)
+            with_lock(&mut store, "state mv", |store| {
+                let st = store.load()?;
+                let Some(mut r) = st.resources.get(&s).cloned() else {
+                    bail!("{s} is not in the state")
+                };
+                if st.resources.contains_key(&d) {
+                    bail!("{d} is already in the state");
+                }
+                if *dry_run {
+                    println!("Would move {s} to {d}");
+                    return Ok(0);
+                }
+                r.addr = d.clone();
+                // One transaction: the object is at one address before and after, never two.
+                store.edit(&[r], std::slice::from_ref(&s))?;
+                println!("Move {s} to {d}\nSuccessfully moved 1 object.");
+                Ok(0)
+            })
         }
         Cmd::Migrate { .. } => unreachable!("handled above"),
         Cmd::Pull => {
@@ -206,9 +223,10 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
             if new.serial <= st.serial && !force {
                 bail!("cannot push: the file's serial {} is not newer than the state's {}; pull, edit and bump the serial, or use --force", new.serial, st.serial);
             }
-            let lock = store.lock("state push", Duration::from_secs(0))?;
-            store.replace_all(&new)?;
-            store.unlock(&lock.id)?;
+            with_lock(&mut store, "state push", |store| {
+                store.replace_all(&new)?;
+                Ok(0)
+            })?;
             println!(
                 "Pushed {} object(s); serial {}.",
                 new.resources.len(),
@@ -492,9 +510,10 @@ fn migrate(cli: &Cli, to: &str) -> anyhow::Result<u8> {
             from.serial
         );
     }
-    let lock = dst.lock("state migrate", Duration::from_secs(0))?;
-    dst.replace_all(&from)?;
-    dst.unlock(&lock.id)?;
+    with_lock(dst, "state migrate", |dst| {
+        dst.replace_all(&from)?;
+        Ok(0)
+    })?;
     println!(
         "Migrated {} object(s), lineage {}, serial {}, from {} to {}.",
         from.resources.len(),

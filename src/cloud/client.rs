@@ -283,6 +283,7 @@ impl Client {
                 error_chain(&e)
             ),
         })?;
+        crate::crash::request();
         let snippet = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
         let api_error = |j: &serde_json::Value| {

@@ -21,6 +21,9 @@ pub trait Backend: Send {
     fn put(&mut self, r: &ResourceState) -> Result<u64>;
     /// Removes one resource; returns the new serial.
     fn remove(&mut self, addr: &ResourceAddr) -> Result<u64>;
+    /// Removes `removes` and writes `puts` in one transaction (state mv, rm, moved
+    /// blocks): all of it happens, or none. Returns the new serial.
+    fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64>;
     /// Replaces the outputs if they changed.
     fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()>;
     /// Records one apply in the history.
@@ -54,6 +57,9 @@ impl Backend for super::store::Store {
     }
     fn remove(&mut self, addr: &ResourceAddr) -> Result<u64> {
         super::store::Store::remove(self, addr)
+    }
+    fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64> {
+        super::store::Store::edit(self, puts, removes)
     }
     fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()> {
         super::store::Store::set_outputs(self, outputs)

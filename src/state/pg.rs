@@ -135,13 +135,23 @@ impl PgStore {
             tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_CLASS])?;
             tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}; CREATE TABLE IF NOT EXISTS {s}.migrations (version INT NOT NULL)"))?;
             let v: i64 = tx.query_one(&format!("SELECT count(*) FROM {s}.migrations"), &[])?.get(0);
+            if v > MIGRATIONS.len() as i64 {
+                return Ok(Err(format!("the state schema {s} was written by a newer imgform (state format {v}; this imgform knows formats up to {}): upgrade imgform to use it; it was not read or changed", MIGRATIONS.len())));
+            }
             for (i, m) in MIGRATIONS.iter().enumerate().skip(v as usize) {
                 tx.batch_execute(&m.replace("{s}", &s))?;
                 tx.execute(&format!("INSERT INTO {s}.migrations (version) VALUES ($1)"), &[&((i + 1) as i32)])?;
             }
+            let has_rows: bool = tx.query_one(&format!("SELECT EXISTS (SELECT 1 FROM {s}.resources WHERE workspace = $1)"), &[&ws])?.get(0);
+            let has_lineage: bool = tx.query_one(&format!("SELECT EXISTS (SELECT 1 FROM {s}.meta WHERE workspace = $1 AND key = 'lineage')"), &[&ws])?.get(0);
+            if has_rows && !has_lineage {
+                return Ok(Err(format!("the workspace {ws} in schema {s} has resources but no lineage: it is damaged; restore it from a backup")));
+            }
             tx.execute(&format!("INSERT INTO {s}.meta (workspace, key, value) VALUES ($1, 'lineage', $2), ($1, 'serial', '0') ON CONFLICT DO NOTHING"), &[&ws, &uuid::Uuid::new_v4().to_string()])?;
-            tx.commit()
-        })
+            tx.commit()?;
+            Ok(Ok(()))
+        })?
+        .map_err(Error::Other)
     }
 
     fn bump(
@@ -181,6 +191,24 @@ fn row_to_state(r: &postgres::Row) -> std::result::Result<ResourceState, String>
 }
 
 const COLUMNS: &str = "address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request";
+
+fn upsert(
+    tx: &mut postgres::Transaction,
+    s: &str,
+    ws: &str,
+    r: &ResourceState,
+) -> std::result::Result<(), postgres::Error> {
+    tx.execute(
+        &format!(
+            "INSERT INTO {s}.resources (workspace, {COLUMNS}, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+             ON CONFLICT (workspace, address) DO UPDATE SET type = EXCLUDED.type, provider = EXCLUDED.provider, region = EXCLUDED.region,
+             cloud_id = EXCLUDED.cloud_id, status = EXCLUDED.status, client_token = EXCLUDED.client_token, generation = EXCLUDED.generation,
+             attributes = EXCLUDED.attributes, dependencies = EXCLUDED.dependencies, pending_request = EXCLUDED.pending_request, updated = now()"
+        ),
+        &[&ws, &r.addr.to_string(), &r.kind, &r.provider, &r.region, &r.id, &r.status.as_str(), &r.client_token, &(r.generation as i64), &r.attrs.to_string(), &serde_json::to_string(&r.deps).unwrap_or_default(), &r.pending.as_ref().map(|p| p.to_string())],
+    )
+    .map(|_| ())
+}
 
 fn who() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -253,16 +281,9 @@ impl Backend for PgStore {
         let (s, ws, r) = (self.schema.clone(), self.workspace.clone(), r.clone());
         self.run(move |c| {
             let mut tx = c.transaction()?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO {s}.resources (workspace, {COLUMNS}, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-                     ON CONFLICT (workspace, address) DO UPDATE SET type = EXCLUDED.type, provider = EXCLUDED.provider, region = EXCLUDED.region,
-                     cloud_id = EXCLUDED.cloud_id, status = EXCLUDED.status, client_token = EXCLUDED.client_token, generation = EXCLUDED.generation,
-                     attributes = EXCLUDED.attributes, dependencies = EXCLUDED.dependencies, pending_request = EXCLUDED.pending_request, updated = now()"
-                ),
-                &[&ws, &r.addr.to_string(), &r.kind, &r.provider, &r.region, &r.id, &r.status.as_str(), &r.client_token, &(r.generation as i64), &r.attrs.to_string(), &serde_json::to_string(&r.deps).unwrap_or_default(), &r.pending.as_ref().map(|p| p.to_string())],
-            )?;
+            upsert(&mut tx, &s, &ws, &r)?;
             let serial = Self::bump(&mut tx, &s, &ws)?;
+            crate::crash::state_write();
             tx.commit()?;
             Ok(serial)
         })
@@ -281,6 +302,28 @@ impl Backend for PgStore {
                 &[&ws, &a],
             )?;
             let serial = Self::bump(&mut tx, &s, &ws)?;
+            crate::crash::state_write();
+            tx.commit()?;
+            Ok(serial)
+        })
+    }
+
+    fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64> {
+        let (s, ws) = (self.schema.clone(), self.workspace.clone());
+        let (puts, removes) = (puts.to_vec(), removes.to_vec());
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for a in &removes {
+                tx.execute(
+                    &format!("DELETE FROM {s}.resources WHERE workspace = $1 AND address = $2"),
+                    &[&ws, &a.to_string()],
+                )?;
+            }
+            for r in &puts {
+                upsert(&mut tx, &s, &ws, r)?;
+            }
+            let serial = Self::bump(&mut tx, &s, &ws)?;
+            crate::crash::state_write();
             tx.commit()?;
             Ok(serial)
         })
@@ -298,6 +341,7 @@ impl Backend for PgStore {
                 tx.execute(&format!("INSERT INTO {s}.outputs (workspace, name, value, sensitive) VALUES ($1, $2, $3, $4)"), &[&ws, k, &v.value.to_string(), &v.sensitive])?;
             }
             Self::bump(&mut tx, &s, &ws)?;
+            crate::crash::state_write();
             tx.commit()
         })
     }
@@ -331,6 +375,7 @@ impl Backend for PgStore {
             }
             tx.execute(&format!("UPDATE {s}.meta SET value = $2 WHERE workspace = $1 AND key = 'lineage'"), &[&ws, &st.lineage])?;
             tx.execute(&format!("UPDATE {s}.meta SET value = $2 WHERE workspace = $1 AND key = 'serial'"), &[&ws, &st.serial.to_string()])?;
+            crate::crash::state_write();
             tx.commit()
         })
     }
@@ -449,6 +494,7 @@ impl Backend for PgStore {
             let row: Option<i64> = tx.query_opt(&format!("SELECT generation FROM {s}.resources WHERE workspace = $1 AND address = $2"), &[&ws, &a])?.map(|r| r.get(0));
             let next = cur.unwrap_or(0).max(row.unwrap_or(0)).max(at_least as i64) + 1;
             tx.execute(&format!("INSERT INTO {s}.generations (workspace, address, generation) VALUES ($1, $2, $3) ON CONFLICT (workspace, address) DO UPDATE SET generation = EXCLUDED.generation"), &[&ws, &a, &next])?;
+            crate::crash::state_write();
             tx.commit()?;
             Ok(next as u64)
         })

@@ -96,28 +96,37 @@ fn pid_alive(pid: i64) -> bool {
 
 impl Store {
     /// Opens or creates the state at `path` (mode 0600), migrating it.
+    ///
+    /// A new state is made complete (tables, lineage) under a temporary name and then
+    /// linked into place, so a file at `path` is never a half-made state. A file that is
+    /// there but empty, a state without a lineage, and a state written by a newer imgform
+    /// are errors: imgform never starts a new state over an old one, nor drops what it does
+    /// not understand.
     pub fn open(path: &Path) -> Result<Store> {
         let e = |source| Error::Sqlite {
             path: path.display().to_string(),
             source,
         };
         if !path.exists() {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                o.mode(0o600);
-            }
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|x| Error::Other(format!("cannot create {}: {x}", dir.display())))?;
-            }
-            o.open(path)
-                .map_err(|x| Error::Other(format!("cannot create {}: {x}", path.display())))?;
+            create_fresh(path)?;
+        } else if std::fs::metadata(path).map(|m| m.len()).unwrap_or(1) == 0 {
+            return Err(Error::Other(format!(
+                "the state file {} is empty (0 bytes): it was truncated or damaged, and imgform will not start a new state over it; restore it from a backup (or `imgform state push` a copy), or delete the file if it never held a state",
+                path.display()
+            )));
         }
         let mut conn = Connection::open(path).map_err(e)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(e)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(e)?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(Error::Other(format!(
+                "the state {} was written by a newer imgform (state format {version}; this imgform knows formats up to {}): upgrade imgform to use it; it was not read or changed",
+                path.display(),
+                MIGRATIONS.len()
+            )));
+        }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(e)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(e)?;
@@ -127,9 +136,10 @@ impl Store {
             path: path.to_path_buf(),
         };
         if s.meta("lineage")?.is_none() {
-            s.conn
-                .execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?1), ('serial', '0')", params![uuid::Uuid::new_v4().to_string()])
-                .map_err(e)?;
+            return Err(Error::Other(format!(
+                "the state {} has no lineage: it is damaged or is not an imgform state; restore it from a backup",
+                path.display()
+            )));
         }
         Ok(s)
     }
@@ -271,26 +281,9 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO resources (address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request, updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                r.addr.to_string(),
-                r.kind,
-                r.provider,
-                r.region,
-                r.id,
-                r.status.as_str(),
-                r.client_token,
-                r.generation as i64,
-                r.attrs.to_string(),
-                serde_json::to_string(&r.deps).expect("strings serialise"),
-                r.pending.as_ref().map(|p| p.to_string()),
-                now_iso(),
-            ],
-        )
-        .map_err(e)?;
+        insert_resource(&tx, r).map_err(e)?;
         let serial = Self::bump(&tx).map_err(e)?;
+        crate::crash::state_write();
         tx.commit().map_err(e)?;
         Ok(serial)
     }
@@ -312,6 +305,7 @@ impl Store {
         )
         .map_err(e)?;
         let serial = Self::bump(&tx).map_err(e)?;
+        crate::crash::state_write();
         tx.commit().map_err(e)?;
         Ok(serial)
     }
@@ -349,6 +343,7 @@ impl Store {
             params![addr.to_string(), next],
         )
         .map_err(e)?;
+        crate::crash::state_write();
         tx.commit().map_err(e)?;
         Ok(next as u64)
     }
@@ -380,12 +375,14 @@ impl Store {
             .map_err(e)?;
         }
         Self::bump(&tx).map_err(e)?;
+        crate::crash::state_write();
         tx.commit().map_err(e)
     }
 
     /// Records one apply in the history.
     pub fn record_history(&mut self, summary: &str) -> Result<()> {
         let st = self.load()?;
+        crate::crash::state_write();
         self.conn
             .execute(
                 "INSERT INTO history (serial, time, summary, snapshot) VALUES (?1, ?2, ?3, ?4)",
@@ -415,7 +412,8 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Replaces the whole state (state push), keeping the lineage given.
+    /// Replaces the whole state (state push, migrate) in one transaction, keeping the
+    /// lineage and serial given: a crash leaves the old state or the new one, never a mix.
     pub fn replace_all(&mut self, st: &State) -> Result<()> {
         let path = self.path.display().to_string();
         let e = |source| Error::Sqlite {
@@ -428,6 +426,16 @@ impl Store {
             .map_err(e)?;
         tx.execute("DELETE FROM resources", []).map_err(e)?;
         tx.execute("DELETE FROM outputs", []).map_err(e)?;
+        for r in st.resources.values() {
+            insert_resource(&tx, r).map_err(e)?;
+        }
+        for (k, v) in &st.outputs {
+            tx.execute(
+                "INSERT INTO outputs (name, value, sensitive) VALUES (?1, ?2, ?3)",
+                params![k, v.value.to_string(), v.sensitive],
+            )
+            .map_err(e)?;
+        }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'lineage'",
             [&st.lineage],
@@ -438,20 +446,33 @@ impl Store {
             [st.serial.to_string()],
         )
         .map_err(e)?;
-        tx.commit().map_err(e)?;
-        for r in st.resources.values() {
-            self.put(r)?;
+        crate::crash::state_write();
+        tx.commit().map_err(e)
+    }
+
+    /// Writes and removes several resources in one transaction (state mv, rm, moved
+    /// blocks): all of it happens, or none. Returns the new serial.
+    pub fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        for a in removes {
+            tx.execute("DELETE FROM resources WHERE address = ?1", [a.to_string()])
+                .map_err(e)?;
         }
-        let serial_after = self.load()?.serial;
-        let _ = serial_after;
-        self.set_outputs(&st.outputs)?;
-        self.conn
-            .execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'serial'",
-                [st.serial.to_string()],
-            )
-            .map_err(|x| self.err(x))?;
-        Ok(())
+        for r in puts {
+            insert_resource(&tx, r).map_err(e)?;
+        }
+        let serial = Self::bump(&tx).map_err(e)?;
+        crate::crash::state_write();
+        tx.commit().map_err(e)?;
+        Ok(serial)
     }
 
     /// Takes the lock for `operation`, waiting up to `timeout` for a live holder.
@@ -580,6 +601,74 @@ pub struct LockInfo {
     pub created: String,
 }
 
+/// Makes a complete new state at `path`: built under a temporary name, then hard-linked
+/// into place (which fails if another process made one first, whose state then wins).
+fn create_fresh(path: &Path) -> Result<()> {
+    let other = |m: String| Error::Other(m);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|x| other(format!("cannot create {}: {x}", dir.display())))?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".new-{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let _ = std::fs::remove_file(&tmp);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(&tmp)
+        .map_err(|x| other(format!("cannot create {}: {x}", tmp.display())))?;
+    let built = (|| -> rusqlite::Result<()> {
+        let mut conn = Connection::open(&tmp)?;
+        migrate(&mut conn)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('lineage', ?1), ('serial', '0')",
+            params![uuid::Uuid::new_v4().to_string()],
+        )?;
+        conn.close().map_err(|(_, e)| e)
+    })();
+    if let Err(x) = built {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Sqlite {
+            path: tmp.display().to_string(),
+            source: x,
+        });
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(x) if x.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(x) => Err(other(format!("cannot create {}: {x}", path.display()))),
+    }
+}
+
+fn insert_resource(tx: &rusqlite::Transaction, r: &ResourceState) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO resources (address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request, updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            r.addr.to_string(),
+            r.kind,
+            r.provider,
+            r.region,
+            r.id,
+            r.status.as_str(),
+            r.client_token,
+            r.generation as i64,
+            r.attrs.to_string(),
+            serde_json::to_string(&r.deps).expect("strings serialise"),
+            r.pending.as_ref().map(|p| p.to_string()),
+            now_iso(),
+        ],
+    )
+    .map(|_| ())
+}
+
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -649,6 +738,97 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .expect("version");
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_newer_empty_or_lineageless_state_is_refused_not_replaced() {
+        let d = tempfile::tempdir().expect("tmp");
+        // Written by a newer imgform: refused, and left as it was.
+        let p = d.path().join("newer.db");
+        Store::open(&p).expect("new");
+        {
+            let c = Connection::open(&p).expect("open");
+            c.pragma_update(None, "user_version", MIGRATIONS.len() as i64 + 1)
+                .expect("bump");
+        }
+        let e = Store::open(&p).err().expect("refused").to_string();
+        assert!(e.contains("written by a newer imgform"), "{e}");
+        let v: i64 = Connection::open(&p)
+            .expect("open")
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(
+            v,
+            MIGRATIONS.len() as i64 + 1,
+            "not migrated down or changed"
+        );
+        // A truncated file is not a new state.
+        let p = d.path().join("empty.db");
+        std::fs::write(&p, b"").expect("write");
+        let e = Store::open(&p).err().expect("refused").to_string();
+        assert!(e.contains("is empty (0 bytes)"), "{e}");
+        assert_eq!(std::fs::metadata(&p).expect("meta").len(), 0, "untouched");
+        // A state whose lineage is gone.
+        let p = d.path().join("nolineage.db");
+        Store::open(&p).expect("new");
+        Connection::open(&p)
+            .expect("open")
+            .execute("DELETE FROM meta WHERE key = 'lineage'", [])
+            .expect("delete");
+        let e = Store::open(&p).err().expect("refused").to_string();
+        assert!(e.contains("has no lineage"), "{e}");
+    }
+
+    #[test]
+    fn a_new_state_is_complete_when_it_appears_and_keeps_its_lineage() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("s.db");
+        let a = Store::open(&p).expect("new").load().expect("load").lineage;
+        let b = Store::open(&p)
+            .expect("again")
+            .load()
+            .expect("load")
+            .lineage;
+        assert_eq!(a, b);
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".new-"))
+            .collect();
+        assert!(left.is_empty(), "no temporary file is left: {left:?}");
+    }
+
+    #[test]
+    fn edits_and_replacements_are_one_transaction() {
+        let d = tempfile::tempdir().expect("tmp");
+        let mut s = Store::open(&d.path().join("s.db")).expect("open");
+        s.put(&rs("alicloud_image.a")).expect("put");
+        let before = s.load().expect("load").serial;
+        let mut b = rs("alicloud_image.b");
+        b.id = Some("m-a".into());
+        let serial = s
+            .edit(&[b], &["alicloud_image.a".parse().expect("addr")])
+            .expect("edit");
+        assert_eq!(serial, before + 1, "one change, one serial");
+        let st = s.load().expect("load");
+        assert_eq!(
+            st.resources
+                .keys()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>(),
+            ["alicloud_image.b"]
+        );
+        let mut other = st.clone();
+        other.serial = 40;
+        other.resources.clear();
+        other.resources.insert(
+            "alicloud_image.c".parse().expect("addr"),
+            rs("alicloud_image.c"),
+        );
+        s.replace_all(&other).expect("replace");
+        let st = s.load().expect("load");
+        assert_eq!(st.serial, 40);
+        assert_eq!(st.resources.len(), 1);
     }
 
     #[test]

@@ -251,3 +251,137 @@ fn a_refused_create_during_create_before_destroy_keeps_the_old_object_managed() 
     assert_ne!(now[0], old[0], "replaced");
     plan_is_empty(d.path());
 }
+
+fn addresses(dir: &Path) -> Vec<String> {
+    let o = imgform(dir).args(["state", "pull"]).output().expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let mut a: Vec<String> = v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["address"].as_str().expect("address").to_string())
+        .collect();
+    a.sort();
+    a
+}
+
+fn crashed(dir: &Path, at: &str, args: &[&str]) -> Output {
+    imgform(dir)
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .env("IMGFORM_CRASH_AT", at)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+const TWO: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "a" {
+  count       = 2
+  image_name  = "two-${count.index}"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+"#;
+
+#[test]
+fn state_edits_are_atomic_when_killed_at_any_state_write() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let both = ["alicloud_image.a[0]", "alicloud_image.a[1]"];
+    assert_eq!(addresses(d.path()), both);
+    let pulled = imgform(d.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs")
+        .stdout;
+    for n in 1..=3 {
+        let at = format!("state_write:{n}");
+        // state mv: one object at one address, before and after, never two or none.
+        let o = crashed(
+            d.path(),
+            &at,
+            &["state", "mv", "alicloud_image.a[0]", "alicloud_image.moved"],
+        );
+        let now = addresses(d.path());
+        let moved = ["alicloud_image.a[1]", "alicloud_image.moved"];
+        assert!(
+            now == both || now == moved,
+            "{at}: state mv left {now:?} ({})",
+            text(&o)
+        );
+        if now == moved {
+            let o = imgform(d.path())
+                .args(["state", "mv", "alicloud_image.moved", "alicloud_image.a[0]"])
+                .output()
+                .expect("runs");
+            assert!(o.status.success(), "{}", text(&o));
+        }
+        // state rm of two addresses: both go, or neither.
+        let o = crashed(d.path(), &at, &["state", "rm", both[0], both[1]]);
+        let now = addresses(d.path());
+        assert!(
+            now == both || now.is_empty(),
+            "{at}: state rm left {now:?} ({})",
+            text(&o)
+        );
+        // state push: the old state or the new one, never a mix.
+        let mut v: serde_json::Value = serde_json::from_slice(&pulled).expect("json");
+        v["serial"] = serde_json::json!(1000 + n);
+        let f = d.path().join("push.json");
+        std::fs::write(&f, v.to_string()).expect("write");
+        let before = addresses(d.path());
+        let o = crashed(
+            d.path(),
+            &at,
+            &["state", "push", "--force", f.to_str().expect("utf-8")],
+        );
+        let now = addresses(d.path());
+        assert!(
+            now == before || now == both,
+            "{at}: state push left {now:?} ({})",
+            text(&o)
+        );
+        if now != both {
+            let o = imgform(d.path())
+                .args(["state", "push", "--force", f.to_str().expect("utf-8")])
+                .output()
+                .expect("runs");
+            assert!(o.status.success(), "{}", text(&o));
+        }
+        assert_eq!(addresses(d.path()), both);
+    }
+    // A moved block, killed at each of the apply's first state writes, then applied again:
+    // the object ends at the new address, once, and the cloud keeps both images.
+    let moved = format!(
+        "{}\nmoved {{\n  from = alicloud_image.a[1]\n  to   = alicloud_image.b\n}}\n\nresource \"alicloud_image\" \"b\" {{\n  image_name  = \"two-1\"\n  snapshot_id = \"s-bp1qs0000000000web\"\n}}\n",
+        TWO.replace("count       = 2", "count       = 1")
+    );
+    std::fs::write(d.path().join("main.hcl"), moved).expect("write");
+    for n in 1..=2 {
+        let at = format!("state_write:{n}");
+        crashed(
+            d.path(),
+            &at,
+            &["--cloud", "local", "apply", "--auto-approve"],
+        );
+        let now = addresses(d.path());
+        assert!(
+            now == both || now == ["alicloud_image.a[0]", "alicloud_image.b"],
+            "{at}: moved left {now:?}"
+        );
+    }
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        addresses(d.path()),
+        ["alicloud_image.a[0]", "alicloud_image.b"]
+    );
+    assert_eq!(image_counts(d.path()).len(), 2, "nothing deleted or made");
+    plan_is_empty(d.path());
+}
