@@ -262,21 +262,11 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
         pids.dedup();
         let mut found = Vec::new();
         for p in pids {
-            let req = ops::DescribeImagePipelineExecutions {
-                region_id: c.region().into(),
-                image_pipeline_id: Some(p.clone()),
-                max_results: Some(500),
-                ..Default::default()
+            let Some(builds) = c.describe_executions_of(&p).await? else {
+                continue;
             };
-            let r: ops::DescribeImagePipelineExecutionsResponse =
-                match c.call("DescribeImagePipelineExecutions", &req).await {
-                    Ok(r) => r,
-                    Err(e) if e.api().is_some_and(|a| a.status == 404) => continue,
-                    Err(e) => return Err(e),
-                };
             found.extend(
-                r.image_pipeline_execution
-                    .items
+                builds
                     .iter()
                     .map(|e| (e.execution_id.clone(), J::Object(api::read_execution(e)))),
             );

@@ -125,15 +125,8 @@ impl Poller {
                     pipes.dedup();
                     let mut out = HashMap::new();
                     for p in pipes {
-                        let req = crate::cloud::ops::DescribeImagePipelineExecutions {
-                            region_id: c.region().into(),
-                            image_pipeline_id: Some(p.clone()),
-                            max_results: Some(500),
-                            ..Default::default()
-                        };
-                        let r: crate::cloud::ops::DescribeImagePipelineExecutionsResponse =
-                            c.call("DescribeImagePipelineExecutions", &req).await?;
-                        for e in r.image_pipeline_execution.items {
+                        let builds = c.describe_executions_of(&p).await?.unwrap_or_default();
+                        for e in builds {
                             out.insert(
                                 format!("{p}/{}", e.execution_id),
                                 serde_json::to_value(&e).expect("serialisable"),

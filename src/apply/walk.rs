@@ -388,27 +388,39 @@ pub async fn apply(
     if !plan.options.destroy {
         record_data_sources(&ctx).await;
     }
-    let nodes: Vec<&Change> = plan
+    // A destroy-then-create replacement is two nodes, as in Terraform: its destroy half
+    // runs in destroy order (after the destroy of everything that depends on it) and its
+    // create half in create order. So a build is destroyed before the pipeline it was
+    // built from is replaced, while that pipeline still exists.
+    let mut nodes: Vec<(&Change, Phase)> = Vec::new();
+    for c in plan
         .changes
         .iter()
         .filter(|c| !matches!(c.action, Action::NoOp | Action::Forget))
-        .collect();
+    {
+        if c.action == Action::DeleteThenCreate {
+            nodes.push((c, Phase::DestroyHalf));
+            nodes.push((c, Phase::CreateHalf));
+        } else {
+            nodes.push((c, Phase::Whole));
+        }
+    }
+    let destroying =
+        |(c, p): &(&Change, Phase)| c.action == Action::Delete || *p == Phase::DestroyHalf;
+    let creating = |(c, p): &(&Change, Phase)| create_ish(c.action) && *p != Phase::DestroyHalf;
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
         for (j, m) in nodes.iter().enumerate() {
             if i == j {
                 continue;
             }
-            if create_ish(n.action)
-                && create_ish(m.action)
-                && n.deps.contains(&m.addr.id.to_string())
-            {
+            if creating(n) && creating(m) && n.0.deps.contains(&m.0.addr.id.to_string()) {
                 deps[i].insert(j);
             }
-            if n.action == Action::Delete
-                && m.action == Action::Delete
-                && m.deps.contains(&n.addr.id.to_string())
-            {
+            if destroying(n) && destroying(m) && m.0.deps.contains(&n.0.addr.id.to_string()) {
+                deps[i].insert(j);
+            }
+            if n.1 == Phase::CreateHalf && m.1 == Phase::DestroyHalf && n.0.addr == m.0.addr {
                 deps[i].insert(j);
             }
         }
@@ -423,12 +435,12 @@ pub async fn apply(
             }
             if let Some(&bad) = deps[i].iter().find(|&&d| state[d] == 3) {
                 state[i] = 3;
-                let reason = format!("{} did not complete", nodes[bad].addr);
+                let reason = format!("{} did not complete", nodes[bad].0.addr);
                 sink.emit(Event::Skipped {
-                    addr: nodes[i].addr.clone(),
+                    addr: nodes[i].0.addr.clone(),
                     reason: reason.clone(),
                 });
-                out.skipped.push((nodes[i].addr.clone(), reason));
+                out.skipped.push((nodes[i].0.addr.clone(), reason));
                 continue;
             }
             if stopping {
@@ -436,9 +448,9 @@ pub async fn apply(
             }
             if deps[i].iter().all(|&d| state[d] == 2) {
                 state[i] = 1;
-                let c = nodes[i].clone();
+                let (c, phase) = (nodes[i].0.clone(), nodes[i].1);
                 let ctx = ctx.clone();
-                set.spawn(async move { (i, run_node(&ctx, &c).await) });
+                set.spawn(async move { (i, run_node(&ctx, &c, phase).await) });
             }
         }
         let Some(done) = set.join_next().await else {
@@ -463,7 +475,7 @@ pub async fn apply(
             }
             Err(e) => {
                 state[i] = 3;
-                out.failed.push((nodes[i].addr.clone(), e));
+                out.failed.push((nodes[i].0.addr.clone(), e));
             }
         }
     }
@@ -472,7 +484,7 @@ pub async fn apply(
         for i in 0..nodes.len() {
             if state[i] == 0 {
                 out.skipped
-                    .push((nodes[i].addr.clone(), "the apply was interrupted".into()));
+                    .push((nodes[i].0.addr.clone(), "the apply was interrupted".into()));
             }
         }
     }
@@ -586,24 +598,36 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
     }
 }
 
-fn verb_of(a: Action) -> Verb {
-    match a {
-        Action::Delete => Verb::Delete,
-        Action::Update => Verb::Update,
-        Action::Read => Verb::Read,
+/// Which part of a change a walk node does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// All of it.
+    Whole,
+    /// The destroy half of a destroy-then-create replacement.
+    DestroyHalf,
+    /// The create half of a destroy-then-create replacement.
+    CreateHalf,
+}
+
+fn verb_of(a: Action, phase: Phase) -> Verb {
+    match (a, phase) {
+        (_, Phase::DestroyHalf) | (Action::Delete, _) => Verb::Delete,
+        (Action::Update, _) => Verb::Update,
+        (Action::Read, _) => Verb::Read,
         _ => Verb::Create,
     }
 }
 
-async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
+async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
     let start = Instant::now();
-    let verb = verb_of(c.action);
+    let verb = verb_of(c.action, phase);
     let prior_id = c
         .before
         .as_ref()
         .and_then(|b| b.get("id"))
         .and_then(|v| v.as_str())
-        .map(String::from);
+        .map(String::from)
+        .filter(|_| phase != Phase::CreateHalf);
     ctx.sink.emit(Event::Start {
         addr: c.addr.clone(),
         verb,
@@ -615,13 +639,12 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change) -> NodeResult {
         Action::Create | Action::Resume => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
         Action::Update => update(ctx, c).await.map(|_| (0, 1, 0)),
         Action::Delete => delete(ctx, c, start).await.map(|_| (0, 0, 1)),
-        Action::DeleteThenCreate => {
-            // The replacement is a new generation: its ClientToken must differ from the
-            // one that made the object being replaced.
-            let generation = row(&ctx.store, &c.addr)?.map(|r| r.generation).unwrap_or(0);
-            delete(ctx, c, start).await?;
-            create(ctx, c, start, generation).await.map(|_| (1, 0, 1))
+        // The replacement is a new generation (the state's generations never go back), so
+        // its ClientToken differs from the one that made the object being replaced.
+        Action::DeleteThenCreate if phase == Phase::DestroyHalf => {
+            delete(ctx, c, start).await.map(|_| (0, 0, 1))
         }
+        Action::DeleteThenCreate => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
         Action::CreateThenDelete => {
             let old = row(&ctx.store, &c.addr)?;
             create(ctx, c, start, 0).await?;
@@ -895,7 +918,14 @@ async fn create(
     let final_attrs = wait_created(ctx, c, &client, &row, start).await;
     let final_attrs = match final_attrs {
         Ok(a) => a,
-        Err(WaitError::Failed(e)) => {
+        Err(WaitError::Failed(e, learned)) => {
+            // What the failure left behind (a failed build's image) is recorded, so that
+            // replacing or destroying the tainted object cleans it up.
+            if let (Some(o), Some(J::Object(l))) = (row.attrs.as_object_mut(), learned) {
+                for (k, v) in l {
+                    o.insert(k, v);
+                }
+            }
             row.status = Status::Tainted;
             row.pending = None;
             put(&ctx.store, &row)?;
@@ -933,7 +963,8 @@ fn forget_refused(
 }
 
 enum WaitError {
-    Failed(String),
+    /// The object ended in failure; the attributes learned about it.
+    Failed(String, Option<J>),
     Timeout(String),
 }
 
@@ -1002,15 +1033,25 @@ async fn wait_created(
                                 e["Message"].as_str().unwrap_or("")
                             )));
                         }
-                        return Ok(
-                            json!({"status": status, "image_id": e["ImageId"], "create_time": e["CreationTime"]}),
-                        );
+                        return Ok(json!({
+                            "status": status,
+                            "image_id": e["ImageId"],
+                            "create_time": e["CreationTime"],
+                            "_copy_regions": copy_regions(ctx, &row.attrs),
+                        }));
                     }
                     "FAILED" | "TEST_FAILED" | "CANCELLED" => {
-                        return Err(WaitError::Failed(format!(
-                            "build {id} ended {status}: {}",
-                            e["Message"].as_str().unwrap_or("no reason given")
-                        )));
+                        return Err(WaitError::Failed(
+                            format!(
+                                "build {id} ended {status}: {}",
+                                e["Message"].as_str().unwrap_or("no reason given")
+                            ),
+                            Some(json!({
+                                "status": status,
+                                "image_id": e["ImageId"],
+                                "_copy_regions": copy_regions(ctx, &row.attrs),
+                            })),
+                        ));
                     }
                     _ => {}
                 }
@@ -1031,9 +1072,10 @@ async fn wait_created(
                             "Finished" => break,
                             "Failed" | "Cancelled" | "Deleted" => {
                                 let reason = task_failure(client, &task).await;
-                                return Err(WaitError::Failed(format!(
-                                    "import task {task} {status}: {reason}"
-                                )));
+                                return Err(WaitError::Failed(
+                                    format!("import task {task} {status}: {reason}"),
+                                    None,
+                                ));
                             }
                             _ => {}
                         }
@@ -1053,17 +1095,36 @@ async fn wait_created(
                 match status {
                     "Available" if img.get("Usable").is_none_or(|u| u.as_bool() != Some(false)) => {
                         let i: ops::Image = serde_json::from_value(img)
-                            .map_err(|e| WaitError::Failed(e.to_string()))?;
+                            .map_err(|e| WaitError::Failed(e.to_string(), None))?;
                         return Ok(J::Object(api::read_image(&i)));
                     }
                     "CreateFailed" | "UnAvailable" => {
-                        return Err(WaitError::Failed(format!("image {id} ended {status}")))
+                        return Err(WaitError::Failed(
+                            format!("image {id} ended {status}"),
+                            None,
+                        ))
                     }
                     _ => {}
                 }
             }
         }
     }
+}
+
+/// The regions a build distributes its image to (its pipeline's `to_region_id`), recorded
+/// with the build so that deleting it never depends on the pipeline's row, which may have
+/// been replaced or removed by then.
+fn copy_regions(ctx: &Ctx, build: &J) -> J {
+    let pipeline = api::s(build, "image_pipeline_id").unwrap_or_default();
+    state_of(&ctx.store)
+        .ok()
+        .and_then(|st| {
+            st.resources
+                .values()
+                .find(|r| r.id.as_deref() == Some(pipeline.as_str()))
+                .and_then(|r| r.attrs.get("to_region_id").cloned())
+        })
+        .unwrap_or_else(|| json!([]))
 }
 
 async fn task_failure(client: &Client, task: &str) -> String {
@@ -1468,7 +1529,13 @@ async fn delete_object(
                 }
                 tokio::time::sleep(pause).await;
             }
-            if api::boolean(&row.attrs, "delete_image_on_destroy") == Some(true) {
+            // A failed or cancelled build's image is unusable: it goes with the build, so
+            // that replacing a failed build leaves nothing behind.
+            let failed = matches!(
+                api::s(&row.attrs, "status").as_deref(),
+                Some("FAILED" | "TEST_FAILED" | "CANCELLED")
+            );
+            if failed || api::boolean(&row.attrs, "delete_image_on_destroy") == Some(true) {
                 if let Some(img) = api::s(&row.attrs, "image_id").filter(|s| !s.is_empty()) {
                     // Copies the build distributed to other regions carry the built image's
                     // name; delete them too, so a destroy leaves nothing behind.
@@ -1477,17 +1544,12 @@ async fn delete_object(
                         .await
                         .ok()
                         .and_then(|v| v.first().map(|i| i.image_name.clone()));
-                    let pipeline = api::s(&row.attrs, "image_pipeline_id").unwrap_or_default();
-                    let regions: Vec<String> = state_of(&ctx.store)?
-                        .resources
-                        .values()
-                        .find(|r| r.id.as_deref() == Some(pipeline.as_str()))
-                        .and_then(|r| {
-                            r.attrs
-                                .get("to_region_id")
-                                .and_then(|v| v.as_array())
-                                .cloned()
-                        })
+                    let recorded = row.attrs.get("_copy_regions").cloned();
+                    let regions: Vec<String> = recorded
+                        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+                        .unwrap_or_else(|| copy_regions(ctx, &row.attrs))
+                        .as_array()
+                        .cloned()
                         .unwrap_or_default()
                         .iter()
                         .filter_map(|v| v.as_str().map(String::from))

@@ -460,6 +460,38 @@ impl Client {
         Ok(out)
     }
 
+    /// Every build of a pipeline, following `NextToken` to the last page (500 a page).
+    /// `Ok(None)` when the pipeline does not exist.
+    pub async fn describe_executions_of(
+        &self,
+        pipeline_id: &str,
+    ) -> Result<Option<Vec<ops::Execution>>, Error> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..10_000 {
+            let req = ops::DescribeImagePipelineExecutions {
+                region_id: self.region.clone(),
+                image_pipeline_id: Some(pipeline_id.to_string()),
+                max_results: Some(500),
+                next_token: token.take(),
+                ..Default::default()
+            };
+            let r: ops::DescribeImagePipelineExecutionsResponse =
+                match self.call("DescribeImagePipelineExecutions", &req).await {
+                    Ok(r) => r,
+                    Err(e) if e.api().is_some_and(|a| a.status == 404) => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+            let n = r.image_pipeline_execution.items.len();
+            out.extend(r.image_pipeline_execution.items);
+            if r.next_token.is_empty() || n == 0 {
+                return Ok(Some(out));
+            }
+            token = Some(r.next_token);
+        }
+        Ok(Some(out))
+    }
+
     /// Reads pipelines by id, 20 per call.
     pub async fn describe_pipelines_by_ids(
         &self,

@@ -268,8 +268,11 @@ fn fingerprint(params: &BTreeMap<String, String>) -> String {
         .join("&")
 }
 
-fn roll_failure(c: &mut Cloud) -> bool {
+fn roll_failure(c: &mut Cloud, action: &str) -> bool {
     let f = c.faults.fail_create;
+    if !c.faults.only.is_empty() && !c.faults.only.iter().any(|a| a == action) {
+        return false;
+    }
     f > 0.0 && c.fault_rng.get_or_insert_with(|| super::Rng::new(0)).f64() < f
 }
 
@@ -566,7 +569,7 @@ fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let total: i64 = disks.iter().map(|d| d.size).sum();
     secs += 3.0 * total as f64;
     let id = c.new_id("m-");
-    let will_fail = roll_failure(c);
+    let will_fail = roll_failure(c, "CreateImage");
     let rec = ImageRec {
         id: id.clone(),
         region: region.clone(),
@@ -849,7 +852,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let now = c.now();
     let image_id = c.new_id("m-");
     let task_id = c.new_id("t-");
-    let will_fail = roll_failure(c);
+    let will_fail = roll_failure(c, "ImportImage");
     let wait = 60.0;
     let process = 300.0 + 20.0 * total_gib as f64;
     let rec = ImageRec {
@@ -1292,9 +1295,22 @@ fn start_execution(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let tags = p.tags("Tag");
     check_tags(&tags, "Duplicate.TagKey", 400)?;
     let id = c.new_id("exec-");
-    let will_fail = roll_failure(c);
+    let will_fail = roll_failure(c, "StartImagePipelineExecution");
     let unit = 30.0;
     let total = super::world::PHASES.iter().map(|x| x.1).sum::<f64>() * unit;
+    // A failing build fails half-way through BUILDING; its images end CreateFailed then.
+    let fail_at = super::world::PHASES
+        .iter()
+        .take_while(|x| x.0 != "BUILDING")
+        .map(|x| x.1)
+        .sum::<f64>()
+        * unit
+        + super::world::PHASES
+            .iter()
+            .find(|x| x.0 == "BUILDING")
+            .map_or(0.0, |x| x.1)
+            * unit
+            / 2.0;
     let prefix = pl
         .params
         .get("ImageOptions.ImageName")
@@ -1359,7 +1375,7 @@ fn start_execution(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             imds_support: "v2".into(),
             started: now,
             wait_secs: 0.0,
-            create_secs: total,
+            create_secs: if will_fail { fail_at } else { total },
             will_fail,
             deleted: false,
             cancelled: false,
@@ -1818,9 +1834,15 @@ fn describe_executions(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         .some("Status")
         .map(|s| s.split(',').map(str::trim).collect());
     let (start, max) = token_page(p)?;
-    let matched: Vec<&ExecutionRec> = c
-        .executions
-        .values()
+    // Newest first, as ECS lists builds.
+    let mut newest_first: Vec<&ExecutionRec> = c.executions.values().collect();
+    newest_first.sort_by(|a, b| {
+        b.started
+            .total_cmp(&a.started)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let matched: Vec<&ExecutionRec> = newest_first
+        .into_iter()
         .filter(|e| e.region == region)
         .filter(|e| {
             c.pipelines
@@ -1846,7 +1868,9 @@ fn describe_executions(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             let modified = iso(now.min(e.started + e.total_secs()));
             json!({
                 "ExecutionId": e.id, "ImagePipelineId": e.pipeline_id, "Status": st,
-                "ImageId": if matches!(st, "SUCCESS" | "RELEASING" | "DISTRIBUTING" | "TESTING") { e.image_id.clone() } else { String::new() },
+                // The image exists from the end of the build on, and a failed build's
+                // CreateFailed image is reported too, so that it can be cleaned up.
+                "ImageId": if matches!(st, "SUCCESS" | "RELEASING" | "DISTRIBUTING" | "TESTING" | "TEST_FAILED" | "FAILED" | "PARTITION_SUCCESS") { e.image_id.clone() } else { String::new() },
                 "Message": msg, "ErrorCode": code, "CreationTime": e.created_at, "ModifiedTime": modified,
                 "ResourceGroupId": "rg-default", "Tags": tags_json(&e.tags),
             })

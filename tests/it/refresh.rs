@@ -115,3 +115,108 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
     eprintln!("refresh of {n} images: {calls} calls in {took:?}");
     h.stop().await;
 }
+
+/// A managed build beyond the first page of DescribeImagePipelineExecutions (500 a page) is
+/// still found by refresh and by the poller: every page is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_reads_every_page_of_builds() {
+    let h = localcloud::start(Options::default()).await.expect("starts");
+    let c = crate::localcloud::client(&h.endpoint(), 0);
+    let pid: serde_json::Value = c
+        .call_raw(
+            "CreateImagePipeline",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("Name".into(), "paged".into()),
+                ("BaseImageType".into(), "IMAGE".into()),
+                (
+                    "BaseImage".into(),
+                    "ubuntu_22_04_x64_20G_alibase_20240101.vhd".into(),
+                ),
+                ("BuildContent".into(), "RUN echo hi".into()),
+            ],
+            None,
+        )
+        .await
+        .expect("pipeline");
+    let pid = pid["ImagePipelineId"].as_str().expect("id").to_string();
+    let start = |c: imgform::cloud::client::Client, pid: String| async move {
+        let v: serde_json::Value = c
+            .call_raw(
+                "StartImagePipelineExecution",
+                vec![
+                    ("RegionId".into(), "cn-hangzhou".into()),
+                    ("ImagePipelineId".into(), pid),
+                ],
+                None,
+            )
+            .await
+            .expect("build");
+        v["ExecutionId"].as_str().expect("id").to_string()
+    };
+    // The managed build first; 520 newer builds push it to the second page.
+    let managed = start(c.clone(), pid.clone()).await;
+    h.advance(std::time::Duration::from_secs(3600));
+    for _ in 0..520 {
+        h.advance(std::time::Duration::from_secs(3600));
+        start(c.clone(), pid.clone()).await;
+    }
+    let all = c
+        .describe_executions_of(&pid)
+        .await
+        .expect("list")
+        .expect("pipeline exists");
+    assert_eq!(all.len(), 521);
+    assert_eq!(
+        all.iter()
+            .position(|e| e.execution_id == managed)
+            .map(|i| i >= 500),
+        Some(true),
+        "the managed build is beyond the first page"
+    );
+    let mut state = State {
+        lineage: "l".into(),
+        serial: 1,
+        ..State::default()
+    };
+    let addr: imgform::addr::ResourceAddr = "alicloud_ecs_image_pipeline_execution.b"
+        .parse()
+        .expect("addr");
+    state.resources.insert(
+        addr.clone(),
+        ResourceState {
+            addr: addr.clone(),
+            kind: "alicloud_ecs_image_pipeline_execution".into(),
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: Some(managed.clone()),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: serde_json::json!({"image_pipeline_id": pid}),
+            deps: vec![],
+            pending: None,
+        },
+    );
+    let mut providers = BTreeMap::new();
+    let mut p = BTreeMap::new();
+    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
+    providers.insert("alicloud".to_string(), p);
+    let how = Connect {
+        endpoint: Some(h.endpoint()),
+        credentials: Some(Credentials {
+            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+            access_key_secret: localcloud::DEFAULT_SECRET.into(),
+            security_token: None,
+            source: "t".into(),
+        }),
+        speed: 1.0,
+        scheme: None,
+        default_region: None,
+    };
+    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
+    let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
+    assert!(drift.is_empty(), "not deleted: {drift:?}");
+    assert!(refreshed.resources.contains_key(&addr));
+    h.stop().await;
+}

@@ -385,3 +385,100 @@ fn state_edits_are_atomic_when_killed_at_any_state_write() {
     assert_eq!(image_counts(d.path()).len(), 2, "nothing deleted or made");
     plan_is_empty(d.path());
 }
+
+const BUILD: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "dist"
+  base_image_type = "IMAGE"
+  base_image      = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
+  to_region_id    = ["cn-shanghai", "cn-beijing"]
+  build_content   = "RUN echo one"
+
+  image_options {
+    image_name = "dist-built"
+  }
+}
+
+resource "alicloud_ecs_image_pipeline_execution" "b" {
+  image_pipeline_id       = alicloud_ecs_image_pipeline.p.id
+  delete_image_on_destroy = true
+}
+"#;
+
+fn built(dir: &Path) -> usize {
+    cloud(dir)
+        .custom_images()
+        .iter()
+        .filter(|(_, n)| n.starts_with("dist-built"))
+        .count()
+}
+
+#[test]
+fn builds_leave_no_images_behind_when_they_fail_or_their_pipeline_is_replaced() {
+    let d = tempfile::tempdir().expect("tmp");
+    let main = d.path().join("main.hcl");
+    let keep = BUILD.replace(
+        "delete_image_on_destroy = true",
+        "delete_image_on_destroy = false",
+    );
+    std::fs::write(&main, &keep).expect("write");
+    // A build that fails: its CreateFailed images (here and in both target regions) are
+    // recorded, and go when the tainted build is replaced, even though a successful
+    // build's image would be kept (delete_image_on_destroy = false).
+    let o = run_with(
+        d.path(),
+        "fail_create=1,only=StartImagePipelineExecution",
+        &["apply", "--auto-approve"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("ended FAILED"), "{}", text(&o));
+    let o = imgform(d.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs");
+    let st: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let build = st["resources"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["type"] == "alicloud_ecs_image_pipeline_execution")
+        .cloned()
+        .expect("the build's row");
+    assert_eq!(build["status"], "tainted", "{build}");
+    assert!(
+        build["attributes"]["image_id"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("m-")),
+        "the failed build's image is recorded: {build}"
+    );
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(built(d.path()), 3, "one build, copied to two regions");
+    std::fs::write(&main, BUILD).expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Replacing the pipeline replaces the build: the old build is destroyed first, while
+    // its pipeline still exists, and its copies go with it.
+    std::fs::write(&main, BUILD.replace("RUN echo one", "RUN echo two")).expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    let destroy_build = t
+        .find("alicloud_ecs_image_pipeline_execution.b: Destroying...")
+        .expect("the build's destroy is shown");
+    let destroy_pipeline = t
+        .find("alicloud_ecs_image_pipeline.p: Destroying...")
+        .expect("the pipeline's destroy is shown");
+    assert!(destroy_build < destroy_pipeline, "{t}");
+    assert_eq!(built(d.path()), 3, "only the new build's images");
+    assert_eq!(cloud(d.path()).live_pipelines().len(), 1);
+    plan_is_empty(d.path());
+    let o = run_with(d.path(), "", &["destroy", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(built(d.path()), 0);
+    assert!(cloud(d.path()).live_pipelines().is_empty());
+}
