@@ -4,7 +4,7 @@
 //! resources: it offers topological order, every cycle with all of its members (petgraph's
 //! `toposort` names only one), and the in-degree bookkeeping a ready-queue walk needs.
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use std::collections::BTreeMap;
@@ -105,7 +105,9 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
     /// with an edge to itself. Members are sorted; each cycle comes with the edges inside it.
     pub fn cycles(&self) -> Vec<Cycle<'_, N, E>> {
         let mut out = Vec::new();
-        for scc in tarjan_scc(&self.g) {
+        // Kosaraju walks with an explicit stack: a 200,000-long chain of locals must not
+        // overflow the call stack as a recursive Tarjan does.
+        for scc in kosaraju_scc(&self.g) {
             let self_loop = scc.len() == 1 && self.g.find_edge(scc[0], scc[0]).is_some();
             if scc.len() < 2 && !self_loop {
                 continue;

@@ -67,16 +67,10 @@ fn go(
     let Some(ev) = run::load_config(cli, ctx, &common.vars)? else {
         return Ok(1);
     };
-    let run = run::open(cli, ev, common.signature.as_deref())?;
     let timeout = run::lock_timeout(&common.lock_timeout)?;
-    let lock = run
-        .store
-        .lock()
-        .expect("never poisoned")
-        .lock(if destroy { "destroy" } else { "apply" }, timeout)?;
-    let result = apply_locked(cli, ctx, &run, common, planfile, auto, json, destroy);
-    let _ = run.store.lock().expect("never poisoned").unlock(&lock.id);
-    result
+    let operation = if destroy { "destroy" } else { "apply" };
+    let run = run::open(cli, ev, common.signature.as_deref(), operation, timeout)?;
+    apply_locked(cli, ctx, &run, common, planfile, auto, json, destroy)
 }
 
 #[allow(clippy::too_many_arguments)]

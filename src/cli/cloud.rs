@@ -82,9 +82,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
 }
 
 fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<u8> {
-    if a.speed <= 0.0 || !a.speed.is_finite() {
-        anyhow::bail!("--speed must be a positive number, got {}", a.speed);
-    }
+    localcloud::check_speed(a.speed).map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
     let faults = Faults::parse(&a.faults).map_err(|e| anyhow::anyhow!("invalid --faults: {e}"))?;
     let data = data_dir(cli, &a.data);
     let opts = Options {
@@ -94,12 +92,19 @@ fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<u8> {
         faults,
         key_id: a.access_key_id.clone(),
         secret: a.access_key_secret.clone(),
+        ..Options::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let h = localcloud::start(opts).await.map_err(anyhow::Error::msg)?;
+        if !h.addr.ip().is_loopback() {
+            eprintln!(
+                "warning: the local cloud listens on {}, beyond this machine: anyone who can reach it and knows the credentials can use it; pass --listen 127.0.0.1:PORT to keep it local",
+                h.addr
+            );
+        }
         let mut out = std::io::stdout();
         writeln!(out, "imgform local cloud listening on {}", h.endpoint())?;
         writeln!(
@@ -115,7 +120,9 @@ fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<u8> {
         )?;
         writeln!(
             out,
-            "  stats: {}/_imgform/stats   (Ctrl-C stops)",
+            "  stats: curl -u {}:{} {}/_imgform/stats   (Ctrl-C stops)",
+            a.access_key_id,
+            a.access_key_secret,
             h.endpoint()
         )?;
         out.flush()?;

@@ -41,15 +41,10 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
     let Some(ev) = run::load_config(cli, ctx, &a.common.vars)? else {
         return Ok(1);
     };
-    let run = run::open(cli, ev, a.common.signature.as_deref())?;
     let timeout = run::lock_timeout(&a.common.lock_timeout)?;
-    let lock = run
-        .store
-        .lock()
-        .expect("never poisoned")
-        .lock("plan", timeout)?;
+    let run = run::open(cli, ev, a.common.signature.as_deref(), "plan", timeout)?;
     let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
-    run.store.lock().expect("never poisoned").unlock(&lock.id)?;
+    drop(run);
     let Some(plan) = plan? else { return Ok(1) };
     if a.json {
         println!("{}", serde_json::to_string(&render::json::plan(&plan))?);

@@ -67,10 +67,18 @@ pub struct Run {
     pub local: Option<localcloud::Handle>,
     /// The configuration directory.
     pub dir: PathBuf,
+    /// The id of the state lock this run holds; released when the run is dropped, on
+    /// every exit path.
+    lock_id: Option<String>,
 }
 
 impl Drop for Run {
     fn drop(&mut self) {
+        if let Some(id) = self.lock_id.take() {
+            if let Ok(mut s) = self.store.lock() {
+                let _ = s.unlock(&id);
+            }
+        }
         if let Some(h) = self.local.take() {
             self.rt.block_on(h.stop());
         }
@@ -102,13 +110,54 @@ fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
 }
 
-/// Opens the state, starts the local cloud if asked, and connects to the cloud.
-pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result<Run> {
+/// Opens the state and takes its lock for `operation` (waiting up to `timeout`), then
+/// starts the local cloud if asked (after the lock: a run that waited sees the world the
+/// previous run left), and connects to the cloud. The lock is held until the run is dropped.
+pub fn open(
+    cli: &Cli,
+    ev: Evaluated,
+    signature: Option<&str>,
+    operation: &str,
+    timeout: Duration,
+) -> anyhow::Result<Run> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let dir = cli.chdir.clone();
-    let store = open_backend(cli, &ev.config.settings)?;
+    let mut store = open_backend(cli, &ev.config.settings)?;
+    let lock = store.lock(operation, timeout)?;
+    // Released by Run's Drop from here on; until then, on any early return here.
+    struct Held<'a>(Option<&'a mut Box<dyn Backend>>, String);
+    impl Drop for Held<'_> {
+        fn drop(&mut self) {
+            if let Some(s) = self.0.take() {
+                let _ = s.unlock(&self.1);
+            }
+        }
+    }
+    let mut held = Held(Some(&mut store), lock.id.clone());
+    let prepared = prepare_cloud(cli, &rt, &ev, signature, &dir);
+    let (local, sess) = prepared?;
+    held.0 = None;
+    drop(held);
+    Ok(Run {
+        rt,
+        ev: Arc::new(ev),
+        store: Arc::new(Mutex::new(store)),
+        sess: Arc::new(sess),
+        local,
+        dir,
+        lock_id: Some(lock.id),
+    })
+}
+
+fn prepare_cloud(
+    cli: &Cli,
+    rt: &tokio::runtime::Runtime,
+    ev: &Evaluated,
+    signature: Option<&str>,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Option<localcloud::Handle>, Session)> {
     let mut how = Connect {
         speed: 1.0,
         scheme: signature.map(|s| if s == "v1" { Scheme::V1 } else { Scheme::V3 }),
@@ -116,13 +165,14 @@ pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result
     };
     let mut local = None;
     if cli.cloud == CloudKind::Local {
-        let speed: f64 =
-            match env("IMGFORM_LOCAL_SPEED") {
-                Some(s) => s.parse().ok().filter(|v: &f64| *v > 0.0).with_context(|| {
-                    format!("IMGFORM_LOCAL_SPEED={s:?} is not a positive number")
-                })?,
-                None => 60.0,
-            };
+        let speed: f64 = match env("IMGFORM_LOCAL_SPEED") {
+            Some(s) => s
+                .parse()
+                .map_err(|_| format!("{s:?} is not a number"))
+                .and_then(localcloud::check_speed)
+                .map_err(|e| anyhow::anyhow!("IMGFORM_LOCAL_SPEED: {e}"))?,
+            None => 60.0,
+        };
         let faults = match env("IMGFORM_LOCAL_FAULTS") {
             Some(f) => localcloud::Faults::parse(&f)
                 .map_err(|e| anyhow::anyhow!("IMGFORM_LOCAL_FAULTS: {e}"))?,
@@ -149,15 +199,16 @@ pub fn open(cli: &Cli, ev: Evaluated, signature: Option<&str>) -> anyhow::Result
         tracing::debug!(endpoint = %h.endpoint(), speed, "started the local cloud");
         local = Some(h);
     }
-    let sess = Session::connect(&ev.providers, &how, &env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Run {
-        rt,
-        ev: Arc::new(ev),
-        store: Arc::new(Mutex::new(store)),
-        sess: Arc::new(sess),
-        local,
-        dir,
-    })
+    let sess = match Session::connect(&ev.providers, &how, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(h) = local {
+                rt.block_on(h.stop());
+            }
+            anyhow::bail!("{e}");
+        }
+    };
+    Ok((local, sess))
 }
 
 /// Where the state lives: `--state PATH` (a local file), the PostgreSQL team backend

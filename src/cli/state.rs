@@ -388,12 +388,10 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u
     let Some(inst) = ev.instances.get(&addr).cloned() else {
         bail!("{addr} is not in the configuration: write its resource block first, then import into it");
     };
-    let run = run::open(cli, ev, None)?;
+    let run = run::open(cli, ev, None, "import", Duration::from_secs(0))?;
     let mut store = run.store.lock().expect("never poisoned");
-    let lock = store.lock("import", Duration::from_secs(0))?;
     let st = store.load()?;
     if st.resources.contains_key(&addr) {
-        store.unlock(&lock.id)?;
         bail!("{addr} is already managed by imgform (id {:?}); remove it with `imgform state rm` first", st.resources[&addr].id);
     }
     if let Some(other) = st
@@ -401,7 +399,6 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u
         .values()
         .find(|r| r.id.as_deref() == Some(a.id.as_str()))
     {
-        store.unlock(&lock.id)?;
         bail!(
             "{} is already managed at {}: one object must not be imported to two addresses",
             a.id,
@@ -423,7 +420,6 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u
         .block_on(crate::apply::read_object(&client, &addr.id.kind, &a.id))
         .map_err(anyhow::Error::msg)?;
     let Some(mut attrs) = found else {
-        store.unlock(&lock.id)?;
         bail!(
             "Cannot import non-existent remote object: {} {} does not exist in {region}",
             addr.id.kind,
@@ -446,7 +442,7 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u
         deps: vec![],
         pending: None,
     })?;
-    store.unlock(&lock.id)?;
+    drop(store);
     println!("{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in your imgform state and will henceforth be managed by imgform.", addr.id.kind);
     Ok(0)
 }

@@ -60,6 +60,10 @@ pub struct Instance {
     pub each: Option<(String, Value)>,
 }
 
+/// The most instances one resource may expand to (`count`, `for_each`): bounded input, so a
+/// typo such as `count = 100000000` is a diagnostic, not an exhausted machine.
+pub const MAX_INSTANCES: usize = 100_000;
+
 /// Options for [`load`].
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -838,6 +842,19 @@ fn expand_resource(
             other => other,
         });
         match counted {
+            Ok(Value::Number(n)) if n > MAX_INSTANCES as f64 => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid count argument",
+                        format!(
+                            "count is {n}; one resource may have at most {MAX_INSTANCES} instances"
+                        ),
+                        Some(c.span.clone()),
+                    )
+                    .with_hint("split the images over several resources or configurations"),
+                );
+                return vec![];
+            }
             Ok(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 => {
                 for i in 0..n as u64 {
                     keys.push((Some(InstanceKey::Int(i)), Some(i), None));
@@ -909,6 +926,20 @@ fn expand_resource(
                 diags.push(d);
                 return vec![];
             }
+        }
+        if keys.len() > MAX_INSTANCES {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid for_each argument",
+                    format!(
+                        "for_each has {} elements; one resource may have at most {MAX_INSTANCES} instances",
+                        keys.len()
+                    ),
+                    Some(fe.span.clone()),
+                )
+                .with_hint("split the images over several resources or configurations"),
+            );
+            return vec![];
         }
     } else {
         keys.push((None, None, None));

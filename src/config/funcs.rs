@@ -211,6 +211,9 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
     true
 }
 
+/// The largest width or precision `format` accepts (bounded input).
+const MAX_FORMAT_WIDTH: usize = 10_000;
+
 fn str0(a: &FuncArgs) -> &str {
     a[0].as_str().unwrap_or_default()
 }
@@ -315,6 +318,11 @@ fn f_format(a: FuncArgs) -> Result<Value, String> {
             .and_then(|w| w.parse().ok())
             .unwrap_or(0);
         let prec: Option<usize> = flags.split_once('.').and_then(|(_, p)| p.parse().ok());
+        if width > MAX_FORMAT_WIDTH || prec.is_some_and(|p| p > MAX_FORMAT_WIDTH) {
+            return Err(format!(
+                "the width and precision in a format verb may be at most {MAX_FORMAT_WIDTH}, got %{flags}{verb}"
+            ));
+        }
         let s = match verb {
             's' | 'v' => match v {
                 Value::String(s) => s.clone(),
@@ -700,6 +708,8 @@ mod tests {
             r#"jsondecode("{")"#,
             r#"range(0, 10, 0)"#,
             r#"base64decode("!!")"#,
+            r#"format("%70000d", 1)"#,
+            r#"format("%.70000f", 1)"#,
         ] {
             assert!(eval(src).is_err(), "{src}");
         }

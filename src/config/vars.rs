@@ -27,7 +27,11 @@ impl VarOptions {
         VarOptions {
             var_files,
             vars,
-            env: std::env::vars().collect(),
+            // vars() panics on a variable that is not UTF-8, even an unrelated one; such a
+            // variable cannot hold a value imgform reads, so it is skipped.
+            env: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
         }
     }
 }

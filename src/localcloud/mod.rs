@@ -145,6 +145,26 @@ pub struct Options {
     pub key_id: String,
     /// Its secret.
     pub secret: String,
+    /// How long a connection may take to send a request's headers, and may stay idle
+    /// between requests, before it is closed (half-sent requests are not kept forever).
+    pub header_timeout: Duration,
+}
+
+/// The speeds the local cloud accepts: slower would overflow the scaled durations, faster
+/// would make every life cycle instantaneous.
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.001..=1_000_000.0;
+
+/// Checks a simulated-time speed (`--speed`, `IMGFORM_LOCAL_SPEED`).
+pub fn check_speed(v: f64) -> Result<f64, String> {
+    if v.is_finite() && SPEEDS.contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "the speed must be a number from {} to {}, got {v}",
+            SPEEDS.start(),
+            SPEEDS.end()
+        ))
+    }
 }
 
 impl Default for Options {
@@ -156,6 +176,7 @@ impl Default for Options {
             faults: Faults::default(),
             key_id: DEFAULT_KEY_ID.into(),
             secret: DEFAULT_SECRET.into(),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -176,6 +197,8 @@ pub struct Cloud {
     pub(crate) faults: Faults,
     pub(crate) key_id: String,
     pub(crate) secret: String,
+    /// Signature nonces seen in the last 15 minutes (replays are refused).
+    pub(crate) nonces: HashMap<String, Instant>,
     pending: Vec<(&'static str, String, String)>,
     pending_tokens: Vec<(String, String, String)>,
     clock_saved: Instant,
@@ -218,6 +241,7 @@ impl Cloud {
             faults: opts.faults.clone(),
             key_id: opts.key_id.clone(),
             secret: opts.secret.clone(),
+            nonces: HashMap::new(),
             store,
             pending: Vec::new(),
             pending_tokens: Vec::new(),
@@ -614,19 +638,36 @@ impl Handle {
 
 /// Starts a local cloud server on the current tokio runtime.
 pub async fn start(opts: Options) -> Result<Handle, String> {
+    check_speed(opts.speed)?;
     let cloud = Arc::new(Mutex::new(Cloud::open(&opts)?));
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
     let app = server::router(cloud.clone());
+    let header_timeout = opts.header_timeout;
+    // hyper directly rather than axum::serve, which sets no header-read timeout: a client
+    // that sends half a request, or keeps a connection idle, is cut off as a real endpoint
+    // would.
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+        loop {
+            let stream = tokio::select! {
+                _ = &mut rx => break,
+                acc = listener.accept() => match acc {
+                    Ok((s, _)) => s,
+                    Err(_) => continue,
+                },
+            };
+            let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
     });
     Ok(Handle {
         addr,

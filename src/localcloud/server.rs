@@ -26,7 +26,46 @@ pub(super) fn router(cloud: Shared) -> Router {
         .with_state(cloud)
 }
 
-async fn stats(State(c): State<Shared>) -> Response {
+/// The control endpoints (`/_imgform/*`) answer only to the cloud's own credentials, as
+/// HTTP Basic authentication (`curl -u ID:SECRET`): they can move time and read everything.
+/// `None` when the credentials are right; otherwise the 401 to answer.
+fn unauthorized(c: &Shared, headers: &HeaderMap) -> Option<Response> {
+    use base64::Engine as _;
+    let (id, secret) = {
+        let g = c.lock().expect("the local cloud lock is never poisoned");
+        (g.key_id.clone(), g.secret.clone())
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    if given.as_deref() == Some(format!("{id}:{secret}").as_str()) {
+        return None;
+    }
+    let body = serde_json::json!({
+        "Code": "Unauthorized",
+        "Message": "the control endpoints need the local cloud's AccessKeyId and AccessKeySecret as HTTP Basic credentials (curl -u ID:SECRET)",
+    });
+    let mut r = json_response(StatusCode::UNAUTHORIZED, &body, "");
+    r.headers_mut().insert(
+        "www-authenticate",
+        "Basic realm=\"imgform local cloud\""
+            .parse()
+            .expect("a valid header value"),
+    );
+    Some(r)
+}
+
+async fn stats(State(c): State<Shared>, headers: HeaderMap) -> Response {
+    if let Some(r) = unauthorized(&c, &headers) {
+        return r;
+    }
     let v = c
         .lock()
         .expect("the local cloud lock is never poisoned")
@@ -34,17 +73,90 @@ async fn stats(State(c): State<Shared>) -> Response {
     json_response(StatusCode::OK, &v, "")
 }
 
-async fn advance(State(c): State<Shared>, uri: Uri) -> Response {
+/// The most simulated time one call may add: about 31 years.
+const MAX_ADVANCE_SECS: f64 = 1e9;
+
+async fn advance(State(c): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    if let Some(r) = unauthorized(&c, &headers) {
+        return r;
+    }
     let q = sign::form_decode(uri.query().unwrap_or(""));
-    let secs: f64 = q
+    let raw = q
         .iter()
         .find(|(k, _)| k == "seconds")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0.0);
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    // Checked before the lock is taken: nothing a caller sends can poison it.
+    let secs = match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=MAX_ADVANCE_SECS).contains(&v) => v,
+        _ => {
+            let body = serde_json::json!({
+                "Code": "InvalidParameter",
+                "Message": format!("seconds must be a number from 0 to {MAX_ADVANCE_SECS}, got {raw:?}"),
+            });
+            return json_response(StatusCode::BAD_REQUEST, &body, "");
+        }
+    };
     let mut g = c.lock().expect("the local cloud lock is never poisoned");
-    g.advance(Duration::from_secs_f64(secs.max(0.0)));
+    g.advance(Duration::from_secs_f64(secs));
     let now = g.now();
     json_response(StatusCode::OK, &serde_json::json!({ "sim_now": now }), "")
+}
+
+/// How far a request's timestamp may be from the server's clock, as ECS allows.
+const TIMESTAMP_WINDOW_SECS: i64 = 15 * 60;
+
+/// ECS's checks of the signed timestamp and nonce: a request more than 15 minutes from
+/// the server's clock is expired, and a nonce seen within that window is a replay.
+fn check_freshness(
+    g: &mut Cloud,
+    timestamp: Option<&str>,
+    nonce: Option<&str>,
+) -> Result<(), ApiErr> {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let ts = timestamp.unwrap_or_default();
+    let when = time::PrimitiveDateTime::parse(ts, &f)
+        .map(|t| t.assume_utc())
+        .map_err(|_| {
+            ApiErr::new(
+                400,
+                "InvalidTimeStamp.Format",
+                "Specified time stamp or date value is not well formatted.",
+            )
+        })?;
+    let skew = (time::OffsetDateTime::now_utc() - when)
+        .whole_seconds()
+        .abs();
+    if skew > TIMESTAMP_WINDOW_SECS {
+        return Err(ApiErr::new(
+            400,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        ));
+    }
+    let Some(nonce) = nonce.filter(|n| !n.is_empty()) else {
+        return Err(ApiErr::new(
+            400,
+            "MissingSignatureNonce",
+            "SignatureNonce is mandatory for this action.",
+        ));
+    };
+    let window = Duration::from_secs(TIMESTAMP_WINDOW_SECS as u64 * 2);
+    g.nonces.retain(|_, seen| seen.elapsed() < window);
+    if g.nonces.len() > 1_000_000 {
+        g.nonces.clear();
+    }
+    if g.nonces
+        .insert(nonce.to_string(), std::time::Instant::now())
+        .is_some()
+    {
+        return Err(ApiErr::new(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        ));
+    }
+    Ok(())
 }
 
 fn request_id() -> String {
@@ -222,6 +334,17 @@ async fn handle(
             VerifyError::UnknownKey(k) => ApiErr::new(404, "InvalidAccessKeyId.NotFound", &format!("Specified access key is not found: {k}")),
             VerifyError::Mismatch(sts) => ApiErr::new(400, "SignatureDoesNotMatch", &format!("Specified signature is not matched with our calculation. server string to sign is:{sts}")),
         };
+        return error_response(&e, &rid, &region);
+    }
+    let (timestamp, nonce) = if acs3 {
+        (header("x-acs-date"), header("x-acs-signature-nonce"))
+    } else {
+        (
+            params.get("Timestamp").cloned(),
+            params.get("SignatureNonce").cloned(),
+        )
+    };
+    if let Err(e) = check_freshness(&mut g, timestamp.as_deref(), nonce.as_deref()) {
         return error_response(&e, &rid, &region);
     }
     if action.is_empty() {

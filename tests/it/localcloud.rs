@@ -1760,3 +1760,160 @@ async fn faults_on_demand() {
     assert!(calls > 20, "faults forced retries: {calls}");
     h.stop().await;
 }
+
+/// A v1-signed DescribeRegions with the given timestamp and nonce, as raw HTTP.
+async fn raw_v1(endpoint: &str, timestamp: &str, nonce: &str) -> (u16, serde_json::Value) {
+    use imgform::cloud::sign;
+    let mut all: Vec<(String, String)> = [
+        ("Action", "DescribeRegions"),
+        ("Version", "2014-05-26"),
+        ("Format", "JSON"),
+        ("Timestamp", timestamp),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("SignatureNonce", nonce),
+        ("AccessKeyId", localcloud::DEFAULT_KEY_ID),
+        ("RegionId", "cn-hangzhou"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sig = sign::rpc::signature("POST", &all, localcloud::DEFAULT_SECRET);
+    all.push(("Signature".into(), sig));
+    let r = reqwest::Client::new()
+        .post(format!("{endpoint}/?{}", sign::form_encode(&all)))
+        .send()
+        .await
+        .expect("answer");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+fn utc(offset_secs: i64) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    (time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs))
+        .format(&f)
+        .expect("format")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_timestamps_and_replayed_nonces_are_refused_as_ecs_does() {
+    let (h, _) = start(Options::default()).await;
+    let e = h.endpoint();
+    let (s, v) = raw_v1(&e, &utc(0), "00000000000000000000000000000001").await;
+    assert_eq!(s, 200, "{v}");
+    // The same signed request again: a replay.
+    let (s, v) = raw_v1(&e, &utc(0), "00000000000000000000000000000001").await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("SignatureNonceUsed")),
+        "{v}"
+    );
+    // Outside ECS's 15-minute window, either way.
+    for off in [-3600, 3600] {
+        let (s, v) = raw_v1(&e, &utc(off), &format!("{:032x}", off.unsigned_abs())).await;
+        assert_eq!(
+            (s, v["Code"].as_str()),
+            (400, Some("InvalidTimeStamp.Expired")),
+            "{v}"
+        );
+    }
+    let (s, v) = raw_v1(&e, "yesterday", "00000000000000000000000000000002").await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("InvalidTimeStamp.Format")),
+        "{v}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_endpoints_need_the_credentials_and_survive_hostile_values() {
+    let (h, c) = start(Options::default()).await;
+    let http = reqwest::Client::new();
+    let stats = format!("{}/_imgform/stats", h.endpoint());
+    let r = http.get(&stats).send().await.expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+    let r = http
+        .get(&stats)
+        .basic_auth(localcloud::DEFAULT_KEY_ID, Some("wrong"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+    let r = http
+        .get(&stats)
+        .basic_auth(localcloud::DEFAULT_KEY_ID, Some(localcloud::DEFAULT_SECRET))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status().as_u16(), 200);
+    for bad in ["1e300", "-5", "NaN", "inf", "x"] {
+        let r = http
+            .post(format!("{}/_imgform/advance?seconds={bad}", h.endpoint()))
+            .basic_auth(localcloud::DEFAULT_KEY_ID, Some(localcloud::DEFAULT_SECRET))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 400, "{bad}");
+    }
+    // The cloud still answers: nothing was poisoned.
+    let _: ops::DescribeRegionsResponse = c
+        .call("DescribeRegions", &ops::DescribeRegions::default())
+        .await
+        .expect("still serving");
+    assert!(localcloud::check_speed(1e-300).is_err());
+    assert!(localcloud::check_speed(f64::NAN).is_err());
+    assert!(localcloud::check_speed(60.0).is_ok());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (h, _) = start(Options {
+        header_timeout: Duration::from_millis(200),
+        ..Options::default()
+    })
+    .await;
+    let mut s = tokio::net::TcpStream::connect(h.addr)
+        .await
+        .expect("connect");
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_means_the_operation_ran() {
+    let (h, c) = start(Options {
+        faults: Faults::parse("lost=1,only=CreateImage").expect("spec"),
+        ..Options::default()
+    })
+    .await;
+    let r: Result<ops::CreateImageResponse, _> = c
+        .call(
+            "CreateImage",
+            &ops::CreateImage {
+                region_id: "cn-hangzhou".into(),
+                image_name: Some("lost-answer".into()),
+                snapshot_id: Some("s-bp1system0001".into()),
+                client_token: Some("tok-lost-1".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let e = r.expect_err("no answer");
+    assert!(e.may_have_acted(), "{e}");
+    let made = h.cloud.lock().expect("lock").custom_images();
+    assert_eq!(
+        made.len(),
+        1,
+        "the image was made although the answer was lost"
+    );
+    h.stop().await;
+}
