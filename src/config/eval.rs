@@ -167,6 +167,9 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
             return Err(d);
         }
     }
+    if let Some(d) = for_budget(expr, &ctx, scope) {
+        return Err(d);
+    }
     let e: hcl::Expression = expr.edit.clone().into();
     let out = funcs::with_files(scope.dir, scope.files, || e.evaluate(&ctx));
     match out {
@@ -184,6 +187,115 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
             ))
         }
     }
+}
+
+/// The most elements nested for-expressions may produce together (bounded input).
+pub const MAX_FOR_ELEMENTS: f64 = 1_000_000.0;
+
+/// Refuses nested for-expressions whose collections multiply to more than
+/// [`MAX_FOR_ELEMENTS`], before evaluating them: `[for a in range(1024): [for b in
+/// range(1024): [for c in range(1024): c]]]` would otherwise build a billion values. A
+/// collection that depends on an enclosing for's variables cannot be sized in advance and
+/// counts as one.
+fn for_budget(expr: &Expr, ctx: &Context, scope: &Scope) -> Option<Diagnostic> {
+    use hcl_edit::expr::{Expression as E, ForExpr};
+    use hcl_edit::visit::{visit_expr, Visit};
+
+    struct Names(Vec<String>);
+    impl Visit for Names {
+        fn visit_expr(&mut self, e: &E) {
+            if let E::Variable(v) = e {
+                self.0.push(v.as_str().to_string());
+            } else {
+                visit_expr(self, e);
+            }
+        }
+    }
+    struct Budget<'c> {
+        ctx: &'c Context<'c>,
+        scope: Scope<'c>,
+        inner_vars: Vec<String>,
+        product: f64,
+        over: Option<f64>,
+    }
+    impl Visit for Budget<'_> {
+        fn visit_for_expr(&mut self, f: &ForExpr) {
+            if self.over.is_some() {
+                return;
+            }
+            self.visit_expr(&f.intro.collection_expr);
+            let mut names = Names(Vec::new());
+            names.visit_expr(&f.intro.collection_expr);
+            let sized = !names.0.iter().any(|n| self.inner_vars.contains(n));
+            let len = if sized {
+                let c: hcl::Expression = f.intro.collection_expr.clone().into();
+                match funcs::with_files(self.scope.dir, self.scope.files, || c.evaluate(self.ctx)) {
+                    Ok(hcl::Value::Array(a)) => a.len() as f64,
+                    Ok(hcl::Value::Object(o)) => o.len() as f64,
+                    _ => 1.0,
+                }
+            } else {
+                1.0
+            };
+            let saved = (self.product, self.inner_vars.len());
+            self.product *= len.max(1.0);
+            if self.product > MAX_FOR_ELEMENTS {
+                self.over = Some(self.product);
+                return;
+            }
+            if let Some(k) = &f.intro.key_var {
+                self.inner_vars.push(k.as_str().to_string());
+            }
+            self.inner_vars.push(f.intro.value_var.as_str().to_string());
+            if let Some(k) = &f.key_expr {
+                self.visit_expr(k);
+            }
+            self.visit_expr(&f.value_expr);
+            if let Some(c) = &f.cond {
+                self.visit_expr(&c.expr);
+            }
+            self.product = saved.0;
+            self.inner_vars.truncate(saved.1);
+        }
+    }
+    if !expr_has_for(&expr.edit) {
+        return None;
+    }
+    let mut b = Budget {
+        ctx,
+        scope: *scope,
+        inner_vars: Vec::new(),
+        product: 1.0,
+        over: None,
+    };
+    b.visit_expr(&expr.edit);
+    b.over.map(|n| {
+        Diagnostic::error(
+            "Too many values",
+            format!(
+                "these nested for-expressions would produce {n:.0} values; at most {MAX_FOR_ELEMENTS:.0} are allowed"
+            ),
+            Some(expr.span.clone()),
+        )
+        .with_hint("iterate over smaller collections, or split the work over several values")
+    })
+}
+
+fn expr_has_for(e: &hcl_edit::expr::Expression) -> bool {
+    use hcl_edit::visit::{visit_expr, Visit};
+    struct Found(bool);
+    impl Visit for Found {
+        fn visit_expr(&mut self, e: &hcl_edit::expr::Expression) {
+            if matches!(e, hcl_edit::expr::Expression::ForExpr(_)) {
+                self.0 = true;
+            } else if !self.0 {
+                visit_expr(self, e);
+            }
+        }
+    }
+    let mut f = Found(false);
+    f.visit_expr(e);
+    f.0
 }
 
 /// The diagnostic for a file function refused by the confinement policy.
@@ -256,6 +368,22 @@ mod tests {
         let e = eval(&s, &ex("uper(var.env)"), &scope).expect_err("unknown function");
         assert_eq!(e.hint.as_deref(), Some("did you mean `upper`?"));
         assert!(eval(&s, &ex("timestamp()"), &scope).is_err());
+        // Nested for-expressions are sized before they are evaluated.
+        let e = eval(
+            &s,
+            &ex("[for a in range(1024): [for b in range(1024): [for c in range(1024): c]]]"),
+            &scope,
+        )
+        .expect_err("a billion values");
+        assert_eq!(e.summary, "Too many values");
+        assert_eq!(
+            eval(
+                &s,
+                &ex("length(flatten([for a in range(3): [for b in range(a): b]]))"),
+                &scope
+            ),
+            Ok(Value::Number(3.0))
+        );
     }
 
     #[test]

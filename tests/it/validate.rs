@@ -267,3 +267,82 @@ fn count_from_an_untyped_command_line_variable_converts_like_terraform() {
     assert!(!diags.has_errors(), "{diags:?}");
     assert_eq!(ev.expect("valid").instances.len(), 2);
 }
+
+/// Hostile input gets diagnostics, never a panic, an abort or an exhausted machine.
+#[test]
+fn hostile_input_is_bounded() {
+    use crate::util::{dir_with, imgform};
+    // An environment variable that is not UTF-8, even one imgform never reads.
+    let d = dir_with(&[(
+        "main.hcl",
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n",
+    )]);
+    let o = imgform(d.path())
+        .arg("validate")
+        .env(
+            "UNRELATED_BYTES",
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff\xfe"),
+        )
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A count far beyond any real configuration, a format width beyond Rust's, and nested
+    // for-expressions that would build a billion values: each a diagnostic at its line.
+    let d = dir_with(&[(
+        "main.hcl",
+        r#"provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "many" {
+  count       = 100000000
+  image_name  = "many-${count.index}"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+output "wide" {
+  value = format("%70000d", 1)
+}
+
+output "huge" {
+  value = [for a in range(1024) : [for b in range(1024) : [for c in range(1024) : c]]]
+}
+"#,
+    )]);
+    let o = imgform(d.path()).arg("validate").output().expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for (what, at) in [
+        ("at most 100000 instances", "main.hcl:6:17"),
+        (
+            "width and precision in a format verb may be at most 10000",
+            "main.hcl:12:11",
+        ),
+        ("Too many values", "main.hcl:16:11"),
+    ] {
+        assert!(
+            err.contains(what) && err.contains(at),
+            "{what} at {at}: {err}"
+        );
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    // A 100,000-long chain of locals is walked without recursion.
+    let mut chain = String::from("locals {\n  l0 = 1\n");
+    for i in 1..100_000 {
+        chain.push_str(&format!("  l{i} = local.l{}\n", i - 1));
+    }
+    chain.push_str("}\n");
+    let d = dir_with(&[("main.hcl", &chain)]);
+    let o = imgform(d.path()).arg("validate").output().expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
