@@ -569,6 +569,56 @@ fn crash(rounds: usize, seed: u64) -> Vec<Row> {
     ]
 }
 
+#[path = "../tests/it/killharness.rs"]
+mod killharness;
+
+/// The kill harness: every kind through create, replacement and destroy, killed at each of
+/// the first `n` state writes and at each of the first `n` API requests of each phase.
+fn kill(n: usize) -> Vec<Row> {
+    let bin = release_bin();
+    let points: Vec<String> = (1..=n)
+        .map(|i| format!("state_write:{i}"))
+        .chain((1..=n).map(|i| format!("request:{i}")))
+        .collect();
+    let t = Instant::now();
+    let r = killharness::run(
+        &|d: &Path| {
+            let mut c = std::process::Command::new(&bin);
+            c.current_dir(d).env("IMGFORM_LOG", "imgform=error");
+            c
+        },
+        "1200",
+        &points,
+    );
+    for f in &r.failures {
+        eprintln!("kill harness: {f}");
+    }
+    vec![
+        Row(
+            format!(
+                "kill: {} rounds (3 phases x {} points)",
+                r.rounds,
+                points.len()
+            ),
+            format!(
+                "{} killed at their point, the rest finished first; {:.0} s",
+                r.kills,
+                t.elapsed().as_secs_f64()
+            ),
+        ),
+        Row(
+            "kill: duplicates, orphans, rows without object".into(),
+            format!(
+                "{}, {}, {} (targets 0, 0, 0); {} round(s) did not converge",
+                r.duplicates,
+                r.orphans,
+                r.rows_without_object,
+                r.failures.len()
+            ),
+        ),
+    ]
+}
+
 fn soak(n: usize) -> Vec<Row> {
     let bin = release_bin();
     let dir = tempfile::tempdir().expect("tmp");
@@ -648,6 +698,13 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(42);
         rows.extend(crash(rounds, seed));
+    }
+    if all || which == "kill" {
+        let n = std::env::var("KILL_POINTS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(17);
+        rows.extend(kill(n));
     }
     if all || which == "soak" {
         rows.extend(soak(100));

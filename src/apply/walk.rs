@@ -636,7 +636,14 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
     let span = tracing::info_span!("resource", addr = %c.addr);
     let _g = span.enter();
     let r = match c.action {
-        Action::Create | Action::Resume => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
+        Action::Create | Action::Resume => {
+            create(ctx, c, start, 0).await?;
+            // A resumed create_before_destroy still owes the deletion of what it replaces.
+            if let Some(now) = row(&ctx.store, &c.addr)? {
+                delete_deposed(ctx, &now, None, start).await?;
+            }
+            Ok((1, 0, 0))
+        }
         Action::Update => update(ctx, c).await.map(|_| (0, 1, 0)),
         Action::Delete => delete(ctx, c, start).await.map(|_| (0, 0, 1)),
         // The replacement is a new generation (the state's generations never go back), so

@@ -6,6 +6,7 @@ mod e2e;
 mod files;
 mod fmt;
 mod fuzz;
+mod killharness;
 mod localcloud;
 mod pg;
 mod refresh;

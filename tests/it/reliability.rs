@@ -482,3 +482,19 @@ fn builds_leave_no_images_behind_when_they_fail_or_their_pipeline_is_replaced() 
     assert_eq!(built(d.path()), 0);
     assert!(cloud(d.path()).live_pipelines().is_empty());
 }
+
+#[test]
+fn killed_at_state_writes_and_requests_every_kind_converges_exactly_once() {
+    // A few of the harness's rounds; the benchmark runs a hundred and more.
+    let points: Vec<String> = ["state_write:2", "state_write:5", "request:3", "request:9"]
+        .map(String::from)
+        .to_vec();
+    let r = crate::killharness::run(&|d| imgform(d), "1200", &points);
+    assert!(r.failures.is_empty(), "{:#?}", r.failures);
+    assert_eq!(
+        (r.duplicates, r.orphans, r.rows_without_object),
+        (0, 0, 0),
+        "{r:?}"
+    );
+    assert!(r.kills * 2 >= r.rounds, "most rounds really killed: {r:?}");
+}

@@ -1,0 +1,291 @@
+//! The kill harness: every kind of object, through create, replacement (destroy-then-create
+//! and create-before-destroy) and destroy, with the process killed (`abort`, as `kill -9`)
+//! at a chosen state write or API request, then the same command run again until it
+//! succeeds. After each round the local cloud is counted object by object: every
+//! configured object exactly once (no duplicate), nothing the state does not know (no
+//! orphan), and no state row whose object is gone.
+//!
+//! Shared by the integration tests (a few rounds) and the benchmark program (`cargo run
+//! --release --example bench -- kill`, a hundred rounds and more), which includes this file.
+
+#![allow(dead_code)]
+
+use imgform::localcloud::{Cloud, Options};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Version 1 of the configuration: an image from a snapshot, an import, an image with
+/// create_before_destroy, a pipeline built on the import and a build distributed to a
+/// second region.
+pub const V1: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "k-web"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+resource "alicloud_image_import" "base" {
+  image_name = "k-base"
+  os_type    = "linux"
+  platform   = "Debian"
+
+  disk_device_mapping {
+    oss_bucket = "imgform-quickstart"
+    oss_object = "images/debian-12.raw"
+    format     = "RAW"
+  }
+}
+
+resource "alicloud_image" "cbd" {
+  image_name  = "k-cbd-1"
+  snapshot_id = "s-bp1qs0000000000web"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "k-pipe"
+  base_image_type = "IMAGE"
+  base_image      = alicloud_image_import.base.id
+  to_region_id    = ["cn-shanghai"]
+  build_content   = "RUN echo v1"
+
+  image_options {
+    image_name = "k-built"
+  }
+}
+
+resource "alicloud_ecs_image_pipeline_execution" "b" {
+  image_pipeline_id       = alicloud_ecs_image_pipeline.p.id
+  delete_image_on_destroy = true
+}
+"#;
+
+/// Version 2: every kind replaced — the image and the pipeline (and so the build)
+/// destroy-then-create, the create_before_destroy image renamed.
+pub fn v2() -> String {
+    V1.replace("s-bp1qs0000000000web\"\n}", "s-bp1system0002\"\n}")
+        .replace(
+            "s-bp1qs0000000000web\"\n\n  lifecycle",
+            "s-bp1system0002\"\n\n  lifecycle",
+        )
+        .replace("k-cbd-1", "k-cbd-2")
+        .replace("RUN echo v1", "RUN echo v2")
+}
+
+/// The phases a round can kill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Apply V1 to an empty cloud.
+    Create,
+    /// Apply V2 over V1.
+    Replace,
+    /// Destroy V1.
+    Destroy,
+}
+
+impl Phase {
+    /// Every phase.
+    pub const ALL: [Phase; 3] = [Phase::Create, Phase::Replace, Phase::Destroy];
+}
+
+/// What a run of the harness found.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// Rounds run.
+    pub rounds: usize,
+    /// Rounds whose process was really killed at its point (the others finished first).
+    pub kills: usize,
+    /// Objects made more than once.
+    pub duplicates: usize,
+    /// Objects in the cloud that the state does not manage and the configuration does not
+    /// want.
+    pub orphans: usize,
+    /// State rows whose object is not in the cloud.
+    pub rows_without_object: usize,
+    /// Rounds that did not converge, with what was wrong.
+    pub failures: Vec<String>,
+}
+
+/// Runs one round per (phase, kill point). `cmd` makes an imgform command in a directory.
+pub fn run(cmd: &dyn Fn(&Path) -> Command, speed: &str, points: &[String]) -> Report {
+    let mut r = Report::default();
+    for phase in Phase::ALL {
+        for point in points {
+            round(cmd, speed, phase, point, &mut r);
+        }
+    }
+    r
+}
+
+fn exec(
+    cmd: &dyn Fn(&Path) -> Command,
+    dir: &Path,
+    speed: &str,
+    crash: Option<&str>,
+    args: &[&str],
+) -> Output {
+    let mut c = cmd(dir);
+    c.env("IMGFORM_LOCAL_SPEED", speed)
+        .args(["--cloud", "local"])
+        .args(args);
+    match crash {
+        Some(p) => c.env("IMGFORM_CRASH_AT", p),
+        None => c.env_remove("IMGFORM_CRASH_AT"),
+    };
+    c.output().expect("imgform runs")
+}
+
+fn round(cmd: &dyn Fn(&Path) -> Command, speed: &str, phase: Phase, point: &str, r: &mut Report) {
+    r.rounds += 1;
+    let d = tempfile::tempdir().expect("tmp");
+    let main = d.path().join("main.hcl");
+    std::fs::write(&main, V1).expect("write");
+    let label = format!("{phase:?} killed at {point}");
+    if phase != Phase::Create {
+        let o = exec(cmd, d.path(), speed, None, &["apply", "--auto-approve"]);
+        if !o.status.success() {
+            r.failures
+                .push(format!("{label}: setup failed: {}", text(&o)));
+            return;
+        }
+    }
+    if phase == Phase::Replace {
+        std::fs::write(&main, v2()).expect("write");
+    }
+    let args: &[&str] = if phase == Phase::Destroy {
+        &["destroy", "--auto-approve"]
+    } else {
+        &["apply", "--auto-approve"]
+    };
+    let o = exec(cmd, d.path(), speed, Some(point), args);
+    if o.status.code().is_none() {
+        r.kills += 1;
+    }
+    // Recovery: the same command again, as a person would, until it succeeds and the plan
+    // is empty (a resumed create finishes the request it recorded, so at most a few runs).
+    let mut converged = false;
+    let mut last = String::new();
+    for _ in 0..3 {
+        let o = exec(cmd, d.path(), speed, None, args);
+        last = text(&o);
+        if !o.status.success() {
+            continue;
+        }
+        let plan_args: &[&str] = if phase == Phase::Destroy {
+            &["plan", "--destroy", "--detailed-exitcode"]
+        } else {
+            &["plan", "--detailed-exitcode"]
+        };
+        let p = exec(cmd, d.path(), speed, None, plan_args);
+        if p.status.code() == Some(0) {
+            converged = true;
+            break;
+        }
+        last = text(&p);
+    }
+    if !converged {
+        r.failures
+            .push(format!("{label}: did not converge: {last}"));
+    }
+    count(cmd, d.path(), phase, &label, r);
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Counts the cloud's objects against what the phase must leave.
+fn count(cmd: &dyn Fn(&Path) -> Command, dir: &Path, phase: Phase, label: &str, r: &mut Report) {
+    let cloud = Cloud::open(&Options {
+        data: Some(dir.join(".imgform/local-cloud")),
+        ..Options::default()
+    })
+    .expect("the local cloud opens");
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, n) in cloud.custom_images() {
+        let key = if n.starts_with("k-built_") {
+            "k-built".to_string()
+        } else {
+            n
+        };
+        *names.entry(key).or_default() += 1;
+    }
+    let pipelines = cloud.live_pipelines();
+    let live: Vec<String> = pipelines.iter().map(|p| p.0.clone()).collect();
+    let builds = cloud
+        .builds()
+        .into_iter()
+        .filter(|(_, p)| live.contains(p))
+        .count();
+    let want: BTreeMap<&str, usize> = match phase {
+        Phase::Create => [("k-web", 1), ("k-base", 1), ("k-cbd-1", 1), ("k-built", 2)].into(),
+        Phase::Replace => [("k-web", 1), ("k-base", 1), ("k-cbd-2", 1), ("k-built", 2)].into(),
+        Phase::Destroy => BTreeMap::new(),
+    };
+    let want_pipelines = usize::from(phase != Phase::Destroy);
+    let mut problems = Vec::new();
+    for (name, n) in &names {
+        let expected = want.get(name.as_str()).copied().unwrap_or(0);
+        if *n > expected && expected > 0 {
+            r.duplicates += n - expected;
+            problems.push(format!("{n} images named {name}"));
+        } else if expected == 0 {
+            r.orphans += n;
+            problems.push(format!("orphan image {name} ({n})"));
+        }
+    }
+    for (name, n) in &want {
+        if names.get(*name).copied().unwrap_or(0) < *n {
+            problems.push(format!("missing image {name}"));
+        }
+    }
+    if pipelines.len() > want_pipelines {
+        let extra = pipelines.len() - want_pipelines;
+        if want_pipelines == 0 {
+            r.orphans += extra;
+        } else {
+            r.duplicates += extra;
+        }
+        problems.push(format!("{} pipelines", pipelines.len()));
+    }
+    if builds > want_pipelines {
+        r.duplicates += builds - want_pipelines;
+        problems.push(format!("{builds} builds of live pipelines"));
+    }
+    // Every state row's object exists.
+    let o = cmd(dir).args(["state", "pull"]).output().expect("runs");
+    let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let image_ids: Vec<String> = cloud.custom_images().into_iter().map(|x| x.0).collect();
+    let build_ids: Vec<String> = cloud.builds().into_iter().map(|x| x.0).collect();
+    for row in st["resources"].as_array().cloned().unwrap_or_default() {
+        let Some(id) = row["id"].as_str() else {
+            continue;
+        };
+        let exists = match row["type"].as_str().unwrap_or_default() {
+            "alicloud_ecs_image_pipeline" => live.iter().any(|p| p == id),
+            "alicloud_ecs_image_pipeline_execution" => build_ids.iter().any(|b| b == id),
+            _ => image_ids.iter().any(|i| i == id),
+        };
+        if !exists {
+            r.rows_without_object += 1;
+            problems.push(format!(
+                "state row {} without its object {id}",
+                row["address"]
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        r.failures.push(format!("{label}: {}", problems.join("; ")));
+    }
+}
