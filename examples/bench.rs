@@ -623,7 +623,7 @@ fn soak(n: usize) -> Vec<Row> {
     let bin = release_bin();
     let dir = tempfile::tempdir().expect("tmp");
     write_config(dir.path(), &format!("resource \"alicloud_image\" \"s\" {{\n  count       = {n}\n  image_name  = \"soak-${{count.index}}\"\n  snapshot_id = \"s-bp1system0001\"\n}}\n"));
-    let faults = "throttle=0.2,error500=0.05,reset=0.02,fail_create=0.05,seed=5";
+    let faults = "throttle=0.2,error500=0.05,reset=0.02,lost=0.05,error500_after=0.05,fail_create=0.05,seed=5";
     let run = |args: &[&str]| {
         std::process::Command::new(&bin)
             .current_dir(dir.path())

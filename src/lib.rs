@@ -17,6 +17,8 @@
 //! - [`addr`] owns resource addresses and their one string form.
 //! - [`value`] is the evaluated value type with an explicit `Unknown`.
 //! - [`render`] formats diagnostics, validate JSON and graphs for people and programs.
+//! - [`crash`] holds the kill harness's crash points (`IMGFORM_CRASH_AT`): named points of
+//!   a create, the N-th state write, the N-th API answer.
 //!
 //! Core modules never print; only `cli` and `render` write to stdout/stderr.
 

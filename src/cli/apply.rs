@@ -111,6 +111,10 @@ fn apply_locked(
                 );
             }
             if !plan.has_changes() {
+                // Nothing to do, but what refresh learnt is kept: a destroy that was
+                // interrupted after the cloud deleted the object leaves a `deleting` row
+                // that refresh found gone, and it must not outlive this run.
+                persist_refresh(run, &plan)?;
                 return Ok(0);
             }
             if !auto {
@@ -147,25 +151,7 @@ fn apply_locked(
             sink.clone(),
         ))
         .map_err(anyhow::Error::msg)?;
-    // Persist what refresh learnt (objects deleted outside imgform, changed attributes).
-    // The plan's prior state is the state as refresh found it; no second round of reads.
-    if !plan.options.no_refresh {
-        let st = run.store.lock().expect("never poisoned").load()?;
-        let refreshed =
-            crate::state::State::from_json(&plan.prior_state).map_err(anyhow::Error::msg)?;
-        let mut store = run.store.lock().expect("never poisoned");
-        for (addr, r) in &st.resources {
-            match refreshed.resources.get(addr) {
-                None => {
-                    store.remove(addr)?;
-                }
-                Some(n) if n != r => {
-                    store.put(n)?;
-                }
-                _ => {}
-            }
-        }
-    }
+    persist_refresh(run, &plan)?;
     if plan.options.refresh_only {
         println!("\nApply complete! The state now matches the cloud.");
         return Ok(0);
@@ -234,4 +220,32 @@ fn apply_locked(
         }
     }
     Ok(0)
+}
+
+/// Persists what the plan's refresh learnt (objects deleted outside imgform or whose
+/// interrupted destroy the cloud finished, changed attributes). The plan's prior state is
+/// the state as refresh found it; no second round of reads.
+fn persist_refresh(run: &run::Run, plan: &crate::plan::model::Plan) -> anyhow::Result<()> {
+    if plan.options.no_refresh {
+        return Ok(());
+    }
+    let st = run.store.lock().expect("never poisoned").load()?;
+    let refreshed =
+        crate::state::State::from_json(&plan.prior_state).map_err(anyhow::Error::msg)?;
+    let mut puts = Vec::new();
+    let mut removes = Vec::new();
+    for (addr, r) in &st.resources {
+        match refreshed.resources.get(addr) {
+            None => removes.push(addr.clone()),
+            Some(n) if n != r => puts.push(n.clone()),
+            _ => {}
+        }
+    }
+    if !puts.is_empty() || !removes.is_empty() {
+        run.store
+            .lock()
+            .expect("never poisoned")
+            .edit(&puts, &removes)?;
+    }
+    Ok(())
 }

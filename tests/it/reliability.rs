@@ -498,3 +498,58 @@ fn killed_at_state_writes_and_requests_every_kind_converges_exactly_once() {
     );
     assert!(r.kills * 2 >= r.rounds, "most rounds really killed: {r:?}");
 }
+
+#[test]
+fn an_apply_that_waited_for_the_lock_sees_the_world_the_first_one_left() {
+    // The second apply starts while the first holds the lock. Its local cloud must be
+    // loaded after the lock is taken: loaded before, it would not know the images the
+    // first apply made, take them for deleted and make them again.
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    // The first apply's requests are slowed, so that it holds the lock a while before its
+    // creates reach the cloud.
+    let first = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "120")
+        .env("IMGFORM_LOCAL_FAULTS", "latency=300ms")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    // Start the second as soon as the first holds the lock (on the SQLite state; against
+    // PostgreSQL, after a moment).
+    let t = std::time::Instant::now();
+    let db = d.path().join("imgform.state.db");
+    while t.elapsed() < std::time::Duration::from_secs(5) {
+        let held = imgform::state::store::Store::open(&db)
+            .ok()
+            .and_then(|s| s.lock_holder().ok().flatten())
+            .is_some();
+        if held {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "120")
+        .args([
+            "--cloud",
+            "local",
+            "apply",
+            "--auto-approve",
+            "--lock-timeout",
+            "60s",
+        ])
+        .output()
+        .expect("runs");
+    let mut first = first;
+    assert!(first.wait().expect("waits").success());
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(text(&second).contains("No changes."), "{}", text(&second));
+    let counts = image_counts(d.path());
+    assert_eq!(
+        (counts.get("two-0"), counts.get("two-1"), counts.len()),
+        (Some(&1), Some(&1), 2),
+        "{counts:?}"
+    );
+}
