@@ -61,8 +61,8 @@ fn attr_str(m: &BTreeMap<String, Value>, k: &str) -> Option<String> {
 
 fn duration_of(m: &BTreeMap<String, Value>, k: &str, default: Duration) -> Duration {
     attr_str(m, k)
-        .and_then(|s| crate::config::load::parse_duration(&s))
-        .map(Duration::from_secs)
+        .and_then(|s| crate::config::load::parse_go_duration(&s))
+        .filter(|d| !d.is_zero())
         .unwrap_or(default)
 }
 

@@ -531,7 +531,13 @@ pub async fn apply(
     let _ = store
         .lock()
         .expect("the state lock is never poisoned")
-        .record_history(&summary);
+        .record_history(
+            &summary,
+            ev.config
+                .settings
+                .history_retention
+                .unwrap_or(crate::state::backend::DEFAULT_HISTORY_RETENTION),
+        );
     out
 }
 

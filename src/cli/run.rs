@@ -259,8 +259,7 @@ pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> PathBu
 
 /// Parses `--lock-timeout`.
 pub fn lock_timeout(s: &str) -> anyhow::Result<Duration> {
-    crate::config::load::parse_duration(s)
-        .map(Duration::from_secs)
+    crate::config::load::parse_go_duration(s)
         .with_context(|| format!("--lock-timeout {s:?} is not a duration such as 30s or 5m"))
 }
 

@@ -15,7 +15,13 @@ use std::time::Duration;
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
     /// List addresses in state (optionally only those matching ADDR prefixes).
-    List { addrs: Vec<String> },
+    List {
+        /// Address prefixes.
+        addrs: Vec<String>,
+        /// List the applies the history keeps instead: serial, time, summary.
+        #[arg(long)]
+        history: bool,
+    },
     /// Show one object's attributes.
     Show { addr: String },
     /// Forget objects without destroying them.
@@ -38,7 +44,12 @@ pub enum Cmd {
         dry_run: bool,
     },
     /// Print the state as JSON.
-    Pull,
+    Pull {
+        /// Print the state as it was after the apply that left this serial (see
+        /// `state list --history`).
+        #[arg(long, value_name = "N")]
+        serial: Option<u64>,
+    },
     /// Copy the state between the local file and the PostgreSQL backend (lineage kept).
     Migrate {
         /// Where to: `pg` or `local`.
@@ -125,7 +136,17 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
     let mut store = open_store(cli)?;
     let st = store.load()?;
     match cmd {
-        Cmd::List { addrs } => {
+        Cmd::List { history: true, .. } => {
+            let h = store.history()?;
+            if h.is_empty() {
+                println!("The history is empty: no apply has been recorded yet.");
+            }
+            for (serial, time, summary) in h {
+                println!("{serial}\t{time}\t{summary}");
+            }
+            Ok(0)
+        }
+        Cmd::List { addrs, .. } => {
             for a in st.resources.keys() {
                 let s = a.to_string();
                 if addrs.is_empty()
@@ -206,8 +227,19 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
             })
         }
         Cmd::Migrate { .. } => unreachable!("handled above"),
-        Cmd::Pull => {
+        Cmd::Pull { serial: None } => {
             println!("{}", serde_json::to_string_pretty(&st.to_json())?);
+            Ok(0)
+        }
+        Cmd::Pull { serial: Some(n) } => {
+            let Some(snap) = store.history_snapshot(*n)? else {
+                let kept: Vec<String> = store.history()?.iter().map(|h| h.0.to_string()).collect();
+                bail!(
+                    "the history keeps no state with serial {n}; it keeps serials {} (see `imgform state list --history`; imgform {{ history_retention = N }} keeps more)",
+                    if kept.is_empty() { "none".to_string() } else { kept.join(", ") }
+                );
+            };
+            println!("{}", serde_json::to_string_pretty(&snap)?);
             Ok(0)
         }
         Cmd::Push { file, force } => {

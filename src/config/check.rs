@@ -981,8 +981,8 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
                     .map(|s| (format!("{s:?} is not a signature version"), "use \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)".to_string())),
                 "poll_interval" | "max_poll_interval" => v
                     .as_str()
-                    .filter(|s| load::parse_duration_ms(s).is_none_or(|d| d == 0))
-                    .map(|s| (format!("{s:?} is not a positive duration"), "write a duration such as \"2s\" or \"15s\"".to_string())),
+                    .filter(|s| load::parse_go_duration(s).is_none_or(|d| d.is_zero()))
+                    .map(|s| (format!("{s:?} is not a positive duration"), "write a duration such as \"2s\", \"500ms\" or \"15s\"".to_string())),
                 "max_retries" => v
                     .as_f64()
                     .filter(|n| *n < 0.0 || n.fract() != 0.0)

@@ -368,10 +368,27 @@ fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     restrict(
         &b.body,
         "the imgform block",
-        &["state_path", "allow_files_outside"],
+        &["state_path", "allow_files_outside", "history_retention"],
         &["backend"],
         diags,
     );
+    if let Some(a) = b.body.attr("history_retention") {
+        let n = match &a.expr.edit {
+            Expression::Number(n) => n.as_u64().filter(|n| (1..=100_000).contains(n)),
+            _ => None,
+        };
+        match n {
+            Some(n) => cfg.settings.history_retention = Some(n as usize),
+            None => diags.push(
+                Diagnostic::error(
+                    "Invalid value",
+                    "`history_retention` must be a whole number from 1 to 100000",
+                    Some(a.expr.span.clone()),
+                )
+                .with_hint("the number of applies whose state the history keeps, for `imgform state pull --serial N`"),
+            ),
+        }
+    }
     if let Some(a) = b.body.attr("allow_files_outside") {
         let items: Option<Vec<(String, Span)>> = match &a.expr.edit {
             Expression::Array(arr) => arr
@@ -608,46 +625,48 @@ fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     }
 }
 
-/// Parses a Terraform duration string (`"60m"`, `"1h30m"`, `"45s"`) into seconds.
-pub fn parse_duration(s: &str) -> Option<u64> {
-    parse_duration_ms(s)
-        .map(|ms| ms / 1000)
-        .filter(|_| !s.trim().ends_with("ms"))
-}
-
-/// Parses a duration that may also be in milliseconds (`"250ms"`), into milliseconds.
-pub fn parse_duration_ms(s: &str) -> Option<u64> {
-    if let Some(ms) = s.trim().strip_suffix("ms") {
-        return ms.parse().ok();
-    }
-    parse_secs(s).map(|x| x * 1000)
-}
-
-fn parse_secs(s: &str) -> Option<u64> {
+/// Parses a duration as Terraform writes them (Go's `time.ParseDuration`): a sequence of
+/// decimal numbers, each with a unit — `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h` — such as
+/// `"60m"`, `"1h30m"`, `"1.5h"` or `"250ms"`. `None` for anything else, including a bare
+/// number: a duration with no unit is ambiguous.
+pub fn parse_go_duration(s: &str) -> Option<std::time::Duration> {
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total = total.checked_add(match c {
-            'h' => n.checked_mul(3600)?,
-            'm' => n.checked_mul(60)?,
-            's' => n,
-            _ => return None,
-        })?;
+    let mut rest = s;
+    let mut nanos: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let (unit, len) = [
+            ("ns", 1.0),
+            ("us", 1e3),
+            ("\u{b5}s", 1e3),
+            ("\u{3bc}s", 1e3),
+            ("ms", 1e6),
+            ("s", 1e9),
+            ("m", 60e9),
+            ("h", 3600e9),
+        ]
+        .iter()
+        .find(|(u, _)| rest.starts_with(u))
+        .map(|(u, f)| (*f, u.len()))?;
+        nanos += num * unit;
+        rest = &rest[len..];
     }
-    if !num.is_empty() {
+    if !nanos.is_finite() || nanos > 1e18 {
         return None;
     }
-    Some(total)
+    Some(std::time::Duration::from_nanos(nanos.round() as u64))
+}
+
+/// A duration in whole seconds, rounded up (timeouts, lock waits).
+pub fn parse_duration(s: &str) -> Option<u64> {
+    parse_go_duration(s).map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
 
 fn decode_depends_on(cfg: &Config, a: &Attr, diags: &mut Diagnostics) -> Vec<DependsOn> {
@@ -1036,6 +1055,22 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(5400));
         assert_eq!(parse_duration("45s"), Some(45));
         assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("1.5h"), Some(5400));
+        assert_eq!(parse_duration("250ms"), Some(1), "rounded up");
+        assert_eq!(
+            parse_go_duration("50ms"),
+            Some(std::time::Duration::from_millis(50))
+        );
+        assert_eq!(
+            parse_go_duration("1m30s500ms"),
+            Some(std::time::Duration::from_millis(90_500))
+        );
+        assert_eq!(
+            parse_go_duration("750us"),
+            Some(std::time::Duration::from_micros(750))
+        );
+        assert_eq!(parse_go_duration("5x"), None);
+        assert_eq!(parse_go_duration("ms"), None);
         assert_eq!(parse_duration("1d"), None);
         assert_eq!(parse_duration(""), None);
     }

@@ -84,6 +84,8 @@ pub struct Settings {
     /// that file functions may read (relative paths against the configuration directory),
     /// each with the span of its string.
     pub allow_files_outside: Vec<(String, Span)>,
+    /// `history_retention = N`: how many applies the state's history keeps.
+    pub history_retention: Option<usize>,
 }
 
 /// The PostgreSQL team backend.

@@ -26,8 +26,12 @@ pub trait Backend: Send {
     fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64>;
     /// Replaces the outputs if they changed.
     fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()>;
-    /// Records one apply in the history.
-    fn record_history(&mut self, summary: &str) -> Result<()>;
+    /// Records one apply in the history, keeping only the newest `keep` entries.
+    fn record_history(&mut self, summary: &str, keep: usize) -> Result<()>;
+    /// The history: (serial, time, summary), oldest first.
+    fn history(&self) -> Result<Vec<(u64, String, String)>>;
+    /// The state as it was after the apply that left serial `serial`, if still kept.
+    fn history_snapshot(&self, serial: u64) -> Result<Option<serde_json::Value>>;
     /// Replaces the whole state (push, migrate), keeping the given lineage and serial.
     fn replace_all(&mut self, st: &State) -> Result<()>;
     /// Takes the lock, waiting up to `timeout` for a live holder.
@@ -64,8 +68,14 @@ impl Backend for super::store::Store {
     fn set_outputs(&mut self, outputs: &BTreeMap<String, OutputState>) -> Result<()> {
         super::store::Store::set_outputs(self, outputs)
     }
-    fn record_history(&mut self, summary: &str) -> Result<()> {
-        super::store::Store::record_history(self, summary)
+    fn record_history(&mut self, summary: &str, keep: usize) -> Result<()> {
+        super::store::Store::record_history(self, summary, keep)
+    }
+    fn history(&self) -> Result<Vec<(u64, String, String)>> {
+        super::store::Store::history(self)
+    }
+    fn history_snapshot(&self, serial: u64) -> Result<Option<serde_json::Value>> {
+        super::store::Store::history_snapshot(self, serial)
     }
     fn replace_all(&mut self, st: &State) -> Result<()> {
         super::store::Store::replace_all(self, st)
@@ -86,6 +96,10 @@ impl Backend for super::store::Store {
         super::store::Store::next_generation(self, addr, at_least)
     }
 }
+
+/// How many applies the history keeps when the configuration does not say
+/// (`imgform { history_retention = N }`).
+pub const DEFAULT_HISTORY_RETENTION: usize = 10;
 
 /// Hides the password of a PostgreSQL connection string (URL or key=value form).
 pub fn redact_conn_str(s: &str) -> String {

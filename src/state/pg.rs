@@ -346,7 +346,7 @@ impl Backend for PgStore {
         })
     }
 
-    fn record_history(&mut self, summary: &str) -> Result<()> {
+    fn record_history(&mut self, summary: &str, keep: usize) -> Result<()> {
         let st = self.load()?;
         let (s, ws, summary, snap) = (
             self.schema.clone(),
@@ -355,7 +355,37 @@ impl Backend for PgStore {
             st.to_json().to_string(),
         );
         let serial = st.serial as i64;
-        self.run(move |c| c.execute(&format!("INSERT INTO {s}.history (workspace, serial, summary, snapshot) VALUES ($1, $2, $3, $4)"), &[&ws, &serial, &summary, &snap]).map(|_| ()))
+        let keep = keep.max(1) as i64;
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute(&format!("INSERT INTO {s}.history (workspace, serial, summary, snapshot) VALUES ($1, $2, $3, $4)"), &[&ws, &serial, &summary, &snap])?;
+            tx.execute(&format!("DELETE FROM {s}.history WHERE workspace = $1 AND ctid NOT IN (SELECT ctid FROM {s}.history WHERE workspace = $1 ORDER BY time DESC, serial DESC LIMIT $2)"), &[&ws, &keep])?;
+            crate::crash::state_write();
+            tx.commit()
+        })
+    }
+
+    fn history(&self) -> Result<Vec<(u64, String, String)>> {
+        let (s, ws) = (self.schema.clone(), self.workspace.clone());
+        self.run(move |c| {
+            let rows = c.query(&format!("SELECT serial, time::text, summary FROM {s}.history WHERE workspace = $1 ORDER BY time, serial"), &[&ws])?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1), r.get::<_, String>(2)))
+                .collect())
+        })
+    }
+
+    fn history_snapshot(&self, serial: u64) -> Result<Option<serde_json::Value>> {
+        let (s, ws) = (self.schema.clone(), self.workspace.clone());
+        let snap: Option<String> = self.run(move |c| {
+            let row = c.query_opt(&format!("SELECT snapshot FROM {s}.history WHERE workspace = $1 AND serial = $2 ORDER BY time DESC LIMIT 1"), &[&ws, &(serial as i64)])?;
+            Ok(row.map(|r| r.get::<_, String>(0)))
+        })?;
+        snap.map(|s| {
+            serde_json::from_str(&s).map_err(|e| Error::Other(format!("corrupt history: {e}")))
+        })
+        .transpose()
     }
 
     fn replace_all(&mut self, st: &State) -> Result<()> {

@@ -179,12 +179,16 @@ impl Store {
             serial,
             ..State::default()
         };
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request FROM resources WHERE ?1 IS NULL OR address = ?1 ORDER BY address")
-            .map_err(|e| self.err(e))?;
+        // Two statements rather than `?1 IS NULL OR address = ?1`, which SQLite plans as a
+        // full scan: one row is read through the primary key.
+        const COLS: &str = "SELECT address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request FROM resources";
+        let (sql, arg): (String, Vec<String>) = match only {
+            Some(a) => (format!("{COLS} WHERE address = ?1"), vec![a.to_string()]),
+            None => (format!("{COLS} ORDER BY address"), vec![]),
+        };
+        let mut q = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = q
-            .query_map([only.map(|a| a.to_string())], |r| {
+            .query_map(rusqlite::params_from_iter(arg), |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -227,9 +231,12 @@ impl Store {
                 },
             );
         }
+        if only.is_some() {
+            return Ok(st);
+        }
         let mut q = self
             .conn
-            .prepare("SELECT name, value, sensitive FROM outputs ORDER BY name")
+            .prepare_cached("SELECT name, value, sensitive FROM outputs ORDER BY name")
             .map_err(|e| self.err(e))?;
         let rows = q
             .query_map([], |r| {
@@ -379,22 +386,35 @@ impl Store {
         tx.commit().map_err(e)
     }
 
-    /// Records one apply in the history.
-    pub fn record_history(&mut self, summary: &str) -> Result<()> {
+    /// Records one apply in the history and keeps only the newest `keep` entries.
+    pub fn record_history(&mut self, summary: &str, keep: usize) -> Result<()> {
         let st = self.load()?;
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute(
+            "INSERT INTO history (serial, time, summary, snapshot) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                st.serial as i64,
+                now_iso(),
+                summary,
+                st.to_json().to_string()
+            ],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "DELETE FROM history WHERE rowid NOT IN (SELECT rowid FROM history ORDER BY rowid DESC LIMIT ?1)",
+            [keep.max(1) as i64],
+        )
+        .map_err(e)?;
         crate::crash::state_write();
-        self.conn
-            .execute(
-                "INSERT INTO history (serial, time, summary, snapshot) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    st.serial as i64,
-                    now_iso(),
-                    summary,
-                    st.to_json().to_string()
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        tx.commit().map_err(e)
     }
 
     /// The history: (serial, time, summary), oldest first.
@@ -410,6 +430,23 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
+    }
+
+    /// The state as it was after the apply that left serial `serial`, if still kept.
+    pub fn history_snapshot(&self, serial: u64) -> Result<Option<serde_json::Value>> {
+        let snap: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT snapshot FROM history WHERE serial = ?1 ORDER BY rowid DESC LIMIT 1",
+                [serial as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        snap.map(|s| {
+            serde_json::from_str(&s).map_err(|e| Error::Other(format!("corrupt history: {e}")))
+        })
+        .transpose()
     }
 
     /// Replaces the whole state (state push, migrate) in one transaction, keeping the

@@ -805,3 +805,44 @@ async fn changes_made_outside_imgform_are_drift_and_planned_back() {
         Some(0)
     );
 }
+
+#[test]
+fn the_state_history_keeps_the_newest_applies_and_serves_them() {
+    let d = tempfile::tempdir().expect("tmp");
+    let cfg = |name: &str| {
+        format!("imgform {{\n  history_retention = 2\n}}\n\nprovider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n}}\n\nresource \"alicloud_image\" \"h\" {{\n  image_name  = \"{name}\"\n  snapshot_id = \"s-bp1qs0000000000web\"\n}}\n")
+    };
+    let mut serials = Vec::new();
+    for name in ["hist-1", "hist-2", "hist-3", "hist-4"] {
+        std::fs::write(d.path().join("main.hcl"), cfg(name)).expect("write");
+        ok(&run(d.path(), &["apply", "--auto-approve"]));
+        serials.push(load_state(d.path()).expect("state").serial);
+    }
+    let list = ok(&imgform(d.path())
+        .args(["state", "list", "--history"])
+        .output()
+        .expect("runs"));
+    let kept: Vec<u64> = list
+        .lines()
+        .filter_map(|l| l.split('\t').next()?.parse().ok())
+        .collect();
+    assert_eq!(kept, serials[2..], "the newest two: {list}");
+    // Terraform's single-dash spelling works too.
+    let old = ok(&imgform(d.path())
+        .args(["state", "pull", &format!("-serial={}", serials[2])])
+        .output()
+        .expect("runs"));
+    let v: serde_json::Value = serde_json::from_str(&old).expect("json");
+    assert_eq!(v["serial"], serials[2]);
+    assert!(old.contains("hist-3"), "{old}");
+    let gone = imgform(d.path())
+        .args(["state", "pull", "--serial", &serials[0].to_string()])
+        .output()
+        .expect("runs");
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("the history keeps no state with serial"),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+}

@@ -220,3 +220,73 @@ async fn refresh_reads_every_page_of_builds() {
     assert!(refreshed.resources.contains_key(&addr));
     h.stop().await;
 }
+
+/// `poll_interval = "50ms"` and `max_poll_interval = "250ms"` are honoured: the poller's
+/// ticks, read as the times its observations arrive, come at most 250 ms apart, not at the
+/// 2 s / 15 s defaults a unit it did not understand used to fall back to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50ms_poll_interval_is_honoured() {
+    let h = localcloud::start(Options::default()).await.expect("starts");
+    let c = crate::localcloud::client(&h.endpoint(), 0);
+    let img: serde_json::Value = c
+        .call_raw(
+            "CreateImage",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("ImageName".into(), "ticks".into()),
+                ("SnapshotId".into(), "s-bp1system0001".into()),
+            ],
+            None,
+        )
+        .await
+        .expect("image");
+    let id = img["ImageId"].as_str().expect("id").to_string();
+    let mut providers = BTreeMap::new();
+    let mut p = BTreeMap::new();
+    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
+    p.insert("poll_interval".to_string(), Value::String("50ms".into()));
+    p.insert(
+        "max_poll_interval".to_string(),
+        Value::String("250ms".into()),
+    );
+    providers.insert("alicloud".to_string(), p);
+    let how = Connect {
+        endpoint: Some(h.endpoint()),
+        credentials: Some(Credentials {
+            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+            access_key_secret: localcloud::DEFAULT_SECRET.into(),
+            security_token: None,
+            source: "t".into(),
+        }),
+        speed: 1.0,
+        scheme: None,
+        default_region: None,
+    };
+    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
+    assert_eq!(
+        (sess.poll_min, sess.poll_max),
+        (
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_millis(250)
+        )
+    );
+    let client = sess.client("alicloud", "cn-hangzhou").expect("client");
+    let mut rx = sess.poller(&client, "images").watch(&id);
+    let mut ticks = Vec::new();
+    while ticks.len() < 8 {
+        let o = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+            .await
+            .expect("an observation within 5 s");
+        assert!(o.is_some());
+        ticks.push(std::time::Instant::now());
+    }
+    let gaps: Vec<u128> = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert!(
+        gaps.iter().all(|g| *g <= 400),
+        "ticks {gaps:?} ms apart; 50 ms growing to at most 250 ms expected"
+    );
+    h.stop().await;
+}
