@@ -158,9 +158,126 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
     }
 }
 
+/// Where a node of a [`ReadyWalk`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkState {
+    /// Some dependency has not finished.
+    Waiting,
+    /// Handed out by [`ReadyWalk::next_ready`].
+    Running,
+    /// Finished.
+    Done,
+    /// Failed, or skipped because a dependency did not complete.
+    Failed,
+}
+
+/// The ready set of a concurrent walk over nodes `0..n`: a node is ready once all its
+/// dependencies are done, and a failure skips everything downstream. Each finish costs
+/// the finished node's dependents, so a walk costs O(nodes + edges).
+#[derive(Debug, Clone)]
+pub struct ReadyWalk {
+    missing: Vec<usize>,
+    dependents: Vec<Vec<usize>>,
+    state: Vec<WalkState>,
+    ready: std::collections::VecDeque<usize>,
+}
+
+impl ReadyWalk {
+    /// A walk where node `i` depends on each node of `deps[i]` (indices below `deps.len()`;
+    /// duplicates are ignored).
+    pub fn new(deps: &[Vec<usize>]) -> ReadyWalk {
+        let n = deps.len();
+        let mut missing = vec![0; n];
+        let mut dependents = vec![Vec::new(); n];
+        for (i, d) in deps.iter().enumerate() {
+            let mut d: Vec<usize> = d.iter().copied().filter(|&j| j != i && j < n).collect();
+            d.sort_unstable();
+            d.dedup();
+            missing[i] = d.len();
+            for j in d {
+                dependents[j].push(i);
+            }
+        }
+        let ready = (0..n).filter(|&i| missing[i] == 0).collect();
+        ReadyWalk {
+            missing,
+            dependents,
+            state: vec![WalkState::Waiting; n],
+            ready,
+        }
+    }
+
+    /// The next node whose dependencies are all done, now marked running.
+    pub fn next_ready(&mut self) -> Option<usize> {
+        let i = self.ready.pop_front()?;
+        self.state[i] = WalkState::Running;
+        Some(i)
+    }
+
+    /// Marks `i` done; its dependents whose dependencies are now all done become ready.
+    pub fn done(&mut self, i: usize) {
+        self.state[i] = WalkState::Done;
+        for k in 0..self.dependents[i].len() {
+            let d = self.dependents[i][k];
+            self.missing[d] -= 1;
+            if self.missing[d] == 0 && self.state[d] == WalkState::Waiting {
+                self.ready.push_back(d);
+            }
+        }
+    }
+
+    /// Marks `i` failed and skips everything downstream of it. Returns the skipped nodes,
+    /// each with the dependency whose failure or skip it follows, in walk order.
+    pub fn failed(&mut self, i: usize) -> Vec<(usize, usize)> {
+        self.state[i] = WalkState::Failed;
+        let mut out = Vec::new();
+        let mut queue = std::collections::VecDeque::from([i]);
+        while let Some(j) = queue.pop_front() {
+            for k in 0..self.dependents[j].len() {
+                let d = self.dependents[j][k];
+                if self.state[d] == WalkState::Waiting {
+                    self.state[d] = WalkState::Failed;
+                    self.ready.retain(|&r| r != d);
+                    out.push((d, j));
+                    queue.push_back(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// The state of node `i`.
+    pub fn state(&self, i: usize) -> WalkState {
+        self.state[i]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ready_walk_starts_nodes_when_their_dependencies_are_done() {
+        // 0 -> 1 -> 3, 0 -> 2 -> 3, 4 alone, 5 after 1.
+        let mut w = ReadyWalk::new(&[vec![], vec![0], vec![0], vec![1, 2, 2], vec![], vec![1]]);
+        assert_eq!(
+            (w.next_ready(), w.next_ready(), w.next_ready()),
+            (Some(0), Some(4), None)
+        );
+        w.done(0);
+        assert_eq!(
+            (w.next_ready(), w.next_ready(), w.next_ready()),
+            (Some(1), Some(2), None)
+        );
+        w.done(2);
+        assert_eq!(w.next_ready(), None, "3 still waits for 1");
+        // 1 fails: 3 and 5 are skipped, each naming the node it followed.
+        assert_eq!(w.failed(1), vec![(3, 1), (5, 1)]);
+        assert_eq!(w.next_ready(), None);
+        w.done(4);
+        assert_eq!(w.state(3), WalkState::Failed);
+        assert_eq!(w.state(4), WalkState::Done);
+    }
 
     #[test]
     fn topo_orders_dependencies_first() {

@@ -13,6 +13,7 @@ use crate::cloud::ops;
 use crate::config::check::{self, Evaluated};
 use crate::diag::Diagnostics;
 use crate::events::{Event, EventSink, Verb};
+use crate::graph::{ReadyWalk, WalkState};
 use crate::plan::build::config_json;
 use crate::plan::model::{Action, Change, Plan};
 use crate::resource::api;
@@ -405,49 +406,12 @@ pub async fn apply(
             nodes.push((c, Phase::Whole));
         }
     }
-    let destroying =
-        |(c, p): &(&Change, Phase)| c.action == Action::Delete || *p == Phase::DestroyHalf;
-    let creating = |(c, p): &(&Change, Phase)| create_ish(c.action) && *p != Phase::DestroyHalf;
-    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes.len()];
-    for (i, n) in nodes.iter().enumerate() {
-        for (j, m) in nodes.iter().enumerate() {
-            if i == j {
-                continue;
-            }
-            if creating(n) && creating(m) && n.0.deps.contains(&m.0.addr.id.to_string()) {
-                deps[i].insert(j);
-            }
-            if destroying(n) && destroying(m) && m.0.deps.contains(&n.0.addr.id.to_string()) {
-                deps[i].insert(j);
-            }
-            if n.1 == Phase::CreateHalf && m.1 == Phase::DestroyHalf && n.0.addr == m.0.addr {
-                deps[i].insert(j);
-            }
-        }
-    }
-    let mut state: Vec<u8> = vec![0; nodes.len()]; // 0 waiting, 1 running, 2 ok, 3 failed/skipped
+    let deps = walk_dependencies(&nodes);
+    let mut walk = ReadyWalk::new(&deps);
     let mut set = tokio::task::JoinSet::new();
     loop {
-        let stopping = stop.load(Ordering::SeqCst);
-        for i in 0..nodes.len() {
-            if state[i] != 0 {
-                continue;
-            }
-            if let Some(&bad) = deps[i].iter().find(|&&d| state[d] == 3) {
-                state[i] = 3;
-                let reason = format!("{} did not complete", nodes[bad].0.addr);
-                sink.emit(Event::Skipped {
-                    addr: nodes[i].0.addr.clone(),
-                    reason: reason.clone(),
-                });
-                out.skipped.push((nodes[i].0.addr.clone(), reason));
-                continue;
-            }
-            if stopping {
-                continue;
-            }
-            if deps[i].iter().all(|&d| state[d] == 2) {
-                state[i] = 1;
+        if !stop.load(Ordering::SeqCst) {
+            while let Some(i) = walk.next_ready() {
                 let (c, phase) = (nodes[i].0.clone(), nodes[i].1);
                 let ctx = ctx.clone();
                 set.spawn(async move { (i, run_node(&ctx, &c, phase).await) });
@@ -468,23 +432,30 @@ pub async fn apply(
         };
         match r {
             Ok((a, c, d)) => {
-                state[i] = 2;
+                walk.done(i);
                 out.added += a;
                 out.changed += c;
                 out.destroyed += d;
             }
             Err(e) => {
-                state[i] = 3;
                 out.failed.push((nodes[i].0.addr.clone(), e));
+                for (skipped, because) in walk.failed(i) {
+                    let reason = format!("{} did not complete", nodes[because].0.addr);
+                    sink.emit(Event::Skipped {
+                        addr: nodes[skipped].0.addr.clone(),
+                        reason: reason.clone(),
+                    });
+                    out.skipped.push((nodes[skipped].0.addr.clone(), reason));
+                }
             }
         }
     }
     if stop.load(Ordering::SeqCst) {
         out.interrupted = true;
-        for i in 0..nodes.len() {
-            if state[i] == 0 {
+        for (i, n) in nodes.iter().enumerate() {
+            if walk.state(i) == WalkState::Waiting {
                 out.skipped
-                    .push((nodes[i].0.addr.clone(), "the apply was interrupted".into()));
+                    .push((n.0.addr.clone(), "the apply was interrupted".into()));
             }
         }
     }
@@ -602,6 +573,42 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
             }
         }
     }
+}
+
+/// The dependencies of each walk node, found through a map from resource to nodes (no
+/// pairwise comparison): a create waits for the creates of what it refers to, a destroy for
+/// the destroys of what refers to it, and the create half of a replacement for its destroy
+/// half (the node just before it).
+fn walk_dependencies(nodes: &[(&Change, Phase)]) -> Vec<Vec<usize>> {
+    let destroying =
+        |(c, p): &(&Change, Phase)| c.action == Action::Delete || *p == Phase::DestroyHalf;
+    let creating = |(c, p): &(&Change, Phase)| create_ish(c.action) && *p != Phase::DestroyHalf;
+    let mut by_id: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        by_id.entry(n.0.addr.id.to_string()).or_default().push(i);
+    }
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        for d in &n.0.deps {
+            for &j in by_id.get(d).map(Vec::as_slice).unwrap_or_default() {
+                if i == j {
+                    continue;
+                }
+                // n refers to m: n's create waits for m's, and m's destroy for n's.
+                if creating(n) && creating(&nodes[j]) {
+                    deps[i].push(j);
+                }
+                if destroying(n) && destroying(&nodes[j]) {
+                    deps[j].push(i);
+                }
+            }
+        }
+        if n.1 == Phase::CreateHalf {
+            debug_assert!(nodes[i - 1].1 == Phase::DestroyHalf && nodes[i - 1].0.addr == n.0.addr);
+            deps[i].push(i - 1);
+        }
+    }
+    deps
 }
 
 /// Which part of a change a walk node does.
