@@ -870,6 +870,9 @@ async fn create(
             }
             set_deposed(&mut attrs, &deposed);
         }
+        if let Some(o) = attrs.as_object_mut().filter(|_| !c.sensitive.is_empty()) {
+            o.insert("_sensitive".into(), json!(c.sensitive));
+        }
         let row = ResourceState {
             addr: c.addr.clone(),
             kind: c.kind.clone(),
@@ -1268,6 +1271,11 @@ async fn update(ctx: &Arc<Ctx>, c: &Change) -> Result<(), String> {
     if let (Some(o), Some(a)) = (row.attrs.as_object_mut(), after.as_object()) {
         for (k, v) in a {
             o.insert(k.clone(), v.clone());
+        }
+        if c.sensitive.is_empty() {
+            o.remove("_sensitive");
+        } else {
+            o.insert("_sensitive".into(), json!(c.sensitive));
         }
     }
     put(&ctx.store, &row)

@@ -102,10 +102,16 @@ fn show_resource(r: &ResourceState) -> String {
         r.addr, r.kind, r.addr.id.name
     );
     let mut rows: Vec<(String, String)> = vec![("id".into(), serde_json::json!(r.id).to_string())];
+    let secret = crate::state::sensitive_attrs(r);
     if let Some(o) = r.attrs.as_object() {
         for (k, v) in o {
             if !k.starts_with('_') && k != "id" {
-                rows.push((k.clone(), v.to_string()));
+                let shown = if secret.contains(k) {
+                    "(sensitive value)".to_string()
+                } else {
+                    v.to_string()
+                };
+                rows.push((k.clone(), shown));
             }
         }
     }

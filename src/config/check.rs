@@ -101,6 +101,94 @@ pub struct Evaluated {
     pub graph: Dag<Node, Span>,
     /// The graph's nodes in topological order.
     pub order: Vec<Node>,
+    /// Which locals and resource attributes hold sensitive values.
+    pub sensitive: Sensitivity,
+}
+
+/// Which values are sensitive, propagated as Terraform does: a sensitive variable makes
+/// every local, resource attribute and output that refers to it sensitive, through string
+/// templates, function calls and collections, and so on down the graph (a resource
+/// attribute set from a sensitive value is itself sensitive where others read it).
+#[derive(Debug, Clone, Default)]
+pub struct Sensitivity {
+    /// Sensitive locals.
+    pub locals: std::collections::BTreeSet<String>,
+    /// Sensitive top-level attributes (or nested block names) per resource.
+    pub attrs: BTreeMap<ResourceId, std::collections::BTreeSet<String>>,
+}
+
+impl Sensitivity {
+    /// Computes sensitivity in one pass over the nodes in topological order.
+    pub fn of(cfg: &Config, order: &[Node]) -> Sensitivity {
+        let mut s = Sensitivity::default();
+        for node in order {
+            match node {
+                Node::Local(name) => {
+                    if let Some(a) = cfg.locals.get(name) {
+                        if s.refers_to_sensitive(cfg, &a.expr) {
+                            s.locals.insert(name.clone());
+                        }
+                    }
+                }
+                Node::Resource(id) => {
+                    let Some(r) = cfg.resources.get(id) else {
+                        continue;
+                    };
+                    let mut set = std::collections::BTreeSet::new();
+                    if let Some(schema) = schema_of(id) {
+                        set.extend(
+                            schema
+                                .attrs
+                                .iter()
+                                .filter(|a| a.sensitive)
+                                .map(|a| a.name.to_string()),
+                        );
+                    }
+                    for a in &r.body.attrs {
+                        if s.refers_to_sensitive(cfg, &a.expr) {
+                            set.insert(a.name.clone());
+                        }
+                    }
+                    for b in &r.body.blocks {
+                        if s.block_is_sensitive(cfg, &b.body) {
+                            set.insert(b.ident.clone());
+                        }
+                    }
+                    if !set.is_empty() {
+                        s.attrs.insert(id.clone(), set);
+                    }
+                }
+                Node::Var(_) | Node::Output(_) => {}
+            }
+        }
+        s
+    }
+
+    fn block_is_sensitive(&self, cfg: &Config, body: &Body) -> bool {
+        body.attrs
+            .iter()
+            .any(|a| self.refers_to_sensitive(cfg, &a.expr))
+            || body
+                .blocks
+                .iter()
+                .any(|b| self.block_is_sensitive(cfg, &b.body))
+    }
+
+    /// Whether `expr` reads a sensitive value.
+    pub fn refers_to_sensitive(&self, cfg: &Config, expr: &Expr) -> bool {
+        refs::find(expr.span.file, &expr.edit)
+            .refs
+            .iter()
+            .any(|r| match &r.target {
+                Target::Var(v) => cfg.variables.get(v).is_some_and(|d| d.sensitive),
+                Target::Local(l) => self.locals.contains(l),
+                Target::Resource(id) => self.attrs.get(id).is_some_and(|set| match &r.attr {
+                    Some(a) => set.contains(a),
+                    None => !set.is_empty(),
+                }),
+                _ => false,
+            })
+    }
 }
 
 /// Loads `opts.dir` and checks everything that can be checked before any API call.
@@ -159,6 +247,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
         instances: BTreeMap::new(),
         outputs: BTreeMap::new(),
         providers: BTreeMap::new(),
+        sensitive: Sensitivity::default(),
         graph,
         order,
     };
@@ -174,6 +263,19 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     ev.instances = instances;
     check_providers(cfg, dir, &mut ev, diags);
     check_moves(cfg, &ev, diags);
+    ev.sensitive = Sensitivity::of(cfg, &ev.order);
+    for o in cfg.outputs.values() {
+        if !o.sensitive && ev.sensitive.refers_to_sensitive(cfg, &o.value) {
+            diags.push(
+                Diagnostic::error(
+                    "Output refers to sensitive values",
+                    "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, imgform requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent.",
+                    Some(o.value.span.clone()),
+                )
+                .with_hint("if you do intend to export this data, annotate the output value as sensitive by adding `sensitive = true`"),
+            );
+        }
+    }
     ev.config = std::mem::take(cfg);
     Some(ev)
 }

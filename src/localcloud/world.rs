@@ -276,10 +276,11 @@ impl ExecutionRec {
         let mut t = now - self.started;
         for (name, share) in PHASES {
             let d = share * self.unit_secs;
+            // A failing build fails half-way through BUILDING and stays FAILED.
+            if self.will_fail && *name == "BUILDING" && t > d / 2.0 {
+                return "FAILED";
+            }
             if t < d {
-                if self.will_fail && *name == "BUILDING" && t > d / 2.0 {
-                    return "FAILED";
-                }
                 return name;
             }
             t -= d;

@@ -599,21 +599,15 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 if opts.refresh_only {
                     d.action = Action::NoOp;
                 }
-                // Attributes marked sensitive by the schema, or computed from a sensitive
-                // variable, are shown as `(sensitive value)`.
-                let mut sensitive: Vec<String> = schema
+                // Attributes marked sensitive by the schema, or set from a sensitive value
+                // (propagated through locals, templates, functions and other resources),
+                // are shown as `(sensitive value)`.
+                let sensitive: Vec<String> = ev
+                    .sensitive
                     .attrs
-                    .iter()
-                    .filter(|a| a.sensitive)
-                    .map(|a| a.name.to_string())
-                    .collect();
-                for a in &r.body.attrs {
-                    let found = crate::config::refs::find(a.expr.span.file, &a.expr.edit);
-                    let from_secret = found.refs.iter().any(|x| matches!(&x.target, crate::config::refs::Target::Var(v) if cfg.variables.get(v).is_some_and(|d| d.sensitive)));
-                    if from_secret && !sensitive.contains(&a.name) {
-                        sensitive.push(a.name.clone());
-                    }
-                }
+                    .get(id)
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default();
                 values.push((
                     inst.addr.key.clone(),
                     instance_value(&d.after, unknown_value),
@@ -707,7 +701,17 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             after: None,
             after_unknown: json!({}),
             replace_paths: vec![],
-            sensitive: vec![],
+            // What apply recorded as sensitive, and what the configuration (if the block
+            // is still there) makes sensitive: a destroy plan shows neither.
+            sensitive: {
+                let mut s = crate::state::sensitive_attrs(r);
+                if let Some(set) = ev.sensitive.attrs.get(&addr.id) {
+                    s.extend(set.iter().cloned());
+                }
+                s.sort();
+                s.dedup();
+                s
+            },
             importing: None,
             deps: r.deps.clone(),
         });

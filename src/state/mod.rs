@@ -97,7 +97,14 @@ pub struct State {
     pub resources: BTreeMap<ResourceAddr, ResourceState>,
     /// Outputs by name.
     pub outputs: BTreeMap<String, OutputState>,
+    /// The highest creation generation used at each address, rows gone included, so that
+    /// a ClientToken is never used for two different creates, even after the state moved
+    /// (`state push`, `state migrate`).
+    pub generations: BTreeMap<String, u64>,
 }
+
+/// The state format this imgform writes and reads (`version` in `state pull` JSON).
+pub const STATE_JSON_VERSION: u64 = 1;
 
 /// The deterministic ClientToken of a create: the same lineage, address and generation
 /// always give the same token (≤ 64 ASCII characters), so a create re-sent after a crash
@@ -111,8 +118,9 @@ impl State {
     /// Terraform-like JSON (`state pull`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "version": 1,
+            "version": STATE_JSON_VERSION,
             "imgform_version": env!("CARGO_PKG_VERSION"),
+            "generations": self.generations,
             "serial": self.serial,
             "lineage": self.lineage,
             "outputs": self.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"value": v.value, "sensitive": v.sensitive}))).collect::<serde_json::Map<_, _>>(),
@@ -137,6 +145,12 @@ impl State {
 
     /// Reads `state pull` JSON back.
     pub fn from_json(v: &serde_json::Value) -> Result<State, String> {
+        if let Some(n) = v["version"].as_u64().filter(|n| *n > STATE_JSON_VERSION) {
+            return Err(format!(
+                "the state was written by a newer imgform ({}; state format {n}, this imgform reads format {STATE_JSON_VERSION}): upgrade imgform to use it",
+                v["imgform_version"].as_str().unwrap_or("unknown version")
+            ));
+        }
         let lineage = v["lineage"]
             .as_str()
             .ok_or("the state has no lineage")?
@@ -182,6 +196,13 @@ impl State {
                 },
             );
         }
+        if let Some(g) = v["generations"].as_object() {
+            for (k, n) in g {
+                if let Some(n) = n.as_u64() {
+                    s.generations.insert(k.clone(), n);
+                }
+            }
+        }
         if let Some(o) = v["outputs"].as_object() {
             for (k, val) in o {
                 s.outputs.insert(
@@ -195,6 +216,20 @@ impl State {
         }
         Ok(s)
     }
+}
+
+/// The attributes of `r` that hold sensitive values, recorded by apply (`_sensitive`) so
+/// that `show` and `state show` never print them.
+pub fn sensitive_attrs(r: &ResourceState) -> Vec<String> {
+    r.attrs
+        .get("_sensitive")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

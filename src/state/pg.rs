@@ -192,6 +192,20 @@ fn row_to_state(r: &postgres::Row) -> std::result::Result<ResourceState, String>
 
 const COLUMNS: &str = "address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request";
 
+/// Keeps the generation of a row about to be deleted (see the SQLite store).
+fn remember_generation(
+    tx: &mut postgres::Transaction,
+    s: &str,
+    ws: &str,
+    addr: &str,
+) -> std::result::Result<(), postgres::Error> {
+    tx.execute(
+        &format!("INSERT INTO {s}.generations (workspace, address, generation) SELECT workspace, address, generation FROM {s}.resources WHERE workspace = $1 AND address = $2 ON CONFLICT (workspace, address) DO UPDATE SET generation = GREATEST({s}.generations.generation, EXCLUDED.generation)"),
+        &[&ws, &addr],
+    )
+    .map(|_| ())
+}
+
 fn upsert(
     tx: &mut postgres::Transaction,
     s: &str,
@@ -232,8 +246,10 @@ impl Backend for PgStore {
             let meta = c.query(&format!("SELECT key, value FROM {s}.meta WHERE workspace = $1"), &[&ws])?;
             let rows = c.query(&format!("SELECT {COLUMNS} FROM {s}.resources WHERE workspace = $1 ORDER BY address"), &[&ws])?;
             let outs = c.query(&format!("SELECT name, value, sensitive FROM {s}.outputs WHERE workspace = $1 ORDER BY name"), &[&ws])?;
-            Ok((meta, rows, outs))
+            let gens = c.query(&format!("SELECT address, generation FROM {s}.generations WHERE workspace = $1"), &[&ws])?;
+            Ok((meta, rows, (outs, gens)))
         })?;
+        let (outs, gens) = outs;
         let mut st = State::default();
         for m in meta {
             match m.get::<_, String>(0).as_str() {
@@ -245,6 +261,10 @@ impl Backend for PgStore {
         for r in rows {
             let rs = row_to_state(&r).map_err(Error::Other)?;
             st.resources.insert(rs.addr.clone(), rs);
+        }
+        for g in gens {
+            st.generations
+                .insert(g.get(0), g.get::<_, i64>(1).max(0) as u64);
         }
         for o in outs {
             st.outputs.insert(
@@ -297,6 +317,7 @@ impl Backend for PgStore {
         );
         self.run(move |c| {
             let mut tx = c.transaction()?;
+            remember_generation(&mut tx, &s, &ws, &a)?;
             tx.execute(
                 &format!("DELETE FROM {s}.resources WHERE workspace = $1 AND address = $2"),
                 &[&ws, &a],
@@ -314,6 +335,7 @@ impl Backend for PgStore {
         self.run(move |c| {
             let mut tx = c.transaction()?;
             for a in &removes {
+                remember_generation(&mut tx, &s, &ws, &a.to_string())?;
                 tx.execute(
                     &format!("DELETE FROM {s}.resources WHERE workspace = $1 AND address = $2"),
                     &[&ws, &a.to_string()],
@@ -392,8 +414,18 @@ impl Backend for PgStore {
         let (s, ws, st) = (self.schema.clone(), self.workspace.clone(), st.clone());
         self.run(move |c| {
             let mut tx = c.transaction()?;
+            tx.execute(&format!("INSERT INTO {s}.generations (workspace, address, generation) SELECT workspace, address, generation FROM {s}.resources WHERE workspace = $1 ON CONFLICT (workspace, address) DO UPDATE SET generation = GREATEST({s}.generations.generation, EXCLUDED.generation)"), &[&ws])?;
             tx.execute(&format!("DELETE FROM {s}.resources WHERE workspace = $1"), &[&ws])?;
             tx.execute(&format!("DELETE FROM {s}.outputs WHERE workspace = $1"), &[&ws])?;
+            let pushed: Vec<(String, i64)> = st
+                .generations
+                .iter()
+                .map(|(a, g)| (a.clone(), *g as i64))
+                .chain(st.resources.values().map(|r| (r.addr.to_string(), r.generation as i64)))
+                .collect();
+            for (a, g) in &pushed {
+                tx.execute(&format!("INSERT INTO {s}.generations (workspace, address, generation) VALUES ($1, $2, $3) ON CONFLICT (workspace, address) DO UPDATE SET generation = GREATEST({s}.generations.generation, EXCLUDED.generation)"), &[&ws, a, g])?;
+            }
             for r in st.resources.values() {
                 tx.execute(
                     &format!("INSERT INTO {s}.resources (workspace, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),

@@ -236,6 +236,17 @@ impl Store {
         }
         let mut q = self
             .conn
+            .prepare_cached("SELECT address, generation FROM generations")
+            .map_err(|e| self.err(e))?;
+        let rows = q
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (a, g) = row.map_err(|e| self.err(e))?;
+            st.generations.insert(a, g.max(0) as u64);
+        }
+        let mut q = self
+            .conn
             .prepare_cached("SELECT name, value, sensitive FROM outputs ORDER BY name")
             .map_err(|e| self.err(e))?;
         let rows = q
@@ -306,6 +317,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
+        remember_generation(&tx, &addr.to_string()).map_err(e)?;
         tx.execute(
             "DELETE FROM resources WHERE address = ?1",
             [addr.to_string()],
@@ -461,10 +473,30 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
+        tx.execute(
+            "INSERT INTO generations (address, generation) SELECT address, generation FROM resources WHERE true
+             ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
+            [],
+        )
+        .map_err(e)?;
         tx.execute("DELETE FROM resources", []).map_err(e)?;
         tx.execute("DELETE FROM outputs", []).map_err(e)?;
         for r in st.resources.values() {
             insert_resource(&tx, r).map_err(e)?;
+        }
+        // Generations never go back: the pushed state's, its rows', and this one's.
+        let pushed = st.generations.iter().map(|(a, g)| (a.clone(), *g)).chain(
+            st.resources
+                .values()
+                .map(|r| (r.addr.to_string(), r.generation)),
+        );
+        for (a, g) in pushed {
+            tx.execute(
+                "INSERT INTO generations (address, generation) VALUES (?1, ?2)
+                 ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
+                params![a, g as i64],
+            )
+            .map_err(e)?;
         }
         for (k, v) in &st.outputs {
             tx.execute(
@@ -500,6 +532,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
         for a in removes {
+            remember_generation(&tx, &a.to_string()).map_err(e)?;
             tx.execute("DELETE FROM resources WHERE address = ?1", [a.to_string()])
                 .map_err(e)?;
         }
@@ -684,6 +717,17 @@ fn create_fresh(path: &Path) -> Result<()> {
     }
 }
 
+/// Keeps the generation of a row about to be deleted, so that a later create at the same
+/// address takes a higher one (and a new ClientToken).
+fn remember_generation(tx: &rusqlite::Transaction, addr: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO generations (address, generation) SELECT address, generation FROM resources WHERE address = ?1
+         ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
+        [addr],
+    )
+    .map(|_| ())
+}
+
 fn insert_resource(tx: &rusqlite::Transaction, r: &ResourceState) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT OR REPLACE INTO resources (address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request, updated)
@@ -833,6 +877,33 @@ mod tests {
             .filter(|n| n.contains(".new-"))
             .collect();
         assert!(left.is_empty(), "no temporary file is left: {left:?}");
+    }
+
+    #[test]
+    fn generations_survive_deletion_push_and_migration() {
+        let d = tempfile::tempdir().expect("tmp");
+        let a: ResourceAddr = "alicloud_image.a".parse().expect("addr");
+        let mut s = Store::open(&d.path().join("one.db")).expect("open");
+        let mut r = rs("alicloud_image.a");
+        r.generation = 3;
+        s.put(&r).expect("put");
+        s.remove(&a).expect("remove");
+        // The row is gone; its generation is not.
+        let st = s.load().expect("load");
+        assert_eq!(st.generations.get("alicloud_image.a"), Some(&3));
+        // Pushed (or migrated) into a new state, through JSON, the next create at that
+        // address still takes a new generation, so a new ClientToken.
+        let json = st.to_json();
+        let back = State::from_json(&json).expect("parses");
+        let mut other = Store::open(&d.path().join("two.db")).expect("open");
+        other.replace_all(&back).expect("push");
+        assert_eq!(other.next_generation(&a, 0).expect("next"), 4);
+        // A state from a newer imgform is refused, not misread.
+        let mut newer = json.clone();
+        newer["version"] = serde_json::json!(super::super::STATE_JSON_VERSION + 1);
+        assert!(State::from_json(&newer)
+            .expect_err("refused")
+            .contains("newer imgform"));
     }
 
     #[test]

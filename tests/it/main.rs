@@ -12,6 +12,7 @@ mod pg;
 mod refresh;
 mod reliability;
 mod render;
+mod sensitive;
 mod signing;
 mod util;
 mod validate;
