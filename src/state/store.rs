@@ -144,6 +144,28 @@ impl Store {
         Ok(s)
     }
 
+    /// Runs `f` in one IMMEDIATE transaction and commits it. Every state write goes through
+    /// here: each is atomic, and the kill harness's `state_write:N` point sits before each
+    /// commit.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let path = self.path.display().to_string();
+        let e = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let out = f(&tx).map_err(e)?;
+        crate::crash::state_write();
+        tx.commit().map_err(e)?;
+        Ok(out)
+    }
+
     fn err(&self, source: rusqlite::Error) -> Error {
         Error::Sqlite {
             path: self.path.display().to_string(),
@@ -290,81 +312,50 @@ impl Store {
 
     /// Writes one resource in its own transaction; returns the new serial.
     pub fn put(&mut self, r: &ResourceState) -> Result<u64> {
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        insert_resource(&tx, r).map_err(e)?;
-        let serial = Self::bump(&tx).map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)?;
-        Ok(serial)
+        self.write(|tx| {
+            insert_resource(tx, r)?;
+            let serial = Self::bump(tx)?;
+            Ok(serial)
+        })
     }
 
     /// Removes one resource; returns the new serial.
     pub fn remove(&mut self, addr: &ResourceAddr) -> Result<u64> {
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        remember_generation(&tx, &addr.to_string()).map_err(e)?;
-        tx.execute(
-            "DELETE FROM resources WHERE address = ?1",
-            [addr.to_string()],
-        )
-        .map_err(e)?;
-        let serial = Self::bump(&tx).map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)?;
-        Ok(serial)
+        self.write(|tx| {
+            remember_generation(tx, &addr.to_string())?;
+            tx.execute(
+                "DELETE FROM resources WHERE address = ?1",
+                [addr.to_string()],
+            )?;
+            let serial = Self::bump(tx)?;
+            Ok(serial)
+        })
     }
 
     /// The next creation generation of `addr` (1 for the first create), recorded at once.
     pub fn next_generation(&mut self, addr: &ResourceAddr, at_least: u64) -> Result<u64> {
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let cur: Option<i64> = tx
-            .query_row(
-                "SELECT generation FROM generations WHERE address = ?1",
-                [addr.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(e)?;
-        let row: Option<i64> = tx
-            .query_row(
-                "SELECT generation FROM resources WHERE address = ?1",
-                [addr.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(e)?;
-        let next = cur.unwrap_or(0).max(row.unwrap_or(0)).max(at_least as i64) + 1;
-        tx.execute(
-            "INSERT OR REPLACE INTO generations (address, generation) VALUES (?1, ?2)",
-            params![addr.to_string(), next],
-        )
-        .map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)?;
-        Ok(next as u64)
+        self.write(|tx| {
+            let cur: Option<i64> = tx
+                .query_row(
+                    "SELECT generation FROM generations WHERE address = ?1",
+                    [addr.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let row: Option<i64> = tx
+                .query_row(
+                    "SELECT generation FROM resources WHERE address = ?1",
+                    [addr.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let next = cur.unwrap_or(0).max(row.unwrap_or(0)).max(at_least as i64) + 1;
+            tx.execute(
+                "INSERT OR REPLACE INTO generations (address, generation) VALUES (?1, ?2)",
+                params![addr.to_string(), next],
+            )?;
+            Ok(next as u64)
+        })
     }
 
     /// Replaces the outputs if they changed.
@@ -376,40 +367,23 @@ impl Store {
         if &current == outputs {
             return Ok(());
         }
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        tx.execute("DELETE FROM outputs", []).map_err(e)?;
-        for (k, v) in outputs {
-            tx.execute(
-                "INSERT INTO outputs (name, value, sensitive) VALUES (?1, ?2, ?3)",
-                params![k, v.value.to_string(), v.sensitive],
-            )
-            .map_err(e)?;
-        }
-        Self::bump(&tx).map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)
+        self.write(|tx| {
+            tx.execute("DELETE FROM outputs", [])?;
+            for (k, v) in outputs {
+                tx.execute(
+                    "INSERT INTO outputs (name, value, sensitive) VALUES (?1, ?2, ?3)",
+                    params![k, v.value.to_string(), v.sensitive],
+                )?;
+            }
+            Self::bump(tx)?;
+            Ok(())
+        })
     }
 
     /// Records one apply in the history and keeps only the newest `keep` entries.
     pub fn record_history(&mut self, summary: &str, keep: usize) -> Result<()> {
         let st = self.load()?;
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
+        self.write(|tx| {
         tx.execute(
             "INSERT INTO history (serial, time, summary, snapshot) VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -419,14 +393,14 @@ impl Store {
                 st.to_json().to_string()
             ],
         )
-        .map_err(e)?;
+        ?;
         tx.execute(
             "DELETE FROM history WHERE rowid NOT IN (SELECT rowid FROM history ORDER BY rowid DESC LIMIT ?1)",
             [keep.max(1) as i64],
         )
-        .map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)
+        ?;
+        Ok(())
+        })
     }
 
     /// The history: (serial, time, summary), oldest first.
@@ -464,25 +438,17 @@ impl Store {
     /// Replaces the whole state (state push, migrate) in one transaction, keeping the
     /// lineage and serial given: a crash leaves the old state or the new one, never a mix.
     pub fn replace_all(&mut self, st: &State) -> Result<()> {
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
+        self.write(|tx| {
         tx.execute(
             "INSERT INTO generations (address, generation) SELECT address, generation FROM resources WHERE true
              ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
             [],
         )
-        .map_err(e)?;
-        tx.execute("DELETE FROM resources", []).map_err(e)?;
-        tx.execute("DELETE FROM outputs", []).map_err(e)?;
+        ?;
+        tx.execute("DELETE FROM resources", [])?;
+        tx.execute("DELETE FROM outputs", [])?;
         for r in st.resources.values() {
-            insert_resource(&tx, r).map_err(e)?;
+            insert_resource(tx, r)?;
         }
         // Generations never go back: the pushed state's, its rows', and this one's.
         let pushed = st.generations.iter().map(|(a, g)| (a.clone(), *g)).chain(
@@ -496,53 +462,43 @@ impl Store {
                  ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
                 params![a, g as i64],
             )
-            .map_err(e)?;
+            ?;
         }
         for (k, v) in &st.outputs {
             tx.execute(
                 "INSERT INTO outputs (name, value, sensitive) VALUES (?1, ?2, ?3)",
                 params![k, v.value.to_string(), v.sensitive],
             )
-            .map_err(e)?;
+            ?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'lineage'",
             [&st.lineage],
         )
-        .map_err(e)?;
+        ?;
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'serial'",
             [st.serial.to_string()],
         )
-        .map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)
+        ?;
+        Ok(())
+        })
     }
 
     /// Writes and removes several resources in one transaction (state mv, rm, moved
     /// blocks): all of it happens, or none. Returns the new serial.
     pub fn edit(&mut self, puts: &[ResourceState], removes: &[ResourceAddr]) -> Result<u64> {
-        let path = self.path.display().to_string();
-        let e = |source| Error::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        for a in removes {
-            remember_generation(&tx, &a.to_string()).map_err(e)?;
-            tx.execute("DELETE FROM resources WHERE address = ?1", [a.to_string()])
-                .map_err(e)?;
-        }
-        for r in puts {
-            insert_resource(&tx, r).map_err(e)?;
-        }
-        let serial = Self::bump(&tx).map_err(e)?;
-        crate::crash::state_write();
-        tx.commit().map_err(e)?;
-        Ok(serial)
+        self.write(|tx| {
+            for a in removes {
+                remember_generation(tx, &a.to_string())?;
+                tx.execute("DELETE FROM resources WHERE address = ?1", [a.to_string()])?;
+            }
+            for r in puts {
+                insert_resource(tx, r)?;
+            }
+            let serial = Self::bump(tx)?;
+            Ok(serial)
+        })
     }
 
     /// Takes the lock for `operation`, waiting up to `timeout` for a live holder.

@@ -8,6 +8,29 @@ use imgform::state::{ResourceState, State, Status};
 use imgform::value::Value;
 use std::collections::BTreeMap;
 
+/// A session on the local cloud at `h`, with provider arguments `extra` beside the region.
+fn session(h: &localcloud::Handle, extra: &[(&str, &str)]) -> Session {
+    let mut p = BTreeMap::new();
+    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
+    for (k, v) in extra {
+        p.insert(k.to_string(), Value::String(v.to_string()));
+    }
+    let providers = BTreeMap::from([("alicloud".to_string(), p)]);
+    let how = Connect {
+        endpoint: Some(h.endpoint()),
+        credentials: Some(Credentials {
+            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+            access_key_secret: localcloud::DEFAULT_SECRET.into(),
+            security_token: None,
+            source: "t".into(),
+        }),
+        speed: 1.0,
+        scheme: None,
+        default_region: None,
+    };
+    Session::connect(&providers, &how, &|_| None).expect("connects")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_of_5000_images_takes_at_most_50_calls() {
     let h = localcloud::start(Options::default()).await.expect("starts");
@@ -65,23 +88,7 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
     let renamed: imgform::addr::ResourceAddr = "alicloud_image.bulk[7]".parse().expect("addr");
     state.resources.get_mut(&renamed).expect("row").attrs =
         serde_json::json!({"image_name": "old-name"});
-    let mut providers = BTreeMap::new();
-    let mut p = BTreeMap::new();
-    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
-    providers.insert("alicloud".to_string(), p);
-    let how = Connect {
-        endpoint: Some(h.endpoint()),
-        credentials: Some(Credentials {
-            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
-            access_key_secret: localcloud::DEFAULT_SECRET.into(),
-            security_token: None,
-            source: "t".into(),
-        }),
-        speed: 1.0,
-        scheme: None,
-        default_region: None,
-    };
-    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
+    let sess = session(&h, &[]);
     let before = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0);
     let t = std::time::Instant::now();
     let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
@@ -198,23 +205,7 @@ async fn refresh_reads_every_page_of_builds() {
             pending: None,
         },
     );
-    let mut providers = BTreeMap::new();
-    let mut p = BTreeMap::new();
-    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
-    providers.insert("alicloud".to_string(), p);
-    let how = Connect {
-        endpoint: Some(h.endpoint()),
-        credentials: Some(Credentials {
-            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
-            access_key_secret: localcloud::DEFAULT_SECRET.into(),
-            security_token: None,
-            source: "t".into(),
-        }),
-        speed: 1.0,
-        scheme: None,
-        default_region: None,
-    };
-    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
+    let sess = session(&h, &[]);
     let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
     assert!(drift.is_empty(), "not deleted: {drift:?}");
     assert!(refreshed.resources.contains_key(&addr));
@@ -241,28 +232,10 @@ async fn a_50ms_poll_interval_is_honoured() {
         .await
         .expect("image");
     let id = img["ImageId"].as_str().expect("id").to_string();
-    let mut providers = BTreeMap::new();
-    let mut p = BTreeMap::new();
-    p.insert("region".to_string(), Value::String("cn-hangzhou".into()));
-    p.insert("poll_interval".to_string(), Value::String("50ms".into()));
-    p.insert(
-        "max_poll_interval".to_string(),
-        Value::String("250ms".into()),
+    let sess = session(
+        &h,
+        &[("poll_interval", "50ms"), ("max_poll_interval", "250ms")],
     );
-    providers.insert("alicloud".to_string(), p);
-    let how = Connect {
-        endpoint: Some(h.endpoint()),
-        credentials: Some(Credentials {
-            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
-            access_key_secret: localcloud::DEFAULT_SECRET.into(),
-            security_token: None,
-            source: "t".into(),
-        }),
-        speed: 1.0,
-        scheme: None,
-        default_region: None,
-    };
-    let sess = Session::connect(&providers, &how, &|_| None).expect("connects");
     assert_eq!(
         (sess.poll_min, sess.poll_max),
         (
