@@ -204,9 +204,18 @@ fn remove(store: &SharedStore, a: &ResourceAddr) -> Result<(), String> {
 
 /// Resource values known from state, as expressions see them.
 pub fn known_from_state(ev: &Evaluated, st: &State) -> BTreeMap<ResourceId, Value> {
+    known_from_state_where(ev, st, |_| true)
+}
+
+/// [`known_from_state`] for the resources `keep` admits only.
+fn known_from_state_where(
+    ev: &Evaluated,
+    st: &State,
+    keep: impl Fn(&ResourceId) -> bool,
+) -> BTreeMap<ResourceId, Value> {
     let mut groups: BTreeMap<ResourceId, Vec<(&Option<InstanceKey>, Value)>> = BTreeMap::new();
     for r in st.resources.values() {
-        if r.status != Status::Ready {
+        if r.status != Status::Ready || !keep(&r.addr.id) {
             continue;
         }
         let mut attrs = r.attrs.clone();
@@ -252,7 +261,18 @@ fn evaluate_instance(
     st: &State,
     addr: &ResourceAddr,
 ) -> Result<Map<String, J>, String> {
-    let mut known = known_from_state(ev, st);
+    // Only what the instance depends on is evaluated, not the whole configuration: a
+    // build re-evaluated during apply costs its own dependencies, whatever the size of the
+    // configuration.
+    let needed = check::closure(ev, &check::Node::Resource(addr.id.clone()));
+    let ids: BTreeSet<&ResourceId> = needed
+        .iter()
+        .filter_map(|n| match n {
+            check::Node::Resource(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let mut known = known_from_state_where(ev, st, |id| ids.contains(id));
     let mut diags = Diagnostics::default();
     let mut found = None;
     let mut hook = |id: &ResourceId,
@@ -263,7 +283,22 @@ fn evaluate_instance(
             found = made.into_iter().find(|i| i.addr == *addr);
         }
     };
-    check::walk(&ev.config, ev, &mut known, &mut diags, &mut hook);
+    // Locals are evaluated; resources the instance depends on come from the state; of the
+    // instance's own resource, only that instance is expanded.
+    let nodes = needed.iter().filter(|n| match n {
+        check::Node::Local(_) => true,
+        check::Node::Resource(id) => *id == addr.id,
+        _ => false,
+    });
+    check::walk_nodes(
+        &ev.config,
+        ev,
+        nodes,
+        Some(addr),
+        &mut known,
+        &mut diags,
+        &mut hook,
+    );
     let inst = found.ok_or_else(|| format!("{addr} is no longer in the configuration"))?;
     let schema = check::schema_of(&addr.id).ok_or("unknown resource type")?;
     let mut vd = Diagnostics::default();

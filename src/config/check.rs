@@ -348,10 +348,41 @@ pub fn walk(
     diags: &mut Diagnostics,
     hook: &mut Hook,
 ) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    walk_nodes(cfg, ev, ev.order.iter(), None, known, diags, hook)
+}
+
+/// The nodes `n` depends on, directly or not, and `n` itself, in topological order: all
+/// that evaluating `n` needs.
+pub fn closure(ev: &Evaluated, n: &Node) -> Vec<Node> {
+    let mut seen: std::collections::BTreeSet<Node> = std::collections::BTreeSet::new();
+    let mut stack = vec![n.clone()];
+    while let Some(x) = stack.pop() {
+        if seen.insert(x.clone()) {
+            stack.extend(ev.graph.dependencies(&x).into_iter().cloned());
+        }
+    }
+    ev.order
+        .iter()
+        .filter(|x| seen.contains(*x))
+        .cloned()
+        .collect()
+}
+
+/// Like [`walk`], over `nodes` only (in the order given, which must be topological); with
+/// `only`, that resource expands to that one instance.
+pub fn walk_nodes<'n>(
+    cfg: &Config,
+    ev: &Evaluated,
+    nodes: impl Iterator<Item = &'n Node>,
+    only: Option<&ResourceAddr>,
+    known: &mut BTreeMap<ResourceId, Value>,
+    diags: &mut Diagnostics,
+    hook: &mut Hook,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
     let dir = ev.dir.as_path();
     let mut locals: BTreeMap<String, Value> = BTreeMap::new();
     let mut outputs = BTreeMap::new();
-    for node in &ev.order {
+    for node in nodes {
         let sc = Scope {
             dir,
             files: &ev.files,
@@ -376,7 +407,8 @@ pub fn walk(
             }
             Node::Resource(id) => {
                 let r = &cfg.resources[id];
-                let made = expand_resource(cfg, &sc, r, diags);
+                let one = only.filter(|a| a.id == *id).map(|a| &a.key);
+                let made = expand_resource(cfg, &sc, r, diags, one);
                 hook(id, made, known, diags);
             }
             Node::Output(name) => {
@@ -861,6 +893,7 @@ fn expand_resource(
     sc: &Scope,
     r: &super::Resource,
     diags: &mut Diagnostics,
+    only: Option<&Option<InstanceKey>>,
 ) -> Vec<Instance> {
     let Some(schema) = schema_of(&r.id) else {
         let kinds: Vec<&str> = match r.id.mode {
@@ -1048,6 +1081,9 @@ fn expand_resource(
     }
     let mut made = Vec::new();
     for (key, ci, each) in keys {
+        if only.is_some_and(|k| *k != key) {
+            continue;
+        }
         let addr = r.id.instance(key);
         let isc = Scope {
             count_index: ci,
