@@ -12,6 +12,9 @@ use std::sync::Mutex;
 
 const PROVIDER: &str = "registry.terraform.io/aliyun/alicloud";
 
+/// The Terraform release whose `show -json` format imgform's plan JSON follows.
+pub const TERRAFORM_FORMAT_VERSION: &str = "1.9.8";
+
 fn addr_parts(a: &crate::addr::ResourceAddr) -> Map<String, J> {
     let mut m = Map::new();
     m.insert("address".into(), json!(a.to_string()));
@@ -158,7 +161,10 @@ pub fn plan(p: &Plan) -> J {
         .collect();
     json!({
         "format_version": "1.2",
-        "terraform_version": format!("imgform-{}", env!("CARGO_PKG_VERSION")),
+        // A Terraform version string (tools parse it as one): the Terraform release whose
+        // JSON format this document follows. imgform's own version has its own key.
+        "terraform_version": TERRAFORM_FORMAT_VERSION,
+        "imgform_version": env!("CARGO_PKG_VERSION"),
         "variables": p.vars.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect::<Map<_, _>>(),
         "planned_values": {"root_module": {"resources": planned}},
         "resource_drift": drift,

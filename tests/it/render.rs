@@ -207,6 +207,15 @@ fn json_plan_with_every_action() {
 #[test]
 fn json_plan_has_terraforms_keys_and_action_arrays() {
     let v = imgform::render::json::plan(&every_action());
+    // Tools parse terraform_version as a Terraform version (MAJOR.MINOR.PATCH).
+    let tv = v["terraform_version"].as_str().expect("a string");
+    assert_eq!(
+        tv.split('.')
+            .map(|p| p.parse::<u32>().is_ok())
+            .collect::<Vec<_>>(),
+        [true, true, true],
+        "{tv}"
+    );
     let keys: Vec<&str> = v
         .as_object()
         .expect("object")
@@ -218,6 +227,7 @@ fn json_plan_has_terraforms_keys_and_action_arrays() {
         [
             "format_version",
             "terraform_version",
+            "imgform_version",
             "variables",
             "planned_values",
             "resource_drift",
