@@ -306,12 +306,7 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<u8> {
     }
     let st = open_store(cli)?.load()?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string(
-                &serde_json::json!({"format_version": "1.0", "values": st.to_json()})
-            )?
-        );
+        println!("{}", serde_json::to_string(&render::json::state(&st))?);
     } else if st.resources.is_empty() {
         println!("The state is empty. No resources are represented.");
     } else {

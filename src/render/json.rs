@@ -65,6 +65,69 @@ fn strip_private(v: &Option<J>) -> J {
     }
 }
 
+/// A state in Terraform's `values` shape (`show -json` of state, a plan's `prior_state`):
+/// `outputs` and `root_module.resources[]`, each resource with its address parts,
+/// `provider_name`, `values` (the attributes and `id`) and `sensitive_values`.
+pub fn state_values(st: &crate::state::State) -> J {
+    let resources: Vec<J> = st
+        .resources
+        .values()
+        .map(|r| {
+            let mut m = addr_parts(&r.addr);
+            m.insert("provider_name".into(), json!(PROVIDER));
+            m.insert("schema_version".into(), json!(0));
+            let mut values = strip_private(&Some(r.attrs.clone()));
+            if let (Some(o), Some(id)) = (values.as_object_mut(), &r.id) {
+                o.insert("id".into(), json!(id));
+            }
+            let secret = crate::state::sensitive_attrs(r);
+            m.insert(
+                "sensitive_values".into(),
+                sensitive_map(&Some(values.clone()), &secret),
+            );
+            m.insert("values".into(), values);
+            J::Object(m)
+        })
+        .collect();
+    let outputs: Map<String, J> = st
+        .outputs
+        .iter()
+        .map(|(k, o)| {
+            (
+                k.clone(),
+                json!({"sensitive": o.sensitive, "value": o.value, "type": type_of(&o.value)}),
+            )
+        })
+        .collect();
+    json!({"outputs": outputs, "root_module": {"resources": resources}})
+}
+
+/// A value's type in Terraform's JSON type notation.
+fn type_of(v: &J) -> J {
+    match v {
+        J::String(_) => json!("string"),
+        J::Number(_) => json!("number"),
+        J::Bool(_) => json!("bool"),
+        J::Array(a) => json!(["tuple", a.iter().map(type_of).collect::<Vec<_>>()]),
+        J::Object(o) => json!([
+            "object",
+            o.iter()
+                .map(|(k, v)| (k.clone(), type_of(v)))
+                .collect::<Map<_, _>>()
+        ]),
+        J::Null => json!("dynamic"),
+    }
+}
+
+/// `show -json` of a state, as Terraform prints it.
+pub fn state(st: &crate::state::State) -> J {
+    json!({
+        "format_version": "1.0",
+        "terraform_version": TERRAFORM_FORMAT_VERSION,
+        "values": state_values(st),
+    })
+}
+
 /// The plan as Terraform's `show -json` document.
 pub fn plan(p: &Plan) -> J {
     let resource_changes: Vec<J> = p
@@ -170,7 +233,10 @@ pub fn plan(p: &Plan) -> J {
         "resource_drift": drift,
         "resource_changes": resource_changes,
         "output_changes": output_changes,
-        "prior_state": {"format_version": "1.0", "values": p.prior_state},
+        "prior_state": match crate::state::State::from_json(&p.prior_state) {
+            Ok(st) => state(&st),
+            Err(_) => json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"root_module": {"resources": []}}}),
+        },
         "configuration": {"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}},
         "relevant_attributes": [],
         "checks": [],

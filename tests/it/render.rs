@@ -353,3 +353,45 @@ fn markdown_budget_cuts_details_never_the_summary() {
         "details are kept while they fit"
     );
 }
+
+/// `show -json` of a state and a plan's `prior_state` use Terraform's
+/// `values.root_module.resources[].values` shape, with the id among the values and the
+/// sensitive attributes marked.
+#[test]
+fn state_json_has_terraforms_values_shape() {
+    let mut st = imgform::state::State {
+        lineage: "l".into(),
+        serial: 3,
+        ..Default::default()
+    };
+    let addr: imgform::addr::ResourceAddr = "alicloud_image.web[0]".parse().expect("addr");
+    st.resources.insert(
+        addr.clone(),
+        imgform::state::ResourceState {
+            addr,
+            kind: "alicloud_image".into(),
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: Some("m-1".into()),
+            status: imgform::state::Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: serde_json::json!({"image_name": "web", "description": "s3cret", "_sensitive": ["description"]}),
+            deps: vec![],
+            pending: None,
+        },
+    );
+    let v = imgform::render::json::state(&st);
+    assert_eq!(v["format_version"], "1.0");
+    let r = &v["values"]["root_module"]["resources"][0];
+    assert_eq!(r["address"], "alicloud_image.web[0]");
+    assert_eq!(r["index"], 0);
+    assert_eq!(r["provider_name"], "registry.terraform.io/aliyun/alicloud");
+    assert_eq!(r["values"]["id"], "m-1");
+    assert_eq!(r["values"]["image_name"], "web");
+    assert!(r["values"].get("_sensitive").is_none(), "{r}");
+    assert_eq!(
+        r["sensitive_values"],
+        serde_json::json!({"description": true})
+    );
+}
