@@ -164,7 +164,7 @@ fn quickstart_lifecycle() {
     // Destroy leaves the cloud empty.
     let out = ok(&run(d.path(), &["destroy", "--auto-approve"]));
     assert!(
-        out.contains("Destroy complete! Resources: 0 added, 0 changed, 3 destroyed."),
+        out.contains("Destroy complete! Resources: 3 destroyed."),
         "{out}"
     );
     assert!(cloud_images(d.path()).is_empty());
