@@ -307,16 +307,30 @@ pub fn interrupts(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
     rt.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        // SIGTERM (what CI runners and `kill` send) counts as an interrupt, as in Terraform.
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        if interrupted(&mut term).await {
             s.store(true, Ordering::SeqCst);
             eprintln!("\nInterrupt received.\nPlease wait for imgform to exit or data loss may occur.\nGracefully shutting down...");
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupted(&mut term).await {
                 eprintln!("\nTwo interrupts received. Exiting immediately. The state records every operation in flight; run `imgform apply` again to resume.");
                 std::process::exit(130);
             }
         }
     });
     stop
+}
+
+/// Waits for Ctrl-C or SIGTERM; false if neither can be waited for.
+async fn interrupted(term: &mut Option<tokio::signal::unix::Signal>) -> bool {
+    match term {
+        Some(t) => tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = t.recv() => r.is_some(),
+        },
+        None => tokio::signal::ctrl_c().await.is_ok(),
+    }
 }
 
 /// True when stdout is a terminal and colour is allowed.

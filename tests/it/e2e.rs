@@ -846,3 +846,32 @@ fn the_state_history_keeps_the_newest_applies_and_serves_them() {
         String::from_utf8_lossy(&gone.stderr)
     );
 }
+
+#[test]
+fn sigterm_is_an_interrupt_that_finishes_in_flight_work_and_releases_the_lock() {
+    let d = copy_example("quickstart");
+    let child = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", "60")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    wait_for_pending_creates(d.path(), 2);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(sent);
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "exited, not killed: {stderr}");
+    assert!(stderr.contains("Interrupt received."), "{stderr}");
+    // The lock was released: the next apply takes it at once and finishes the work.
+    let out = ok(&run(
+        d.path(),
+        &["apply", "--auto-approve", "--lock-timeout", "0s"],
+    ));
+    assert!(out.contains("1 added"), "{out}");
+}
