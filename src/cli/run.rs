@@ -126,20 +126,14 @@ pub fn open(
     let dir = cli.chdir.clone();
     let mut store = open_backend(cli, &ev.config.settings)?;
     let lock = store.lock(operation, timeout)?;
-    // Released by Run's Drop from here on; until then, on any early return here.
-    struct Held<'a>(Option<&'a mut Box<dyn Backend>>, String);
-    impl Drop for Held<'_> {
-        fn drop(&mut self) {
-            if let Some(s) = self.0.take() {
-                let _ = s.unlock(&self.1);
-            }
+    // From here on Run's Drop releases the lock; until then, this function does.
+    let (local, sess) = match prepare_cloud(cli, &rt, &ev, signature, &dir) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = store.unlock(&lock.id);
+            return Err(e);
         }
-    }
-    let mut held = Held(Some(&mut store), lock.id.clone());
-    let prepared = prepare_cloud(cli, &rt, &ev, signature, &dir);
-    let (local, sess) = prepared?;
-    held.0 = None;
-    drop(held);
+    };
     Ok(Run {
         rt,
         ev: Arc::new(ev),
