@@ -69,7 +69,14 @@ fn go(
     };
     let timeout = run::lock_timeout(&common.lock_timeout)?;
     let operation = if destroy { "destroy" } else { "apply" };
-    let run = run::open(cli, ev, common.signature.as_deref(), operation, timeout)?;
+    let run = run::open(
+        cli,
+        ev,
+        common.signature.as_deref(),
+        operation,
+        timeout,
+        common.lock,
+    )?;
     apply_locked(cli, ctx, &run, common, planfile, auto, json, destroy)
 }
 
@@ -120,6 +127,9 @@ fn apply_locked(
             if !auto {
                 if json {
                     anyhow::bail!("--json needs --auto-approve or a saved plan: there is no prompt in JSON mode");
+                }
+                if !common.input {
+                    anyhow::bail!("no interactive input (--input=false): pass --auto-approve, or apply a saved plan");
                 }
                 let what = if destroy {
                     "really destroy all resources"

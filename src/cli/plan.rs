@@ -42,7 +42,14 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         return Ok(1);
     };
     let timeout = run::lock_timeout(&a.common.lock_timeout)?;
-    let run = run::open(cli, ev, a.common.signature.as_deref(), "plan", timeout)?;
+    let run = run::open(
+        cli,
+        ev,
+        a.common.signature.as_deref(),
+        "plan",
+        timeout,
+        a.common.lock,
+    )?;
     let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
     drop(run);
     let Some(plan) = plan? else { return Ok(1) };

@@ -48,6 +48,13 @@ pub struct PlanArgs {
     /// How long to wait for the state lock (e.g. 30s, 5m).
     #[arg(long = "lock-timeout", default_value = "0s")]
     pub lock_timeout: String,
+    /// Take the state lock (--lock=false skips it: only when nothing else can run).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
+    /// Ask for input (--input=false never prompts: apply then needs --auto-approve or a
+    /// saved plan, as in Terraform's -input=false for CI).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
     /// Sign requests with RPC HMAC-SHA1 (v1) instead of ACS3-HMAC-SHA256 (v3).
     #[arg(long, value_parser = ["v1", "v3"])]
     pub signature: Option<String>,
@@ -119,18 +126,26 @@ pub fn open(
     signature: Option<&str>,
     operation: &str,
     timeout: Duration,
+    lock: bool,
 ) -> anyhow::Result<Run> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let dir = cli.chdir.clone();
     let mut store = open_backend(cli, &ev.config.settings)?;
-    let lock = store.lock(operation, timeout)?;
+    let lock_id = if lock {
+        Some(store.lock(operation, timeout)?.id)
+    } else {
+        tracing::warn!("running {operation} without the state lock (--lock=false)");
+        None
+    };
     // From here on Run's Drop releases the lock; until then, this function does.
     let (local, sess) = match prepare_cloud(cli, &rt, &ev, signature, &dir) {
         Ok(x) => x,
         Err(e) => {
-            let _ = store.unlock(&lock.id);
+            if let Some(id) = &lock_id {
+                let _ = store.unlock(id);
+            }
             return Err(e);
         }
     };
@@ -141,7 +156,7 @@ pub fn open(
         sess: Arc::new(sess),
         local,
         dir,
-        lock_id: Some(lock.id),
+        lock_id,
     })
 }
 

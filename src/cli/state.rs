@@ -421,7 +421,7 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u
     let Some(inst) = ev.instances.get(&addr).cloned() else {
         bail!("{addr} is not in the configuration: write its resource block first, then import into it");
     };
-    let run = run::open(cli, ev, None, "import", Duration::from_secs(0))?;
+    let run = run::open(cli, ev, None, "import", Duration::from_secs(0), true)?;
     let mut store = run.store.lock().expect("never poisoned");
     let st = store.load()?;
     if st.resources.contains_key(&addr) {

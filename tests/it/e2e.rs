@@ -875,3 +875,41 @@ fn sigterm_is_an_interrupt_that_finishes_in_flight_work_and_releases_the_lock() 
     ));
     assert!(out.contains("1 added"), "{out}");
 }
+
+#[test]
+fn input_false_never_prompts_and_lock_false_skips_the_lock() {
+    let d = copy_example("quickstart");
+    // Another process holds the lock (this test, through the SQLite store; against the
+    // PostgreSQL backend this part is covered by the pg tests' lock checks).
+    if std::env::var("IMGFORM_TEST_PG").is_err() {
+        let mut holder =
+            imgform::state::store::Store::open(&d.path().join("imgform.state.db")).expect("state");
+        let held = holder
+            .lock("test", std::time::Duration::from_secs(0))
+            .expect("locks");
+        let o = run(d.path(), &["plan", "-lock=false", "-input=false"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = run(d.path(), &["plan"]);
+        assert_eq!(o.status.code(), Some(1), "the lock is respected by default");
+        holder.unlock(&held.id).expect("unlocks");
+    }
+    // Without a terminal to answer, -input=false fails at once instead of waiting.
+    let o = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .args(["--cloud", "local", "apply", "-input=false"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no interactive input (--input=false)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(cloud_images(d.path()).is_empty(), "nothing was applied");
+}
