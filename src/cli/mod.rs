@@ -9,6 +9,7 @@ mod apply;
 mod cloud;
 mod fmt;
 mod graph;
+mod init;
 mod plan;
 mod run;
 mod state;
@@ -99,6 +100,9 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Print the dependency graph (DOT or Mermaid).
     Graph(graph::Args),
+    /// Prepare a working directory: check the configuration, open or create the state,
+    /// resolve credentials (idempotent; nothing to download).
+    Init(init::Args),
     /// Show what apply would change.
     Plan(plan::Args),
     /// Create, update and destroy images to match the configuration.
@@ -121,7 +125,11 @@ pub enum Command {
     #[command(subcommand)]
     Cloud(cloud::Cmd),
     /// Print the version.
-    Version,
+    Version {
+        /// As JSON, in the shape of Terraform's `version -json`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What `run` needs from the process besides argv.
@@ -197,6 +205,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         Command::Fmt(a) => fmt::exec(&cli, a),
         Command::Graph(a) => graph::exec(&cli, &ctx, a),
         Command::Cloud(c) => cloud::exec(&cli, c),
+        Command::Init(a) => init::exec(&cli, &ctx, a),
         Command::Plan(a) => plan::exec(&cli, &ctx, a),
         Command::Apply(a) => apply::exec(&cli, &ctx, a),
         Command::Destroy(a) => apply::exec_destroy(&cli, &ctx, a),
@@ -205,8 +214,28 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         Command::State(c) => state::exec(&cli, c),
         Command::Import(a) => state::exec_import(&cli, &ctx, a),
         Command::ForceUnlock(a) => state::exec_unlock(&cli, a),
-        Command::Version => {
+        Command::Version { json: false } => {
             println!("imgform {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+        Command::Version { json: true } => {
+            let platform = format!(
+                "{}_{}",
+                std::env::consts::OS,
+                match std::env::consts::ARCH {
+                    "x86_64" => "amd64",
+                    "aarch64" => "arm64",
+                    other => other,
+                }
+            );
+            let v = serde_json::json!({
+                "terraform_version": crate::render::json::TERRAFORM_FORMAT_VERSION,
+                "imgform_version": env!("CARGO_PKG_VERSION"),
+                "platform": platform,
+                "provider_selections": {"registry.terraform.io/aliyun/alicloud": "built-in"},
+                "terraform_outdated": false,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(0)
         }
     }

@@ -130,3 +130,65 @@ fn cloud_seed_adds_objects_and_rejects_bad_files() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a region id"));
 }
+
+/// `init`, as CI scripts written for Terraform run it first: it checks the configuration,
+/// creates the state and is idempotent; without credentials for the real cloud it says
+/// where it looked.
+#[test]
+fn init_prepares_the_directory_and_is_idempotent() {
+    let d = dir_with(&[(
+        "main.hcl",
+        &std::fs::read_to_string(root().join("examples/quickstart/main.hcl")).expect("read"),
+    )]);
+    let lineage = |out: &str| {
+        out.split("lineage ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .map(String::from)
+    };
+    let first = imgform(d.path())
+        .args(["--cloud", "local", "init", "-input=false"])
+        .output()
+        .expect("runs");
+    let out1 = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(first.status.code(), Some(0), "{out1}");
+    assert!(
+        out1.contains("imgform has been successfully initialized!"),
+        "{out1}"
+    );
+    let second = imgform(d.path())
+        .args(["--cloud", "local", "init", "-upgrade"])
+        .output()
+        .expect("runs");
+    let out2 = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert_eq!(second.status.code(), Some(0), "{out2}");
+    assert!(lineage(&out1).is_some());
+    assert_eq!(lineage(&out1), lineage(&out2), "the same state both times");
+    // The real cloud without credentials: an error naming where imgform looked.
+    let o = imgform(d.path())
+        .args(["init"])
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALICLOUD_ACCESS_KEY")
+        .env("HOME", d.path())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no Alibaba Cloud credentials found"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // `version -json` in Terraform's shape.
+    let o = imgform(d.path())
+        .args(["version", "-json"])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        v["terraform_version"]
+            .as_str()
+            .map(|s| s.split('.').count()),
+        Some(3)
+    );
+    assert_eq!(v["imgform_version"], env!("CARGO_PKG_VERSION"));
+}
