@@ -638,8 +638,12 @@ fn wait_for_pending_creates(state: &Path, n: usize) {
 }
 
 fn interrupt(pid: u32) {
+    send_signal(pid, "-INT");
+}
+
+fn send_signal(pid: u32, signal: &str) {
     let ok = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .expect("kill runs")
         .success();
@@ -858,12 +862,7 @@ fn sigterm_is_an_interrupt_that_finishes_in_flight_work_and_releases_the_lock() 
         .spawn()
         .expect("spawns");
     wait_for_pending_creates(d.path(), 2);
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs")
-        .success();
-    assert!(sent);
+    send_signal(child.id(), "-TERM");
     let out = child.wait_with_output().expect("waits");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "exited, not killed: {stderr}");
