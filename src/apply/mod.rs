@@ -5,19 +5,27 @@
 //! This module reaches the cloud only through `cloud::Client`; it never imports the local
 //! cloud, which it sees as just another endpoint.
 
+mod create;
+mod ctx;
+mod destroy;
+mod eval;
 pub mod poll;
+mod update;
 pub mod walk;
 
+pub use ctx::Limiter;
+pub use eval::known_from_state;
+
+use crate::addr::ResourceAddr;
 use crate::cloud::client::{Client, ClientConfig, Scheme};
 use crate::cloud::creds::{self, Credentials};
-use crate::cloud::ops;
 use crate::plan::build::Reader;
 use crate::plan::model::Drift;
-use crate::resource::api;
+use crate::resource::{self, kind::Lookup};
 use crate::state::{State, Status};
 use crate::value::Value;
 use poll::Poller;
-use serde_json::{json, Value as J};
+use serde_json::Value as J;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -163,19 +171,18 @@ impl Session {
         Err(format!("no provider is configured for region {region} (needed by objects of provider {provider}); add a provider block for it"))
     }
 
-    /// The batched poller for (provider, kind).
-    pub fn poller(&self, client: &Client, kind: &'static str) -> Poller {
+    /// The batched poller for (region, lookup).
+    pub fn poller(&self, client: &Client, lookup: &'static Lookup) -> Poller {
         let mut g = self
             .pollers
             .lock()
             .expect("the pollers lock is never poisoned");
-        g.entry((format!("{}|{}", client.endpoint(), client.region()), kind))
-            .or_insert_with(|| match kind {
-                "tasks" => Poller::tasks(client.clone(), self.poll_min, self.poll_max),
-                "executions" => Poller::executions(client.clone(), self.poll_min, self.poll_max),
-                _ => Poller::images(client.clone(), self.poll_min, self.poll_max),
-            })
-            .clone()
+        g.entry((
+            format!("{}|{}", client.endpoint(), client.region()),
+            lookup.name,
+        ))
+        .or_insert_with(|| Poller::new(client.clone(), lookup.fetch, self.poll_min, self.poll_max))
+        .clone()
     }
 
     /// (ticks, read calls, largest batch) of every poller, for benchmarks.
@@ -194,98 +201,54 @@ impl Session {
     }
 }
 
-/// Reads every object in state from the cloud, batched per region: one DescribeImages call
-/// per 100 images, one DescribeImagePipelines per 20 pipelines, builds per pipeline. Objects
-/// gone from the cloud are removed from the returned state and reported as drift, as are
-/// attributes changed outside imgform; computed attributes are updated silently.
+/// Reads every object in state from the cloud, batched per region and lookup (one
+/// DescribeImages call per 100 images, one DescribeImagePipelines per 20 pipelines, builds
+/// per pipeline). Objects gone from the cloud are removed from the returned state and
+/// reported as drift, as are attributes changed outside imgform; computed attributes are
+/// updated silently. Which lookup reads an object and which attributes count as drift are
+/// its kind's.
 pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>), String> {
-    let mut out = state.clone();
-    let mut drift = Vec::new();
-    // Group by (client, class).
-    let mut images: BTreeMap<String, (Client, Vec<String>)> = BTreeMap::new();
-    let mut pipes: BTreeMap<String, (Client, Vec<String>)> = BTreeMap::new();
-    let mut execs: BTreeMap<String, (Client, Vec<String>)> = BTreeMap::new();
+    let mut batches: BTreeMap<(String, &'static str), (Client, &'static Lookup, Vec<String>)> =
+        BTreeMap::new();
+    let mut keys: HashMap<&ResourceAddr, String> = HashMap::new();
     for r in state.resources.values() {
         let Some(id) = &r.id else { continue };
         if r.addr.id.mode == crate::addr::Mode::Data {
             continue;
         }
+        let kind = resource::kind(&r.kind)?;
         let c = sess.client(&r.provider, &r.region)?;
-        let key = format!("{}|{}", c.endpoint(), c.region());
-        match r.kind.as_str() {
-            "alicloud_image" | "alicloud_image_import" => images
-                .entry(key)
-                .or_insert_with(|| (c, vec![]))
-                .1
-                .push(id.clone()),
-            "alicloud_ecs_image_pipeline" => pipes
-                .entry(key)
-                .or_insert_with(|| (c, vec![]))
-                .1
-                .push(id.clone()),
-            "alicloud_ecs_image_pipeline_execution" => {
-                let p = api::s(&r.attrs, "image_pipeline_id").unwrap_or_default();
-                execs
-                    .entry(key)
-                    .or_insert_with(|| (c, vec![]))
-                    .1
-                    .push(format!("{p}/{id}"));
-            }
-            _ => {}
-        }
+        let (lookup, key) = kind.read_key(id, &r.attrs);
+        batches
+            .entry((format!("{}|{}", c.endpoint(), c.region()), lookup.name))
+            .or_insert_with(|| (c, lookup, vec![]))
+            .2
+            .push(key.clone());
+        keys.insert(&r.addr, key);
     }
-    let img_f = futures_util::future::join_all(images.into_values().map(|(c, ids)| async move {
-        c.describe_images_by_ids(&ids).await.map(|v| {
-            v.into_iter()
-                .map(|i| (i.image_id.clone(), J::Object(api::read_image(&i))))
-                .collect::<Vec<_>>()
-        })
-    }));
-    let pipe_f = futures_util::future::join_all(pipes.into_values().map(|(c, ids)| async move {
-        c.describe_pipelines_by_ids(&ids).await.map(|v| {
-            v.into_iter()
-                .map(|p| {
-                    (
-                        p.image_pipeline_id.clone(),
-                        J::Object(api::read_pipeline(&p)),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-    }));
-    let exec_f = futures_util::future::join_all(execs.into_values().map(|(c, keys)| async move {
-        let mut pids: Vec<String> = keys
-            .iter()
-            .filter_map(|k| k.split_once('/').map(|x| x.0.to_string()))
-            .collect();
-        pids.sort();
-        pids.dedup();
-        let mut found = Vec::new();
-        for p in pids {
-            let Some(builds) = c.describe_executions_of(&p).await? else {
-                continue;
-            };
-            found.extend(
-                builds
-                    .iter()
-                    .map(|e| (e.execution_id.clone(), J::Object(api::read_execution(e)))),
-            );
-        }
-        Ok(found)
-    }));
-    let (imgs, ps, es) = tokio::join!(img_f, pipe_f, exec_f);
-    let mut seen: HashMap<String, J> = HashMap::new();
-    for r in imgs.into_iter().chain(ps).chain(es) {
-        for (id, attrs) in r.map_err(|e| format!("refresh failed: {e}"))? {
-            seen.insert(id, attrs);
-        }
+    let reads = futures_util::future::join_all(batches.into_iter().map(
+        |((region, name), (c, lookup, ids))| async move {
+            let found = (lookup.fetch)(c, ids).await;
+            ((region, name), found)
+        },
+    ))
+    .await;
+    let mut seen: HashMap<(String, &'static str), HashMap<String, J>> = HashMap::new();
+    for (k, r) in reads {
+        seen.insert(k, r.map_err(|e| format!("refresh failed: {e}"))?);
     }
+    let mut out = state.clone();
+    let mut drift = Vec::new();
     for (addr, r) in state.resources.iter() {
-        let Some(id) = &r.id else { continue };
-        if addr.id.mode == crate::addr::Mode::Data {
-            continue;
-        }
-        match seen.get(id) {
+        let Some(key) = keys.get(addr) else { continue };
+        let kind = resource::kind(&r.kind)?;
+        let c = sess.client(&r.provider, &r.region)?;
+        let batch = (
+            format!("{}|{}", c.endpoint(), c.region()),
+            kind.read_key(key, &r.attrs).0.name,
+        );
+        let item = seen.get(&batch).and_then(|m| m.get(key));
+        match item.and_then(|i| kind.read_back(i)) {
             None => {
                 if r.status == Status::Ready || r.status == Status::Tainted {
                     drift.push(Drift {
@@ -304,35 +267,8 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
                 let Some(o) = out.resources.get_mut(addr) else {
                     continue;
                 };
-                let mut changed = false;
                 let before = o.attrs.clone();
-                if let (Some(attrs), Some(c)) = (o.attrs.as_object_mut(), cloud.as_object()) {
-                    for k in api::drift_attrs(&r.kind) {
-                        if let (Some(old), Some(new)) = (attrs.get(*k).cloned(), c.get(*k)) {
-                            let empty = |v: &J| {
-                                v.is_null()
-                                    || v.as_str() == Some("")
-                                    || v.as_object().is_some_and(|m| m.is_empty())
-                            };
-                            if old != *new && !(empty(&old) && empty(new)) {
-                                attrs.insert(k.to_string(), new.clone());
-                                changed = true;
-                            }
-                        }
-                    }
-                    for k in [
-                        "status",
-                        "usable",
-                        "progress",
-                        "size",
-                        "create_time",
-                        "image_id",
-                    ] {
-                        if let Some(v) = c.get(k) {
-                            attrs.insert(k.into(), v.clone());
-                        }
-                    }
-                }
+                let changed = merge_refreshed(kind, &mut o.attrs, &cloud);
                 if changed && r.status == Status::Ready {
                     drift.push(Drift {
                         addr: addr.clone(),
@@ -346,6 +282,36 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
         }
     }
     Ok((out, drift))
+}
+
+/// Takes what the cloud reports into recorded attributes: the kind's drift attributes
+/// (true when one changed) and its computed attributes (silently).
+fn merge_refreshed(
+    kind: &dyn resource::Kind,
+    attrs: &mut J,
+    cloud: &serde_json::Map<String, J>,
+) -> bool {
+    let Some(attrs) = attrs.as_object_mut() else {
+        return false;
+    };
+    let empty = |v: &J| {
+        v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(|m| m.is_empty())
+    };
+    let mut changed = false;
+    for k in kind.drift() {
+        if let (Some(old), Some(new)) = (attrs.get(k).cloned(), cloud.get(k)) {
+            if old != *new && !(empty(&old) && empty(new)) {
+                attrs.insert(k.to_string(), new.clone());
+                changed = true;
+            }
+        }
+    }
+    for k in kind.refreshed() {
+        if let Some(v) = cloud.get(*k) {
+            attrs.insert(k.to_string(), v.clone());
+        }
+    }
+    changed
 }
 
 /// Reads data sources and import targets during planning.
@@ -364,104 +330,26 @@ impl CloudReader<'_> {
     }
 }
 
-/// Runs the `alicloud_images` data source.
-pub async fn read_images(c: &Client, args: &J) -> Result<J, String> {
-    let mut all = Vec::new();
-    let mut page = 1;
-    loop {
-        let req = ops::DescribeImages {
-            region_id: c.region().into(),
-            image_owner_alias: api::s(args, "owners"),
-            image_family: api::s(args, "image_family"),
-            image_name: api::s(args, "image_name"),
-            architecture: api::s(args, "architecture"),
-            os_type: api::s(args, "os_type"),
-            status: api::s(args, "status").or_else(|| Some("Available".into())),
-            tag: api::tags(args, "tags"),
-            page_number: Some(page),
-            page_size: Some(100),
-            ..Default::default()
-        };
-        let r: ops::DescribeImagesResponse = c
-            .call("DescribeImages", &req)
-            .await
-            .map_err(|e| e.to_string())?;
-        let n = r.images.items.len() as i64;
-        all.extend(r.images.items);
-        if n == 0 || page * 100 >= r.total_count || page >= 50 {
-            break;
-        }
-        page += 1;
-    }
-    if let Some(re) = api::s(args, "name_regex") {
-        let re = regex::Regex::new(&re).map_err(|e| format!("invalid name_regex: {e}"))?;
-        all.retain(|i| re.is_match(&i.image_name) || re.is_match(&i.image_id));
-    }
-    all.sort_by(|a, b| {
-        b.creation_time
-            .cmp(&a.creation_time)
-            .then(a.image_id.cmp(&b.image_id))
-    });
-    if api::boolean(args, "most_recent") == Some(true) {
-        all.truncate(1);
-    }
-    let images: Vec<J> = all
-        .iter()
-        .map(|i| json!({"id": i.image_id, "image_id": i.image_id, "name": i.image_name, "image_name": i.image_name, "image_family": i.image_family, "os_type": i.os_type, "platform": i.platform, "architecture": i.architecture, "status": i.status, "creation_time": i.creation_time, "owner_alias": i.image_owner_alias, "size": i.size, "boot_mode": i.boot_mode}))
-        .collect();
-    let mut out = args.as_object().cloned().unwrap_or_default();
-    out.insert(
-        "ids".into(),
-        json!(all.iter().map(|i| i.image_id.clone()).collect::<Vec<_>>()),
-    );
-    out.insert("images".into(), J::Array(images));
-    out.insert("id".into(), json!(format!("{}", all.len())));
-    Ok(J::Object(out))
-}
-
-/// Reads one object by kind and id.
+/// Reads one object by kind and id, through its kind's lookup.
 pub async fn read_object(c: &Client, kind: &str, id: &str) -> Result<Option<J>, String> {
-    match kind {
-        "alicloud_image" | "alicloud_image_import" => Ok(c
-            .describe_images_by_ids(&[id.to_string()])
-            .await
-            .map_err(|e| e.to_string())?
-            .first()
-            .map(|i| J::Object(api::read_image(i)))),
-        "alicloud_ecs_image_pipeline" => Ok(c
-            .describe_pipelines_by_ids(&[id.to_string()])
-            .await
-            .map_err(|e| e.to_string())?
-            .first()
-            .map(|p| J::Object(api::read_pipeline(p)))),
-        "alicloud_ecs_image_pipeline_execution" => {
-            let req = ops::DescribeImagePipelineExecutions {
-                region_id: c.region().into(),
-                execution_id: Some(id.into()),
-                ..Default::default()
-            };
-            let r: ops::DescribeImagePipelineExecutionsResponse = c
-                .call("DescribeImagePipelineExecutions", &req)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(r.image_pipeline_execution
-                .items
-                .first()
-                .map(|e| J::Object(api::read_execution(e))))
-        }
-        other => Err(format!("imgform cannot import {other}")),
-    }
+    let kind = resource::kind(kind)?;
+    let (lookup, key) = kind.read_key(id, &J::Object(Default::default()));
+    let found = (lookup.fetch)(c.clone(), vec![key.clone()])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(found
+        .get(&key)
+        .and_then(|i| kind.read_back(i))
+        .map(J::Object))
 }
 
 impl Reader for CloudReader<'_> {
     fn read_data(&mut self, provider: &str, kind: &str, args: &J) -> Result<J, String> {
-        if kind != "alicloud_images" {
-            return Err(format!("unknown data source {kind}"));
-        }
+        let kind = resource::data_kind(kind)?;
         let region = self.sess.regions.get(provider).cloned().unwrap_or_default();
         let c = self.sess.client(provider, &region)?;
         self.reads += 1;
-        self.block(read_images(&c, args))
+        self.block(kind.read(&c, args))
     }
 
     fn import(&mut self, provider: &str, kind: &str, id: &str) -> Result<Option<J>, String> {

@@ -9,8 +9,7 @@
 //! it is done (the acceptor), so unknown statuses are simply "not done yet".
 
 use crate::cloud::client::Client;
-use crate::cloud::error::Error;
-use futures_util::future::BoxFuture;
+use crate::resource::kind::Fetch;
 use serde_json::Value as J;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,12 +20,6 @@ use tokio::sync::mpsc;
 /// What a tick saw of one object: its attributes, `None` when the cloud does not have it,
 /// or the error of the read.
 pub type Observation = Result<Option<J>, String>;
-
-type Fetch = Arc<
-    dyn Fn(Client, Vec<String>) -> BoxFuture<'static, Result<HashMap<String, J>, Error>>
-        + Send
-        + Sync,
->;
 
 struct Inner {
     waiters: HashMap<String, Vec<mpsc::UnboundedSender<Observation>>>,
@@ -48,7 +41,8 @@ pub struct Poller {
 }
 
 impl Poller {
-    fn new(client: Client, fetch: Fetch, min: Duration, max: Duration) -> Poller {
+    /// A poller reading its keys with `fetch` (a kind's lookup).
+    pub fn new(client: Client, fetch: Fetch, min: Duration, max: Duration) -> Poller {
         Poller {
             client,
             fetch,
@@ -63,82 +57,6 @@ impl Poller {
             calls: Arc::default(),
             max_batch: Arc::default(),
         }
-    }
-
-    /// Images by id (DescribeImages with the full Status list, 100 per call).
-    pub fn images(client: Client, min: Duration, max: Duration) -> Poller {
-        Poller::new(
-            client,
-            Arc::new(|c: Client, ids: Vec<String>| {
-                Box::pin(async move {
-                    let imgs = c.describe_images_by_ids(&ids).await?;
-                    Ok(imgs
-                        .into_iter()
-                        .map(|i| {
-                            (
-                                i.image_id.clone(),
-                                serde_json::to_value(&i).expect("serialisable"),
-                            )
-                        })
-                        .collect())
-                })
-            }),
-            min,
-            max,
-        )
-    }
-
-    /// Import tasks by id (DescribeTasks, 100 per call).
-    pub fn tasks(client: Client, min: Duration, max: Duration) -> Poller {
-        Poller::new(
-            client,
-            Arc::new(|c: Client, ids: Vec<String>| {
-                Box::pin(async move {
-                    let ts = c.describe_tasks_by_ids(&ids).await?;
-                    Ok(ts
-                        .into_iter()
-                        .map(|t| {
-                            (
-                                t.task_id.clone(),
-                                serde_json::to_value(&t).expect("serialisable"),
-                            )
-                        })
-                        .collect())
-                })
-            }),
-            min,
-            max,
-        )
-    }
-
-    /// Builds, keyed `pipeline/execution`: one DescribeImagePipelineExecutions per pipeline.
-    pub fn executions(client: Client, min: Duration, max: Duration) -> Poller {
-        Poller::new(
-            client,
-            Arc::new(|c: Client, keys: Vec<String>| {
-                Box::pin(async move {
-                    let mut pipes: Vec<String> = keys
-                        .iter()
-                        .filter_map(|k| k.split_once('/').map(|x| x.0.to_string()))
-                        .collect();
-                    pipes.sort();
-                    pipes.dedup();
-                    let mut out = HashMap::new();
-                    for p in pipes {
-                        let builds = c.describe_executions_of(&p).await?.unwrap_or_default();
-                        for e in builds {
-                            out.insert(
-                                format!("{p}/{}", e.execution_id),
-                                serde_json::to_value(&e).expect("serialisable"),
-                            );
-                        }
-                    }
-                    Ok(out)
-                })
-            }),
-            min,
-            max,
-        )
     }
 
     /// (ticks, read calls, most objects in one tick) so far, for benchmarks.

@@ -8,3 +8,4 @@ pub mod error;
 pub mod ops;
 pub mod retry;
 pub mod sign;
+pub mod waiter;

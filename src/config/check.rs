@@ -897,8 +897,8 @@ fn expand_resource(
 ) -> Vec<Instance> {
     let Some(schema) = schema_of(&r.id) else {
         let kinds: Vec<&str> = match r.id.mode {
-            Mode::Managed => resource::MANAGED.iter().map(|s| s.kind).collect(),
-            Mode::Data => resource::DATA.iter().map(|s| s.kind).collect(),
+            Mode::Managed => resource::managed_names(),
+            Mode::Data => resource::data_names(),
         };
         let mut d = Diagnostic::error(
             "Unsupported resource type",

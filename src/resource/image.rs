@@ -3,9 +3,18 @@
 //! replacement, and a block naming more than one source is rejected instead of letting the
 //! API pick one by priority (InstanceId > DiskDeviceMapping > SnapshotId).
 
+use super::api;
+use super::kind::*;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
+use crate::cloud::client::Client;
+use crate::cloud::error::Error;
+use crate::cloud::ops;
+use crate::cloud::waiter::{Acceptance, WaitError};
 use crate::diag::{Diagnostic, Diagnostics};
+use futures_util::future::BoxFuture;
+use serde_json::{Map, Value as J};
+use std::collections::HashMap;
 
 const MAPPING: &[super::AttrSchema] = &[
     attr("disk_type", Ty::String, ForceNew).check(disk_type),
@@ -69,7 +78,10 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     cross,
-    create_timeout: 60 * 60,
+    timeouts: super::Timeouts {
+        create: 3600,
+        delete: 3600,
+    },
 };
 
 fn cross(b: &EvalBody, diags: &mut Diagnostics) {
@@ -218,3 +230,219 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
         );
     }
 }
+
+/// The kind.
+pub struct Image;
+
+/// Images by id: DescribeImages with every status, 100 ids a call.
+pub static IMAGES: Lookup = Lookup {
+    name: "images",
+    fetch: fetch_images,
+};
+
+fn fetch_images(
+    c: Client,
+    ids: Vec<String>,
+) -> BoxFuture<'static, Result<HashMap<String, J>, Error>> {
+    Box::pin(async move {
+        let imgs = c.describe_images_by_ids(&ids).await?;
+        Ok(imgs
+            .into_iter()
+            .map(|i| {
+                let j = serde_json::to_value(&i).expect("an image serialises");
+                (i.image_id, j)
+            })
+            .collect())
+    })
+}
+
+/// Judges an image: usable and Available is done; CreateFailed or UnAvailable failed.
+pub(super) fn judge_image(id: &str, item: &J) -> Verdict {
+    let status = item["Status"].as_str().unwrap_or_default();
+    let pct = ops::parse_progress(item["Progress"].as_str().unwrap_or(""));
+    match status {
+        "Available"
+            if item
+                .get("Usable")
+                .is_none_or(|u| u.as_bool() != Some(false)) =>
+        {
+            match serde_json::from_value::<ops::Image>(item.clone()) {
+                Ok(i) => Verdict::Done(api::read_image(&i), None),
+                Err(e) => Verdict::Failed(format!("image {id}: unexpected answer: {e}"), None),
+            }
+        }
+        "CreateFailed" | "UnAvailable" => {
+            Verdict::Failed(format!("image {id} ended {status}"), None)
+        }
+        _ => Verdict::Pending(status.to_string(), Some(pct)),
+    }
+}
+
+/// An image's attributes from a DescribeImages item.
+pub(super) fn read_image_item(item: &J) -> Option<Map<String, J>> {
+    serde_json::from_value::<ops::Image>(item.clone())
+        .ok()
+        .map(|i| api::read_image(&i))
+}
+
+/// The in-place calls of an image: ModifyImageAttribute for the attributes it takes,
+/// JoinResourceGroup, then the tags. Which attributes change in place is the schema's.
+pub(super) fn image_update(
+    schema: &Schema,
+    region: &str,
+    id: &str,
+    before: &J,
+    after: &J,
+) -> Vec<Request> {
+    let changed = |k: &str| {
+        schema.attr(k).is_some_and(|a| a.update == InPlace)
+            && after.get(k).is_some()
+            && after.get(k) != before.get(k)
+    };
+    let mut calls = Vec::new();
+    let mut m = ops::ModifyImageAttribute {
+        region_id: region.into(),
+        image_id: id.into(),
+        ..Default::default()
+    };
+    let mut any = false;
+    if changed("name") {
+        m.image_name = api::s(after, "name");
+        any = true;
+    }
+    for (k, slot) in [
+        ("image_name", &mut m.image_name),
+        ("description", &mut m.description),
+        ("image_family", &mut m.image_family),
+        ("boot_mode", &mut m.boot_mode),
+        ("license_type", &mut m.license_type),
+    ] {
+        if changed(k) {
+            *slot = api::s(after, k);
+            any = true;
+        }
+    }
+    if any {
+        calls.push(("ModifyImageAttribute", ops::flatten(&m)));
+    }
+    if changed("resource_group_id") {
+        let j = ops::JoinResourceGroup {
+            region_id: region.into(),
+            resource_id: id.into(),
+            resource_group_id: api::s(after, "resource_group_id").unwrap_or_default(),
+            resource_type: "image".into(),
+        };
+        calls.push(("JoinResourceGroup", ops::flatten(&j)));
+    }
+    calls.extend(tag_calls("image", region, id, before, after));
+    calls
+}
+
+/// Deletes an image: DeleteImage, waiting out `ImageIsCreating`/`ImageIsImporting` (an
+/// import in progress is cancelled first, with CancelTask).
+pub(super) fn delete_image<'a>(
+    cx: &'a dyn Cx,
+    obj: Object<'a>,
+) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let cancelled = std::sync::atomic::AtomicBool::new(false);
+        let cancelled = &cancelled;
+        let r = cx
+            .waiter()
+            .wait(|_| async move {
+                let req = ops::DeleteImage {
+                    region_id: obj.region.into(),
+                    image_id: obj.id.into(),
+                    force: api::boolean(obj.attrs, "force"),
+                };
+                match cx.call(obj.region, "DeleteImage", ops::flatten(&req)).await {
+                    Ok(_) => Acceptance::Success(()),
+                    Err(e) if not_found(&e) => Acceptance::Success(()),
+                    Err(e) if matches!(e.code(), Some("ImageIsImporting" | "ImageIsCreating")) => {
+                        if !cancelled.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                            if let Some(task) = api::s(obj.attrs, "task_id") {
+                                let cancel = ops::CancelTask {
+                                    region_id: obj.region.into(),
+                                    task_id: task,
+                                };
+                                let r = cx
+                                    .call(obj.region, "CancelTask", ops::flatten(&cancel))
+                                    .await;
+                                tracing::debug!(?r, "cancelled the import before deleting");
+                            }
+                        }
+                        let code = e.code().unwrap_or_default().to_string();
+                        cx.progress(&code);
+                        Acceptance::Retry(code)
+                    }
+                    Err(e) => Acceptance::Failure(e.to_string()),
+                }
+            })
+            .await;
+        match r {
+            Ok(()) => Ok(()),
+            Err(WaitError::Failed(e)) => Err(e),
+            Err(_) => Err(format!(
+                "timed out deleting image {}: it is still being created",
+                obj.id
+            )),
+        }
+    })
+}
+
+impl Kind for Image {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
+        (
+            "CreateImage",
+            ops::flatten(&api::create_image(region, attrs, token)),
+        )
+    }
+
+    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+        id_in(answer, "ImageId")
+    }
+
+    fn stages(&self, id: &str, _: &J) -> Vec<Stage> {
+        vec![Stage {
+            lookup: &IMAGES,
+            key: id.into(),
+            what: "image",
+        }]
+    }
+
+    fn judge(&self, stage: &Stage, item: &J, _: &J) -> Verdict {
+        judge_image(&stage.key, item)
+    }
+
+    fn update(&self, region: &str, id: &str, before: &J, after: &J) -> Vec<Request> {
+        image_update(&SCHEMA, region, id, before, after)
+    }
+
+    fn tag_type(&self) -> Option<&'static str> {
+        Some("image")
+    }
+
+    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+        (&IMAGES, id.into())
+    }
+
+    fn read_back(&self, item: &J) -> Option<Map<String, J>> {
+        read_image_item(item)
+    }
+
+    fn refreshed(&self) -> &'static [&'static str] {
+        IMAGE_REFRESHED
+    }
+
+    fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>> {
+        delete_image(cx, obj)
+    }
+}
+
+/// The computed attributes of an image a refresh copies.
+pub(super) const IMAGE_REFRESHED: &[&str] =
+    &["status", "usable", "progress", "size", "create_time"];

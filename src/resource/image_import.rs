@@ -2,9 +2,20 @@
 //! ClientToken and tags (the provider sends neither), allows arm64 with UEFI, and waits for
 //! both the import task and the image.
 
+use super::api;
+use super::image::{
+    delete_image, image_update, judge_image, read_image_item, IMAGES, IMAGE_REFRESHED,
+};
+use super::kind::*;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
+use crate::cloud::client::Client;
+use crate::cloud::error::Error;
+use crate::cloud::ops;
 use crate::diag::{Diagnostic, Diagnostics};
+use futures_util::future::BoxFuture;
+use serde_json::{Map, Value as J};
+use std::collections::HashMap;
 
 const MAPPING: &[super::AttrSchema] = &[
     attr("format", Ty::String, ForceNew).check(disk_format),
@@ -64,7 +75,10 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     cross,
-    create_timeout: 120 * 60,
+    timeouts: super::Timeouts {
+        create: 7200,
+        delete: 7200,
+    },
 };
 
 fn cross(b: &EvalBody, diags: &mut Diagnostics) {
@@ -102,5 +116,130 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
                 .with_hint("set os_type = \"windows\""),
             );
         }
+    }
+}
+
+/// The kind.
+pub struct ImageImport;
+
+/// Import tasks by id: DescribeTasks, 100 ids a call. A task that failed carries the
+/// reason DescribeTaskAttribute gives, as `_failure`.
+pub static TASKS: Lookup = Lookup {
+    name: "tasks",
+    fetch: fetch_tasks,
+};
+
+fn fetch_tasks(
+    c: Client,
+    ids: Vec<String>,
+) -> BoxFuture<'static, Result<HashMap<String, J>, Error>> {
+    Box::pin(async move {
+        let mut out = HashMap::new();
+        for t in c.describe_tasks_by_ids(&ids).await? {
+            let mut j = serde_json::to_value(&t).expect("a task serialises");
+            if matches!(t.task_status.as_str(), "Failed" | "Cancelled" | "Deleted") {
+                j["_failure"] = J::String(task_failure(&c, &t.task_id).await);
+            }
+            out.insert(t.task_id, j);
+        }
+        Ok(out)
+    })
+}
+
+async fn task_failure(client: &Client, task: &str) -> String {
+    let req = ops::DescribeTaskAttribute {
+        region_id: client.region().into(),
+        task_id: task.into(),
+    };
+    match client
+        .call::<_, ops::DescribeTaskAttributeResponse>("DescribeTaskAttribute", &req)
+        .await
+    {
+        Ok(r) => r
+            .operation_progress_set
+            .items
+            .iter()
+            .map(|o| format!("{} {}", o.error_code, o.error_msg))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(e) => format!("(the reason could not be read: {e})"),
+    }
+}
+
+impl Kind for ImageImport {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
+        (
+            "ImportImage",
+            ops::flatten(&api::import_image(region, attrs, token)),
+        )
+    }
+
+    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+        id_in(answer, "ImageId")
+    }
+
+    /// The import task first (its failure says why), then the image.
+    fn stages(&self, id: &str, attrs: &J) -> Vec<Stage> {
+        let mut v = Vec::new();
+        if let Some(task) = api::s(attrs, "task_id") {
+            v.push(Stage {
+                lookup: &TASKS,
+                key: task,
+                what: "import task",
+            });
+        }
+        v.push(Stage {
+            lookup: &IMAGES,
+            key: id.into(),
+            what: "image",
+        });
+        v
+    }
+
+    fn judge(&self, stage: &Stage, item: &J, _: &J) -> Verdict {
+        if stage.lookup != &TASKS {
+            return judge_image(&stage.key, item);
+        }
+        let status = item["TaskStatus"].as_str().unwrap_or_default();
+        match status {
+            "Finished" => Verdict::Done(Map::new(), None),
+            "Failed" | "Cancelled" | "Deleted" => Verdict::Failed(
+                format!(
+                    "import task {} {status}: {}",
+                    stage.key,
+                    item["_failure"].as_str().unwrap_or("no reason given")
+                ),
+                None,
+            ),
+            _ => Verdict::Pending(status.to_string(), None),
+        }
+    }
+
+    fn update(&self, region: &str, id: &str, before: &J, after: &J) -> Vec<Request> {
+        image_update(&SCHEMA, region, id, before, after)
+    }
+
+    fn tag_type(&self) -> Option<&'static str> {
+        Some("image")
+    }
+
+    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+        (&IMAGES, id.into())
+    }
+
+    fn read_back(&self, item: &J) -> Option<Map<String, J>> {
+        read_image_item(item)
+    }
+
+    fn refreshed(&self) -> &'static [&'static str] {
+        IMAGE_REFRESHED
+    }
+
+    fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>> {
+        delete_image(cx, obj)
     }
 }

@@ -2,16 +2,21 @@
 //! attributes are computed, which update in place and which force replacement, and every
 //! rule of the ECS API that can be checked before the API is called.
 //!
-//! This is the only module that knows resource kinds. It sees evaluated bodies
-//! ([`EvalBody`]) and returns diagnostics; it never touches state, the graph or rendering.
+//! This is the only module that knows resource kinds: each kind's file carries everything
+//! about it (schema, rules, and its [`Kind`] implementation: create request, waits, in-place
+//! updates, read-back, delete procedure), and [`KINDS`] registers it. It sees evaluated
+//! bodies and attribute documents; it never touches state, the graph or rendering.
 
 pub mod api;
 pub mod image;
 pub mod image_import;
 pub mod images_data;
+pub mod kind;
 pub mod pipeline;
 pub mod pipeline_execution;
 pub mod rules;
+
+pub use kind::{DataKind, Kind, Timeouts};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::value::Value;
@@ -121,8 +126,8 @@ pub struct Schema {
     pub blocks: &'static [BlockSchema],
     /// Rules across attributes.
     pub cross: fn(&EvalBody, &mut Diagnostics),
-    /// Default create timeout, seconds.
-    pub create_timeout: u64,
+    /// Default timeouts (the one source of truth; a `timeouts` block overrides them).
+    pub timeouts: Timeouts,
 }
 
 /// An evaluated attribute.
@@ -205,25 +210,53 @@ impl EvalBody {
     }
 }
 
-/// Every managed resource kind.
-pub const MANAGED: &[&Schema] = &[
-    &image::SCHEMA,
-    &image_import::SCHEMA,
-    &pipeline::SCHEMA,
-    &pipeline_execution::SCHEMA,
+/// The registry: every managed resource kind.
+pub const KINDS: &[&dyn Kind] = &[
+    &image::Image,
+    &image_import::ImageImport,
+    &pipeline::Pipeline,
+    &pipeline_execution::PipelineExecution,
 ];
 
-/// Every data source kind.
-pub const DATA: &[&Schema] = &[&images_data::SCHEMA];
+/// The registry: every data source kind.
+pub const DATA_KINDS: &[&dyn DataKind] = &[&images_data::Images];
+
+/// A managed resource kind by name; a kind missing from the registry is an error.
+pub fn kind(name: &str) -> Result<&'static dyn Kind, String> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| format!("imgform does not know the resource type {name:?}"))
+}
+
+/// A data source kind by name; a kind missing from the registry is an error.
+pub fn data_kind(name: &str) -> Result<&'static dyn DataKind, String> {
+    DATA_KINDS
+        .iter()
+        .copied()
+        .find(|k| k.schema().kind == name)
+        .ok_or_else(|| format!("imgform does not know the data source {name:?}"))
+}
 
 /// The schema of a managed resource kind.
-pub fn managed(kind: &str) -> Option<&'static Schema> {
-    MANAGED.iter().copied().find(|s| s.kind == kind)
+pub fn managed(name: &str) -> Option<&'static Schema> {
+    kind(name).ok().map(|k| k.schema())
 }
 
 /// The schema of a data source kind.
-pub fn data(kind: &str) -> Option<&'static Schema> {
-    DATA.iter().copied().find(|s| s.kind == kind)
+pub fn data(name: &str) -> Option<&'static Schema> {
+    data_kind(name).ok().map(|k| k.schema())
+}
+
+/// The names of every managed kind.
+pub fn managed_names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name()).collect()
+}
+
+/// The names of every data source kind.
+pub fn data_names() -> Vec<&'static str> {
+    DATA_KINDS.iter().map(|k| k.schema().kind).collect()
 }
 
 impl Schema {
@@ -432,7 +465,7 @@ mod tests {
 
     #[test]
     fn every_kind_is_registered_once() {
-        let mut kinds: Vec<&str> = MANAGED.iter().chain(DATA).map(|s| s.kind).collect();
+        let mut kinds: Vec<&str> = managed_names().into_iter().chain(data_names()).collect();
         let n = kinds.len();
         kinds.sort();
         kinds.dedup();
@@ -443,7 +476,8 @@ mod tests {
 
     #[test]
     fn every_schema_has_known_update_rules() {
-        for s in MANAGED {
+        for k in KINDS {
+            let s = k.schema();
             for a in s.attrs {
                 assert!(
                     !(a.required && a.update == Update::Computed),

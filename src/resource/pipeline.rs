@@ -3,9 +3,18 @@
 //! newer `image_options`, `import_image_options`, `advanced_options`, `test_content` and
 //! `repair_mode` the provider lacks.
 
+use super::api;
+use super::kind::*;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
+use crate::cloud::client::Client;
+use crate::cloud::error::Error;
+use crate::cloud::ops;
+use crate::cloud::waiter::{Acceptance, WaitError};
 use crate::diag::{Diagnostic, Diagnostics};
+use futures_util::future::BoxFuture;
+use serde_json::{Map, Value as J};
+use std::collections::HashMap;
 
 const IMAGE_FEATURES: &[super::AttrSchema] =
     &[attr("nvme_support", Ty::String, ForceNew).check(nvme_support_auto)];
@@ -130,7 +139,10 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     cross,
-    create_timeout: 10 * 60,
+    timeouts: super::Timeouts {
+        create: 600,
+        delete: 3600,
+    },
 };
 
 fn cross(b: &EvalBody, diags: &mut Diagnostics) {
@@ -198,5 +210,112 @@ fn cross(b: &EvalBody, diags: &mut Diagnostics) {
             )
             .with_hint("keep image_options.image_name only"),
         );
+    }
+}
+
+/// The kind.
+pub struct Pipeline;
+
+/// Pipelines by id: DescribeImagePipelines, 20 ids a call.
+pub static PIPELINES: Lookup = Lookup {
+    name: "pipelines",
+    fetch: fetch_pipelines,
+};
+
+fn fetch_pipelines(
+    c: Client,
+    ids: Vec<String>,
+) -> BoxFuture<'static, Result<HashMap<String, J>, Error>> {
+    Box::pin(async move {
+        Ok(c.describe_pipelines_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let j = serde_json::to_value(&p).expect("a pipeline serialises");
+                (p.image_pipeline_id, j)
+            })
+            .collect())
+    })
+}
+
+impl Kind for Pipeline {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
+        (
+            "CreateImagePipeline",
+            ops::flatten(&api::create_pipeline(region, attrs, token)),
+        )
+    }
+
+    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+        id_in(answer, "ImagePipelineId")
+    }
+
+    /// A pipeline is ready when CreateImagePipeline answers.
+    fn stages(&self, _: &str, _: &J) -> Vec<Stage> {
+        vec![]
+    }
+
+    fn judge(&self, _: &Stage, _: &J, _: &J) -> Verdict {
+        Verdict::Done(Map::new(), None)
+    }
+
+    fn tag_type(&self) -> Option<&'static str> {
+        Some("imagepipeline")
+    }
+
+    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+        (&PIPELINES, id.into())
+    }
+
+    fn read_back(&self, item: &J) -> Option<Map<String, J>> {
+        serde_json::from_value::<ops::Pipeline>(item.clone())
+            .ok()
+            .map(|p| api::read_pipeline(&p))
+    }
+
+    fn refreshed(&self) -> &'static [&'static str] {
+        &["create_time"]
+    }
+
+    /// DeleteImagePipeline, waiting while a build of it runs (403 `*Running*`).
+    fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let r = cx
+                .waiter()
+                .wait(|_| async move {
+                    let req = ops::DeleteImagePipeline {
+                        region_id: obj.region.into(),
+                        image_pipeline_id: obj.id.into(),
+                    };
+                    match cx
+                        .call(obj.region, "DeleteImagePipeline", ops::flatten(&req))
+                        .await
+                    {
+                        Ok(_) => Acceptance::Success(()),
+                        Err(e) if not_found(&e) => Acceptance::Success(()),
+                        Err(e)
+                            if e.api()
+                                .is_some_and(|a| a.status == 403 && a.code.contains("Running")) =>
+                        {
+                            cx.progress("waiting for the running build");
+                            Acceptance::Retry(())
+                        }
+                        Err(e) => Acceptance::Failure(e.to_string()),
+                    }
+                })
+                .await;
+            match r {
+                Ok(()) => Ok(()),
+                Err(WaitError::Failed(e)) => Err(e),
+                Err(_) => Err(format!(
+                    "timed out waiting for the builds of pipeline {} to end",
+                    obj.id
+                )),
+            }
+        })
     }
 }

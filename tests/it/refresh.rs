@@ -244,7 +244,9 @@ async fn a_50ms_poll_interval_is_honoured() {
         )
     );
     let client = sess.client("alicloud", "cn-hangzhou").expect("client");
-    let mut rx = sess.poller(&client, "images").watch(&id);
+    let mut rx = sess
+        .poller(&client, &imgform::resource::image::IMAGES)
+        .watch(&id);
     let mut ticks = Vec::new();
     while ticks.len() < 8 {
         let o = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())

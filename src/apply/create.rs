@@ -1,0 +1,318 @@
+//! Creating an object, the same way for every kind: the pending row with its ClientToken is
+//! committed before the create is sent, the id the moment the cloud returns it, and the
+//! final attributes once the kind's waits end. A refused create leaves nothing behind; a
+//! create whose outcome is unknown keeps its row, and the next run sends it again.
+
+use super::ctx::{api_call, put, remove, row, Ctx, RunCx};
+use super::eval::{desired, evaluate_instance};
+use crate::addr::ResourceAddr;
+use crate::cloud::client::Client;
+use crate::cloud::waiter::{fmt_elapsed, Acceptance, WaitError, Waiter};
+use crate::events::{Event, Verb};
+use crate::plan::model::{Action, Change};
+use crate::resource::{self, kind::Kind, kind::Verdict};
+use crate::state::{client_token, ResourceState, Status};
+use serde_json::{json, Map, Value as J};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The timeout of an operation on `addr`: its `timeouts` block, or the kind's default.
+pub(super) fn timeout_of(
+    ctx: &Ctx,
+    addr: &ResourceAddr,
+    kind: &dyn Kind,
+    delete: bool,
+) -> Duration {
+    let t = ctx.ev.config.resources.get(&addr.id).map(|r| &r.timeouts);
+    let default = kind.schema().timeouts;
+    let secs = if delete {
+        t.and_then(|t| t.delete).unwrap_or(default.delete)
+    } else {
+        t.and_then(|t| t.create).unwrap_or(default.create)
+    };
+    ctx.sess.scaled(secs)
+}
+
+/// The create action of a kind (the request is rebuilt from the recorded parameters).
+pub(super) fn create_action(kind: &dyn Kind) -> &'static str {
+    kind.create("", &J::Null, "").0
+}
+
+/// Creates (or resumes creating) the object of `c`.
+pub(super) async fn create(
+    ctx: &Arc<Ctx>,
+    c: &Change,
+    start: Instant,
+    replaced_generation: u64,
+) -> Result<(), String> {
+    let kind = resource::kind(&c.kind)?;
+    let client = ctx.sess.client(&c.provider, &c.region)?;
+    let existing = row(&ctx.store, &c.addr)?;
+    let resuming = existing
+        .as_ref()
+        .is_some_and(|r| r.status == Status::Creating);
+    let mut row = match existing.clone().filter(|_| resuming) {
+        Some(r) => r,
+        None => pending_row(
+            ctx,
+            kind,
+            c,
+            &client,
+            existing.as_ref(),
+            start,
+            replaced_generation,
+        )?,
+    };
+    let _slot = match &ctx.in_progress {
+        Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if row.id.is_none() {
+        send_create(ctx, kind, c, &client, &mut row, existing.as_ref()).await?;
+    }
+    finish(ctx, kind, c, &client, row, start).await
+}
+
+/// Builds the pending row (the request with its ClientToken) and commits it.
+fn pending_row(
+    ctx: &Ctx,
+    kind: &dyn Kind,
+    c: &Change,
+    client: &Client,
+    existing: Option<&ResourceState>,
+    start: Instant,
+    replaced_generation: u64,
+) -> Result<ResourceState, String> {
+    let mut attrs = desired(ctx, c)?;
+    let generation = ctx
+        .store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .next_generation(&c.addr, replaced_generation)
+        .map_err(|e| e.to_string())?;
+    let token = client_token(&ctx.lineage, &c.addr, generation);
+    let region = kind.region(client.region(), &attrs);
+    let cx = RunCx {
+        ctx,
+        client: client.clone(),
+        addr: &c.addr,
+        verb: Verb::Create,
+        start,
+        deadline: tokio::time::Instant::now(),
+    };
+    kind.prepare(&cx, &mut attrs);
+    let (_, pending) = kind.create(&region, &attrs, &token);
+    if let Some(old) = existing.filter(|_| c.action == Action::CreateThenDelete) {
+        // The objects this create replaces, recorded with it so that no crash or failure
+        // can forget them: the live one and any it had not yet deleted.
+        let mut deposed = super::destroy::deposed_of(old);
+        if let Some(id) = &old.id {
+            deposed.insert(0, (id.clone(), old.region.clone()));
+        }
+        super::destroy::set_deposed(&mut attrs, &deposed);
+    }
+    if let Some(o) = attrs.as_object_mut().filter(|_| !c.sensitive.is_empty()) {
+        o.insert("_sensitive".into(), json!(c.sensitive));
+    }
+    let row = ResourceState {
+        addr: c.addr.clone(),
+        kind: c.kind.clone(),
+        provider: c.provider.clone(),
+        region,
+        id: None,
+        status: Status::Creating,
+        client_token: Some(token),
+        generation,
+        attrs,
+        deps: c.deps.clone(),
+        pending: Some(json!(pending)),
+    };
+    // The pending row with its ClientToken is committed before the create is sent.
+    put(&ctx.store, &row)?;
+    crate::crash::at("before_send");
+    Ok(row)
+}
+
+/// Sends the recorded create request and commits the id the cloud returns.
+async fn send_create(
+    ctx: &Ctx,
+    kind: &dyn Kind,
+    c: &Change,
+    client: &Client,
+    row: &mut ResourceState,
+    existing: Option<&ResourceState>,
+) -> Result<(), String> {
+    let params: Vec<(String, String)> = row
+        .pending
+        .as_ref()
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .ok_or("the pending create request is missing from state")?;
+    let action = create_action(kind);
+    let answer = match api_call(ctx, client, action, params).await {
+        Ok(a) => a,
+        Err(e) if e.may_have_acted => {
+            // The cloud may have made the object: keep the row and its ClientToken, so the
+            // next run sends the identical request and learns the object's id.
+            return Err(format!(
+                "{}\n  the outcome of {action} is unknown: the request and its ClientToken stay in the state, and the next `imgform apply` sends it again (the cloud answers with the object it made, if it made one)",
+                e.message
+            ));
+        }
+        Err(e) => {
+            forget_refused(ctx, &c.addr, existing)?;
+            return Err(e.message);
+        }
+    };
+    crate::crash::at("after_send");
+    let (id, extra) = kind
+        .created(&answer)
+        .ok_or_else(|| format!("{action} returned no id"))?;
+    row.id = Some(id);
+    if let Some(o) = row.attrs.as_object_mut() {
+        o.extend(extra);
+    }
+    // The id is committed the moment the API returns it.
+    put(&ctx.store, row)?;
+    crate::crash::at("after_id");
+    Ok(())
+}
+
+/// Waits for the kind's stages and records the outcome: ready with what was learned, or
+/// tainted with what the failure left behind (a failed build's image), so that replacing
+/// or destroying it cleans that up.
+async fn finish(
+    ctx: &Ctx,
+    kind: &dyn Kind,
+    c: &Change,
+    client: &Client,
+    mut row: ResourceState,
+    start: Instant,
+) -> Result<(), String> {
+    let learned = match wait_created(ctx, kind, c, client, &row, start).await {
+        Ok(a) => a,
+        Err(WaitOutcome::Failed(e, learned)) => {
+            if let (Some(o), Some(l)) = (row.attrs.as_object_mut(), learned) {
+                o.extend(l);
+            }
+            row.status = Status::Tainted;
+            row.pending = None;
+            put(&ctx.store, &row)?;
+            return Err(e);
+        }
+        Err(WaitOutcome::TimedOut(e)) => return Err(e),
+    };
+    if let Some(o) = row.attrs.as_object_mut() {
+        o.extend(learned.into_iter().filter(|(k, _)| k != "id"));
+    }
+    row.status = Status::Ready;
+    row.pending = None;
+    put(&ctx.store, &row)
+}
+
+/// After the cloud refused a create: nothing was made, so the pending row goes. When the
+/// row replaced the row of a live object (create_before_destroy, or a replacement of an
+/// interrupted destroy), that row comes back: the old object stays managed.
+fn forget_refused(
+    ctx: &Ctx,
+    addr: &ResourceAddr,
+    before: Option<&ResourceState>,
+) -> Result<(), String> {
+    match before.filter(|r| r.status != Status::Creating || r.id.is_some()) {
+        Some(live) => put(&ctx.store, live),
+        None => match row(&ctx.store, addr)? {
+            Some(r) if r.status == Status::Creating && r.id.is_none() => remove(&ctx.store, addr),
+            _ => Ok(()),
+        },
+    }
+}
+
+enum WaitOutcome {
+    /// The object ended in failure; the attributes learned about it.
+    Failed(String, Option<Map<String, J>>),
+    TimedOut(String),
+}
+
+/// Waits for each of the kind's stages through the region's batched poller, judging every
+/// observation with the kind's acceptor, within the create timeout.
+async fn wait_created(
+    ctx: &Ctx,
+    kind: &dyn Kind,
+    c: &Change,
+    client: &Client,
+    row: &ResourceState,
+    start: Instant,
+) -> Result<Map<String, J>, WaitOutcome> {
+    let id = row.id.clone().unwrap_or_default();
+    let timeout = timeout_of(ctx, &c.addr, kind, false);
+    let waiter = Waiter::new(timeout);
+    let mut learned = Map::new();
+    for stage in kind.stages(&id, &row.attrs) {
+        let rx = tokio::sync::Mutex::new(ctx.sess.poller(client, stage.lookup).watch(&stage.key));
+        let r = waiter
+            .wait(|_| async {
+                let Some(Ok(Some(item))) = rx.lock().await.recv().await else {
+                    return Acceptance::Retry(());
+                };
+                crate::crash::at("waiting");
+                match kind.judge(&stage, &item, &row.attrs) {
+                    Verdict::Done(m, warning) => Acceptance::Success((m, warning)),
+                    Verdict::Failed(e, l) => Acceptance::Failure((e, l)),
+                    Verdict::Pending(status, percent) => {
+                        ctx.sink.emit(Event::Progress {
+                            addr: c.addr.clone(),
+                            verb: Verb::Create,
+                            elapsed: start.elapsed(),
+                            percent,
+                            status,
+                        });
+                        Acceptance::Retry(())
+                    }
+                }
+            })
+            .await;
+        match r {
+            Ok((m, warning)) => {
+                if let Some(w) = warning {
+                    ctx.sink.emit(Event::Warning(format!("{}: {w}", c.addr)));
+                }
+                learned.extend(m);
+            }
+            Err(WaitError::Failed((e, l))) => return Err(WaitOutcome::Failed(e, l)),
+            Err(_) => {
+                let which = stage.key.rsplit('/').next().unwrap_or_default();
+                return Err(WaitOutcome::TimedOut(format!(
+                    "timed out after {} waiting for {} {which}; it is still recorded as creating, so the next `imgform apply` resumes the wait",
+                    fmt_elapsed(timeout),
+                    stage.what
+                )));
+            }
+        }
+    }
+    Ok(learned)
+}
+
+/// Reads a data source during apply and records it, so dependents re-evaluated during
+/// the apply see it.
+pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
+    let kind = resource::data_kind(&c.kind)?;
+    let st = super::ctx::state_of(&ctx.store)?;
+    let args = evaluate_instance(&ctx.ev, &st, &c.addr)?;
+    let client = ctx.sess.client(&c.provider, &c.region)?;
+    let v = kind.read(&client, &J::Object(args)).await?;
+    put(
+        &ctx.store,
+        &ResourceState {
+            addr: c.addr.clone(),
+            kind: c.kind.clone(),
+            provider: c.provider.clone(),
+            region: client.region().into(),
+            id: v["id"].as_str().map(String::from),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: v,
+            deps: vec![],
+            pending: None,
+        },
+    )
+}

@@ -1,0 +1,163 @@
+//! Deleting objects, the same way for every kind: the row is marked `deleting` before the
+//! kind's delete procedure runs and removed after it; objects a create_before_destroy
+//! replaced are recorded on the new row and deleted one by one; a create interrupted
+//! before its id was recorded is re-sent with its ClientToken to learn what to delete.
+
+use super::create::{create_action, timeout_of};
+use super::ctx::{api_call, put, remove, row, Ctx, RunCx};
+use crate::events::Verb;
+use crate::plan::model::Change;
+use crate::resource::{self, kind::Object};
+use crate::state::{ResourceState, Status};
+use serde_json::{json, Value as J};
+use std::time::Instant;
+
+/// Destroys the object of `c`, and first what it had replaced and not yet deleted.
+pub(super) async fn delete(ctx: &Ctx, c: &Change, start: Instant) -> Result<(), String> {
+    let Some(row) = row(&ctx.store, &c.addr)? else {
+        return Ok(());
+    };
+    // Objects an earlier create_before_destroy replaced but did not delete go first: the
+    // row that remembers them is about to go.
+    delete_deposed(ctx, &row, None, start).await?;
+    let row = self::row(&ctx.store, &c.addr)?.unwrap_or(row);
+    delete_object(ctx, &row, start, true).await?;
+    remove(&ctx.store, &c.addr)
+}
+
+/// The objects a row replaced and has yet to delete: `(id, region)`. Older states kept
+/// one id as a string.
+pub(super) fn deposed_of(r: &ResourceState) -> Vec<(String, String)> {
+    match r.attrs.get("_deposed") {
+        Some(J::String(id)) => vec![(id.clone(), r.region.clone())],
+        Some(J::Array(items)) => items
+            .iter()
+            .filter_map(|d| {
+                let id = d.get("id")?.as_str()?.to_string();
+                let region = d
+                    .get("region")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or(&r.region)
+                    .to_string();
+                Some((id, region))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Records the objects a row replaced and has yet to delete.
+pub(super) fn set_deposed(attrs: &mut J, deposed: &[(String, String)]) {
+    let Some(o) = attrs.as_object_mut() else {
+        return;
+    };
+    if deposed.is_empty() {
+        o.remove("_deposed");
+    } else {
+        o.insert(
+            "_deposed".into(),
+            J::Array(
+                deposed
+                    .iter()
+                    .map(|(id, region)| json!({"id": id, "region": region}))
+                    .collect(),
+            ),
+        );
+    }
+}
+
+/// Deletes the objects `row` replaced, one by one, recording each deletion in the row.
+/// `old` is the replaced row as it was, when known: its attributes say how to delete it.
+pub(super) async fn delete_deposed(
+    ctx: &Ctx,
+    row: &ResourceState,
+    old: Option<&ResourceState>,
+    start: Instant,
+) -> Result<(), String> {
+    let mut left = deposed_of(row);
+    while let Some((id, region)) = left.first().cloned() {
+        let mut ghost = old
+            .filter(|o| o.id.as_deref() == Some(id.as_str()))
+            .cloned()
+            .unwrap_or_else(|| row.clone());
+        ghost.id = Some(id);
+        ghost.region = region;
+        ghost.status = Status::Ready;
+        delete_object(ctx, &ghost, start, false).await?;
+        left.remove(0);
+        let mut now = self::row(&ctx.store, &row.addr)?.unwrap_or_else(|| row.clone());
+        set_deposed(&mut now.attrs, &left);
+        put(&ctx.store, &now)?;
+    }
+    Ok(())
+}
+
+/// Deletes one object with its kind's procedure; `mark` records `deleting` first.
+async fn delete_object(
+    ctx: &Ctx,
+    row: &ResourceState,
+    start: Instant,
+    mark: bool,
+) -> Result<(), String> {
+    let kind = resource::kind(&row.kind)?;
+    let client = ctx.sess.client(&row.provider, &row.region)?;
+    let Some(id) = row.id.clone() else {
+        return match learn_id(ctx, row, mark).await? {
+            Some(with_id) => Box::pin(delete_object(ctx, &with_id, start, mark)).await,
+            None => Ok(()),
+        };
+    };
+    if mark {
+        let mut marked = row.clone();
+        marked.status = Status::Deleting;
+        put(&ctx.store, &marked)?;
+    }
+    let cx = RunCx {
+        ctx,
+        client: client.clone(),
+        addr: &row.addr,
+        verb: Verb::Delete,
+        start,
+        deadline: tokio::time::Instant::now() + timeout_of(ctx, &row.addr, kind, true),
+    };
+    let obj = Object {
+        id: &id,
+        region: client.region(),
+        attrs: &row.attrs,
+    };
+    kind.delete(&cx, obj).await
+}
+
+/// A create interrupted before its id was recorded may still have made the object: the
+/// same request with the same ClientToken learns its id. `None` when the cloud refuses it
+/// now (so the interrupted create made nothing) or nothing was pending.
+async fn learn_id(
+    ctx: &Ctx,
+    row: &ResourceState,
+    mark: bool,
+) -> Result<Option<ResourceState>, String> {
+    let kind = resource::kind(&row.kind)?;
+    let client = ctx.sess.client(&row.provider, &row.region)?;
+    let Some(params) = row
+        .pending
+        .as_ref()
+        .and_then(|p| serde_json::from_value::<Vec<(String, String)>>(p.clone()).ok())
+    else {
+        return Ok(None);
+    };
+    let answer = match api_call(ctx, &client, create_action(kind), params).await {
+        Ok(a) => a,
+        Err(e) if !e.may_have_acted => return Ok(None),
+        Err(e) => return Err(e.message),
+    };
+    let (id, extra) = kind.created(&answer).ok_or("no id")?;
+    let mut with_id = row.clone();
+    with_id.id = Some(id);
+    if let Some(o) = with_id.attrs.as_object_mut() {
+        o.extend(extra);
+    }
+    if mark {
+        put(&ctx.store, &with_id)?;
+    }
+    Ok(Some(with_id))
+}

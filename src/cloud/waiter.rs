@@ -1,0 +1,204 @@
+//! Waiting for the cloud, after smithy-rs's waiters: a poll function, an acceptor that
+//! judges each answer (done, failed, or not yet), a delay between polls, a deadline, and
+//! tokio's clock (which tests pause and advance). Every wait of an apply goes through it:
+//! waiting for an object to be made (the poll is the next observation of the batched
+//! poller), retrying a create the cloud refused for a concurrency quota, and waiting out a
+//! delete the cloud refuses while the object is still being made.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What the acceptor made of one poll.
+#[derive(Debug)]
+pub enum Acceptance<T, E, R = E> {
+    /// Done: the wait ends with this value.
+    Success(T),
+    /// Ended in failure: the wait ends with this error.
+    Failure(E),
+    /// Not yet; the reason is kept in case the wait ends here (deadline or attempts).
+    Retry(R),
+}
+
+/// Why a wait ended without success.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaitError<E, R = E> {
+    /// The acceptor judged a poll a failure.
+    Failed(E),
+    /// The deadline passed; the last reason to retry, if a poll returned.
+    TimedOut {
+        /// How long the wait ran.
+        elapsed: Duration,
+        /// The last `Retry` reason.
+        last: Option<R>,
+    },
+    /// The most attempts were made; the last reason to retry.
+    Exhausted(R),
+}
+
+/// The delay before the poll after `attempt` (0 after the first poll).
+pub type Delays = Arc<dyn Fn(u32) -> Duration + Send + Sync>;
+
+/// A waiter: how long to wait at most, how long between polls, how many polls at most.
+#[derive(Clone)]
+pub struct Waiter {
+    deadline: Instant,
+    started: Instant,
+    delays: Option<Delays>,
+    max_attempts: Option<u32>,
+}
+
+impl Waiter {
+    /// A waiter that gives up `timeout` from now and polls again at once (the poll itself
+    /// waits, as a receive from a poller does).
+    pub fn new(timeout: Duration) -> Waiter {
+        let now = Instant::now();
+        Waiter {
+            deadline: now + timeout,
+            started: now,
+            delays: None,
+            max_attempts: None,
+        }
+    }
+
+    /// Waits `delays(attempt)` between polls.
+    pub fn with_delays(mut self, delays: Delays) -> Waiter {
+        self.delays = Some(delays);
+        self
+    }
+
+    /// Polls start at `min` and grow by `factor` up to `max`.
+    pub fn with_backoff(self, min: Duration, max: Duration, factor: f64) -> Waiter {
+        self.with_delays(Arc::new(move |attempt| {
+            min.mul_f64(factor.powi(attempt.min(64) as i32))
+                .min(max.max(min))
+        }))
+    }
+
+    /// Gives up after `n` polls.
+    pub fn with_max_attempts(mut self, n: u32) -> Waiter {
+        self.max_attempts = Some(n.max(1));
+        self
+    }
+
+    /// The deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Polls until the acceptor's verdict is success or failure, the deadline passes, or
+    /// the attempts run out. A poll still running at the deadline is abandoned.
+    pub async fn wait<T, E, R, F, Fut>(&self, mut poll: F) -> Result<T, WaitError<E, R>>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Acceptance<T, E, R>>,
+    {
+        let mut last = None;
+        let mut attempt = 0u32;
+        loop {
+            let verdict = match tokio::time::timeout_at(self.deadline, poll(attempt)).await {
+                Ok(v) => v,
+                Err(_) => return Err(self.timed_out(last)),
+            };
+            match verdict {
+                Acceptance::Success(t) => return Ok(t),
+                Acceptance::Failure(e) => return Err(WaitError::Failed(e)),
+                Acceptance::Retry(e) => last = Some(e),
+            }
+            if self.max_attempts.is_some_and(|n| attempt + 1 >= n) {
+                return Err(WaitError::Exhausted(last.expect("set just above")));
+            }
+            if let Some(d) = &self.delays {
+                let pause = d(attempt);
+                if Instant::now() + pause > self.deadline {
+                    tokio::time::sleep_until(self.deadline).await;
+                    return Err(self.timed_out(last));
+                }
+                tokio::time::sleep(pause).await;
+            }
+            attempt += 1;
+        }
+    }
+
+    fn timed_out<E, R>(&self, last: Option<R>) -> WaitError<E, R> {
+        WaitError::TimedOut {
+            elapsed: Instant::now() - self.started,
+            last,
+        }
+    }
+}
+
+/// `1m5s`, `42s`: how long a wait ran, for messages.
+pub fn fmt_elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_with_backoff_until_success() {
+        let n = AtomicU32::new(0);
+        let start = Instant::now();
+        let w = Waiter::new(Duration::from_secs(60)).with_backoff(
+            Duration::from_secs(1),
+            Duration::from_secs(4),
+            2.0,
+        );
+        let r: Result<u32, WaitError<&str>> = w
+            .wait(|_| async {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                if i < 4 {
+                    Acceptance::Retry("not yet")
+                } else {
+                    Acceptance::Success(i)
+                }
+            })
+            .await;
+        assert_eq!(r, Ok(4));
+        // 1 + 2 + 4 + 4 seconds of simulated time, none of it real.
+        assert_eq!(start.elapsed(), Duration::from_secs(11));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn times_out_with_the_last_reason() {
+        let w = Waiter::new(Duration::from_secs(10)).with_backoff(
+            Duration::from_secs(3),
+            Duration::from_secs(3),
+            1.0,
+        );
+        let r: Result<(), WaitError<u32>> = w.wait(|i| async move { Acceptance::Retry(i) }).await;
+        match r {
+            Err(WaitError::TimedOut { elapsed, last }) => {
+                assert_eq!(elapsed, Duration::from_secs(10));
+                assert_eq!(last, Some(3));
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_that_never_answers_times_out() {
+        let w = Waiter::new(Duration::from_secs(5));
+        let r: Result<(), WaitError<(), ()>> = w.wait(|_| std::future::pending()).await;
+        assert!(matches!(r, Err(WaitError::TimedOut { last: None, .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failure_and_attempts_end_the_wait() {
+        let w = Waiter::new(Duration::from_secs(60)).with_max_attempts(3);
+        let r: Result<(), WaitError<u32>> = w.wait(|i| async move { Acceptance::Retry(i) }).await;
+        assert_eq!(r, Err(WaitError::Exhausted(2)));
+        let r: Result<(), WaitError<&str>> =
+            w.wait(|_| async { Acceptance::Failure("broken") }).await;
+        assert_eq!(r, Err(WaitError::Failed("broken")));
+    }
+}
