@@ -79,6 +79,7 @@ async fn apply_dir(
                 speed,
                 scheme: None,
                 default_region: None,
+                transport: None,
             },
             &|_| None,
         )
@@ -305,6 +306,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
             speed: 1.0,
             scheme: None,
             default_region: None,
+            transport: None,
         },
         &|_| None,
     )

@@ -14,7 +14,8 @@ use crate::resource::{self, kind::Kind, kind::Verdict};
 use crate::state::{client_token, ResourceState, Status};
 use serde_json::{json, Map, Value as J};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The timeout of an operation on `addr`: its `timeouts` block, or the kind's default.
 pub(super) fn timeout_of(

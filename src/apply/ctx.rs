@@ -14,8 +14,9 @@ use crate::state::{ResourceState, State};
 use futures_util::future::BoxFuture;
 use serde_json::Value as J;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// The run context every walk task shares.
 pub(super) struct Ctx {

@@ -10,7 +10,7 @@ use crate::plan::model::Change;
 use crate::resource::{self, kind::Object};
 use crate::state::{ResourceState, Status};
 use serde_json::{json, Value as J};
-use std::time::Instant;
+use tokio::time::Instant;
 
 /// Destroys the object of `c`, and first what it had replaced and not yet deleted.
 pub(super) async fn delete(ctx: &Ctx, c: &Change, start: Instant) -> Result<(), String> {

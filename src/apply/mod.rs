@@ -44,6 +44,8 @@ pub struct Connect {
     pub scheme: Option<Scheme>,
     /// Region for providers that name none (the local cloud's `cn-hangzhou`).
     pub default_region: Option<String>,
+    /// Carry every call through this instead of HTTPS (the in-process local cloud).
+    pub transport: Option<Arc<dyn crate::cloud::client::Transport>>,
 }
 
 /// Clients and pollers for one run.
@@ -137,6 +139,10 @@ impl Session {
                 timeout: Duration::from_secs(30),
             })
             .map_err(|e| e.to_string())?;
+            let client = match &how.transport {
+                Some(t) => client.with_transport(t.clone()),
+                None => client,
+            };
             clients.insert(key.clone(), client);
             regions.insert(key.clone(), region);
         }

@@ -24,8 +24,8 @@ use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// Walk options.
 #[derive(Debug, Clone)]

@@ -88,6 +88,34 @@ pub struct Client {
     now: Now,
     throttles: Arc<std::sync::atomic::AtomicU64>,
     endpoint_override: bool,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+/// One answer as it came back: HTTP status, `x-acs-request-id`, `x-acs-retry-after`, body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The request id header.
+    pub request_id: String,
+    /// The server's retry delay.
+    pub retry_after: Option<Duration>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What carries one attempt to the cloud and back. The client sends over HTTPS, signed;
+/// a transport replaces that (the local cloud in the same process, for tests of the core
+/// with paused time). Retries, error classification and decoding stay the client's.
+pub trait Transport: Send + Sync {
+    /// Sends `action` with `params` to `region`; an error is a transport failure (no
+    /// answer), as a dropped connection is.
+    fn send<'a>(
+        &'a self,
+        region: &'a str,
+        action: &'a str,
+        params: &'a [(String, String)],
+    ) -> futures_util::future::BoxFuture<'a, Result<Answer, Error>>;
 }
 
 fn random01() -> f64 {
@@ -133,6 +161,7 @@ impl Client {
             now: Arc::new(time::OffsetDateTime::now_utc),
             throttles: Arc::default(),
             endpoint_override: cfg.endpoint.as_deref().is_some_and(|e| !e.is_empty()),
+            transport: None,
         })
     }
 
@@ -147,6 +176,12 @@ impl Client {
             c.host = parsed.host_str().unwrap_or_default().to_string();
         }
         Ok(c)
+    }
+
+    /// Sends every attempt through `t` instead of HTTPS.
+    pub fn with_transport(mut self, t: Arc<dyn Transport>) -> Client {
+        self.transport = Some(t);
+        self
     }
 
     /// Replaces sleep, randomness and the clock (tests).
@@ -245,11 +280,8 @@ impl Client {
         }
     }
 
-    async fn attempt(
-        &self,
-        action: &str,
-        params: &[(String, String)],
-    ) -> Result<serde_json::Value, Error> {
+    /// Sends one attempt over HTTP and reads the whole answer.
+    async fn send_http(&self, action: &str, params: &[(String, String)]) -> Result<Answer, Error> {
         let resp = self
             .build(action, params)
             .send()
@@ -283,75 +315,25 @@ impl Client {
                 error_chain(&e)
             ),
         })?;
-        crate::crash::request();
-        let snippet = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
-        let api_error = |j: &serde_json::Value| {
-            let s = |k: &str| {
-                j.get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let rid = s("RequestId");
-            ApiError {
-                action: action.into(),
-                status,
-                code: s("Code"),
-                message: s("Message"),
-                request_id: if rid.is_empty() {
-                    request_id.clone()
-                } else {
-                    rid
-                },
-                recommend: s("Recommend"),
-                retry_after,
-            }
+        Ok(Answer {
+            status,
+            request_id,
+            retry_after,
+            body: body.to_vec(),
+        })
+    }
+
+    async fn attempt(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<serde_json::Value, Error> {
+        let answer = match &self.transport {
+            Some(t) => t.send(&self.region, action, params).await?,
+            None => self.send_http(action, params).await?,
         };
-        if !(200..300).contains(&status) {
-            return Err(match json {
-                Ok(j) if j.get("Code").is_some() => Error::Api(Box::new(api_error(&j))),
-                _ => Error::Api(Box::new(ApiError {
-                    action: action.into(),
-                    status,
-                    code: if status >= 500 {
-                        "InternalError".into()
-                    } else {
-                        format!("HTTP{status}")
-                    },
-                    message: format!(
-                        "the cloud answered HTTP {status} without an error document: {}",
-                        snippet()
-                    ),
-                    request_id: request_id.clone(),
-                    recommend: String::new(),
-                    retry_after,
-                })),
-            });
-        }
-        let j = json.map_err(|e| Error::Decode {
-            action: action.into(),
-            reason: format!("not JSON ({e})"),
-            request_id: request_id.clone(),
-            snippet: snippet(),
-        })?;
-        if let Some(code) = j
-            .get("Code")
-            .and_then(|c| c.as_str())
-            .filter(|c| !c.is_empty() && *c != "0" && *c != "200")
-        {
-            let _ = code;
-            return Err(Error::Api(Box::new(api_error(&j))));
-        }
-        if !j.is_object() {
-            return Err(Error::Decode {
-                action: action.into(),
-                reason: "the answer is not a JSON object".into(),
-                request_id,
-                snippet: snippet(),
-            });
-        }
-        Ok(j)
+        crate::crash::request();
+        interpret(action, answer)
     }
 
     /// Calls `action` with flattened parameters, retrying transient failures until
@@ -511,6 +493,81 @@ impl Client {
         }
         Ok(out)
     }
+}
+
+fn interpret(action: &str, answer: Answer) -> Result<serde_json::Value, Error> {
+    let Answer {
+        status,
+        request_id,
+        retry_after,
+        body,
+    } = answer;
+    let snippet = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
+    let api_error = |j: &serde_json::Value| {
+        let s = |k: &str| {
+            j.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let rid = s("RequestId");
+        ApiError {
+            action: action.into(),
+            status,
+            code: s("Code"),
+            message: s("Message"),
+            request_id: if rid.is_empty() {
+                request_id.clone()
+            } else {
+                rid
+            },
+            recommend: s("Recommend"),
+            retry_after,
+        }
+    };
+    if !(200..300).contains(&status) {
+        return Err(match json {
+            Ok(j) if j.get("Code").is_some() => Error::Api(Box::new(api_error(&j))),
+            _ => Error::Api(Box::new(ApiError {
+                action: action.into(),
+                status,
+                code: if status >= 500 {
+                    "InternalError".into()
+                } else {
+                    format!("HTTP{status}")
+                },
+                message: format!(
+                    "the cloud answered HTTP {status} without an error document: {}",
+                    snippet()
+                ),
+                request_id: request_id.clone(),
+                recommend: String::new(),
+                retry_after,
+            })),
+        });
+    }
+    let j = json.map_err(|e| Error::Decode {
+        action: action.into(),
+        reason: format!("not JSON ({e})"),
+        request_id: request_id.clone(),
+        snippet: snippet(),
+    })?;
+    if j.get("Code")
+        .and_then(|c| c.as_str())
+        .is_some_and(|c| !c.is_empty() && c != "0" && c != "200")
+    {
+        return Err(Error::Api(Box::new(api_error(&j))));
+    }
+    if !j.is_object() {
+        return Err(Error::Decode {
+            action: action.into(),
+            reason: "the answer is not a JSON object".into(),
+            request_id,
+            snippet: snippet(),
+        });
+    }
+    Ok(j)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

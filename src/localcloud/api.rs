@@ -20,6 +20,7 @@ pub struct ApiErr {
 }
 
 impl ApiErr {
+    /// An error answer without a retry delay.
     pub fn new(status: u16, code: &str, message: &str) -> ApiErr {
         ApiErr {
             status,

@@ -2,13 +2,16 @@
 //! (both signature schemes, the real parameter names, response shapes and error bodies),
 //! with its own SQLite store, asynchronous life cycles driven by one simulated clock, and
 //! faults on demand. `imgform cloud serve` runs it as a server; `--cloud local` starts it
-//! in-process. Core modules never import it: they reach it over HTTP like Alibaba Cloud.
+//! in-process. Core modules never import it: they reach it over HTTP like Alibaba Cloud, or
+//! (tests of the core) through the client's transport ([`inproc`]).
 
 mod api;
+pub mod inproc;
 mod server;
 pub mod store;
 pub mod world;
 
+pub use api::ApiErr;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -118,7 +121,8 @@ impl Rng {
 #[derive(Debug, Clone)]
 pub struct Clock {
     base: SimTime,
-    start: Instant,
+    /// tokio's clock: real time, or the paused time of a test.
+    start: tokio::time::Instant,
     speed: f64,
     offset: f64,
 }
@@ -232,7 +236,7 @@ impl Cloud {
             calls: BTreeMap::new(),
             clock: Clock {
                 base,
-                start: Instant::now(),
+                start: tokio::time::Instant::now(),
                 speed: opts.speed.max(0.001),
                 offset: 0.0,
             },

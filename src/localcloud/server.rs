@@ -159,7 +159,7 @@ fn check_freshness(
     Ok(())
 }
 
-fn request_id() -> String {
+pub(super) fn request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
 }
 
@@ -173,19 +173,24 @@ fn json_response(status: StatusCode, v: &serde_json::Value, rid: &str) -> Respon
     b.body(Body::from(v.to_string())).expect("a valid response")
 }
 
-fn error_response(e: &ApiErr, rid: &str, region: &str) -> Response {
+/// The error document ECS answers with.
+pub(super) fn error_body(e: &ApiErr, rid: &str, region: &str) -> serde_json::Value {
     let host = if region.is_empty() || region == "cn-hangzhou" {
         "ecs.aliyuncs.com".to_string()
     } else {
         format!("ecs.{region}.aliyuncs.com")
     };
-    let body = serde_json::json!({
+    serde_json::json!({
         "RequestId": rid,
         "HostId": host,
         "Code": e.code,
         "Message": e.message,
         "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}&product=Ecs&requestId={rid}", e.code),
-    });
+    })
+}
+
+fn error_response(e: &ApiErr, rid: &str, region: &str) -> Response {
+    let body = error_body(e, rid, region);
     let mut r = json_response(
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
         &body,
@@ -279,45 +284,9 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     let mut g = c.lock().expect("the local cloud lock is never poisoned");
-    let mutating = !(action.starts_with("Describe") || action.starts_with("List"));
-    let (throttle, e500, rst, lost, e500_after) = {
-        let mut f = g.faults.clone();
-        if !f.only.is_empty() && !f.only.contains(&action) {
-            f = super::Faults {
-                seed: f.seed,
-                latency: f.latency,
-                fail_create: f.fail_create,
-                ..Default::default()
-            };
-        }
-        let rng = g.fault_rng.get_or_insert_with(|| super::Rng::new(f.seed));
-        (
-            rng.f64() < f.throttle,
-            rng.f64() < f.error500,
-            rng.f64() < f.reset,
-            mutating && rng.f64() < f.lost,
-            mutating && rng.f64() < f.error500_after,
-        )
-    };
-    if rst {
-        return reset();
-    }
-    if throttle {
-        let e = ApiErr {
-            status: 400,
-            code: "Throttling.User".into(),
-            message: "Request was denied due to user flow control.".into(),
-            retry_after_ms: Some(200),
-        };
-        return error_response(&e, &rid, &region);
-    }
-    if e500 {
-        let e = ApiErr::new(
-            500,
-            "InternalError",
-            "The request processing has failed due to some unknown error, exception or failure.",
-        );
-        return error_response(&e, &rid, &region);
+    let faults = roll_faults(&mut g, &action);
+    if let Some(r) = faults.before() {
+        return served_response(r, &rid, &region);
     }
     let key_id = g.key_id.clone();
     let secret = g.secret.clone();
@@ -384,29 +353,110 @@ async fn handle(
     ] {
         params.remove(k);
     }
-    let result = api::dispatch(&mut g, &action, &params);
-    g.flush();
-    // Faults after the operation ran: it happened, but the caller does not learn it.
-    if lost {
-        *g.calls.entry("(lost answers)".into()).or_default() += 1;
-        return reset();
+    served_response(run(&mut g, &action, &params, &faults), &rid, &region)
+}
+
+/// The faults one request draws (before and after the operation runs).
+pub(super) struct Drawn {
+    throttle: bool,
+    e500: bool,
+    reset: bool,
+    lost: bool,
+    e500_after: bool,
+}
+
+/// What the cloud does with one request.
+pub(super) enum Served {
+    /// The connection drops (before or after the operation ran).
+    Reset,
+    /// An answer.
+    Answer(Result<serde_json::Value, ApiErr>),
+}
+
+impl Drawn {
+    /// The fault that strikes before the operation runs, if any.
+    pub(super) fn before(&self) -> Option<Served> {
+        if self.reset {
+            return Some(Served::Reset);
+        }
+        if self.throttle {
+            return Some(Served::Answer(Err(ApiErr {
+                status: 400,
+                code: "Throttling.User".into(),
+                message: "Request was denied due to user flow control.".into(),
+                retry_after_ms: Some(200),
+            })));
+        }
+        if self.e500 {
+            return Some(Served::Answer(Err(ApiErr::new(
+                500,
+                "InternalError",
+                "The request processing has failed due to some unknown error, exception or failure.",
+            ))));
+        }
+        None
     }
-    if e500_after {
+}
+
+/// Draws the faults of one request of `action`.
+pub(super) fn roll_faults(g: &mut Cloud, action: &str) -> Drawn {
+    let mutating = !(action.starts_with("Describe") || action.starts_with("List"));
+    let mut f = g.faults.clone();
+    if !f.only.is_empty() && !f.only.iter().any(|a| a == action) {
+        f = super::Faults {
+            seed: f.seed,
+            latency: f.latency,
+            fail_create: f.fail_create,
+            ..Default::default()
+        };
+    }
+    let rng = g.fault_rng.get_or_insert_with(|| super::Rng::new(f.seed));
+    Drawn {
+        throttle: rng.f64() < f.throttle,
+        e500: rng.f64() < f.error500,
+        reset: rng.f64() < f.reset,
+        lost: mutating && rng.f64() < f.lost,
+        e500_after: mutating && rng.f64() < f.error500_after,
+    }
+}
+
+/// Runs the operation and the faults that strike after it: it happened, but the caller
+/// does not learn it.
+pub(super) fn run(
+    g: &mut Cloud,
+    action: &str,
+    params: &BTreeMap<String, String>,
+    faults: &Drawn,
+) -> Served {
+    let result = api::dispatch(g, action, params);
+    g.flush();
+    if faults.lost {
+        *g.calls.entry("(lost answers)".into()).or_default() += 1;
+        return Served::Reset;
+    }
+    if faults.e500_after {
         *g.calls.entry("(500 after running)".into()).or_default() += 1;
-        let e = ApiErr::new(
+        return Served::Answer(Err(ApiErr::new(
             500,
             "InternalError",
             "The request processing has failed due to some unknown error, exception or failure.",
-        );
-        return error_response(&e, &rid, &region);
+        )));
     }
-    match result {
-        Ok(mut v) => {
-            if let Some(o) = v.as_object_mut() {
-                o.insert("RequestId".into(), rid.clone().into());
-            }
-            json_response(StatusCode::OK, &v, &rid)
-        }
-        Err(e) => error_response(&e, &rid, &region),
+    Served::Answer(result)
+}
+
+/// The answer document of a successful call: the result with its RequestId.
+pub(super) fn with_request_id(mut v: serde_json::Value, rid: &str) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("RequestId".into(), rid.into());
+    }
+    v
+}
+
+fn served_response(s: Served, rid: &str, region: &str) -> Response {
+    match s {
+        Served::Reset => reset(),
+        Served::Answer(Ok(v)) => json_response(StatusCode::OK, &with_request_id(v, rid), rid),
+        Served::Answer(Err(e)) => error_response(&e, rid, region),
     }
 }

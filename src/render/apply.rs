@@ -7,29 +7,48 @@ use crate::events::{Event, EventSink, Verb};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// Prints progress lines on stdout.
+/// Prints progress lines (on stdout, or a writer).
 pub struct Lines {
     last: Mutex<HashMap<ResourceAddr, Instant>>,
     every: Duration,
     color: bool,
+    out: Option<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl Lines {
-    /// Progress lines at most every `every` per resource.
+    /// Progress lines on stdout, at most every `every` per resource.
     pub fn new(every: Duration, color: bool) -> Lines {
         Lines {
             last: Mutex::new(HashMap::new()),
             every,
             color,
+            out: None,
+        }
+    }
+
+    /// Progress lines written to `w` (tests snapshot them).
+    pub fn to_writer(every: Duration, color: bool, w: Box<dyn Write + Send>) -> Lines {
+        Lines {
+            out: Some(Mutex::new(w)),
+            ..Lines::new(every, color)
         }
     }
 
     fn line(&self, s: String) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{s}");
-        let _ = o.flush();
+        match &self.out {
+            Some(w) => {
+                let mut w = w.lock().expect("never poisoned");
+                let _ = writeln!(w, "{s}");
+            }
+            None => {
+                let mut o = std::io::stdout().lock();
+                let _ = writeln!(o, "{s}");
+                let _ = o.flush();
+            }
+        }
     }
 
     fn bold(&self, s: &str) -> String {

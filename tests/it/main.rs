@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod core;
 mod e2e;
 mod files;
 mod fmt;

@@ -27,6 +27,7 @@ fn session(h: &localcloud::Handle, extra: &[(&str, &str)]) -> Session {
         speed: 1.0,
         scheme: None,
         default_region: None,
+        transport: None,
     };
     Session::connect(&providers, &how, &|_| None).expect("connects")
 }

@@ -1,0 +1,524 @@
+//! The core at the kind-trait boundary: plan, refresh, the apply walk, the batched pollers,
+//! timeouts, resume and destroy, against the local cloud in the same process (the client's
+//! transport, no HTTP, no binary) on tokio's paused clock. Hours of simulated waiting take
+//! milliseconds; a script makes the cloud answer chosen calls (an image that never leaves
+//! `Creating`, a refused create, a delete refused while the image is being made).
+
+use imgform::apply::{self, walk, Connect, Session, SharedStore};
+use imgform::config::check::{load, Evaluated, Options};
+use imgform::events::{Event, EventSink};
+use imgform::localcloud::inproc::InProcess;
+use imgform::localcloud::{self, ApiErr};
+use imgform::plan::build::{plan, Input, NoReader};
+use imgform::plan::model::{Action, Options as PlanOptions, Plan};
+use imgform::state::store::Store;
+use imgform::state::{State, Status};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Collects events.
+#[derive(Default)]
+struct Collect(Mutex<Vec<Event>>);
+
+impl EventSink for Collect {
+    fn emit(&self, e: Event) {
+        self.0.lock().expect("never poisoned").push(e);
+    }
+}
+
+/// A configuration directory, its state, and an in-process cloud.
+struct Core {
+    dir: tempfile::TempDir,
+    cloud: Arc<InProcess>,
+    store: SharedStore,
+}
+
+fn state_of(store: &SharedStore) -> State {
+    store.lock().expect("lock").load().expect("load")
+}
+
+impl Core {
+    fn new() -> Core {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cloud = InProcess::open(&localcloud::Options::default()).expect("cloud");
+        let backend: Box<dyn imgform::state::backend::Backend> =
+            Box::new(Store::open(&dir.path().join("imgform.state.db")).expect("state"));
+        Core {
+            dir,
+            cloud,
+            store: Arc::new(Mutex::new(backend)),
+        }
+    }
+
+    fn load(&self, hcl: &str) -> Evaluated {
+        std::fs::write(
+            self.dir.path().join("main.hcl"),
+            format!("provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n}}\n{hcl}"),
+        )
+        .expect("write");
+        let (ev, diags) = load(&Options {
+            dir: self.dir.path().to_path_buf(),
+            ..Default::default()
+        });
+        ev.unwrap_or_else(|| panic!("invalid configuration: {diags:?}"))
+    }
+
+    fn session(&self, ev: &Evaluated) -> Arc<Session> {
+        let how = Connect {
+            credentials: Some(imgform::cloud::creds::Credentials {
+                access_key_id: localcloud::DEFAULT_KEY_ID.into(),
+                access_key_secret: localcloud::DEFAULT_SECRET.into(),
+                security_token: None,
+                source: "test".into(),
+            }),
+            speed: 1.0,
+            transport: Some(self.cloud.clone()),
+            ..Default::default()
+        };
+        Arc::new(Session::connect(&ev.providers, &how, &|_| None).expect("connect"))
+    }
+
+    /// Refreshes and plans `hcl` (with `destroy`).
+    async fn plan(&self, hcl: &str, destroy: bool) -> (Arc<Session>, Arc<Evaluated>, Plan) {
+        let ev = self.load(hcl);
+        let sess = self.session(&ev);
+        let state = state_of(&self.store);
+        let (refreshed, drift) = apply::refresh(&sess, &state).await.expect("refresh");
+        let opts = PlanOptions {
+            destroy,
+            ..Default::default()
+        };
+        let (p, diags) = plan(
+            Input {
+                ev: &ev,
+                state: &refreshed,
+                drift,
+                regions: &sess.regions,
+                options: &opts,
+            },
+            &mut NoReader,
+        );
+        let p = p.unwrap_or_else(|| panic!("plan failed: {diags:?}"));
+        (sess, Arc::new(ev), p)
+    }
+
+    /// Plans and applies `hcl`; returns the plan, the outcome and the events.
+    async fn apply(&self, hcl: &str, destroy: bool) -> (Plan, walk::Outcome, Vec<Event>) {
+        let (sess, ev, p) = self.plan(hcl, destroy).await;
+        let sink = Arc::new(Collect::default());
+        let out = walk::apply(
+            sess,
+            self.store.clone(),
+            ev,
+            &p,
+            &walk::Options {
+                parallelism: 10,
+                max_in_progress: None,
+            },
+            sink.clone(),
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await;
+        let events = sink.0.lock().expect("never poisoned").clone();
+        (p, out, events)
+    }
+
+    fn state(&self) -> State {
+        state_of(&self.store)
+    }
+
+    fn images(&self) -> usize {
+        self.cloud.with(|c| c.custom_images().len())
+    }
+}
+
+fn actions(p: &Plan) -> Vec<(String, Action)> {
+    p.changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.addr.to_string(), c.action))
+        .collect()
+}
+
+const IMAGE: &str = r#"
+resource "alicloud_image" "a" {
+  image_name  = "core-a"
+  snapshot_id = "s-bp1system0001"
+  tags        = { team = "core" }
+}
+"#;
+
+/// An image in every status the scripted cloud says, for DescribeImages by id.
+fn describe_as(
+    params: &BTreeMap<String, String>,
+    status: &str,
+) -> Option<Result<serde_json::Value, ApiErr>> {
+    let ids = params.get("ImageId")?;
+    let images: Vec<_> = ids
+        .split(',')
+        .map(|id| json!({"ImageId": id, "ImageName": "core-a", "Status": status, "Progress": "50%", "Usable": false}))
+        .collect();
+    Some(Ok(json!({
+        "Images": {"Image": images},
+        "TotalCount": images.len(),
+        "PageNumber": 1,
+        "PageSize": 100,
+        "RegionId": params.get("RegionId"),
+    })))
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_walk_creates_waits_and_a_second_plan_is_empty() {
+    let core = Core::new();
+    let hcl = format!(
+        "{IMAGE}\nresource \"alicloud_image\" \"b\" {{\n  image_name  = \"core-b\"\n  snapshot_id = \"s-bp1system0001\"\n  description = alicloud_image.a.id\n}}\n"
+    );
+    let (p, out, events) = core.apply(&hcl, false).await;
+    assert_eq!(actions(&p).len(), 2);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.added, 2);
+    let st = core.state();
+    let a = &st.resources[&"alicloud_image.a".parse().expect("addr")];
+    let b = &st.resources[&"alicloud_image.b".parse().expect("addr")];
+    assert_eq!(a.status, Status::Ready);
+    assert_eq!(a.attrs["status"], "Available");
+    assert_eq!(
+        b.attrs["description"],
+        json!(a.id),
+        "b was made after a, with its id"
+    );
+    // b started after a completed: the walk follows the dependency.
+    let pos = |f: &dyn Fn(&Event) -> bool| events.iter().position(f).expect("event");
+    let a_done = pos(
+        &|e| matches!(e, Event::Complete { addr, .. } if addr.to_string() == "alicloud_image.a"),
+    );
+    let b_start =
+        pos(&|e| matches!(e, Event::Start { addr, .. } if addr.to_string() == "alicloud_image.b"));
+    assert!(a_done < b_start);
+    assert_eq!(core.cloud.calls("CreateImage"), 2);
+    let (_, _, again) = core.plan(&hcl, false).await;
+    assert!(actions(&again).is_empty(), "{:?}", actions(&again));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_that_never_ends_times_out_stays_creating_and_resumes_without_a_second_create() {
+    let core = Core::new();
+    core.cloud.script(Box::new(|action, params| match action {
+        "DescribeImages" => describe_as(params, "Creating"),
+        _ => None,
+    }));
+    let hcl = IMAGE.replace(
+        "tags        = { team = \"core\" }",
+        "tags        = { team = \"core\" }\n  timeouts {\n    create = \"5m\"\n  }",
+    );
+    let started = tokio::time::Instant::now();
+    let (_, out, _) = core.apply(&hcl, false).await;
+    assert_eq!(out.failed.len(), 1);
+    assert!(
+        out.failed[0]
+            .1
+            .contains("timed out after 5m0s waiting for image"),
+        "{}",
+        out.failed[0].1
+    );
+    assert!(started.elapsed() >= Duration::from_secs(300));
+    let row = core.state().resources[&"alicloud_image.a".parse().expect("addr")].clone();
+    assert_eq!(row.status, Status::Creating);
+    assert!(row.id.is_some(), "the id is recorded before the wait");
+    // The cloud answers again: the next apply resumes the wait, it does not create again.
+    core.cloud.script(Box::new(|_, _| None));
+    let (p, out, _) = core.apply(&hcl, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image.a".to_string(), Action::Resume)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.cloud.calls("CreateImage"), 1);
+    assert_eq!(core.images(), 1);
+    let row = &core.state().resources[&"alicloud_image.a".parse().expect("addr")];
+    assert_eq!(row.status, Status::Ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_create_leaves_nothing_and_skips_its_dependents() {
+    let core = Core::new();
+    core.cloud.script(Box::new(|action, params| {
+        (action == "CreateImage" && params.get("ImageName").map(String::as_str) == Some("core-a"))
+            .then(|| {
+                Err(ApiErr::new(
+                    403,
+                    "QuotaExceed.Image",
+                    "The maximum number of custom images is exceeded.",
+                ))
+            })
+    }));
+    let hcl = format!(
+        "{IMAGE}\nresource \"alicloud_image\" \"b\" {{\n  image_name  = \"core-b\"\n  snapshot_id = \"s-bp1system0001\"\n  description = alicloud_image.a.id\n}}\nresource \"alicloud_image\" \"c\" {{\n  image_name  = \"core-c\"\n  snapshot_id = \"s-bp1system0001\"\n}}\n"
+    );
+    let (_, out, events) = core.apply(&hcl, false).await;
+    assert_eq!(out.failed.len(), 1);
+    assert!(
+        out.failed[0].1.contains("QuotaExceed.Image"),
+        "{}",
+        out.failed[0].1
+    );
+    assert_eq!(
+        out.skipped
+            .iter()
+            .map(|s| s.0.to_string())
+            .collect::<Vec<_>>(),
+        ["alicloud_image.b"]
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Skipped { addr, .. } if addr.to_string() == "alicloud_image.b")
+    ));
+    assert_eq!(out.added, 1, "c does not depend on a and is made");
+    let st = core.state();
+    assert!(!st
+        .resources
+        .contains_key(&"alicloud_image.a".parse().expect("addr")));
+    assert_eq!(core.images(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_waits_out_image_is_creating_then_deletes() {
+    let core = Core::new();
+    let (_, out, _) = core.apply(IMAGE, false).await;
+    assert!(out.failed.is_empty());
+    let refusals = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let r = refusals.clone();
+    core.cloud.script(Box::new(move |action, _| {
+        (action == "DeleteImage" && r.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2).then(
+            || {
+                Err(ApiErr::new(
+                    403,
+                    "ImageIsCreating",
+                    "The specified image is being created.",
+                ))
+            },
+        )
+    }));
+    let (p, out, events) = core.apply(IMAGE, true).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image.a".to_string(), Action::Delete)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.destroyed, 1);
+    assert_eq!(
+        core.cloud.calls("DeleteImage"),
+        3,
+        "two refusals, then the delete"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Progress { status, .. } if status == "ImageIsCreating")));
+    assert_eq!(core.images(), 0);
+    assert!(core.state().resources.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_that_never_succeeds_times_out_and_keeps_the_row() {
+    let core = Core::new();
+    let hcl = IMAGE.replace(
+        "tags        = { team = \"core\" }",
+        "tags        = { team = \"core\" }\n  timeouts {\n    delete = \"2m\"\n  }",
+    );
+    let (_, out, _) = core.apply(&hcl, false).await;
+    assert!(out.failed.is_empty());
+    core.cloud.script(Box::new(|action, _| {
+        (action == "DeleteImage").then(|| {
+            Err(ApiErr::new(
+                403,
+                "ImageIsCreating",
+                "The specified image is being created.",
+            ))
+        })
+    }));
+    let (_, out, _) = core.apply(&hcl, true).await;
+    assert_eq!(out.failed.len(), 1);
+    assert!(
+        out.failed[0].1.contains("timed out deleting image"),
+        "{}",
+        out.failed[0].1
+    );
+    let row = &core.state().resources[&"alicloud_image.a".parse().expect("addr")];
+    assert_eq!(
+        row.status,
+        Status::Deleting,
+        "the row says a delete is under way"
+    );
+    assert_eq!(core.images(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_reads_changes_made_outside_and_objects_gone() {
+    let core = Core::new();
+    let (_, out, _) = core.apply(IMAGE, false).await;
+    assert!(out.failed.is_empty());
+    let ev = core.load(IMAGE);
+    let sess = core.session(&ev);
+    let id = core.state().resources[&"alicloud_image.a".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let client = sess.client("alicloud", "cn-hangzhou").expect("client");
+    client
+        .call_raw(
+            "TagResources",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("ResourceType".into(), "image".into()),
+                ("ResourceId.1".into(), id.clone()),
+                ("Tag.1.Key".into(), "team".into()),
+                ("Tag.1.Value".into(), "someone-else".into()),
+            ],
+            None,
+        )
+        .await
+        .expect("tag");
+    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    assert_eq!(drift.len(), 1);
+    assert!(!drift[0].deleted);
+    assert_eq!(
+        refreshed.resources[&"alicloud_image.a".parse().expect("addr")].attrs["tags"],
+        json!({"team": "someone-else"})
+    );
+    // The plan changes it back in place.
+    let (_, _, p) = core.plan(IMAGE, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image.a".to_string(), Action::Update)]
+    );
+    client
+        .call_raw(
+            "DeleteImage",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("ImageId".into(), id),
+            ],
+            None,
+        )
+        .await
+        .expect("delete");
+    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    assert!(drift.len() == 1 && drift[0].deleted);
+    assert!(refreshed.resources.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_poller_per_region_watches_every_image_in_batches_of_100() {
+    let core = Core::new();
+    let hcl = "resource \"alicloud_image\" \"w\" {\n  count       = 150\n  image_name  = \"w-${count.index}\"\n  snapshot_id = \"s-bp1system0001\"\n}\n";
+    let (sess, ev, p) = core.plan(hcl, false).await;
+    let out = walk::apply(
+        sess.clone(),
+        core.store.clone(),
+        ev,
+        &p,
+        &walk::Options {
+            parallelism: 200,
+            max_in_progress: None,
+        },
+        Arc::new(imgform::events::Discard),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.added, 150);
+    let stats = sess.poll_stats();
+    assert_eq!(stats.len(), 1, "one poller: {stats:?}");
+    let (ticks, calls, most) = *stats.values().next().expect("poller");
+    assert!(most > 100, "images were watched together: {most}");
+    assert!(
+        calls <= 2 * ticks,
+        "at most ceil(150/100) reads per tick: {calls} in {ticks}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_build_is_waited_to_its_end_and_destroy_takes_its_image_and_copies() {
+    let core = Core::new();
+    let hcl = r#"
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "dist"
+  base_image_type = "IMAGE"
+  base_image      = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
+  to_region_id    = ["cn-shanghai"]
+  build_content   = "RUN echo one"
+
+  image_options {
+    image_name = "dist-built"
+  }
+}
+
+resource "alicloud_ecs_image_pipeline_execution" "b" {
+  image_pipeline_id       = alicloud_ecs_image_pipeline.p.id
+  delete_image_on_destroy = true
+}
+"#;
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let st = core.state();
+    let b = &st.resources[&"alicloud_ecs_image_pipeline_execution.b"
+        .parse()
+        .expect("addr")];
+    assert_eq!(b.attrs["status"], "SUCCESS");
+    assert_eq!(b.attrs["_copy_regions"], json!(["cn-shanghai"]));
+    let built = || {
+        core.cloud.with(|c| {
+            c.custom_images()
+                .iter()
+                .filter(|(_, n)| n.starts_with("dist-built"))
+                .count()
+        })
+    };
+    assert_eq!(built(), 2, "the image and its copy");
+    let (_, out, _) = core.apply(hcl, true).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.destroyed, 2);
+    assert_eq!(built(), 0);
+    assert!(core.cloud.with(|c| c.live_pipelines().is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_output_snapshot() {
+    let core = Core::new();
+    let (sess, ev, p) = core.plan(IMAGE, false).await;
+    let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+    struct W(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("never poisoned").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = imgform::render::apply::Lines::to_writer(
+        Duration::from_secs(10),
+        false,
+        Box::new(W(buf.clone())),
+    );
+    let out = walk::apply(
+        sess,
+        core.store.clone(),
+        ev,
+        &p,
+        &walk::Options {
+            parallelism: 10,
+            max_in_progress: None,
+        },
+        Arc::new(lines),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
+    assert!(out.failed.is_empty());
+    let text = String::from_utf8(buf.lock().expect("never poisoned").clone()).expect("utf-8");
+    let id = regex::Regex::new(r"m-[0-9a-z]+").expect("regex");
+    insta::assert_snapshot!(id.replace_all(&text, "m-ID"));
+}
