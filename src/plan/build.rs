@@ -8,7 +8,7 @@ use super::model::*;
 use crate::addr::{Mode, ResourceAddr, ResourceId};
 use crate::config::check::{self, Evaluated, Instance, Node};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::resource::{EvalBody, Schema, Update};
+use crate::resource::{same_value, BlockSchema, EvalBody, Schema, Ty, Update};
 use crate::state::{ResourceState, State, Status};
 use crate::value::Value;
 use serde_json::{json, Map, Value as J};
@@ -118,27 +118,9 @@ pub fn config_json(body: &EvalBody) -> (Map<String, J>, BTreeSet<String>) {
     (out, unknown)
 }
 
-fn same(a: &J, b: Option<&J>) -> bool {
-    match (a, b) {
-        (J::Number(x), Some(J::Number(y))) => x.as_f64() == y.as_f64(),
-        (J::Number(x), Some(J::String(y))) | (J::String(y), Some(J::Number(x))) => {
-            y.parse::<f64>().ok() == x.as_f64()
-        }
-        (J::Object(x), Some(J::Object(y))) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| same(v, y.get(k)))
-        }
-        (J::Array(x), Some(J::Array(y))) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, Some(q)))
-        }
-        (J::Null, None) => true,
-        (x, Some(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Blocks differ when any configured sub-attribute differs (sub-attributes the cloud
-/// computed are not compared).
-fn blocks_differ(cfg: &J, prior: Option<&J>) -> bool {
+/// Blocks differ when any configured sub-attribute differs, by the attribute's type
+/// (sub-attributes the cloud computed are not compared).
+fn blocks_differ(schema: &BlockSchema, cfg: &J, prior: Option<&J>) -> bool {
     let (Some(c), Some(p)) = (cfg.as_array(), prior.and_then(|p| p.as_array())) else {
         return cfg.as_array().is_some_and(|c| !c.is_empty());
     };
@@ -147,11 +129,16 @@ fn blocks_differ(cfg: &J, prior: Option<&J>) -> bool {
     }
     c.iter().zip(p).any(|(cb, pb)| match cb.as_object() {
         Some(o) => o.iter().any(|(k, v)| {
-            if v.is_array() {
-                blocks_differ(v, pb.get(k))
-            } else {
-                !same(v, pb.get(k))
+            if let Some(inner) = schema.blocks.iter().find(|b| b.name == k) {
+                return blocks_differ(inner, v, pb.get(k));
             }
+            let ty = schema
+                .attrs
+                .iter()
+                .find(|a| a.name == k)
+                .map(|a| a.ty)
+                .unwrap_or(Ty::Any);
+            !same_value(ty, v, pb.get(k))
         }),
         None => true,
     })
@@ -162,6 +149,7 @@ struct Diffed {
     after: J,
     after_unknown: J,
     replace_paths: Vec<String>,
+    changed: Vec<String>,
 }
 
 fn diff(
@@ -189,12 +177,14 @@ fn diff(
             after: J::Object(after),
             after_unknown: J::Object(after_unknown),
             replace_paths: vec![],
+            changed: vec![],
         };
     };
     let ignored = |n: &str| ignore.iter().any(|i| i == n || i == "*");
     let mut after = prior.as_object().cloned().unwrap_or_default();
     let mut update = false;
     let mut replace = Vec::new();
+    let mut changed_names = Vec::new();
     for a in schema.attrs {
         if a.update == Update::Computed || ignored(a.name) {
             continue;
@@ -206,10 +196,12 @@ fn diff(
                 let _ = v;
                 true
             }
+            // The value the configuration gives replaces the recorded one only when it
+            // differs by the attribute's type: `"40"` stays 40 for a number.
+            Some(v) if same_value(a.ty, v, prior_v) => false,
             Some(v) => {
-                let c = !same(v, prior_v);
                 after.insert(a.name.into(), v.clone());
-                c
+                true
             }
             None if CLEARABLE.contains(&a.name) && a.update == Update::InPlace => {
                 let empty = if a.name == "tags" {
@@ -231,6 +223,7 @@ fn diff(
             None => false,
         };
         if changed {
+            changed_names.push(a.name.to_string());
             match a.update {
                 Update::ForceNew => replace.push(a.name.to_string()),
                 _ => update = true,
@@ -242,8 +235,9 @@ fn diff(
             continue;
         }
         if let Some(v) = cfg.get(b.name) {
-            let changed = unknown.contains(b.name) || blocks_differ(v, prior.get(b.name));
+            let changed = unknown.contains(b.name) || blocks_differ(b, v, prior.get(b.name));
             if changed {
+                changed_names.push(b.name.to_string());
                 after.insert(b.name.into(), v.clone());
                 match b.update {
                     Update::ForceNew => replace.push(b.name.to_string()),
@@ -270,6 +264,7 @@ fn diff(
         after: J::Object(after),
         after_unknown: J::Object(after_unknown),
         replace_paths: replace,
+        changed: changed_names,
     }
 }
 
@@ -500,6 +495,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                                 after: Some(J::Object(cfg_json)),
                                 after_unknown: json!({}),
                                 replace_paths: vec![],
+                                changed: vec![],
                                 sensitive: vec![],
                                 importing: None,
                                 deps: resource_deps(ev, id),
@@ -627,6 +623,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     after: Some(d.after),
                     after_unknown: d.after_unknown,
                     replace_paths: d.replace_paths,
+                    changed: d.changed,
                     sensitive,
                     importing: importing_ref.get(&inst.addr).cloned(),
                     deps: resource_deps(ev, id),
@@ -701,6 +698,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             after: None,
             after_unknown: json!({}),
             replace_paths: vec![],
+            changed: vec![],
             // What apply recorded as sensitive, and what the configuration (if the block
             // is still there) makes sensitive: a destroy plan shows neither.
             sensitive: {
@@ -727,7 +725,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         } else {
             match &before {
                 None => "create",
-                Some(b) if !unk && same(&after, Some(b)) => "no-op",
+                Some(b) if !unk && same_value(Ty::Any, &after, Some(b)) => "no-op",
                 Some(_) => "update",
             }
         };
@@ -873,16 +871,54 @@ mod tests {
 
     #[test]
     fn block_comparison_ignores_computed_sub_attributes() {
+        let mapping = &schema().blocks[0];
         let cfg = json!([{"snapshot_id": "s-1", "disk_type": "system"}]);
         let prior = json!([{"snapshot_id": "s-1", "disk_type": "system", "progress": "100%"}]);
-        assert!(!blocks_differ(&cfg, Some(&prior)));
+        assert!(!blocks_differ(mapping, &cfg, Some(&prior)));
         assert!(blocks_differ(
+            mapping,
             &json!([{"snapshot_id": "s-2"}]),
             Some(&prior)
         ));
         assert!(blocks_differ(
+            mapping,
             &json!([{"snapshot_id": "s-1"}, {"snapshot_id": "s-3"}]),
             Some(&prior)
         ));
+        // A number written as a string is the same number.
+        let sized = json!([{"snapshot_id": "s-1", "size": 40}]);
+        assert!(!blocks_differ(
+            mapping,
+            &json!([{"snapshot_id": "s-1", "size": "40"}]),
+            Some(&sized)
+        ));
+        assert!(blocks_differ(
+            mapping,
+            &json!([{"snapshot_id": "s-1", "size": "50"}]),
+            Some(&sized)
+        ));
+    }
+
+    #[test]
+    fn one_equality_rule_by_the_schema_type() {
+        // `"40"` and 40 are the same number, `"true"` and true the same bool: no change,
+        // and the plan keeps the recorded value, so nothing downstream sees a difference.
+        let schema = crate::resource::managed("alicloud_ecs_image_pipeline").expect("schema");
+        let prior = json!({"id": "p-1", "name": "n", "base_image_type": "IMAGE", "system_disk_size": 40, "delete_instance_on_failure": true, "tags": {"n": "1"}});
+        let none = BTreeSet::new();
+        let cfg = m(
+            json!({"name": "n", "base_image_type": "IMAGE", "system_disk_size": "40", "delete_instance_on_failure": "true", "tags": {"n": 1}}),
+        );
+        let d = diff(schema, &cfg, &none, Some(&prior), &[]);
+        assert_eq!(d.action, Action::NoOp);
+        assert!(d.changed.is_empty(), "{:?}", d.changed);
+        assert_eq!(d.after["system_disk_size"], 40);
+        let cfg = m(
+            json!({"name": "n", "base_image_type": "IMAGE", "system_disk_size": "50", "delete_instance_on_failure": "true", "tags": {"n": "2"}}),
+        );
+        let d = diff(schema, &cfg, &none, Some(&prior), &[]);
+        assert_eq!(d.action, Action::DeleteThenCreate);
+        assert_eq!(d.changed, ["system_disk_size", "tags"]);
+        assert_eq!(d.replace_paths, ["system_disk_size"]);
     }
 }

@@ -90,6 +90,10 @@ pub struct Change {
     pub after_unknown: serde_json::Value,
     /// Attributes that force the replacement.
     pub replace_paths: Vec<String>,
+    /// The top-level attributes and blocks this change changes, decided once by the plan
+    /// (with the schema's equality rule); renderers show these and hide the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
     /// Attributes to show as `(sensitive value)`.
     pub sensitive: Vec<String>,
     /// The cloud id being imported.

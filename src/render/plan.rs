@@ -66,6 +66,18 @@ struct Ctx<'a> {
     unknown: &'a J,
     sensitive: &'a [String],
     replace: &'a [String],
+    /// What the plan says changes at this level (`None` inside blocks and for drift, where
+    /// the values themselves are compared).
+    changed: Option<&'a [String]>,
+}
+
+impl Ctx<'_> {
+    fn changes(&self, k: &str, b: Option<&J>, a: Option<&J>) -> bool {
+        match self.changed {
+            Some(c) => c.iter().any(|x| x == k),
+            None => b != a,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -207,8 +219,8 @@ fn body(
             Action::Create | Action::Resume | Action::Read => {
                 unknown || a.is_some_and(|v| !v.is_null())
             }
-            Action::Delete => true,
-            _ => unknown || b != a,
+            Action::Delete | Action::Forget => true,
+            _ => unknown || ctx.changes(k, b, a),
         }
     };
     let width = scalars
@@ -224,9 +236,9 @@ fn body(
         let forces = ctx.replace.iter().any(|r| r == k);
         let marker = match action {
             Action::Create | Action::Resume | Action::Read => "+",
-            Action::Delete => "-",
+            Action::Delete | Action::Forget => "-",
             _ => {
-                if unknown || b != a {
+                if unknown || ctx.changes(k, b, a) {
                     match (b, a) {
                         (None, Some(_)) => "+",
                         (Some(_), None) if !unknown => "-",
@@ -257,13 +269,14 @@ fn body(
             .and_then(|v| v.as_array())
             .unwrap_or(&empty);
         let forces = ctx.replace.iter().any(|r| r == k);
+        let block_changes = ctx.changes(k, Some(&J::Null), Some(&J::Bool(true)));
         let n = bl.len().max(al.len());
         for i in 0..n {
             let (b, a) = (bl.get(i), al.get(i));
             if matches!(
                 action,
                 Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-            ) && b == a
+            ) && (b == a || !block_changes)
             {
                 hidden += 1;
                 continue;
@@ -284,6 +297,7 @@ fn body(
                 unknown: &J::Null,
                 sensitive: &[],
                 replace: &[],
+                changed: None,
             };
             let sub_action = match marker {
                 "+" => Action::Create,
@@ -402,6 +416,7 @@ pub fn change(c: &Change, st: Style) -> String {
         unknown: &c.after_unknown,
         sensitive: &c.sensitive,
         replace: &c.replace_paths,
+        changed: Some(&c.changed),
     };
     let after = if c.action == Action::Delete {
         None
@@ -438,6 +453,7 @@ fn drift_block(d: &Drift, st: Style) -> String {
         unknown: &J::Null,
         sensitive: &[],
         replace: &[],
+        changed: None,
     };
     body(
         &mut out,

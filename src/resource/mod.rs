@@ -130,6 +130,47 @@ pub struct Schema {
     pub timeouts: Timeouts,
 }
 
+/// A value as its attribute's type reads it: Terraform converts `"40"` to 40 for a number,
+/// `"true"` to true for a bool, and numbers and bools to strings for a string.
+fn normalized(ty: Ty, v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    let as_string = |v: &J| match v {
+        J::Number(n) => J::String(n.to_string()),
+        J::Bool(b) => J::String(b.to_string()),
+        other => other.clone(),
+    };
+    match (ty, v) {
+        (Ty::Int, J::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .unwrap_or_else(|| v.clone()),
+        (Ty::Int, J::Number(n)) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .unwrap_or_else(|| v.clone()),
+        (Ty::Bool, J::String(s)) if s == "true" || s == "false" => J::Bool(s == "true"),
+        (Ty::String, J::Number(_) | J::Bool(_)) => as_string(v),
+        (Ty::Map, J::Object(m)) => {
+            J::Object(m.iter().map(|(k, x)| (k.clone(), as_string(x))).collect())
+        }
+        (Ty::StringList, J::Array(a)) => J::Array(a.iter().map(as_string).collect()),
+        _ => v.clone(),
+    }
+}
+
+/// The one equality rule of the plan: `a` (configured) and `b` (recorded) are the same
+/// value of an attribute of type `ty`. An absent recorded value equals only null.
+pub fn same_value(ty: Ty, a: &serde_json::Value, b: Option<&serde_json::Value>) -> bool {
+    match b {
+        None => a.is_null(),
+        Some(b) => normalized(ty, a) == normalized(ty, b),
+    }
+}
+
 /// An evaluated attribute.
 #[derive(Debug, Clone)]
 pub struct EvalAttr {

@@ -19,7 +19,31 @@ fn change(
     unknown: serde_json::Value,
 ) -> Change {
     let ad = addr(a);
+    // What the plan decides changes: the top-level keys whose values differ.
+    let changed = match (action, &before, &after) {
+        (
+            Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete,
+            Some(b),
+            Some(a),
+        ) => {
+            let (b, a) = (
+                b.as_object().cloned().unwrap_or_default(),
+                a.as_object().cloned().unwrap_or_default(),
+            );
+            let mut keys: Vec<String> = b
+                .keys()
+                .chain(a.keys())
+                .filter(|k| b.get(*k) != a.get(*k))
+                .cloned()
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+        _ => vec![],
+    };
     Change {
+        changed,
         kind: ad.id.kind.clone(),
         addr: ad,
         prev_addr: None,
