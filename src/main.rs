@@ -1,11 +1,15 @@
 //! The `imgform` binary: runs the CLI and decides the exit code in one place.
 
+use imgform::cli::Ended;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match imgform::cli::run(args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(Ended::Success) => ExitCode::SUCCESS,
+        Ok(Ended::Failed) => ExitCode::from(1),
+        Ok(Ended::Changes) => ExitCode::from(2),
+        Ok(Ended::Unformatted) => ExitCode::from(3),
         Err(e) => {
             // A closed pipe (`imgform graph | head`) is not an error.
             if e.chain().any(|c| {

@@ -366,5 +366,60 @@ impl Reader for CloudReader<'_> {
     }
 }
 
+/// `import`: reads the object `id` from the cloud through its kind and records it at
+/// `addr`. Refuses an address already managed and an object already managed elsewhere
+/// (one object must never have two addresses).
+pub async fn import(
+    sess: &Session,
+    store: &SharedStore,
+    addr: &ResourceAddr,
+    provider: &str,
+    id: &str,
+) -> Result<(), String> {
+    let st = store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .load()
+        .map_err(|e| e.to_string())?;
+    if let Some(r) = st.resources.get(addr) {
+        return Err(format!("{addr} is already managed by imgform (id {:?}); remove it with `imgform state rm` first", r.id));
+    }
+    if let Some(other) = st.resources.values().find(|r| r.id.as_deref() == Some(id)) {
+        return Err(format!(
+            "{id} is already managed at {}: one object must not be imported to two addresses",
+            other.addr
+        ));
+    }
+    let region = sess.regions.get(provider).cloned().unwrap_or_default();
+    let client = sess.client(provider, &region)?;
+    let Some(mut attrs) = read_object(&client, &addr.id.kind, id).await? else {
+        return Err(format!(
+            "Cannot import non-existent remote object: {} {id} does not exist in {region}",
+            addr.id.kind
+        ));
+    };
+    if let Some(o) = attrs.as_object_mut() {
+        o.remove("id");
+    }
+    store
+        .lock()
+        .expect("the state lock is never poisoned")
+        .put(&crate::state::ResourceState {
+            addr: addr.clone(),
+            kind: addr.id.kind.clone(),
+            provider: provider.to_string(),
+            region,
+            id: Some(id.to_string()),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs,
+            deps: vec![],
+            pending: None,
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// A handle shared by the walk's tasks.
 pub type SharedStore = Arc<Mutex<Box<dyn crate::state::backend::Backend>>>;

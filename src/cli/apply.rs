@@ -2,7 +2,7 @@
 //! ask for `yes` unless `--auto-approve`, walk it, print the summary and the outputs.
 
 use super::run::{self, PlanArgs};
-use super::{Cli, Context};
+use super::{Cli, Context, Ended};
 use crate::apply::walk;
 use crate::events::EventSink;
 use crate::render;
@@ -38,7 +38,7 @@ pub struct DestroyArgs {
 }
 
 /// Runs `apply`.
-pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     go(
         cli,
         ctx,
@@ -51,7 +51,7 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
 }
 
 /// Runs `destroy`.
-pub fn exec_destroy(cli: &Cli, ctx: &Context, a: &DestroyArgs) -> anyhow::Result<u8> {
+pub fn exec_destroy(cli: &Cli, ctx: &Context, a: &DestroyArgs) -> anyhow::Result<Ended> {
     go(cli, ctx, &a.common, None, a.auto_approve, a.json, true)
 }
 
@@ -63,9 +63,9 @@ fn go(
     auto: bool,
     json: bool,
     destroy: bool,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Ended> {
     let Some(ev) = run::load_config(cli, ctx, &common.vars)? else {
-        return Ok(1);
+        return Ok(Ended::Failed);
     };
     let timeout = run::lock_timeout(&common.lock_timeout)?;
     let operation = if destroy { "destroy" } else { "apply" };
@@ -90,7 +90,7 @@ fn apply_locked(
     auto: bool,
     json: bool,
     destroy: bool,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Ended> {
     let color = run::color_out(cli);
     let jl = Arc::new(render::json::JsonLines::default());
     let plan = match planfile {
@@ -107,7 +107,7 @@ fn apply_locked(
         }
         None => {
             let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy))? else {
-                return Ok(1);
+                return Ok(Ended::Failed);
             };
             if json {
                 jl.message("info", "change_summary", &render::plan::summary_line(&plan.counts()), serde_json::json!({"changes": {"add": plan.counts().add, "change": plan.counts().change, "import": plan.counts().import, "remove": plan.counts().destroy, "operation": "plan"}}));
@@ -122,7 +122,7 @@ fn apply_locked(
                 // interrupted after the cloud deleted the object leaves a `deleting` row
                 // that refresh found gone, and it must not outlive this run.
                 persist_refresh(run, &plan)?;
-                return Ok(0);
+                return Ok(Ended::Success);
             }
             if !auto {
                 if json {
@@ -138,7 +138,7 @@ fn apply_locked(
                 };
                 if !run::confirm(what)? {
                     println!("{} cancelled.", if destroy { "Destroy" } else { "Apply" });
-                    return Ok(1);
+                    return Ok(Ended::Failed);
                 }
             }
             plan
@@ -164,7 +164,7 @@ fn apply_locked(
     persist_refresh(run, &plan)?;
     if plan.options.refresh_only {
         println!("\nApply complete! The state now matches the cloud.");
-        return Ok(0);
+        return Ok(Ended::Success);
     }
     let opts = walk::Options {
         parallelism: common.parallelism.max(1),
@@ -218,7 +218,7 @@ fn apply_locked(
             }
             eprintln!("The state records what was done; fix the errors and run `imgform apply` again to continue.");
         }
-        return Ok(1);
+        return Ok(Ended::Failed);
     }
     if !json {
         // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts only
@@ -246,7 +246,7 @@ fn apply_locked(
             }
         }
     }
-    Ok(0)
+    Ok(Ended::Success)
 }
 
 /// Persists what the plan's refresh learnt (objects deleted outside imgform or whose
@@ -256,23 +256,8 @@ fn persist_refresh(run: &run::Run, plan: &crate::plan::model::Plan) -> anyhow::R
     if plan.options.no_refresh {
         return Ok(());
     }
-    let st = run.store.lock().expect("never poisoned").load()?;
     let refreshed =
         crate::state::State::from_json(&plan.prior_state).map_err(anyhow::Error::msg)?;
-    let mut puts = Vec::new();
-    let mut removes = Vec::new();
-    for (addr, r) in &st.resources {
-        match refreshed.resources.get(addr) {
-            None => removes.push(addr.clone()),
-            Some(n) if n != r => puts.push(n.clone()),
-            _ => {}
-        }
-    }
-    if !puts.is_empty() || !removes.is_empty() {
-        run.store
-            .lock()
-            .expect("never poisoned")
-            .edit(&puts, &removes)?;
-    }
-    Ok(())
+    let mut store = run.store.lock().expect("never poisoned");
+    crate::state::edit::persist_refresh(store.as_mut(), &refreshed)
 }

@@ -2,6 +2,7 @@
 //! objects to its world.
 
 use super::Cli;
+use super::Ended;
 use crate::localcloud::{self, Faults, Options};
 use anyhow::Context as _;
 use std::io::Write;
@@ -56,7 +57,7 @@ fn data_dir(cli: &Cli, d: &Option<PathBuf>) -> PathBuf {
 }
 
 /// Runs a `cloud` subcommand.
-pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     match cmd {
         Cmd::Serve(a) => serve(cli, a),
         Cmd::Seed(a) => {
@@ -76,12 +77,12 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                 "Added {added} to the local cloud in {}.",
                 data_dir(cli, &a.data).display()
             );
-            Ok(0)
+            Ok(Ended::Success)
         }
     }
 }
 
-fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<u8> {
+fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<Ended> {
     localcloud::check_speed(a.speed).map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
     let faults = Faults::parse(&a.faults).map_err(|e| anyhow::anyhow!("invalid --faults: {e}"))?;
     let data = data_dir(cli, &a.data);
@@ -128,6 +129,6 @@ fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<u8> {
         out.flush()?;
         tokio::signal::ctrl_c().await?;
         h.stop().await;
-        Ok::<_, anyhow::Error>(0)
+        Ok::<_, anyhow::Error>(Ended::Success)
     })
 }

@@ -2,6 +2,7 @@
 //! `*.hcl` and `*.vars` files. `--check` exits 3 when a file would change.
 
 use super::Cli;
+use super::Ended;
 use crate::config::fmt::format_source;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
 }
 
 /// Runs `fmt`.
-pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<Ended> {
     let roots = if a.paths.is_empty() {
         vec![cli.chdir.clone()]
     } else {
@@ -113,7 +114,11 @@ pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<u8> {
         }
     }
     if failed {
-        return Ok(1);
+        return Ok(Ended::Failed);
     }
-    Ok(if a.check && changed > 0 { 3 } else { 0 })
+    Ok(if a.check && changed > 0 {
+        Ended::Unformatted
+    } else {
+        Ended::Success
+    })
 }

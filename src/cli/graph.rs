@@ -1,6 +1,6 @@
 //! `imgform graph [--format dot|mermaid]`: the dependency graph of the configuration.
 
-use super::{Cli, Context, VarArgs};
+use super::{Cli, Context, Ended, VarArgs};
 use crate::config::check;
 use crate::render;
 
@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 /// Runs `graph`.
-pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     let opts = super::run::config_options(cli, &a.vars);
     let (ev, diags, sources) = check::load_with_sources(&opts);
     eprint!(
@@ -32,12 +32,12 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         render::diag::human_all(&sources, &diags, ctx.color_err)
     );
     let Some(ev) = ev else {
-        return Ok(1);
+        return Ok(Ended::Failed);
     };
     let out = match a.format {
         Format::Dot => render::graph::dot(&ev.graph),
         Format::Mermaid => render::graph::mermaid(&ev.graph),
     };
     print!("{out}");
-    Ok(0)
+    Ok(Ended::Success)
 }

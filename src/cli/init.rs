@@ -5,7 +5,7 @@
 //! a second run changes nothing.
 
 use super::run;
-use super::{Cli, Context, VarArgs};
+use super::{Cli, Context, Ended, VarArgs};
 use std::time::Duration;
 
 /// Flags of `init`.
@@ -26,10 +26,10 @@ pub struct Args {
 }
 
 /// Runs `init`.
-pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     let _ = (a.upgrade, a.input);
     let Some(ev) = run::load_config(cli, ctx, &a.vars)? else {
-        return Ok(1);
+        return Ok(Ended::Failed);
     };
     let timeout: Duration = run::lock_timeout(&a.lock_timeout)?;
     println!("\nInitializing the backend...");
@@ -49,5 +49,5 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         println!("  {key}: built in, region {region}, credentials found");
     }
     println!("\nimgform has been successfully initialized!\n\nYou may now begin working with imgform. Try running \"imgform plan\" to see\nany changes that are required for your infrastructure.");
-    Ok(0)
+    Ok(Ended::Success)
 }

@@ -186,14 +186,31 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// Runs the command line; returns the exit code. Errors are reported by `main`.
-pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
+/// How a command ended; `main` alone turns it into the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It did what was asked.
+    Success,
+    /// It failed; what went wrong was reported.
+    Failed,
+    /// `plan -detailed-exitcode` found changes.
+    Changes,
+    /// `fmt -check` found files to format.
+    Unformatted,
+}
+
+/// Runs the command line; returns how it ended. Errors are reported by `main`.
+pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
     let cli = match Cli::try_parse_from(normalize_args(args)) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+            let ended = if e.use_stderr() {
+                Ended::Failed
+            } else {
+                Ended::Success
+            };
             let _ = e.print();
-            return Ok(code);
+            return Ok(ended);
         }
     };
     init_logging(cli.verbose);
@@ -216,7 +233,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
         Command::ForceUnlock(a) => state::exec_unlock(&cli, a),
         Command::Version { json: false } => {
             println!("imgform {}", env!("CARGO_PKG_VERSION"));
-            Ok(0)
+            Ok(Ended::Success)
         }
         Command::Version { json: true } => {
             let platform = format!(
@@ -236,7 +253,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<u8> {
                 "terraform_outdated": false,
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
-            Ok(0)
+            Ok(Ended::Success)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! save the plan; `--detailed-exitcode` returns 2 when there are changes.
 
 use super::run::{self, PlanArgs};
-use super::{Cli, Context};
+use super::{Cli, Context, Ended};
 use crate::render;
 
 /// Output format of the plan.
@@ -37,9 +37,9 @@ pub struct Args {
 }
 
 /// Runs `plan`.
-pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     let Some(ev) = run::load_config(cli, ctx, &a.common.vars)? else {
-        return Ok(1);
+        return Ok(Ended::Failed);
     };
     let timeout = run::lock_timeout(&a.common.lock_timeout)?;
     let run = run::open(
@@ -52,7 +52,9 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
     )?;
     let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
     drop(run);
-    let Some(plan) = plan? else { return Ok(1) };
+    let Some(plan) = plan? else {
+        return Ok(Ended::Failed);
+    };
     if a.json {
         println!("{}", serde_json::to_string(&render::json::plan(&plan))?);
     } else if a.format == Format::Markdown {
@@ -81,7 +83,7 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
         }
     }
     if a.detailed_exitcode && plan.has_changes() {
-        return Ok(2);
+        return Ok(Ended::Changes);
     }
-    Ok(0)
+    Ok(Ended::Success)
 }

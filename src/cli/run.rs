@@ -13,8 +13,9 @@ use crate::plan::build::{self, Input};
 use crate::plan::model::{Options as PlanOptions, Plan};
 use crate::render;
 use crate::state::backend::Backend;
+use crate::state::backend::LockGuard;
 use crate::state::store::Store;
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use sha2::Digest;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -74,21 +75,17 @@ pub struct Run {
     pub local: Option<localcloud::Handle>,
     /// The configuration directory.
     pub dir: PathBuf,
-    /// The id of the state lock this run holds; released when the run is dropped, on
-    /// every exit path.
-    lock_id: Option<String>,
+    /// The state lock this run holds; released when the run is dropped, on every exit
+    /// path (after the local cloud stops, the next run may take it).
+    lock: Option<LockGuard>,
 }
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if let Some(id) = self.lock_id.take() {
-            if let Ok(mut s) = self.store.lock() {
-                let _ = s.unlock(&id);
-            }
-        }
         if let Some(h) = self.local.take() {
             self.rt.block_on(h.stop());
         }
+        drop(self.lock.take());
     }
 }
 
@@ -132,31 +129,24 @@ pub fn open(
         .enable_all()
         .build()?;
     let dir = cli.chdir.clone();
-    let mut store = open_backend(cli, &ev.config.settings)?;
-    let lock_id = if lock {
-        Some(store.lock(operation, timeout)?.id)
+    let store: crate::apply::SharedStore =
+        Arc::new(Mutex::new(open_backend(cli, &ev.config.settings)?));
+    let lock = if lock {
+        Some(LockGuard::take(store.clone(), operation, timeout)?)
     } else {
         tracing::warn!("running {operation} without the state lock (--lock=false)");
         None
     };
-    // From here on Run's Drop releases the lock; until then, this function does.
-    let (local, sess) = match prepare_cloud(cli, &rt, &ev, signature, &dir) {
-        Ok(x) => x,
-        Err(e) => {
-            if let Some(id) = &lock_id {
-                let _ = store.unlock(id);
-            }
-            return Err(e);
-        }
-    };
+    // The guard releases the lock if starting the cloud fails, and Run's Drop after.
+    let (local, sess) = prepare_cloud(cli, &rt, &ev, signature, &dir)?;
     Ok(Run {
         rt,
         ev: Arc::new(ev),
-        store: Arc::new(Mutex::new(store)),
+        store,
         sess: Arc::new(sess),
         local,
         dir,
-        lock_id,
+        lock,
     })
 }
 
@@ -347,51 +337,7 @@ pub fn color_out(cli: &Cli) -> bool {
     !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-/// Reads a saved plan.
-pub fn read_plan_file(p: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(p)
-        .with_context(|| format!("cannot read the plan file {}", p.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an imgform plan file", p.display()))?;
-    if v["imgform_plan"] != 1 {
-        bail!(
-            "{} is not an imgform plan file (or was written by a newer imgform)",
-            p.display()
-        );
-    }
-    serde_json::from_value(v["plan"].clone()).with_context(|| format!("{} is damaged", p.display()))
-}
-
-/// Writes a saved plan (mode 0600: it holds variable values).
-pub fn write_plan_file(p: &Path, plan: &Plan) -> anyhow::Result<()> {
-    let text = serde_json::to_string(&serde_json::json!({"imgform_plan": 1, "plan": plan}))?;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(p)
-        .with_context(|| format!("cannot write {}", p.display()))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
-}
-
-/// Checks that a saved plan still applies to this state and configuration.
-pub fn check_fresh(plan: &Plan, lineage: &str, serial: u64, digest: &str) -> anyhow::Result<()> {
-    if !plan.lineage.is_empty() && plan.lineage != lineage {
-        bail!("Saved plan does not match the given state: the plan was made for state lineage {} but the state has lineage {lineage}.", plan.lineage);
-    }
-    if plan.serial != serial {
-        bail!("Saved plan is stale: the given plan file can no longer be applied because the state was changed by another operation after the plan was created (serial {} then, {serial} now). Run `imgform plan` again.", plan.serial);
-    }
-    if plan.config_digest != digest {
-        bail!("Saved plan is stale: the configuration or the variable values changed since the plan was created. Run `imgform plan` again.");
-    }
-    Ok(())
-}
+pub use crate::plan::file::{check_fresh, read_plan_file, write_plan_file};
 
 /// The plan options from flags.
 pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {

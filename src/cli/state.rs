@@ -2,10 +2,11 @@
 //! `import ADDR ID` and `force-unlock LOCK_ID`. `state rm` forgets; it never destroys.
 
 use super::run;
-use super::{Cli, Context, VarArgs};
+use super::{Cli, Context, Ended, VarArgs};
 use crate::addr::ResourceAddr;
 use crate::render;
 use crate::state::backend::Backend;
+use crate::state::edit;
 use crate::state::{ResourceState, State, Status};
 use anyhow::{bail, Context as _};
 use std::path::PathBuf;
@@ -78,20 +79,6 @@ fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
     run::open_backend(cli, &cfg.settings)
 }
 
-/// Runs `f` holding the state lock, and releases the lock whatever `f` returns.
-fn with_lock(
-    store: &mut Box<dyn Backend>,
-    operation: &str,
-    f: impl FnOnce(&mut Box<dyn Backend>) -> anyhow::Result<u8>,
-) -> anyhow::Result<u8> {
-    let lock = store.lock(operation, Duration::from_secs(0))?;
-    let out = f(store);
-    let released = store.unlock(&lock.id);
-    let code = out?;
-    released?;
-    Ok(code)
-}
-
 fn parse(a: &str) -> anyhow::Result<ResourceAddr> {
     a.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -135,7 +122,7 @@ fn show_resource(r: &ResourceState) -> String {
 }
 
 /// Runs a `state` subcommand.
-pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     if let Cmd::Migrate { to } = cmd {
         return migrate(cli, to);
     }
@@ -150,7 +137,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
             for (serial, time, summary) in h {
                 println!("{serial}\t{time}\t{summary}");
             }
-            Ok(0)
+            Ok(Ended::Success)
         }
         Cmd::List { addrs, .. } => {
             for a in st.resources.keys() {
@@ -163,7 +150,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                     println!("{s}");
                 }
             }
-            Ok(0)
+            Ok(Ended::Success)
         }
         Cmd::Show { addr } => {
             let a = parse(addr)?;
@@ -172,70 +159,40 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                 .get(&a)
                 .with_context(|| format!("{a} is not in the state"))?;
             print!("{}", show_resource(r));
-            Ok(0)
+            Ok(Ended::Success)
         }
-        Cmd::Rm { addrs, dry_run } => with_lock(&mut store, "state rm", |store| {
-            let st = store.load()?;
-            let mut gone = Vec::new();
-            for a in addrs {
-                let a = parse(a)?;
-                let matching: Vec<ResourceAddr> = st
-                    .resources
-                    .keys()
-                    .filter(|k| **k == a || (a.key.is_none() && k.id == a.id))
-                    .cloned()
-                    .collect();
-                if matching.is_empty() {
-                    bail!("{a} is not in the state; nothing was removed");
-                }
-                gone.extend(matching);
-            }
-            gone.sort();
-            gone.dedup();
-            for m in &gone {
-                if *dry_run {
+        Cmd::Rm { addrs, dry_run } => {
+            let addrs: Vec<ResourceAddr> = addrs
+                .iter()
+                .map(|a| parse(a))
+                .collect::<anyhow::Result<_>>()?;
+            let gone = edit::rm(&mut store, &addrs, *dry_run)?;
+            if *dry_run {
+                for m in &gone {
                     println!("Would remove {m}");
                 }
+                return Ok(Ended::Success);
             }
-            if *dry_run {
-                return Ok(0);
-            }
-            // Every address goes in one transaction: all of them, or none.
-            store.edit(&[], &gone)?;
             for m in &gone {
                 println!("Removed {m}");
             }
             println!("Successfully removed {} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.", gone.len());
-            Ok(0)
-        }),
+            Ok(Ended::Success)
+        }
         Cmd::Mv { src, dst, dry_run } => {
             let (s, d) = (parse(src)?, parse(dst)?);
-            if s.id.kind != d.id.kind {
-                bail!("cannot move {s} to {d}: the resource types differ");
-            }
-            with_lock(&mut store, "state mv", |store| {
-                let st = store.load()?;
-                let Some(mut r) = st.resources.get(&s).cloned() else {
-                    bail!("{s} is not in the state")
-                };
-                if st.resources.contains_key(&d) {
-                    bail!("{d} is already in the state");
-                }
-                if *dry_run {
-                    println!("Would move {s} to {d}");
-                    return Ok(0);
-                }
-                r.addr = d.clone();
-                // One transaction: the object is at one address before and after, never two.
-                store.edit(&[r], std::slice::from_ref(&s))?;
+            edit::mv(&mut store, &s, &d, *dry_run)?;
+            if *dry_run {
+                println!("Would move {s} to {d}");
+            } else {
                 println!("Move {s} to {d}\nSuccessfully moved 1 object.");
-                Ok(0)
-            })
+            }
+            Ok(Ended::Success)
         }
         Cmd::Migrate { .. } => unreachable!("handled above"),
         Cmd::Pull { serial: None } => {
             println!("{}", serde_json::to_string_pretty(&st.to_json())?);
-            Ok(0)
+            Ok(Ended::Success)
         }
         Cmd::Pull { serial: Some(n) } => {
             let Some(snap) = store.history_snapshot(*n)? else {
@@ -246,7 +203,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                 );
             };
             println!("{}", serde_json::to_string_pretty(&snap)?);
-            Ok(0)
+            Ok(Ended::Success)
         }
         Cmd::Push { file, force } => {
             let text = std::fs::read_to_string(file)
@@ -255,22 +212,13 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<u8> {
                 .with_context(|| format!("{} is not JSON", file.display()))?;
             let new =
                 State::from_json(&v).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            if new.lineage != st.lineage && !st.resources.is_empty() && !force {
-                bail!("cannot push: the file's lineage {} differs from the state's {} (it belongs to another state); use --force to replace it anyway", new.lineage, st.lineage);
-            }
-            if new.serial <= st.serial && !force {
-                bail!("cannot push: the file's serial {} is not newer than the state's {}; pull, edit and bump the serial, or use --force", new.serial, st.serial);
-            }
-            with_lock(&mut store, "state push", |store| {
-                store.replace_all(&new)?;
-                Ok(0)
-            })?;
+            edit::push(&mut store, &new, *force)?;
             println!(
                 "Pushed {} object(s); serial {}.",
                 new.resources.len(),
                 new.serial
             );
-            Ok(0)
+            Ok(Ended::Success)
         }
     }
 }
@@ -286,7 +234,7 @@ pub struct ShowArgs {
 }
 
 /// Runs `show`.
-pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<u8> {
+pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
     if let Some(p) = &a.planfile {
         let plan = run::read_plan_file(p)?;
         if a.json {
@@ -302,7 +250,7 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<u8> {
                 )
             );
         }
-        return Ok(0);
+        return Ok(Ended::Success);
     }
     let st = open_store(cli)?.load()?;
     if a.json {
@@ -327,7 +275,7 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(0)
+    Ok(Ended::Success)
 }
 
 /// Flags of `output`.
@@ -344,7 +292,7 @@ pub struct OutputArgs {
 }
 
 /// Runs `output`.
-pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<u8> {
+pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<Ended> {
     let st = open_store(cli)?.load()?;
     match &a.name {
         Some(n) => {
@@ -353,7 +301,7 @@ pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<u8> {
                     "error: output {n:?} not found; the outputs are: {}",
                     st.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
                 );
-                return Ok(1);
+                return Ok(Ended::Failed);
             };
             if a.raw {
                 match &o.value {
@@ -387,7 +335,7 @@ pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(0)
+    Ok(Ended::Success)
 }
 
 fn kind(v: &serde_json::Value) -> &'static str {
@@ -413,71 +361,26 @@ pub struct ImportArgs {
 }
 
 /// Runs `import`: reads the object from the cloud and records it at ADDR.
-pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<u8> {
+pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<Ended> {
     let addr = parse(&a.addr)?;
     let Some(ev) = run::load_config(cli, ctx, &a.vars)? else {
-        return Ok(1);
+        return Ok(Ended::Failed);
     };
     let Some(inst) = ev.instances.get(&addr).cloned() else {
         bail!("{addr} is not in the configuration: write its resource block first, then import into it");
     };
     let run = run::open(cli, ev, None, "import", Duration::from_secs(0), true)?;
-    let mut store = run.store.lock().expect("never poisoned");
-    let st = store.load()?;
-    if st.resources.contains_key(&addr) {
-        bail!("{addr} is already managed by imgform (id {:?}); remove it with `imgform state rm` first", st.resources[&addr].id);
-    }
-    if let Some(other) = st
-        .resources
-        .values()
-        .find(|r| r.id.as_deref() == Some(a.id.as_str()))
-    {
-        bail!(
-            "{} is already managed at {}: one object must not be imported to two addresses",
-            a.id,
-            other.addr
-        );
-    }
-    let region = run
-        .sess
-        .regions
-        .get(&inst.provider)
-        .cloned()
-        .unwrap_or_default();
-    let client = run
-        .sess
-        .client(&inst.provider, &region)
+    run.rt
+        .block_on(crate::apply::import(
+            &run.sess,
+            &run.store,
+            &addr,
+            &inst.provider,
+            &a.id,
+        ))
         .map_err(anyhow::Error::msg)?;
-    let found = run
-        .rt
-        .block_on(crate::apply::read_object(&client, &addr.id.kind, &a.id))
-        .map_err(anyhow::Error::msg)?;
-    let Some(mut attrs) = found else {
-        bail!(
-            "Cannot import non-existent remote object: {} {} does not exist in {region}",
-            addr.id.kind,
-            a.id
-        );
-    };
-    if let Some(o) = attrs.as_object_mut() {
-        o.remove("id");
-    }
-    store.put(&ResourceState {
-        addr: addr.clone(),
-        kind: addr.id.kind.clone(),
-        provider: inst.provider.clone(),
-        region,
-        id: Some(a.id.clone()),
-        status: Status::Ready,
-        client_token: None,
-        generation: 1,
-        attrs,
-        deps: vec![],
-        pending: None,
-    })?;
-    drop(store);
     println!("{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in your imgform state and will henceforth be managed by imgform.", addr.id.kind);
-    Ok(0)
+    Ok(Ended::Success)
 }
 
 /// Flags of `force-unlock`.
@@ -488,24 +391,24 @@ pub struct UnlockArgs {
 }
 
 /// Runs `force-unlock`.
-pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<u8> {
+pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<Ended> {
     let mut store = open_store(cli)?;
     if store.force_unlock(&a.lock_id)? {
         println!("imgform state has been successfully unlocked!");
-        Ok(0)
+        Ok(Ended::Success)
     } else {
         let held = store.lock_holder()?;
         match held {
             Some(h) => eprintln!("error: the state is locked with a different id ({}, held by {} for {}); check the id", h.id, h.who, h.operation),
             None => eprintln!("error: the state is not locked"),
         }
-        Ok(1)
+        Ok(Ended::Failed)
     }
 }
 
 /// `state migrate --to pg|local`: copies the whole state, keeping its lineage; refuses to
 /// overwrite a destination with a newer serial or another lineage.
-fn migrate(cli: &Cli, to: &str) -> anyhow::Result<u8> {
+fn migrate(cli: &Cli, to: &str) -> anyhow::Result<Ended> {
     let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
     let Some((conn, schema)) = run::pg_settings(&cfg.settings) else {
         bail!("no PostgreSQL backend is configured: add imgform {{ backend \"pg\" {{ conn_str = \"...\" }} }} or set IMGFORM_PG_CONN_STR");
@@ -522,27 +425,7 @@ fn migrate(cli: &Cli, to: &str) -> anyhow::Result<u8> {
     } else {
         (&mut pg, &mut local)
     };
-    let from = src.load()?;
-    let existing = dst.load()?;
-    if !existing.resources.is_empty() && existing.lineage != from.lineage {
-        bail!(
-            "refusing to migrate: {} holds another state (lineage {}); remove it first",
-            dst.describe(),
-            existing.lineage
-        );
-    }
-    if existing.serial > from.serial {
-        bail!(
-            "refusing to migrate: {} is newer (serial {} > {})",
-            dst.describe(),
-            existing.serial,
-            from.serial
-        );
-    }
-    with_lock(dst, "state migrate", |dst| {
-        dst.replace_all(&from)?;
-        Ok(0)
-    })?;
+    let from = edit::migrate(src, dst)?;
     println!(
         "Migrated {} object(s), lineage {}, serial {}, from {} to {}.",
         from.resources.len(),
@@ -551,5 +434,5 @@ fn migrate(cli: &Cli, to: &str) -> anyhow::Result<u8> {
         src.describe(),
         dst.describe()
     );
-    Ok(0)
+    Ok(Ended::Success)
 }

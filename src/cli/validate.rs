@@ -1,6 +1,6 @@
 //! `imgform validate [--json]`: parse and check the configuration.
 
-use super::{Cli, Context, VarArgs};
+use super::{Cli, Context, Ended, VarArgs};
 use crate::config::check;
 use crate::render;
 
@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 /// Runs `validate`.
-pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     let opts = super::run::config_options(cli, &a.vars);
     let (_, diags, sources) = check::load_with_sources(&opts);
     if a.json {
@@ -35,5 +35,9 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(if diags.has_errors() { 1 } else { 0 })
+    Ok(if diags.has_errors() {
+        Ended::Failed
+    } else {
+        Ended::Success
+    })
 }

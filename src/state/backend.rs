@@ -97,6 +97,104 @@ impl Backend for super::store::Store {
     }
 }
 
+/// The state lock of a shared store, held until this guard is dropped: every exit path of
+/// a run (an error, a panic, an interrupt) releases it.
+pub struct LockGuard {
+    store: std::sync::Arc<std::sync::Mutex<Box<dyn Backend>>>,
+    id: Option<String>,
+}
+
+impl LockGuard {
+    /// Takes the lock of `store` for `operation`, waiting up to `timeout`.
+    pub fn take(
+        store: std::sync::Arc<std::sync::Mutex<Box<dyn Backend>>>,
+        operation: &str,
+        timeout: Duration,
+    ) -> Result<LockGuard> {
+        let id = store
+            .lock()
+            .expect("the state lock is never poisoned")
+            .lock(operation, timeout)?
+            .id;
+        Ok(LockGuard {
+            store,
+            id: Some(id),
+        })
+    }
+
+    /// Releases the lock now, reporting a failure to release it.
+    pub fn release(mut self) -> Result<()> {
+        match self.id.take() {
+            Some(id) => self
+                .store
+                .lock()
+                .expect("the state lock is never poisoned")
+                .unlock(&id),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            if let Ok(mut s) = self.store.lock() {
+                let _ = s.unlock(&id);
+            }
+        }
+    }
+}
+
+/// The state lock of a store this code owns, held until this guard is dropped.
+pub struct Locked<'a> {
+    store: &'a mut Box<dyn Backend>,
+    id: Option<String>,
+}
+
+impl<'a> Locked<'a> {
+    /// Takes the lock of `store` for `operation`, waiting up to `timeout`.
+    pub fn take(
+        store: &'a mut Box<dyn Backend>,
+        operation: &str,
+        timeout: Duration,
+    ) -> Result<Locked<'a>> {
+        let id = store.lock(operation, timeout)?.id;
+        Ok(Locked {
+            store,
+            id: Some(id),
+        })
+    }
+
+    /// Releases the lock now, reporting a failure to release it.
+    pub fn release(mut self) -> Result<()> {
+        match self.id.take() {
+            Some(id) => self.store.unlock(&id),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Box<dyn Backend>;
+    fn deref(&self) -> &Self::Target {
+        self.store
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.store
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = self.store.unlock(&id);
+        }
+    }
+}
+
 /// How many applies the history keeps when the configuration does not say
 /// (`imgform { history_retention = N }`).
 pub const DEFAULT_HISTORY_RETENTION: usize = 10;

@@ -3,6 +3,7 @@
 //! store ([`store`]). This is the only module with SQL, and it never calls the cloud.
 
 pub mod backend;
+pub mod edit;
 pub mod pg;
 pub mod store;
 

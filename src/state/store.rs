@@ -925,3 +925,38 @@ mod tests {
         assert_ne!(got.id, "old");
     }
 }
+
+#[cfg(test)]
+mod lock_guard_tests {
+    use super::*;
+    use crate::state::backend::{Backend, LockGuard, Locked};
+    use std::time::Duration;
+
+    #[test]
+    fn the_lock_guards_release_the_lock_on_every_exit_path() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store: Box<dyn Backend> =
+            Box::new(Store::open(&dir.path().join("s.db")).expect("open"));
+        // A panic while the lock is held still releases it.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _locked = Locked::take(&mut store, "state mv", Duration::ZERO).expect("lock");
+            panic!("a bug half-way through");
+        }));
+        assert!(r.is_err());
+        assert!(store.lock_holder().expect("holder").is_none());
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(store));
+        {
+            let _g = LockGuard::take(shared.clone(), "apply", Duration::ZERO).expect("lock");
+            let held = shared.lock().expect("lock").lock_holder().expect("holder");
+            assert_eq!(held.map(|h| h.operation), Some("apply".to_string()));
+            // A second taker is refused while it is held.
+            assert!(LockGuard::take(shared.clone(), "plan", Duration::ZERO).is_err());
+        }
+        assert!(shared
+            .lock()
+            .expect("lock")
+            .lock_holder()
+            .expect("holder")
+            .is_none());
+    }
+}

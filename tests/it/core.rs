@@ -522,3 +522,42 @@ async fn apply_output_snapshot() {
     let id = regex::Regex::new(r"m-[0-9a-z]+").expect("regex");
     insta::assert_snapshot!(id.replace_all(&text, "m-ID"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn import_reads_through_the_kind_and_refuses_a_second_address() {
+    let core = Core::new();
+    let (_, out, _) = core.apply(IMAGE, false).await;
+    assert!(out.failed.is_empty());
+    let id = core.state().resources[&"alicloud_image.a".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let ev = core.load(IMAGE);
+    let sess = core.session(&ev);
+    let b: imgform::addr::ResourceAddr = "alicloud_image.b".parse().expect("addr");
+    let e = apply::import(&sess, &core.store, &b, "alicloud", &id)
+        .await
+        .expect_err("already managed");
+    assert!(e.contains("already managed at alicloud_image.a"), "{e}");
+    let e = apply::import(&sess, &core.store, &b, "alicloud", "m-doesnotexist")
+        .await
+        .expect_err("absent");
+    assert!(
+        e.contains("Cannot import non-existent remote object"),
+        "{e}"
+    );
+    // Forget it, then import it at b: the attributes come back from the cloud.
+    imgform::state::edit::rm(
+        &mut core.store.lock().expect("lock"),
+        &["alicloud_image.a".parse().expect("addr")],
+        false,
+    )
+    .expect("rm");
+    apply::import(&sess, &core.store, &b, "alicloud", &id)
+        .await
+        .expect("import");
+    let row = &core.state().resources[&b];
+    assert_eq!(row.id.as_deref(), Some(id.as_str()));
+    assert_eq!(row.attrs["image_name"], "core-a");
+    assert_eq!(row.attrs["tags"], json!({"team": "core"}));
+}
