@@ -207,6 +207,20 @@ impl ReadyWalk {
         }
     }
 
+    /// A walk over a petgraph graph whose edges point from a dependency to its dependent:
+    /// node `i` of the walk is the graph's node index `i`.
+    pub fn over<N, E>(g: &DiGraph<N, E>) -> ReadyWalk {
+        let deps: Vec<Vec<usize>> = g
+            .node_indices()
+            .map(|i| {
+                g.neighbors_directed(i, Direction::Incoming)
+                    .map(|d| d.index())
+                    .collect()
+            })
+            .collect();
+        ReadyWalk::new(&deps)
+    }
+
     /// The next node whose dependencies are all done, now marked running.
     pub fn next_ready(&mut self) -> Option<usize> {
         let i = self.ready.pop_front()?;
@@ -277,6 +291,23 @@ mod tests {
         w.done(4);
         assert_eq!(w.state(3), WalkState::Failed);
         assert_eq!(w.state(4), WalkState::Done);
+    }
+
+    #[test]
+    fn a_walk_over_a_petgraph_graph_follows_its_edges() {
+        let mut g: DiGraph<&str, ()> = DiGraph::new();
+        let (a, b, c) = (g.add_node("a"), g.add_node("b"), g.add_node("c"));
+        g.add_edge(a, c, ());
+        g.add_edge(b, c, ());
+        let mut w = ReadyWalk::over(&g);
+        assert_eq!(
+            (w.next_ready(), w.next_ready(), w.next_ready()),
+            (Some(0), Some(1), None)
+        );
+        w.done(0);
+        assert_eq!(w.next_ready(), None);
+        w.done(1);
+        assert_eq!(w.next_ready(), Some(2));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::plan::build::config_json;
 use crate::plan::model::{Action, Change, Plan};
 use crate::resource;
 use crate::state::{OutputState, ResourceState, Status};
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,8 +196,7 @@ fn walk_nodes(plan: &Plan) -> Vec<(&Change, Phase)> {
 /// request starts nothing new and lets what runs finish.
 async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome) {
     let nodes = walk_nodes(plan);
-    let deps = walk_dependencies(&nodes);
-    let mut walk = ReadyWalk::new(&deps);
+    let mut walk = ReadyWalk::over(&apply_graph(&nodes));
     let mut set = tokio::task::JoinSet::new();
     loop {
         if !stop.load(Ordering::SeqCst) {
@@ -359,19 +359,22 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
     }
 }
 
-/// The dependencies of each walk node, found through a map from resource to nodes (no
-/// pairwise comparison): a create waits for the creates of what it refers to, a destroy for
-/// the destroys of what refers to it, and the create half of a replacement for its destroy
-/// half (the node just before it).
-fn walk_dependencies(nodes: &[(&Change, Phase)]) -> Vec<Vec<usize>> {
+/// The apply graph: one node per walk node (the graph's node `i` is walk node `i`), an
+/// edge from each dependency to its dependent, found through a map from resource to nodes
+/// (no pairwise comparison): a create waits for the creates of what it refers to, a
+/// destroy for the destroys of what refers to it, and the create half of a replacement for
+/// its destroy half (the node just before it).
+fn apply_graph(nodes: &[(&Change, Phase)]) -> DiGraph<ResourceAddr, ()> {
     let destroying =
         |(c, p): &(&Change, Phase)| c.action == Action::Delete || *p == Phase::DestroyHalf;
     let creating = |(c, p): &(&Change, Phase)| create_ish(c.action) && *p != Phase::DestroyHalf;
     let mut by_id: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    let mut g = DiGraph::with_capacity(nodes.len(), nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         by_id.entry(n.0.addr.id.to_string()).or_default().push(i);
+        g.add_node(n.0.addr.clone());
     }
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let ix = NodeIndex::new;
     for (i, n) in nodes.iter().enumerate() {
         for d in &n.0.deps {
             for &j in by_id.get(d).map(Vec::as_slice).unwrap_or_default() {
@@ -380,19 +383,19 @@ fn walk_dependencies(nodes: &[(&Change, Phase)]) -> Vec<Vec<usize>> {
                 }
                 // n refers to m: n's create waits for m's, and m's destroy for n's.
                 if creating(n) && creating(&nodes[j]) {
-                    deps[i].push(j);
+                    g.add_edge(ix(j), ix(i), ());
                 }
                 if destroying(n) && destroying(&nodes[j]) {
-                    deps[j].push(i);
+                    g.add_edge(ix(i), ix(j), ());
                 }
             }
         }
         if n.1 == Phase::CreateHalf {
             debug_assert!(nodes[i - 1].1 == Phase::DestroyHalf && nodes[i - 1].0.addr == n.0.addr);
-            deps[i].push(i - 1);
+            g.add_edge(ix(i - 1), ix(i), ());
         }
     }
-    deps
+    g
 }
 
 /// Which part of a change a walk node does.

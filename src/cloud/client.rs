@@ -11,8 +11,6 @@ use super::retry::{self, Decision};
 use super::sign::{self, acs3, rpc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, warn, Instrument};
@@ -29,8 +27,8 @@ pub enum Scheme {
     V1,
 }
 
-/// Sleeps for a duration (injected: tokio's sleep, or a recorder in tests).
-pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+pub use super::waiter::Sleeper;
+use super::waiter::{Acceptance, WaitError, Waiter};
 /// Returns a uniform random number in `[0, 1)`.
 pub type Jitter = Arc<dyn Fn() -> f64 + Send + Sync>;
 /// Returns the current UTC time.
@@ -345,35 +343,56 @@ impl Client {
         deadline: Option<tokio::time::Instant>,
     ) -> Result<serde_json::Value, Error> {
         let span = tracing::debug_span!("ecs_call", action, region = %self.region);
+        let waiter = Waiter::unbounded()
+            .with_deadline(deadline)
+            .with_max_attempts(self.max_retries.saturating_add(1))
+            .with_sleeper(self.sleeper.clone());
         async move {
-            let mut attempt = 0u32;
-            loop {
-                debug!(attempt, params = %redact(&params), "sending");
-                let err = match self.attempt(action, &params).await {
-                    Ok(v) => return Ok(v),
-                    Err(e) => e,
-                };
-                let decision = retry::classify(&err);
-                if matches!(decision, Decision::Throttled(_)) {
-                    self.throttles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                if decision == Decision::Fatal || attempt >= self.max_retries {
-                    return Err(err);
-                }
-                let wait = retry::delay(&decision, attempt, (self.jitter)());
-                if let Some(d) = deadline {
-                    if tokio::time::Instant::now() + wait > d {
-                        return Err(Error::Deadline { action: action.into(), attempts: attempt + 1, last: Box::new(err) });
+            let r = waiter
+                .wait(|attempt| {
+                    let params = &params;
+                    async move {
+                        debug!(attempt, params = %redact(params), "sending");
+                        let err = match self.attempt(action, params).await {
+                            Ok(v) => return Acceptance::Success(v),
+                            Err(e) => e,
+                        };
+                        let decision = retry::classify(&err);
+                        if matches!(decision, Decision::Throttled(_)) {
+                            self.throttles
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        if decision == Decision::Fatal {
+                            return Acceptance::Failure(err);
+                        }
+                        let wait = retry::delay(&decision, attempt, (self.jitter)());
+                        if attempt < self.max_retries {
+                            let reason = match &decision {
+                                Decision::Retry(r) => r.to_string(),
+                                Decision::Throttled(_) => {
+                                    format!("throttled ({})", err.code().unwrap_or("Throttling"))
+                                }
+                                Decision::Fatal => unreachable!("fatal errors return above"),
+                            };
+                            warn!(attempt = attempt + 1, delay_ms = wait.as_millis() as u64, %reason, "retrying {action}");
+                        }
+                        Acceptance::RetryIn((err, attempt), wait)
                     }
-                }
-                let reason = match &decision {
-                    Decision::Retry(r) => r.to_string(),
-                    Decision::Throttled(_) => format!("throttled ({})", err.code().unwrap_or("Throttling")),
-                    Decision::Fatal => unreachable!("fatal errors return above"),
-                };
-                warn!(attempt = attempt + 1, delay_ms = wait.as_millis() as u64, %reason, "retrying {action}");
-                (self.sleeper)(wait).await;
-                attempt += 1;
+                })
+                .await;
+            match r {
+                Ok(v) => Ok(v),
+                Err(WaitError::Failed(e)) | Err(WaitError::Exhausted((e, _))) => Err(e),
+                Err(WaitError::TimedOut { last: Some((e, attempt)), .. }) => Err(Error::Deadline {
+                    action: action.into(),
+                    attempts: attempt + 1,
+                    last: Box::new(e),
+                }),
+                Err(WaitError::TimedOut { last: None, .. }) => Err(Error::Transport {
+                    action: action.into(),
+                    endpoint: self.base.clone(),
+                    message: "the deadline passed before an answer came".into(),
+                }),
             }
         }
         .instrument(span)

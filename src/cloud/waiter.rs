@@ -6,9 +6,13 @@
 //! delete the cloud refuses while the object is still being made.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Sleeps for a duration: tokio's sleep (which tests pause), or a recorder.
+pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// What the acceptor made of one poll.
 #[derive(Debug)]
@@ -19,6 +23,8 @@ pub enum Acceptance<T, E, R = E> {
     Failure(E),
     /// Not yet; the reason is kept in case the wait ends here (deadline or attempts).
     Retry(R),
+    /// Not yet, and the next poll waits this long (the server said when to come back).
+    RetryIn(R, Duration),
 }
 
 /// Why a wait ended without success.
@@ -43,23 +49,49 @@ pub type Delays = Arc<dyn Fn(u32) -> Duration + Send + Sync>;
 /// A waiter: how long to wait at most, how long between polls, how many polls at most.
 #[derive(Clone)]
 pub struct Waiter {
-    deadline: Instant,
+    deadline: Option<Instant>,
     started: Instant,
     delays: Option<Delays>,
     max_attempts: Option<u32>,
+    sleeper: Option<Sleeper>,
+    /// A poll still running at the deadline is abandoned (status polls), or left to
+    /// finish (a request that may change the cloud).
+    cut_polls: bool,
 }
 
 impl Waiter {
     /// A waiter that gives up `timeout` from now and polls again at once (the poll itself
     /// waits, as a receive from a poller does).
     pub fn new(timeout: Duration) -> Waiter {
-        let now = Instant::now();
+        let mut w = Waiter::unbounded();
+        w.deadline = w.started.checked_add(timeout);
+        w.cut_polls = true;
+        w
+    }
+
+    /// A waiter without a deadline (bounded by attempts, or by nothing).
+    pub fn unbounded() -> Waiter {
         Waiter {
-            deadline: now + timeout,
-            started: now,
+            deadline: None,
+            started: Instant::now(),
             delays: None,
             max_attempts: None,
+            sleeper: None,
+            cut_polls: false,
         }
+    }
+
+    /// Starts no poll and no pause that would end after `deadline`, when there is one; a
+    /// poll under way is left to finish.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Waiter {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Sleeps between polls with `s` instead of tokio's sleep.
+    pub fn with_sleeper(mut self, s: Sleeper) -> Waiter {
+        self.sleeper = Some(s);
+        self
     }
 
     /// Waits `delays(attempt)` between polls.
@@ -83,12 +115,13 @@ impl Waiter {
     }
 
     /// The deadline.
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// Polls until the acceptor's verdict is success or failure, the deadline passes, or
-    /// the attempts run out. A poll still running at the deadline is abandoned.
+    /// the attempts run out. A poll still running at the deadline is abandoned, and a
+    /// pause that would end after it ends the wait at once (as smithy-rs's waiters do).
     pub async fn wait<T, E, R, F, Fut>(&self, mut poll: F) -> Result<T, WaitError<E, R>>
     where
         F: FnMut(u32) -> Fut,
@@ -97,25 +130,37 @@ impl Waiter {
         let mut last = None;
         let mut attempt = 0u32;
         loop {
-            let verdict = match tokio::time::timeout_at(self.deadline, poll(attempt)).await {
-                Ok(v) => v,
-                Err(_) => return Err(self.timed_out(last)),
+            let verdict = match self.deadline.filter(|_| self.cut_polls) {
+                Some(d) => match tokio::time::timeout_at(d, poll(attempt)).await {
+                    Ok(v) => v,
+                    Err(_) => return Err(self.timed_out(last)),
+                },
+                None => poll(attempt).await,
             };
-            match verdict {
+            let asked = match verdict {
                 Acceptance::Success(t) => return Ok(t),
                 Acceptance::Failure(e) => return Err(WaitError::Failed(e)),
-                Acceptance::Retry(e) => last = Some(e),
-            }
+                Acceptance::Retry(e) => {
+                    last = Some(e);
+                    None
+                }
+                Acceptance::RetryIn(e, pause) => {
+                    last = Some(e);
+                    Some(pause)
+                }
+            };
             if self.max_attempts.is_some_and(|n| attempt + 1 >= n) {
                 return Err(WaitError::Exhausted(last.expect("set just above")));
             }
-            if let Some(d) = &self.delays {
-                let pause = d(attempt);
-                if Instant::now() + pause > self.deadline {
-                    tokio::time::sleep_until(self.deadline).await;
+            let pause = asked.or_else(|| self.delays.as_ref().map(|d| d(attempt)));
+            if let Some(pause) = pause.filter(|p| !p.is_zero()) {
+                if self.deadline.is_some_and(|d| Instant::now() + pause > d) {
                     return Err(self.timed_out(last));
                 }
-                tokio::time::sleep(pause).await;
+                match &self.sleeper {
+                    Some(s) => s(pause).await,
+                    None => tokio::time::sleep(pause).await,
+                }
             }
             attempt += 1;
         }
@@ -177,8 +222,9 @@ mod tests {
         );
         let r: Result<(), WaitError<u32>> = w.wait(|i| async move { Acceptance::Retry(i) }).await;
         match r {
+            // Polls at 0, 3, 6 and 9 s; the next would come after the deadline.
             Err(WaitError::TimedOut { elapsed, last }) => {
-                assert_eq!(elapsed, Duration::from_secs(10));
+                assert_eq!(elapsed, Duration::from_secs(9));
                 assert_eq!(last, Some(3));
             }
             other => panic!("expected a timeout, got {other:?}"),
