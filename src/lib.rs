@@ -4,15 +4,30 @@
 //!
 //! A request flows from the command line to the cloud through these modules:
 //!
-//! - [`cli`] turns argv into a run context and calls one core function per command; it and
-//!   `main.rs` are the only places that decide exit codes and print (through [`render`]).
+//! - [`cli`] turns argv into a run context and calls one core function per command; it
+//!   prints (through [`render`]) and says how the command ended; `main.rs` alone turns that
+//!   into the exit code.
 //! - [`config`] reads `*.hcl` files with hcl-edit into a spanned [`config::Config`],
 //!   gathers variable values, extracts references, builds the dependency graph, evaluates
 //!   expressions (with unknowns) and validates every instance against its schema:
 //!   [`config::check::load`] is the entry point.
-//! - [`resource`] owns the resource kinds: schemas with the provider's attribute names,
-//!   what forces replacement, and the API's value rules.
-//! - [`graph`] is a generic DAG (cycles with every member, topological order).
+//! - [`resource`] owns the resource kinds, one file each: schemas with the provider's
+//!   attribute names, what forces replacement, the API's value rules, and the
+//!   [`resource::Kind`] implementation (create request, waits, updates, read-back,
+//!   delete); [`resource::KINDS`] registers them.
+//! - [`plan`] is the pure planner (one diff per attribute, by the schema's type) and the
+//!   saved plan file.
+//! - [`apply`] reaches the cloud: the session (clients, batched pollers), refresh, import,
+//!   and the apply walk, generic over the kind.
+//! - [`cloud`] is the ECS client: signing, credentials, typed operations, retries, one
+//!   error type, the transport, and the waiter every wait goes through.
+//! - [`state`] is what imgform knows exists: the SQLite and PostgreSQL backends behind one
+//!   trait, the lock guards, and the state edits commands make.
+//! - [`localcloud`] is the simulated ECS region (`cloud serve`, `--cloud local`), also
+//!   in-process behind the client's transport for tests of the core.
+//! - [`events`] carries apply progress from the walk to renderers.
+//! - [`graph`] is a generic DAG (cycles with every member, topological order) and the
+//!   ready-set walker over a petgraph graph.
 //! - [`diag`] holds diagnostics with source spans, collected rather than stopped at.
 //! - [`addr`] owns resource addresses and their one string form.
 //! - [`value`] is the evaluated value type with an explicit `Unknown`.

@@ -71,7 +71,10 @@ pub(super) async fn create(
     if row.id.is_none() {
         send_create(ctx, kind, c, &client, &mut row, existing.as_ref()).await?;
     }
-    finish(ctx, kind, c, &client, row, start).await
+    // The object is waited on where it lives (a copy lives in another region than the
+    // call that made it).
+    let home = ctx.sess.client(&c.provider, &row.region)?;
+    finish(ctx, kind, c, &home, row, start).await
 }
 
 /// Builds the pending row (the request with its ClientToken) and commits it.

@@ -156,24 +156,19 @@ impl Session {
         })
     }
 
-    /// The client of a provider key, or of any provider in `region` (objects whose provider
-    /// block was removed).
+    /// The client of a provider key in `region` (the provider's own region when empty): the
+    /// provider's account reaches every region. Objects whose provider block was removed
+    /// are reached through any provider of their region.
     pub fn client(&self, provider: &str, region: &str) -> Result<Client, String> {
         if let Some(c) = self.clients.get(provider) {
             if region.is_empty() || c.region() == region {
                 return Ok(c.clone());
             }
+            return c.with_region(region).map_err(|e| e.to_string());
         }
         if let Some(c) = self.clients.values().find(|c| c.region() == region) {
             return Ok(c.clone());
         }
-        let any = self
-            .clients
-            .values()
-            .next()
-            .ok_or("no provider is configured")?;
-        // Same credentials and endpoint, another region.
-        let _ = any;
         Err(format!("no provider is configured for region {region} (needed by objects of provider {provider}); add a provider block for it"))
     }
 

@@ -64,7 +64,7 @@ pub struct Instance {
 /// typo such as `count = 100000000` is a diagnostic, not an exhausted machine.
 pub const MAX_INSTANCES: usize = 100_000;
 
-/// Options for [`load`].
+/// Options for [`load()`].
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The configuration directory.
@@ -197,7 +197,7 @@ pub fn load(opts: &Options) -> (Option<Evaluated>, Diagnostics) {
     (ev, diags)
 }
 
-/// Like [`load`], also returning the source files (variable files included) that the
+/// Like [`load()`], also returning the source files (variable files included) that the
 /// diagnostics point into, whether or not the configuration is valid.
 pub fn load_with_sources(opts: &Options) -> (Option<Evaluated>, Diagnostics, crate::diag::Sources) {
     let (mut cfg, mut diags) = load::load_dir(&opts.dir);

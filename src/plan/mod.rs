@@ -1,7 +1,7 @@
 //! Plans: what will happen ([`model`]) and the pure function from configuration and
 //! refreshed state to a plan ([`build`]). Synchronous and deterministic: no network (data
 //! sources and imports are read through the [`build::Reader`] the caller supplies) and no
-//! printing. [`file`] holds the saved plan file's format and staleness checks.
+//! printing. [`mod@file`] holds the saved plan file's format and staleness checks.
 
 pub mod build;
 pub mod file;
