@@ -3,7 +3,7 @@
 //! replacement, and a block naming more than one source is rejected instead of letting the
 //! API pick one by priority (InstanceId > DiskDeviceMapping > SnapshotId).
 
-use super::api;
+use super::api::{self, blocks, features, int, s, tag_map};
 use super::kind::*;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
@@ -13,7 +13,7 @@ use crate::cloud::ops;
 use crate::cloud::waiter::{Acceptance, WaitError};
 use crate::diag::{Diagnostic, Diagnostics};
 use futures_util::future::BoxFuture;
-use serde_json::{Map, Value as J};
+use serde_json::{json, Map, Value as J};
 use std::collections::HashMap;
 
 const MAPPING: &[super::AttrSchema] = &[
@@ -267,7 +267,7 @@ pub(super) fn judge_image(id: &str, item: &J) -> Verdict {
                 .is_none_or(|u| u.as_bool() != Some(false)) =>
         {
             match serde_json::from_value::<ops::Image>(item.clone()) {
-                Ok(i) => Verdict::Done(api::read_image(&i), None),
+                Ok(i) => Verdict::Done(read_image(&i), None),
                 Err(e) => Verdict::Failed(format!("image {id}: unexpected answer: {e}"), None),
             }
         }
@@ -282,7 +282,7 @@ pub(super) fn judge_image(id: &str, item: &J) -> Verdict {
 pub(super) fn read_image_item(item: &J) -> Option<Map<String, J>> {
     serde_json::from_value::<ops::Image>(item.clone())
         .ok()
-        .map(|i| api::read_image(&i))
+        .map(|i| read_image(&i))
 }
 
 /// The in-place calls of an image: ModifyImageAttribute for the attributes it takes,
@@ -398,7 +398,7 @@ impl Kind for Image {
     fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
         (
             "CreateImage",
-            ops::flatten(&api::create_image(region, attrs, token)),
+            ops::flatten(&create_image(region, attrs, token)),
         )
     }
 
@@ -446,3 +446,71 @@ impl Kind for Image {
 /// The computed attributes of an image a refresh copies.
 pub(super) const IMAGE_REFRESHED: &[&str] =
     &["status", "usable", "progress", "size", "create_time"];
+
+/// CreateImage from `alicloud_image` attributes.
+pub fn create_image(region: &str, a: &J, token: &str) -> ops::CreateImage {
+    ops::CreateImage {
+        region_id: region.into(),
+        instance_id: s(a, "instance_id"),
+        snapshot_id: s(a, "snapshot_id"),
+        disk_device_mapping: blocks(a, "disk_device_mapping")
+            .into_iter()
+            .map(|m| ops::CreateImageDisk {
+                snapshot_id: s(m, "snapshot_id"),
+                size: int(m, "size"),
+                device: s(m, "device"),
+                disk_type: s(m, "disk_type"),
+            })
+            .collect(),
+        image_name: s(a, "image_name").or_else(|| s(a, "name")),
+        image_family: s(a, "image_family"),
+        image_version: s(a, "image_version"),
+        description: s(a, "description"),
+        platform: s(a, "platform"),
+        architecture: s(a, "architecture"),
+        boot_mode: s(a, "boot_mode"),
+        detection_strategy: s(a, "detection_strategy"),
+        features: features(a)
+            .filter(|f| f.imds_support.is_some())
+            .map(|f| ops::Features {
+                nvme_support: None,
+                ..f
+            }),
+        resource_group_id: s(a, "resource_group_id"),
+        tag: api::tags(a, "tags"),
+        client_token: Some(token.into()),
+    }
+}
+
+/// Attributes of an image as the cloud reports them.
+pub fn read_image(i: &ops::Image) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(i.image_id));
+    m.insert("image_name".into(), json!(i.image_name));
+    m.insert("description".into(), json!(i.description));
+    m.insert("image_family".into(), json!(i.image_family));
+    m.insert("boot_mode".into(), json!(i.boot_mode));
+    m.insert("platform".into(), json!(i.platform));
+    m.insert("architecture".into(), json!(i.architecture));
+    m.insert("resource_group_id".into(), json!(i.resource_group_id));
+    m.insert("tags".into(), tag_map(&i.tags));
+    m.insert("status".into(), json!(i.status));
+    m.insert("usable".into(), json!(i.usable));
+    m.insert("progress".into(), json!(i.progress));
+    m.insert("size".into(), json!(i.size));
+    m.insert("create_time".into(), json!(i.creation_time));
+    if !i.license_type.is_empty() {
+        m.insert("license_type".into(), json!(i.license_type));
+    }
+    if let Some(sys) = i
+        .disk_device_mappings
+        .items
+        .iter()
+        .find(|d| d.disk_type == "system")
+    {
+        if !sys.snapshot_id.is_empty() {
+            m.insert("snapshot_id".into(), json!(sys.snapshot_id));
+        }
+    }
+    m
+}

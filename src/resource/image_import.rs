@@ -2,7 +2,7 @@
 //! ClientToken and tags (the provider sends neither), allows arm64 with UEFI, and waits for
 //! both the import task and the image.
 
-use super::api;
+use super::api::{self, blocks, features, int, s};
 use super::image::{
     delete_image, image_update, judge_image, read_image_item, IMAGES, IMAGE_REFRESHED,
 };
@@ -174,7 +174,7 @@ impl Kind for ImageImport {
     fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
         (
             "ImportImage",
-            ops::flatten(&api::import_image(region, attrs, token)),
+            ops::flatten(&import_image(region, attrs, token)),
         )
     }
 
@@ -241,5 +241,35 @@ impl Kind for ImageImport {
 
     fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>> {
         delete_image(cx, obj)
+    }
+}
+
+/// ImportImage from `alicloud_image_import` attributes.
+pub fn import_image(region: &str, a: &J, token: &str) -> ops::ImportImage {
+    ops::ImportImage {
+        region_id: region.into(),
+        disk_device_mapping: blocks(a, "disk_device_mapping")
+            .into_iter()
+            .map(|m| ops::ImportDisk {
+                oss_bucket: s(m, "oss_bucket").unwrap_or_default(),
+                oss_object: s(m, "oss_object").unwrap_or_default(),
+                format: s(m, "format").map(|f| f.to_uppercase()),
+                disk_image_size: int(m, "disk_image_size"),
+                device: s(m, "device"),
+            })
+            .collect(),
+        image_name: s(a, "image_name"),
+        description: s(a, "description"),
+        architecture: s(a, "architecture"),
+        os_type: s(a, "os_type"),
+        platform: s(a, "platform"),
+        boot_mode: s(a, "boot_mode"),
+        license_type: s(a, "license_type"),
+        role_name: s(a, "role_name"),
+        detection_strategy: s(a, "detection_strategy"),
+        features: features(a),
+        resource_group_id: s(a, "resource_group_id"),
+        tag: api::tags(a, "tags"),
+        client_token: Some(token.into()),
     }
 }

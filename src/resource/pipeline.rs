@@ -3,7 +3,7 @@
 //! newer `image_options`, `import_image_options`, `advanced_options`, `test_content` and
 //! `repair_mode` the provider lacks.
 
-use super::api;
+use super::api::{self, blocks, boolean, int, s, strings, tag_map};
 use super::kind::*;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
@@ -13,7 +13,7 @@ use crate::cloud::ops;
 use crate::cloud::waiter::{Acceptance, WaitError};
 use crate::diag::{Diagnostic, Diagnostics};
 use futures_util::future::BoxFuture;
-use serde_json::{Map, Value as J};
+use serde_json::{json, Map, Value as J};
 use std::collections::HashMap;
 
 const IMAGE_FEATURES: &[super::AttrSchema] =
@@ -246,7 +246,7 @@ impl Kind for Pipeline {
     fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
         (
             "CreateImagePipeline",
-            ops::flatten(&api::create_pipeline(region, attrs, token)),
+            ops::flatten(&create_pipeline(region, attrs, token)),
         )
     }
 
@@ -274,7 +274,7 @@ impl Kind for Pipeline {
     fn read_back(&self, item: &J) -> Option<Map<String, J>> {
         serde_json::from_value::<ops::Pipeline>(item.clone())
             .ok()
-            .map(|p| api::read_pipeline(&p))
+            .map(|p| read_pipeline(&p))
     }
 
     fn refreshed(&self) -> &'static [&'static str] {
@@ -318,4 +318,115 @@ impl Kind for Pipeline {
             }
         })
     }
+}
+
+/// CreateImagePipeline from `alicloud_ecs_image_pipeline` attributes.
+pub fn create_pipeline(region: &str, a: &J, token: &str) -> ops::CreateImagePipeline {
+    let image_options = blocks(a, "image_options")
+        .first()
+        .map(|o| ops::ImageOptions {
+            image_name: s(o, "image_name"),
+            image_family: s(o, "image_family"),
+            description: s(o, "description"),
+            image_features: blocks(o, "image_features")
+                .first()
+                .map(|f| ops::ImageFeatures {
+                    nvme_support: s(f, "nvme_support"),
+                }),
+            image_tags: api::tags(o, "image_tags"),
+        });
+    let import_image_options =
+        blocks(a, "import_image_options")
+            .first()
+            .map(|o| ops::ImportImageOptions {
+                architecture: s(o, "architecture"),
+                boot_mode: s(o, "boot_mode"),
+                os_type: s(o, "os_type"),
+                platform: s(o, "platform"),
+                license_type: s(o, "license_type"),
+                role_name: s(o, "role_name"),
+                image_name: s(o, "image_name"),
+                description: s(o, "description"),
+                retain_imported_image: boolean(o, "retain_imported_image"),
+                retention_strategy: s(o, "retention_strategy"),
+                features: blocks(o, "features").first().map(|f| ops::Features {
+                    nvme_support: s(f, "nvme_support"),
+                    imds_support: s(f, "imds_support"),
+                }),
+                disk_device_mappings: blocks(o, "disk_device_mappings")
+                    .into_iter()
+                    .map(|m| ops::PipelineImportDisk {
+                        oss_bucket: s(m, "oss_bucket").unwrap_or_default(),
+                        oss_object: s(m, "oss_object").unwrap_or_default(),
+                        format: s(m, "format").map(|f| f.to_uppercase()),
+                        disk_image_size: int(m, "disk_image_size"),
+                    })
+                    .collect(),
+                import_image_tags: api::tags(o, "import_image_tags"),
+            });
+    let advanced_options = blocks(a, "advanced_options")
+        .first()
+        .map(|o| ops::AdvancedOptions {
+            image_name_suffix: s(o, "image_name_suffix"),
+            retain_cloud_assistant: boolean(o, "retain_cloud_assistant"),
+        });
+    ops::CreateImagePipeline {
+        region_id: region.into(),
+        base_image_type: s(a, "base_image_type").unwrap_or_default(),
+        base_image: s(a, "base_image"),
+        name: s(a, "name"),
+        description: s(a, "description"),
+        image_name: s(a, "image_name"),
+        image_family: s(a, "image_family"),
+        nvme_support: s(a, "nvme_support"),
+        build_content: s(a, "build_content"),
+        test_content: s(a, "test_content"),
+        add_account: strings(a, "add_account"),
+        to_region_id: strings(a, "to_region_id"),
+        instance_type: s(a, "instance_type"),
+        vswitch_id: s(a, "vswitch_id"),
+        system_disk_size: int(a, "system_disk_size"),
+        internet_max_bandwidth_out: int(a, "internet_max_bandwidth_out"),
+        delete_instance_on_failure: boolean(a, "delete_instance_on_failure"),
+        repair_mode: s(a, "repair_mode"),
+        resource_group_id: s(a, "resource_group_id"),
+        image_options,
+        import_image_options,
+        advanced_options,
+        tag: api::tags(a, "tags"),
+        client_token: Some(token.into()),
+    }
+}
+
+/// Attributes of a pipeline as the cloud reports them.
+pub fn read_pipeline(p: &ops::Pipeline) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(p.image_pipeline_id));
+    m.insert("name".into(), json!(p.name));
+    m.insert("description".into(), json!(p.description));
+    m.insert("base_image_type".into(), json!(p.base_image_type));
+    m.insert("base_image".into(), json!(p.base_image));
+    m.insert("tags".into(), tag_map(&p.tags));
+    m.insert("create_time".into(), json!(p.creation_time));
+    m.insert("build_content".into(), json!(p.build_content));
+    m.insert("test_content".into(), json!(p.test_content));
+    m.insert("instance_type".into(), json!(p.instance_type));
+    m.insert(
+        "internet_max_bandwidth_out".into(),
+        json!(p.internet_max_bandwidth_out),
+    );
+    m.insert("system_disk_size".into(), json!(p.system_disk_size));
+    m.insert(
+        "delete_instance_on_failure".into(),
+        json!(p.delete_instance_on_failure),
+    );
+    m.insert("vswitch_id".into(), json!(p.vswitch_id));
+    m.insert("repair_mode".into(), json!(p.repair_mode));
+    m.insert("resource_group_id".into(), json!(p.resource_group_id));
+    m.insert("image_name".into(), json!(p.image_name));
+    m.insert("image_family".into(), json!(p.image_family));
+    m.insert("to_region_id".into(), json!(p.to_region_ids.items));
+    m.insert("add_account".into(), json!(p.add_accounts.items));
+    m.retain(|_, v| !(v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty())));
+    m
 }

@@ -3,7 +3,7 @@
 //! to start, exposes the built `image_id`, rebuilds when `triggers` change, and can delete
 //! the built image on destroy.
 
-use super::api;
+use super::api::{self, s};
 use super::kind::*;
 use super::rules::*;
 use super::{attr, EvalBody, Schema, Ty, Update::*};
@@ -13,7 +13,7 @@ use crate::cloud::ops;
 use crate::cloud::waiter::{Acceptance, WaitError};
 use crate::diag::Diagnostics;
 use futures_util::future::BoxFuture;
-use serde_json::{Map, Value as J};
+use serde_json::{json, Map, Value as J};
 use std::collections::HashMap;
 
 /// The schema.
@@ -104,7 +104,7 @@ impl Kind for PipelineExecution {
     fn create(&self, region: &str, attrs: &J, token: &str) -> Request {
         (
             "StartImagePipelineExecution",
-            ops::flatten(&api::start_execution(region, attrs, token)),
+            ops::flatten(&start_execution(region, attrs, token)),
         )
     }
 
@@ -178,7 +178,7 @@ impl Kind for PipelineExecution {
     fn read_back(&self, item: &J) -> Option<Map<String, J>> {
         serde_json::from_value::<ops::Execution>(item.clone())
             .ok()
-            .map(|e| api::read_execution(&e))
+            .map(|e| read_execution(&e))
     }
 
     fn refreshed(&self) -> &'static [&'static str] {
@@ -334,4 +334,25 @@ async fn delete_one_image(cx: &dyn Cx, region: &str, id: &str) -> Result<(), Str
         Err(e) if not_found(&e) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// StartImagePipelineExecution from `alicloud_ecs_image_pipeline_execution` attributes.
+pub fn start_execution(region: &str, a: &J, token: &str) -> ops::StartImagePipelineExecution {
+    ops::StartImagePipelineExecution {
+        region_id: region.into(),
+        image_pipeline_id: s(a, "image_pipeline_id").unwrap_or_default(),
+        tag: api::tags(a, "tags"),
+        client_token: Some(token.into()),
+    }
+}
+
+/// Attributes of a build as the cloud reports them.
+pub fn read_execution(e: &ops::Execution) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(e.execution_id));
+    m.insert("image_pipeline_id".into(), json!(e.image_pipeline_id));
+    m.insert("status".into(), json!(e.status));
+    m.insert("image_id".into(), json!(e.image_id));
+    m.insert("create_time".into(), json!(e.creation_time));
+    m
 }
