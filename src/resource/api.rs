@@ -33,21 +33,23 @@ pub fn boolean(o: &J, k: &str) -> Option<bool> {
     }
 }
 
+/// One request tag (values that are not strings written as JSON).
+pub fn tag(k: &str, v: &J) -> ops::Tag {
+    ops::Tag {
+        key: k.to_string(),
+        value: v
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| v.to_string()),
+    }
+}
+
 /// `tags` as request tags, sorted by key.
 pub fn tags(o: &J, k: &str) -> Vec<ops::Tag> {
     o.get(k)
         .and_then(|t| t.as_object())
         .map(|m| {
-            let mut v: Vec<ops::Tag> = m
-                .iter()
-                .map(|(k, v)| ops::Tag {
-                    key: k.clone(),
-                    value: v
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| v.to_string()),
-                })
-                .collect();
+            let mut v: Vec<ops::Tag> = m.iter().map(|(k, v)| tag(k, v)).collect();
             v.sort_by(|a, b| a.key.cmp(&b.key));
             v
         })

@@ -209,13 +209,7 @@ pub fn tag_calls(rtype: &str, region: &str, id: &str, before: &J, after: &J) -> 
     let set: Vec<ops::Tag> = new
         .iter()
         .filter(|(k, v)| old.get(*k) != Some(v))
-        .map(|(k, v)| ops::Tag {
-            key: k.clone(),
-            value: v
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| v.to_string()),
-        })
+        .map(|(k, v)| api::tag(k, v))
         .collect();
     if !set.is_empty() {
         let t = ops::TagResources {
