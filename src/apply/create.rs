@@ -68,7 +68,7 @@ pub(super) async fn create(
         Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
         None => None,
     };
-    if row.id.is_none() {
+    if row.id.is_none() && !(resuming && adopted(ctx, kind, c, &client, &mut row, start).await?) {
         send_create(ctx, kind, c, &client, &mut row, existing.as_ref()).await?;
     }
     // The object is waited on where it lives (a copy lives in another region than the
@@ -137,7 +137,43 @@ fn pending_row(
     Ok(row)
 }
 
-/// Sends the recorded create request and commits the id the cloud returns.
+/// For a kind whose create is not idempotent, an interrupted create is looked for (by the
+/// token it was tagged with) before anything is sent again; found, its id is committed.
+async fn adopted(
+    ctx: &Ctx,
+    kind: &dyn Kind,
+    c: &Change,
+    client: &Client,
+    row: &mut ResourceState,
+    start: Instant,
+) -> Result<bool, String> {
+    if kind.idempotent() {
+        return Ok(false);
+    }
+    let Some(token) = row.client_token.clone() else {
+        return Ok(false);
+    };
+    let cx = RunCx {
+        ctx,
+        client: client.clone(),
+        addr: &c.addr,
+        verb: Verb::Create,
+        start,
+        deadline: tokio::time::Instant::now(),
+    };
+    let Some((id, extra)) = kind.adopt(&cx, &row.region, &token).await? else {
+        return Ok(false);
+    };
+    row.id = Some(id);
+    if let Some(o) = row.attrs.as_object_mut() {
+        o.extend(extra);
+    }
+    put(&ctx.store, row)?;
+    Ok(true)
+}
+
+/// Sends the recorded create request (to the region the kind says) and commits the id the
+/// cloud returns.
 async fn send_create(
     ctx: &Ctx,
     kind: &dyn Kind,
@@ -152,6 +188,9 @@ async fn send_create(
         .and_then(|p| serde_json::from_value(p.clone()).ok())
         .ok_or("the pending create request is missing from state")?;
     let action = create_action(kind);
+    let client = &ctx
+        .sess
+        .client(&c.provider, &kind.call_region(client.region(), &row.attrs))?;
     let answer = match api_call(ctx, client, action, params).await {
         Ok(a) => a,
         Err(e) if e.may_have_acted => {
@@ -169,7 +208,7 @@ async fn send_create(
     };
     crate::crash::at("after_send");
     let (id, extra) = kind
-        .created(&answer)
+        .created(&answer, &row.attrs)
         .ok_or_else(|| format!("{action} returned no id"))?;
     row.id = Some(id);
     if let Some(o) = row.attrs.as_object_mut() {

@@ -138,6 +138,32 @@ async fn learn_id(
 ) -> Result<Option<ResourceState>, String> {
     let kind = resource::kind(&row.kind)?;
     let client = ctx.sess.client(&row.provider, &row.region)?;
+    if !kind.idempotent() {
+        // Sending it again would make another object: look for the one it made.
+        let Some(token) = &row.client_token else {
+            return Ok(None);
+        };
+        let cx = RunCx {
+            ctx,
+            client: client.clone(),
+            addr: &row.addr,
+            verb: Verb::Delete,
+            start: tokio::time::Instant::now(),
+            deadline: tokio::time::Instant::now(),
+        };
+        let Some((id, extra)) = kind.adopt(&cx, &row.region, token).await? else {
+            return Ok(None);
+        };
+        let mut with_id = row.clone();
+        with_id.id = Some(id);
+        if let Some(o) = with_id.attrs.as_object_mut() {
+            o.extend(extra);
+        }
+        if mark {
+            put(&ctx.store, &with_id)?;
+        }
+        return Ok(Some(with_id));
+    }
     let Some(params) = row
         .pending
         .as_ref()
@@ -145,12 +171,15 @@ async fn learn_id(
     else {
         return Ok(None);
     };
+    let client = ctx
+        .sess
+        .client(&row.provider, &kind.call_region(&row.region, &row.attrs))?;
     let answer = match api_call(ctx, &client, create_action(kind), params).await {
         Ok(a) => a,
         Err(e) if !e.may_have_acted => return Ok(None),
         Err(e) => return Err(e.message),
     };
-    let (id, extra) = kind.created(&answer).ok_or("no id")?;
+    let (id, extra) = kind.created(&answer, &row.attrs).ok_or("no id")?;
     let mut with_id = row.clone();
     with_id.id = Some(id);
     if let Some(o) = with_id.attrs.as_object_mut() {

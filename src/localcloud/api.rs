@@ -286,7 +286,11 @@ pub fn dispatch(
     let p = P(params);
     let idempotent = matches!(
         action,
-        "CreateImage" | "ImportImage" | "CreateImagePipeline" | "StartImagePipelineExecution"
+        "CreateImage"
+            | "ImportImage"
+            | "CreateImagePipeline"
+            | "StartImagePipelineExecution"
+            | "CreateImageComponent"
     );
     let token = if idempotent { client_token(&p)? } else { None };
     if let Some(t) = &token {
@@ -317,6 +321,13 @@ pub fn dispatch(
         "DeleteImagePipeline" => delete_pipeline(c, &p),
         "CancelImagePipelineExecution" => cancel_execution(c, &p),
         "DescribeRegions" => describe_regions(c),
+        "CopyImage" => copy_image(c, &p),
+        "CancelCopyImage" => cancel_copy_image(c, &p),
+        "ModifyImageSharePermission" => modify_share(c, &p),
+        "DescribeImageSharePermission" => describe_share(c, &p),
+        "CreateImageComponent" => create_component(c, &p),
+        "DescribeImageComponents" => describe_components(c, &p),
+        "DeleteImageComponent" => delete_component(c, &p),
         other => err(
             404,
             "InvalidAction.NotFound",
@@ -607,6 +618,8 @@ fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         task_id: String::new(),
         execution_id: String::new(),
         created_at: iso(now),
+        copied_from: String::new(),
+        shared_with: Vec::new(),
     };
     c.put_image(rec);
     Ok(json!({ "ImageId": id }))
@@ -895,6 +908,8 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         task_id: task_id.clone(),
         execution_id: String::new(),
         created_at: iso(now),
+        copied_from: String::new(),
+        shared_with: Vec::new(),
     };
     c.put_image(rec);
     c.put_task(TaskRec {
@@ -911,19 +926,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     Ok(json!({ "ImageId": image_id, "TaskId": task_id, "RegionId": region }))
 }
 
-const COMMANDS: &[&str] = &[
-    "FROM",
-    "RUN",
-    "ENV",
-    "WORKDIR",
-    "COPY",
-    "USER",
-    "CMD",
-    "ENTRYPOINT",
-    "LABEL",
-    "RESTART",
-    "COMPONENT",
-];
+use crate::resource::rules::CONTENT_COMMANDS as COMMANDS;
 
 fn check_content(content: &str, length_code: &str) -> R<()> {
     if content.len() > 16 * 1024 {
@@ -1384,6 +1387,8 @@ fn start_execution(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             task_id: String::new(),
             execution_id: id.clone(),
             created_at: iso(now),
+            copied_from: String::new(),
+            shared_with: Vec::new(),
         };
         rec.tags = p.tags("ImageOptions.ImageTags");
         c.put_image(rec);
@@ -1442,7 +1447,7 @@ fn image_json(i: &ImageRec, now: f64) -> serde_json::Value {
         "Platform": i.platform, "OSName": format!("{} 64 bit", i.platform), "OSNameEn": format!("{} 64 bit", i.platform),
         "BootMode": i.boot_mode, "Size": i.size, "ImageFamily": i.family, "ImageVersion": i.version,
         "ImageOwnerAlias": i.owner_alias, "ImageOwnerId": if i.owner_alias == "self" { 1234567890 } else { 0 },
-        "IsCopied": false, "IsSelfShared": "", "IsPublic": i.owner_alias == "system",
+        "IsCopied": !i.copied_from.is_empty(), "IsSelfShared": if i.shared_with.is_empty() { "" } else { "true" }, "IsPublic": i.owner_alias == "system",
         "IsSubscribed": false, "IsSupportCloudinit": true, "IsSupportIoOptimized": true, "LicenseType": i.license_type,
         "LoginAsNonRootSupported": false, "ProductCode": "", "ResourceGroupId": i.resource_group_id, "SupplierName": "",
         "Usage": "none",
@@ -2172,14 +2177,333 @@ fn delete_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         if !img.task_id.is_empty() {
             return err(403, "ImageIsImporting", "The specified Image is importing.");
         }
+        if !img.copied_from.is_empty() {
+            return err(
+                403,
+                "OperationDenied.ImageCopying",
+                "The operation is denied because the image is being copied.",
+            );
+        }
         return err(
             403,
             "ImageIsCreating",
             "The specified image is being created.",
         );
     }
+    if !img.shared_with.is_empty() {
+        return err(
+            403,
+            "ImageUseShared",
+            "The specified image is shared to other accounts; cancel the sharing first.",
+        );
+    }
     img.deleted = true;
     c.put_image(img);
+    Ok(json!({}))
+}
+
+/// CopyImage: called in the source region; the copy appears in the destination region at
+/// once (`Creating`) and takes time proportional to the image's size.
+fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let now = c.now();
+    let src = image_in(c, &region, p.some("ImageId"))?;
+    if src.status(now).0 != "Available" {
+        return err(
+            400,
+            "IncorrectImageStatus",
+            "The current status of the image does not support this operation.",
+        );
+    }
+    let Some(dest) = p.some("DestinationRegionId") else {
+        return err(400, "MissingParameter", "The input parameter \"DestinationRegionId\" that is mandatory for processing this request is not supplied.");
+    };
+    if !c.regions.contains_key(dest) {
+        return err(
+            404,
+            "InvalidRegionId.NotFound",
+            "The specified DestinationRegionId does not exist.",
+        );
+    }
+    check(
+        rules::image_name,
+        p.some("DestinationImageName"),
+        "InvalidImageName.Malformed",
+        "The specified image name is wrongly formed.",
+    )?;
+    check(
+        rules::description,
+        p.some("DestinationDescription"),
+        "InvalidDescription.Malformed",
+        "The specified description is wrongly formed.",
+    )?;
+    let encrypted = p.bool("Encrypted")?.unwrap_or(false);
+    let tags = p.tags("Tag");
+    check_tags(&tags, "Duplicate.TagKey", 400)?;
+    if let Some(n) = p.some("DestinationImageName") {
+        if name_taken(c, dest, n) {
+            return err(
+                400,
+                "InvalidImageName.Duplicated",
+                "The specified image name is already in use.",
+            );
+        }
+    }
+    if custom_images_in(c, dest) >= c.regions[dest].image_quota {
+        return err(403, "QuotaExceed.Image", "The Image Quota exceeds.");
+    }
+    let id = c.new_id("m-");
+    let mut rec = src.clone();
+    rec.id = id.clone();
+    rec.region = dest.to_string();
+    rec.name = p
+        .some("DestinationImageName")
+        .map(String::from)
+        .unwrap_or_else(|| id.clone());
+    rec.description = p.get("DestinationDescription").unwrap_or_default().into();
+    rec.tags = tags;
+    rec.started = now;
+    rec.wait_secs = 0.0;
+    rec.create_secs = 60.0 + 6.0 * src.size as f64 + if encrypted { 60.0 } else { 0.0 };
+    rec.will_fail = false;
+    rec.task_id = String::new();
+    rec.execution_id = String::new();
+    rec.created_at = iso(now);
+    rec.copied_from = src.id.clone();
+    rec.shared_with = Vec::new();
+    c.put_image(rec);
+    Ok(json!({ "ImageId": id }))
+}
+
+/// CancelCopyImage: called in the destination region; a copy in progress is removed.
+fn cancel_copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let now = c.now();
+    let mut img = image_in(c, &region, p.some("ImageId"))?;
+    if img.copied_from.is_empty() || !img.in_progress(now) {
+        return err(
+            400,
+            "IncorrectImageStatus",
+            "The current status of the image does not support this operation.",
+        );
+    }
+    img.deleted = true;
+    c.put_image(img);
+    Ok(json!({}))
+}
+
+/// ModifyImageSharePermission: `AddAccount.N` and `RemoveAccount.N` (at most 10 each); a
+/// custom image is shared with at most 50 accounts.
+fn modify_share(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let now = c.now();
+    let mut img = image_in(c, &region, p.some("ImageId"))?;
+    let (add, remove) = (p.strings("AddAccount"), p.strings("RemoveAccount"));
+    if add.len() > 10 || remove.len() > 10 {
+        return err(
+            400,
+            "InvalidParameter",
+            "At most 10 accounts can be added or removed at once.",
+        );
+    }
+    for a in add.iter().chain(&remove) {
+        if a.is_empty() || !a.chars().all(|ch| ch.is_ascii_digit()) {
+            return err(
+                400,
+                "InvalidAccount.NotFound",
+                "The specified account does not exist.",
+            );
+        }
+    }
+    if !add.is_empty() && img.status(now).0 != "Available" {
+        return err(
+            400,
+            "IncorrectImageStatus",
+            "The current status of the image does not support this operation.",
+        );
+    }
+    for a in add {
+        if !img.shared_with.contains(&a) {
+            img.shared_with.push(a);
+        }
+    }
+    img.shared_with.retain(|a| !remove.contains(a));
+    if img.shared_with.len() > 50 {
+        return err(
+            403,
+            "QuotaExceed.ShareImageUser",
+            "The number of accounts the image is shared with exceeds 50.",
+        );
+    }
+    c.put_image(img);
+    Ok(json!({}))
+}
+
+/// DescribeImageSharePermission: the accounts a custom image is shared with, paged.
+fn describe_share(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let img = image_in(c, &region, p.some("ImageId"))?;
+    let (page, size) = paging(p, 100, 10)?;
+    let accounts: Vec<serde_json::Value> = img
+        .shared_with
+        .iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .map(|a| json!({"AliyunId": a, "SharedTime": img.created_at}))
+        .collect();
+    Ok(json!({
+        "ImageId": img.id, "RegionId": region, "TotalCount": img.shared_with.len(),
+        "PageNumber": page, "PageSize": size,
+        "Accounts": {"Account": accounts}, "ShareGroups": {"ShareGroup": []},
+    }))
+}
+
+fn component_json(x: &super::world::ComponentRec) -> serde_json::Value {
+    json!({
+        "ImageComponentId": x.id, "Name": x.name, "Content": x.content, "ComponentType": x.component_type,
+        "SystemType": x.system_type, "ComponentVersion": x.version, "Description": x.description,
+        "ResourceGroupId": x.resource_group_id, "CreationTime": x.created_at, "Owner": "SELF",
+        "Tags": tags_json(&x.tags),
+    })
+}
+
+/// CreateImageComponent: the content follows the same command rules as a pipeline's.
+fn create_component(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let Some(content) = p.some("Content") else {
+        return err(400, "MissingParameter", "The input parameter \"Content\" that is mandatory for processing this request is not supplied.");
+    };
+    check_content(content, "InvalidContent.LengthLimitExceeded")?;
+    one_of(
+        p.some("ComponentType"),
+        &["Build", "Test"],
+        "InvalidComponentType.Malformed",
+        "The specified ComponentType is not valid.",
+    )?;
+    one_of(
+        p.some("SystemType"),
+        &["Linux", "Windows"],
+        "InvalidSystemType.Malformed",
+        "The specified SystemType is not valid.",
+    )?;
+    check(
+        rules::component_name,
+        p.some("Name"),
+        "InvalidName.Malformed",
+        "The specified Name is wrongly formed.",
+    )?;
+    check(
+        rules::description,
+        p.some("Description"),
+        "InvalidDescription.Malformed",
+        "The specified description is wrongly formed.",
+    )?;
+    check(
+        rules::component_version,
+        p.some("ComponentVersion"),
+        "InvalidComponentVersion.Malformed",
+        "The specified ComponentVersion is wrongly formed.",
+    )?;
+    let tags = p.tags("Tag");
+    check_tags(&tags, "Duplicate.TagKey", 400)?;
+    check_resource_group(c, &region, p)?;
+    let now = c.now();
+    let id = c.new_id("ic-");
+    let name = p
+        .some("Name")
+        .map(String::from)
+        .unwrap_or_else(|| id.clone());
+    let version = match p.some("ComponentVersion") {
+        Some(v) => v.to_string(),
+        None => {
+            let major = c
+                .components
+                .values()
+                .filter(|x| x.region == region && x.name == name && !x.deleted)
+                .filter_map(|x| x.version.split('.').next()?.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0);
+            format!("{}.0.0", major + 1)
+        }
+    };
+    if c.components
+        .values()
+        .any(|x| x.region == region && x.name == name && x.version == version && !x.deleted)
+    {
+        return err(
+            400,
+            "InvalidComponentVersion.Duplicated",
+            "The specified component name and version already exist.",
+        );
+    }
+    let rec = super::world::ComponentRec {
+        id: id.clone(),
+        region,
+        name,
+        content: content.to_string(),
+        component_type: p.some("ComponentType").unwrap_or("Build").into(),
+        system_type: p.some("SystemType").unwrap_or("Linux").into(),
+        version,
+        description: p.get("Description").unwrap_or_default().into(),
+        resource_group_id: p.some("ResourceGroupId").unwrap_or("rg-default").into(),
+        tags,
+        created_at: iso(now),
+        deleted: false,
+    };
+    c.put_component(rec);
+    Ok(json!({ "ImageComponentId": id }))
+}
+
+/// DescribeImageComponents: by `ImageComponentId.N` (at most 20), by `Name`, or all,
+/// paged with `NextToken`/`MaxResults`.
+fn describe_components(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let ids = p.strings("ImageComponentId");
+    if ids.len() > 20 {
+        return err(
+            400,
+            "InvalidParameter",
+            "At most 20 ImageComponentId values are allowed.",
+        );
+    }
+    let name = p.some("Name");
+    let all: Vec<serde_json::Value> = c
+        .components
+        .values()
+        .filter(|x| x.region == region && !x.deleted)
+        .filter(|x| ids.is_empty() || ids.contains(&x.id))
+        .filter(|x| name.is_none_or(|n| x.name == n))
+        .map(component_json)
+        .collect();
+    let (start, max) = token_page(p)?;
+    let total = all.len();
+    let page: Vec<serde_json::Value> = all.into_iter().skip(start).take(max).collect();
+    Ok(json!({
+        "ImageComponent": {"ImageComponentSet": page},
+        "TotalCount": total, "MaxResults": max, "NextToken": next_token(start, max, total),
+    }))
+}
+
+/// DeleteImageComponent.
+fn delete_component(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let Some(id) = p.some("ImageComponentId") else {
+        return err(400, "MissingParameter", "The input parameter \"ImageComponentId\" that is mandatory for processing this request is not supplied.");
+    };
+    let Some(mut x) = c
+        .components
+        .get(id)
+        .filter(|x| x.region == region && !x.deleted)
+        .cloned()
+    else {
+        return err(
+            404,
+            "ImageComponent.NotFound",
+            "The specified image component ID is not found.",
+        );
+    };
+    x.deleted = true;
+    c.put_component(x);
     Ok(json!({}))
 }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use world::{ExecutionRec, ImageRec, PipelineRec, Region, SimTime, TaskRec};
+use world::{ComponentRec, ExecutionRec, ImageRec, PipelineRec, Region, SimTime, TaskRec};
 
 /// The default AccessKeyId.
 pub const DEFAULT_KEY_ID: &str = "imgform-local";
@@ -192,6 +192,7 @@ pub struct Cloud {
     pub(crate) tasks: BTreeMap<String, TaskRec>,
     pub(crate) pipelines: BTreeMap<String, PipelineRec>,
     pub(crate) executions: BTreeMap<String, ExecutionRec>,
+    pub(crate) components: BTreeMap<String, ComponentRec>,
     pub(crate) tokens: HashMap<String, (String, serde_json::Value)>,
     pub(crate) calls: BTreeMap<String, u64>,
     pub(crate) store: store::Store,
@@ -232,6 +233,7 @@ impl Cloud {
             tasks: BTreeMap::new(),
             pipelines: BTreeMap::new(),
             executions: BTreeMap::new(),
+            components: BTreeMap::new(),
             tokens: HashMap::new(),
             calls: BTreeMap::new(),
             clock: Clock {
@@ -277,6 +279,9 @@ impl Cloud {
             for e in load::<ExecutionRec>(&c.store, "execution") {
                 c.executions.insert(e.id.clone(), e);
             }
+            for x in load::<ComponentRec>(&c.store, "component") {
+                c.components.insert(x.id.clone(), x);
+            }
             for (k, f, r) in c.store.tokens() {
                 if let Ok(v) = serde_json::from_str(&r) {
                     c.tokens.insert(k, (f, v));
@@ -296,6 +301,32 @@ impl Cloud {
     /// Simulated now.
     pub fn now(&self) -> SimTime {
         self.clock.now()
+    }
+
+    /// A custom image's record (tests change it to stage a situation).
+    pub fn image_record(&self, id: &str) -> Option<ImageRec> {
+        self.images.get(id).cloned()
+    }
+
+    /// Replaces an image's record, as if the cloud had changed it (tests).
+    pub fn replace_image(&mut self, i: ImageRec) {
+        self.put_image(i);
+        self.flush();
+    }
+
+    /// Components that exist: (id, name).
+    pub fn live_components(&self) -> Vec<(String, String)> {
+        self.components
+            .values()
+            .filter(|x| !x.deleted)
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect()
+    }
+
+    /// Replaces the faults to inject (tests).
+    pub fn set_faults(&mut self, f: Faults) {
+        self.faults = f;
+        self.fault_rng = None;
     }
 
     /// Moves simulated time forward (tests).
@@ -375,7 +406,15 @@ impl Cloud {
         self.executions.insert(e.id.clone(), e);
     }
 
-    /// Writes pending changes in one transaction.
+    pub(crate) fn put_component(&mut self, x: ComponentRec) {
+        self.pending.push((
+            "component",
+            x.id.clone(),
+            serde_json::to_string(&x).expect("serialisable"),
+        ));
+        self.components.insert(x.id.clone(), x);
+    }
+
     /// Records an idempotency token, written with the objects of the same request.
     pub(crate) fn put_token(
         &mut self,
@@ -590,6 +629,8 @@ fn world_image(region: &str, id: &str, name: &str, owner: &str) -> ImageRec {
         task_id: String::new(),
         execution_id: String::new(),
         created_at: "2025-01-01T00:00:00Z".into(),
+        copied_from: String::new(),
+        shared_with: Vec::new(),
     }
 }
 

@@ -123,6 +123,33 @@ pub struct ImageRec {
     pub execution_id: String,
     #[serde(default)]
     pub created_at: String,
+    /// The image it was copied from (CopyImage), if a copy.
+    #[serde(default)]
+    pub copied_from: String,
+    /// Accounts it is shared with (ModifyImageSharePermission).
+    #[serde(default)]
+    pub shared_with: Vec<String>,
+}
+
+/// An Image Builder component.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ComponentRec {
+    pub id: String,
+    pub region: String,
+    pub name: String,
+    pub content: String,
+    pub component_type: String,
+    pub system_type: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub resource_group_id: String,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    pub created_at: String,
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A disk of an image.
@@ -372,6 +399,8 @@ fn public_image(
         task_id: String::new(),
         execution_id: String::new(),
         created_at: "2024-01-01T00:00:00Z".into(),
+        copied_from: String::new(),
+        shared_with: Vec::new(),
     }
 }
 

@@ -178,7 +178,7 @@ impl Kind for ImageImport {
         )
     }
 
-    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+    fn created(&self, answer: &J, _: &J) -> Option<(String, Map<String, J>)> {
         id_in(answer, "ImageId")
     }
 

@@ -17,6 +17,9 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, HashMap};
 
+/// An object found: its id and attributes to record with it.
+pub type Found = (String, Map<String, J>);
+
 /// A flattened API request: the action and its parameters.
 pub type Request = (&'static str, Vec<(String, String)>);
 
@@ -117,8 +120,33 @@ pub trait Kind: Send + Sync + 'static {
     /// is written (a build records the regions its pipeline copies to).
     fn prepare(&self, _cx: &dyn Cx, _attrs: &mut J) {}
 
-    /// The id of the created object and attributes to record with it, from the answer.
-    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)>;
+    /// The id of the created object and attributes to record with it, from the answer
+    /// (and the attributes it was created with).
+    fn created(&self, answer: &J, attrs: &J) -> Option<(String, Map<String, J>)>;
+
+    /// The region the create request goes to: the provider's, unless the kind says
+    /// otherwise (a copy is requested in its source region).
+    fn call_region(&self, provider_region: &str, _attrs: &J) -> String {
+        provider_region.to_string()
+    }
+
+    /// True when sending the create request again is safe (it carries a ClientToken, or
+    /// repeating it changes nothing). Otherwise an interrupted create is found with
+    /// [`Kind::adopt`] before anything is sent again.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
+    /// The object an interrupted create made, found by the token it was tagged with, for
+    /// kinds whose create is not idempotent.
+    fn adopt<'a>(
+        &'a self,
+        _cx: &'a dyn Cx,
+        _region: &'a str,
+        _token: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Found>, String>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// What to wait for after the create, in order (none: done when the id is known).
     fn stages(&self, id: &str, attrs: &J) -> Vec<Stage>;

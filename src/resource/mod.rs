@@ -8,8 +8,11 @@
 //! bodies and attribute documents; it never touches state, the graph or rendering.
 
 pub mod api;
+pub mod ecs_image_component;
 pub mod image;
+pub mod image_copy;
 pub mod image_import;
+pub mod image_share_permission;
 pub mod images_data;
 pub mod kind;
 pub mod pipeline;
@@ -257,6 +260,9 @@ pub const KINDS: &[&dyn Kind] = &[
     &image_import::ImageImport,
     &pipeline::Pipeline,
     &pipeline_execution::PipelineExecution,
+    &ecs_image_component::ImageComponent,
+    &image_copy::ImageCopy,
+    &image_share_permission::ImageSharePermission,
 ];
 
 /// The registry: every data source kind.

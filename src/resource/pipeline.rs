@@ -250,7 +250,7 @@ impl Kind for Pipeline {
         )
     }
 
-    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+    fn created(&self, answer: &J, _: &J) -> Option<(String, Map<String, J>)> {
         id_in(answer, "ImagePipelineId")
     }
 

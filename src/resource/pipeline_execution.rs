@@ -121,7 +121,7 @@ impl Kind for PipelineExecution {
         }
     }
 
-    fn created(&self, answer: &J) -> Option<(String, Map<String, J>)> {
+    fn created(&self, answer: &J, _: &J) -> Option<(String, Map<String, J>)> {
         id_in(answer, "ExecutionId")
     }
 

@@ -540,6 +540,71 @@ pub fn build_content(v: &Value) -> Result<(), Fail> {
             "combine commands with && in one RUN line",
         );
     }
+    content_commands(&t)
+}
+
+/// The commands Image Builder content may use.
+pub const CONTENT_COMMANDS: &[&str] = &[
+    "FROM",
+    "RUN",
+    "ENV",
+    "WORKDIR",
+    "COPY",
+    "USER",
+    "CMD",
+    "ENTRYPOINT",
+    "LABEL",
+    "RESTART",
+    "COMPONENT",
+];
+
+/// Each line of Image Builder content is a supported command with its content; `FROM`
+/// comes once and first; `RESTART` takes nothing (InvalidImageTemplateCommand.NotSupported,
+/// DuplicatedCommand.FROM, InvalidCommandOrder.FROM, EmptyCommandContent.*).
+fn content_commands(t: &str) -> Result<(), Fail> {
+    let lines = t
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    for (i, l) in lines.enumerate() {
+        let (cmd, rest) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+        let cmd = cmd.to_uppercase();
+        if !CONTENT_COMMANDS.contains(&cmd.as_str()) {
+            let mut hint = format!("use one of: {}", CONTENT_COMMANDS.join(", "));
+            if let Some(m) = crate::diag::did_you_mean(&cmd, CONTENT_COMMANDS.iter().copied()) {
+                hint = format!("did you mean {m}?");
+            }
+            return fail(
+                format!("line {}: {cmd:?} is not a supported command", i + 1),
+                hint,
+            );
+        }
+        if cmd == "FROM" && i != 0 {
+            return fail(
+                format!(
+                    "line {}: FROM must be the first command, and come once",
+                    i + 1
+                ),
+                "move FROM to the first line",
+            );
+        }
+        match (cmd.as_str(), rest.trim().is_empty()) {
+            ("RESTART", false) => {
+                return fail(
+                    format!("line {}: RESTART takes no content", i + 1),
+                    "write RESTART alone on its line",
+                )
+            }
+            ("RESTART", true) => {}
+            (_, true) => {
+                return fail(
+                    format!("line {}: {cmd} has no content", i + 1),
+                    format!("write what {cmd} should do after it"),
+                )
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }
 
@@ -640,6 +705,70 @@ pub fn device(v: &Value) -> Result<(), Fail> {
         fail(
             format!("{t:?} is not a device name"),
             "device names run from /dev/xvda (system disk) to /dev/xvdz",
+        )
+    }
+}
+
+/// `ComponentType` of CreateImageComponent: `Build` or `Test`.
+pub fn component_type(v: &Value) -> Result<(), Fail> {
+    one_of(v, "component type", &["Build", "Test"], false)
+}
+
+/// `SystemType` of CreateImageComponent: `Linux` or `Windows`.
+pub fn system_type(v: &Value) -> Result<(), Fail> {
+    one_of(v, "system type", &["Linux", "Windows"], false)
+}
+
+/// CreateImageComponent `Name`: 2–128 characters, starting with a letter, with digits,
+/// `:`, `_`, `.` and `-`, not starting with `http://` or `https://`.
+pub fn component_name(v: &Value) -> Result<(), Fail> {
+    name_rule(
+        &s(v),
+        "a component name",
+        2,
+        128,
+        &['.', ':', '_', '-'],
+        &["http://", "https://"],
+    )
+}
+
+/// `ComponentVersion`: `major.minor.patch`, each a non-negative integer.
+pub fn component_version(v: &Value) -> Result<(), Fail> {
+    let t = s(v);
+    let parts: Vec<&str> = t.split('.').collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        Ok(())
+    } else {
+        fail(
+            format!("{t:?} is not a component version"),
+            "versions look like 1.0.0 (major.minor.patch)",
+        )
+    }
+}
+
+/// `m-...`: an image id.
+pub fn image_id(v: &Value) -> Result<(), Fail> {
+    prefixed(v, "m-", "image")
+}
+
+/// A region id attribute.
+pub fn region(v: &Value) -> Result<(), Fail> {
+    region_id(&s(v))
+}
+
+/// One Alibaba Cloud account id (a number).
+pub fn account_id(v: &Value) -> Result<(), Fail> {
+    let a = s(v);
+    if !a.is_empty() && a.len() <= 20 && a.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        fail(
+            format!("{a:?} is not an Alibaba Cloud account id"),
+            "account ids are numbers such as 1234567890",
         )
     }
 }

@@ -561,3 +561,243 @@ async fn import_reads_through_the_kind_and_refuses_a_second_address() {
     assert_eq!(row.attrs["image_name"], "core-a");
     assert_eq!(row.attrs["tags"], json!({"team": "core"}));
 }
+
+const LIFECYCLE: &str = r#"
+provider "alicloud" {
+  alias  = "sh"
+  region = "cn-shanghai"
+}
+
+resource "alicloud_image" "golden" {
+  image_name  = "golden"
+  snapshot_id = "s-bp1system0001"
+}
+
+resource "alicloud_image_copy" "sh" {
+  provider         = alicloud.sh
+  source_image_id  = alicloud_image.golden.id
+  source_region_id = "cn-hangzhou"
+  image_name       = "golden-sh"
+  description      = "a copy"
+  tags             = { team = "core" }
+}
+
+resource "alicloud_image_share_permission" "ops" {
+  image_id   = alicloud_image.golden.id
+  account_id = "1234567890123"
+}
+
+resource "alicloud_ecs_image_component" "base" {
+  image_component_name = "base-setup"
+  content              = "RUN echo hello"
+  system_type          = "Linux"
+  tags                 = { team = "core" }
+}
+"#;
+
+fn copies(core: &Core) -> Vec<(String, String)> {
+    core.cloud.with(|c| {
+        c.custom_images()
+            .into_iter()
+            .filter(|(_, n)| n == "golden-sh")
+            .collect()
+    })
+}
+
+fn shared_with(core: &Core, id: &str) -> Vec<String> {
+    core.cloud.with(|c| {
+        c.image_record(id)
+            .map(|i| i.shared_with)
+            .unwrap_or_default()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn copies_shares_and_components_are_made_updated_read_and_destroyed() {
+    let core = Core::new();
+    let (p, out, _) = core.apply(LIFECYCLE, false).await;
+    assert_eq!(actions(&p).len(), 4, "{:?}", actions(&p));
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let st = core.state();
+    let row = |a: &str| st.resources[&a.parse().expect("addr")].clone();
+    let golden = row("alicloud_image.golden").id.expect("id");
+    let copy = row("alicloud_image_copy.sh");
+    assert_eq!(
+        copy.region, "cn-shanghai",
+        "the copy lives in its provider's region"
+    );
+    assert_eq!(copy.attrs["status"], "Available");
+    assert_eq!(
+        copy.attrs["tags"],
+        json!({"team": "core"}),
+        "the token tag is imgform's own"
+    );
+    assert_eq!(copies(&core).len(), 1);
+    assert_eq!(core.cloud.calls("CopyImage"), 1);
+    assert_eq!(
+        row("alicloud_image_share_permission.ops").id,
+        Some(format!("{golden}:1234567890123"))
+    );
+    assert_eq!(shared_with(&core, &golden), ["1234567890123"]);
+    assert!(row("alicloud_ecs_image_component.base")
+        .id
+        .expect("id")
+        .starts_with("ic-"));
+    let (_, _, again) = core.plan(LIFECYCLE, false).await;
+    assert!(actions(&again).is_empty(), "{:?}", actions(&again));
+
+    // In place: the copy's description; replaced: the component's content.
+    let changed = LIFECYCLE
+        .replace("\"a copy\"", "\"the copy\"")
+        .replace("RUN echo hello", "RUN echo bye");
+    let (p, out, _) = core.apply(&changed, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(
+        actions(&p),
+        [
+            (
+                "alicloud_ecs_image_component.base".to_string(),
+                Action::DeleteThenCreate
+            ),
+            ("alicloud_image_copy.sh".to_string(), Action::Update),
+        ]
+    );
+    let copy_id = core.state().resources[&"alicloud_image_copy.sh".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let described = core
+        .cloud
+        .with(|c| c.image_record(&copy_id).expect("copy").description);
+    assert_eq!(described, "the copy");
+
+    // Drift: the share removed outside imgform is shared again.
+    core.cloud.with(|c| {
+        let mut i = c.image_record(&golden).expect("image");
+        i.shared_with.clear();
+        c.replace_image(i);
+    });
+    let (p, out, _) = core.apply(&changed, false).await;
+    assert_eq!(
+        actions(&p),
+        [(
+            "alicloud_image_share_permission.ops".to_string(),
+            Action::Create
+        )]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(shared_with(&core, &golden), ["1234567890123"]);
+
+    // Destroy: the share goes before the image (a shared image cannot be deleted).
+    let (_, out, _) = core.apply(&changed, true).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.destroyed, 4);
+    assert_eq!(core.images(), 0);
+    assert!(core.cloud.with(|c| c.live_components().is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_copy_answer_is_adopted_by_its_tag_never_copied_twice() {
+    let core = Core::new();
+    let hcl = LIFECYCLE
+        .split("resource \"alicloud_image_share_permission\"")
+        .next()
+        .expect("head");
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    // Destroy the copy only, then make it again while CopyImage's answers are lost.
+    let without_copy = hcl
+        .split("resource \"alicloud_image_copy\"")
+        .next()
+        .expect("head");
+    let (_, out, _) = core.apply(without_copy, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert!(copies(&core).is_empty());
+    core.cloud.with(|c| {
+        c.set_faults(localcloud::Faults {
+            lost: 1.0,
+            only: vec!["CopyImage".into()],
+            ..Default::default()
+        })
+    });
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert_eq!(out.failed.len(), 1);
+    assert!(
+        out.failed[0]
+            .1
+            .contains("the outcome of CopyImage is unknown"),
+        "{}",
+        out.failed[0].1
+    );
+    assert_eq!(copies(&core).len(), 1, "the cloud made the copy");
+    core.cloud
+        .with(|c| c.set_faults(localcloud::Faults::default()));
+    let calls = core.cloud.calls("CopyImage");
+    let (p, out, _) = core.apply(hcl, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image_copy.sh".to_string(), Action::Resume)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(
+        core.cloud.calls("CopyImage"),
+        calls,
+        "found by its tag, not sent again"
+    );
+    assert_eq!(copies(&core).len(), 1);
+    let row = &core.state().resources[&"alicloud_image_copy.sh".parse().expect("addr")];
+    assert_eq!(row.id.as_deref(), Some(copies(&core)[0].0.as_str()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copy_in_progress_is_cancelled_on_destroy_and_shares_import_by_id() {
+    let core = Core::new();
+    let hcl = LIFECYCLE
+        .split("resource \"alicloud_ecs_image_component\"")
+        .next()
+        .expect("head");
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let st = core.state();
+    let golden = st.resources[&"alicloud_image.golden".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let copy = st.resources[&"alicloud_image_copy.sh".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    // The copy is still being made when the destroy comes.
+    core.cloud.with(|c| {
+        let mut i = c.image_record(&copy).expect("copy");
+        i.started = c.now();
+        c.replace_image(i);
+    });
+    let ev = core.load(hcl);
+    let sess = core.session(&ev);
+    let share: imgform::addr::ResourceAddr =
+        "alicloud_image_share_permission.ops".parse().expect("addr");
+    imgform::state::edit::rm(
+        &mut core.store.lock().expect("lock"),
+        std::slice::from_ref(&share),
+        false,
+    )
+    .expect("rm");
+    apply::import(
+        &sess,
+        &core.store,
+        &share,
+        "alicloud",
+        &format!("{golden}:1234567890123"),
+    )
+    .await
+    .expect("import by id");
+    assert_eq!(
+        core.state().resources[&share].attrs["account_id"],
+        "1234567890123"
+    );
+    let (_, out, _) = core.apply(hcl, true).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.cloud.calls("CancelCopyImage"), 1);
+    assert_eq!(core.images(), 0);
+}

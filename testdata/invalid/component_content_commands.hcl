@@ -1,0 +1,3 @@
+resource "alicloud_ecs_image_component" "x" {
+  content = "INSTALL nginx" # ERROR: Invalid value for `content`
+}
