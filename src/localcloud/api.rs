@@ -291,6 +291,7 @@ pub fn dispatch(
             | "CreateImagePipeline"
             | "StartImagePipelineExecution"
             | "CreateImageComponent"
+            | "CopyImage"
     );
     let token = if idempotent { client_token(&p)? } else { None };
     if let Some(t) = &token {

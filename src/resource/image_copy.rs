@@ -1,8 +1,10 @@
 //! `alicloud_image_copy`: a custom image copied from another region (CopyImage). The copy
 //! lives in its provider's region and is requested in the source region, as in the
-//! provider. CopyImage takes no ClientToken, so the copy is tagged with the run's token and
-//! an interrupted create is found by that tag instead of being sent twice. Destroying a
-//! copy still in progress cancels it (CancelCopyImage).
+//! provider. The request carries a ClientToken (the current SDKs send one; older API pages
+//! do not list it), and the copy is also tagged with the token: an interrupted create is
+//! looked for by that tag before anything is sent again, so no ECS that ignores the token
+//! can be asked for two copies. Destroying a copy still in progress cancels it
+//! (CancelCopyImage).
 
 use super::api::{self, s};
 use super::image::{image_update, judge_image, read_image_item, IMAGES, IMAGE_REFRESHED};
@@ -85,6 +87,7 @@ pub fn copy_image(destination: &str, a: &J, token: &str) -> Vec<(String, String)
         p.push((format!("Tag.{}.Key", i + 1), t.key));
         p.push((format!("Tag.{}.Value", i + 1), t.value));
     }
+    p.push(("ClientToken".to_string(), token.to_string()));
     p
 }
 

@@ -95,6 +95,51 @@ def flow(c, label):
     ddm = img.disk_device_mappings.disk_device_mapping
     check(f"{label} DiskDeviceMapping.Size is a string", bool(ddm) and isinstance(ddm[0].size, str), repr(ddm and ddm[0].size))
 
+    # CopyImage to another region, DescribeImages there until Available; a second copy
+    # cancelled with CancelCopyImage while it is in progress.
+    r = c.copy_image(m.CopyImageRequest(region_id=REGION, image_id=image_id, destination_region_id="cn-shanghai",
+                                        destination_image_name=f"{name}-copy", client_token=f"{name}-copy",
+                                        tag=[m.CopyImageRequestTag(key="env", value="ci")]))
+    copy_id = body(r, f"{label} CopyImage", "image_id").image_id
+    check(f"{label} CopyImage returns an m- id", copy_id.startswith("m-") and copy_id != image_id, copy_id)
+    poll(f"{label} copy {copy_id}", lambda: c.describe_images(m.DescribeImagesRequest(region_id="cn-shanghai", image_id=copy_id, status="Creating,Waiting,Available")).body.images.image[0].status, lambda s: s == "Available")
+    cp = c.describe_images(m.DescribeImagesRequest(region_id="cn-shanghai", image_id=copy_id)).body.images.image[0]
+    check(f"{label} the copy is marked IsCopied", cp.is_copied is True and cp.image_name == f"{name}-copy", str(cp.to_map())[:200])
+    again = c.copy_image(m.CopyImageRequest(region_id=REGION, image_id=image_id, destination_region_id="cn-shanghai",
+                                            destination_image_name=f"{name}-copy", client_token=f"{name}-copy",
+                                            tag=[m.CopyImageRequestTag(key="env", value="ci")])).body.image_id
+    check(f"{label} CopyImage with the same ClientToken answers the same copy", again == copy_id, again)
+    r = c.copy_image(m.CopyImageRequest(region_id=REGION, image_id=image_id, destination_region_id="cn-beijing", destination_image_name=f"{name}-gone"))
+    gone = r.body.image_id
+    body(c.cancel_copy_image(m.CancelCopyImageRequest(region_id="cn-beijing", image_id=gone)), f"{label} CancelCopyImage")
+    left = c.describe_images(m.DescribeImagesRequest(region_id="cn-beijing", image_id=gone, status="Creating,Waiting,Available,UnAvailable,CreateFailed")).body.images.image
+    check(f"{label} a cancelled copy is gone", left == [], str(left))
+
+    # ModifyImageSharePermission, read back with DescribeImageSharePermission.
+    body(c.modify_image_share_permission(m.ModifyImageSharePermissionRequest(region_id=REGION, image_id=image_id, add_account=["1234567890123"])),
+         f"{label} ModifyImageSharePermission")
+    d = body(c.describe_image_share_permission(m.DescribeImageSharePermissionRequest(region_id=REGION, image_id=image_id)),
+             f"{label} DescribeImageSharePermission", "accounts", "image_id", "total_count", "page_number", "page_size")
+    check(f"{label} the image is shared with the account", [a.aliyun_id for a in d.accounts.account] == ["1234567890123"], str(d.to_map()))
+    c.modify_image_share_permission(m.ModifyImageSharePermissionRequest(region_id=REGION, image_id=image_id, remove_account=["1234567890123"]))
+    d = c.describe_image_share_permission(m.DescribeImageSharePermissionRequest(region_id=REGION, image_id=image_id)).body
+    check(f"{label} the sharing is removed", d.accounts.account == [] and d.total_count == 0, str(d.to_map()))
+
+    # CreateImageComponent, DescribeImageComponents, DeleteImageComponent.
+    r = c.create_image_component(m.CreateImageComponentRequest(region_id=REGION, name=f"{name}-comp", content="RUN echo hi",
+                                                               system_type="Linux", component_type="Build"))
+    comp = body(r, f"{label} CreateImageComponent", "image_component_id").image_component_id
+    d = body(c.describe_image_components(m.DescribeImageComponentsRequest(region_id=REGION, image_component_id=[comp])),
+             f"{label} DescribeImageComponents", "image_component", "total_count")
+    sets = d.image_component.image_component_set
+    check(f"{label} DescribeImageComponents finds the component", len(sets) == 1 and sets[0].name == f"{name}-comp" and sets[0].component_version == "1.0.0", str(d.to_map())[:300])
+    body(c.delete_image_component(m.DeleteImageComponentRequest(region_id=REGION, image_component_id=comp)), f"{label} DeleteImageComponent")
+    try:
+        c.delete_image_component(m.DeleteImageComponentRequest(region_id=REGION, image_component_id=comp))
+        check(f"{label} a deleted component is not found", False, "no exception")
+    except ClientException as e:
+        check(f"{label} a deleted component is not found (ImageComponent.NotFound, 404)", e.code == "ImageComponent.NotFound" and e.status_code == 404, f"{e.code} {e.status_code}")
+
     # ImportImage, then DescribeTasks until Finished.
     r = c.import_image(m.ImportImageRequest(region_id=REGION, image_name=f"{name}-imp", architecture="x86_64", platform="Ubuntu",
                                             disk_device_mapping=[m.ImportImageRequestDiskDeviceMapping(ossbucket="imgform-quickstart", ossobject="images/ubuntu-22.04.qcow2", format="QCOW2", disk_image_size=20)]))
