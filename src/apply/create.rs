@@ -3,7 +3,7 @@
 //! final attributes once the kind's waits end. A refused create leaves nothing behind; a
 //! create whose outcome is unknown keeps its row, and the next run sends it again.
 
-use super::ctx::{api_call, put, remove, row, Ctx, RunCx};
+use super::ctx::{api_call_replaying, put, remove, row, Ctx, RunCx};
 use super::eval::{desired, evaluate_instance};
 use crate::addr::ResourceAddr;
 use crate::cloud::client::Client;
@@ -161,7 +161,7 @@ async fn adopted(
         start,
         deadline: tokio::time::Instant::now(),
     };
-    let Some((id, extra)) = kind.adopt(&cx, &row.region, &token).await? else {
+    let Some((id, extra)) = kind.adopt(&cx, &row.region, &token, &row.attrs).await? else {
         return Ok(false);
     };
     row.id = Some(id);
@@ -191,7 +191,7 @@ async fn send_create(
     let client = &ctx
         .sess
         .client(&c.provider, &kind.call_region(client.region(), &row.attrs))?;
-    let answer = match api_call(ctx, client, action, params).await {
+    let answer = match api_call_replaying(ctx, client, action, params, kind.idempotent()).await {
         Ok(a) => a,
         Err(e) if e.may_have_acted => {
             // The cloud may have made the object: keep the row and its ClientToken, so the

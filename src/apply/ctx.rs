@@ -159,10 +159,13 @@ async fn limited(
     client: &Client,
     action: &str,
     params: Vec<(String, String)>,
+    replay: bool,
 ) -> Result<J, Error> {
     let slot = ctx.api.acquire().await;
     let throttles = client.throttled_attempts();
-    let r = client.call_raw(action, params, None).await;
+    let r = client
+        .call_raw_replaying(action, params, None, replay)
+        .await;
     drop(slot);
     if client.throttled_attempts() > throttles {
         ctx.api.throttled();
@@ -182,6 +185,18 @@ pub(super) async fn api_call(
     action: &str,
     params: Vec<(String, String)>,
 ) -> Result<J, CallError> {
+    api_call_replaying(ctx, client, action, params, true).await
+}
+
+/// [`api_call`]; with `replay` false a request whose outcome is unknown is never sent
+/// again within the call (a create without ClientToken).
+pub(super) async fn api_call_replaying(
+    ctx: &Ctx,
+    client: &Client,
+    action: &str,
+    params: Vec<(String, String)>,
+    replay: bool,
+) -> Result<J, CallError> {
     let poll_min = ctx.sess.poll_min;
     let waiter = Waiter::new(Duration::from_secs(10 * 365 * 86_400))
         .with_max_attempts(11)
@@ -192,7 +207,7 @@ pub(super) async fn api_call(
         .wait(|attempt| {
             let params = params.clone();
             async move {
-                match limited(ctx, client, action, params).await {
+                match limited(ctx, client, action, params, replay).await {
                     Ok(j) => Acceptance::Success(j),
                     Err(e) if e.code().is_some_and(is_concurrency_quota) => {
                         ctx.api.throttled();
@@ -279,7 +294,7 @@ impl Cx for RunCx<'_> {
             } else {
                 self.client.with_region(region)?
             };
-            limited(self.ctx, &client, action, params).await
+            limited(self.ctx, &client, action, params, true).await
         })
     }
 

@@ -151,7 +151,7 @@ async fn learn_id(
             start: tokio::time::Instant::now(),
             deadline: tokio::time::Instant::now(),
         };
-        let Some((id, extra)) = kind.adopt(&cx, &row.region, token).await? else {
+        let Some((id, extra)) = kind.adopt(&cx, &row.region, token, &row.attrs).await? else {
             return Ok(None);
         };
         let mut with_id = row.clone();

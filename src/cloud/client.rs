@@ -342,6 +342,20 @@ impl Client {
         params: Vec<(String, String)>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<serde_json::Value, Error> {
+        self.call_raw_replaying(action, params, deadline, true)
+            .await
+    }
+
+    /// Like [`Client::call_raw`]; with `replay` false, a request whose outcome is unknown
+    /// (no answer, a 5xx) is not sent again — only refusals such as throttling are retried —
+    /// because sending it again could make a second object.
+    pub async fn call_raw_replaying(
+        &self,
+        action: &str,
+        params: Vec<(String, String)>,
+        deadline: Option<tokio::time::Instant>,
+        replay: bool,
+    ) -> Result<serde_json::Value, Error> {
         let span = tracing::debug_span!("ecs_call", action, region = %self.region);
         let waiter = Waiter::unbounded()
             .with_deadline(deadline)
@@ -362,7 +376,9 @@ impl Client {
                             self.throttles
                                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
-                        if decision == Decision::Fatal {
+                        if decision == Decision::Fatal
+                            || (!replay && matches!(decision, Decision::Retry(_)))
+                        {
                             return Acceptance::Failure(err);
                         }
                         let wait = retry::delay(&decision, attempt, (self.jitter)());

@@ -329,6 +329,7 @@ pub fn dispatch(
         "CreateImageComponent" => create_component(c, &p),
         "DescribeImageComponents" => describe_components(c, &p),
         "DeleteImageComponent" => delete_component(c, &p),
+        "ExportImage" => export_image(c, &p),
         other => err(
             404,
             "InvalidAction.NotFound",
@@ -917,6 +918,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         id: task_id.clone(),
         region: region.clone(),
         image_id: image_id.clone(),
+        action: "ImportImage".into(),
         started: now,
         wait_secs: wait,
         process_secs: process,
@@ -1569,7 +1571,7 @@ fn task_json(t: &TaskRec, now: f64) -> serde_json::Value {
         String::new()
     };
     json!({
-        "TaskId": t.id, "TaskAction": "ImportImage", "TaskStatus": st,
+        "TaskId": t.id, "TaskAction": t.action, "TaskStatus": st,
         "SupportCancel": if matches!(st, "Waiting" | "Processing") { "true" } else { "false" },
         "CreationTime": t.created_at, "FinishedTime": finished, "ResourceId": t.image_id,
     })
@@ -1617,7 +1619,7 @@ fn describe_tasks(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         .filter(|t| t.region == region)
         .filter(|t| ids.as_ref().is_none_or(|l| l.contains(&t.id.as_str())))
         .filter(|t| resource_ids.is_empty() || resource_ids.contains(&t.image_id))
-        .filter(|_| action.is_none_or(|a| a == "ImportImage"))
+        .filter(|t| action.is_none_or(|a| a == t.action))
         .filter(|t| status.is_none_or(|s| t.status(now).0 == s))
         .collect();
     let total = matched.len() as i64;
@@ -1699,9 +1701,11 @@ fn cancel_task(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         );
     }
     t.cancelled_at = Some(now);
-    if let Some(mut img) = c.images.get(&t.image_id).cloned() {
-        img.cancelled = true;
-        c.put_image(img);
+    if t.action == "ImportImage" {
+        if let Some(mut img) = c.images.get(&t.image_id).cloned() {
+            img.cancelled = true;
+            c.put_image(img);
+        }
     }
     c.put_task(t);
     Ok(json!({}))
@@ -2274,6 +2278,83 @@ fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     rec.shared_with = Vec::new();
     c.put_image(rec);
     Ok(json!({ "ImageId": id }))
+}
+
+/// ExportImage: an export task writes `<prefix><image id>_system.<format>` into a bucket of
+/// the image's region, in time proportional to the image's size.
+fn export_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let now = c.now();
+    let img = image_in(c, &region, p.some("ImageId"))?;
+    let Some(bucket) = p.some("OSSBucket") else {
+        return err(400, "MissingParameter", "The input parameter \"OSSBucket\" that is mandatory for processing this request is not supplied.");
+    };
+    if !c.regions[&region].has_bucket(bucket) {
+        return err(
+            404,
+            "InvalidOSSBucket.NotFound",
+            "The specified OSS bucket does not exist in this region.",
+        );
+    }
+    if let Some(prefix) = p.some("OSSPrefix") {
+        if prefix.is_empty()
+            || prefix.len() > 30
+            || !prefix.chars().all(|ch| ch.is_ascii_alphanumeric())
+        {
+            return err(
+                400,
+                "InvalidOSSPrefix.Malformed",
+                "The specified OSSPrefix is wrongly formed: 1 to 30 letters and digits.",
+            );
+        }
+    }
+    one_of(
+        p.some("ImageFormat"),
+        &["raw", "vhd", "qcow2", "vmdk", "vdi"],
+        "InvalidImageFormat.NotSupported",
+        "The specified ImageFormat is not supported.",
+    )?;
+    if img.status(now).0 != "Available" {
+        return err(
+            400,
+            "IncorrectImageStatus",
+            "The current status of the image does not support this operation.",
+        );
+    }
+    if !c.regions[&region].oss_role_authorized {
+        return err(
+            403,
+            "NoSetRoletoECSServiceAcount",
+            "The ECS service account has no role to write to OSS.",
+        );
+    }
+    let task_id = c.new_id("t-");
+    let format = p.some("ImageFormat").unwrap_or("raw");
+    let object = format!(
+        "{}{}_system.{format}",
+        p.some("OSSPrefix").unwrap_or(""),
+        img.id
+    );
+    let mut r = c.regions[&region].clone();
+    r.oss.push(super::world::OssObject {
+        bucket: bucket.into(),
+        object,
+        size_gib: img.size,
+    });
+    c.put_region(r);
+    c.put_task(TaskRec {
+        id: task_id.clone(),
+        region: region.clone(),
+        image_id: img.id.clone(),
+        action: "ExportImage".into(),
+        started: now,
+        wait_secs: 5.0,
+        process_secs: 30.0 + 3.0 * img.size as f64,
+        will_fail: false,
+        cancelled_at: None,
+        created_at: iso(now),
+    });
+    Ok(json!({ "TaskId": task_id, "RegionId": region }))
 }
 
 /// CancelCopyImage: called in the destination region; a copy in progress is removed.

@@ -314,6 +314,19 @@ impl Cloud {
         self.flush();
     }
 
+    /// The OSS objects of a region: (bucket, object).
+    pub fn oss_objects(&self, region: &str) -> Vec<(String, String)> {
+        self.regions
+            .get(region)
+            .map(|r| {
+                r.oss
+                    .iter()
+                    .map(|o| (o.bucket.clone(), o.object.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Components that exist: (id, name).
     pub fn live_components(&self) -> Vec<(String, String)> {
         self.components

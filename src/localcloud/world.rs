@@ -200,12 +200,19 @@ impl ImageRec {
     }
 }
 
-/// An import task.
+fn import_action() -> String {
+    "ImportImage".into()
+}
+
+/// An import or export task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskRec {
     pub id: String,
     pub region: String,
     pub image_id: String,
+    /// `ImportImage` or `ExportImage`.
+    #[serde(default = "import_action")]
+    pub action: String,
     pub started: SimTime,
     pub wait_secs: f64,
     pub process_secs: f64,

@@ -118,6 +118,7 @@ impl Kind for ImageCopy {
         cx: &'a dyn Cx,
         region: &'a str,
         token: &'a str,
+        _attrs: &'a J,
     ) -> BoxFuture<'a, Result<Option<Found>, String>> {
         Box::pin(async move {
             let req = ops::DescribeImages {

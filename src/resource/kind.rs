@@ -137,13 +137,14 @@ pub trait Kind: Send + Sync + 'static {
         true
     }
 
-    /// The object an interrupted create made, found by the token it was tagged with, for
-    /// kinds whose create is not idempotent.
+    /// The object an interrupted create made (found by the token it was tagged with, or by
+    /// what it acted on), for kinds whose create is not idempotent.
     fn adopt<'a>(
         &'a self,
         _cx: &'a dyn Cx,
         _region: &'a str,
         _token: &'a str,
+        _attrs: &'a J,
     ) -> BoxFuture<'a, Result<Option<Found>, String>> {
         Box::pin(async { Ok(None) })
     }

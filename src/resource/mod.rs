@@ -11,6 +11,7 @@ pub mod api;
 pub mod ecs_image_component;
 pub mod image;
 pub mod image_copy;
+pub mod image_export;
 pub mod image_import;
 pub mod image_share_permission;
 pub mod images_data;
@@ -263,6 +264,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &ecs_image_component::ImageComponent,
     &image_copy::ImageCopy,
     &image_share_permission::ImageSharePermission,
+    &image_export::ImageExport,
 ];
 
 /// The registry: every data source kind.

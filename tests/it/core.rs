@@ -801,3 +801,82 @@ async fn a_copy_in_progress_is_cancelled_on_destroy_and_shares_import_by_id() {
     assert_eq!(core.cloud.calls("CancelCopyImage"), 1);
     assert_eq!(core.images(), 0);
 }
+
+const EXPORT: &str = r#"
+resource "alicloud_image" "golden" {
+  image_name  = "golden"
+  snapshot_id = "s-bp1system0001"
+}
+
+resource "alicloud_image_export" "archive" {
+  image_id     = alicloud_image.golden.id
+  oss_bucket   = "imgform-quickstart"
+  oss_prefix   = "archive"
+  image_format = "qcow2"
+}
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn an_export_is_waited_on_through_its_task_and_a_lost_answer_exports_once() {
+    let core = Core::new();
+    core.cloud.with(|c| {
+        c.set_faults(localcloud::Faults {
+            lost: 1.0,
+            only: vec!["ExportImage".into()],
+            ..Default::default()
+        })
+    });
+    let (_, out, _) = core.apply(EXPORT, false).await;
+    assert_eq!(out.failed.len(), 1, "{:?}", out.failed);
+    assert!(
+        out.failed[0]
+            .1
+            .contains("the outcome of ExportImage is unknown"),
+        "{}",
+        out.failed[0].1
+    );
+    core.cloud
+        .with(|c| c.set_faults(localcloud::Faults::default()));
+    let (p, out, _) = core.apply(EXPORT, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image_export.archive".to_string(), Action::Resume)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(
+        core.cloud.calls("ExportImage"),
+        1,
+        "found by its task, not exported twice"
+    );
+    let st = core.state();
+    let golden = st.resources[&"alicloud_image.golden".parse().expect("addr")]
+        .id
+        .clone()
+        .expect("id");
+    let export = &st.resources[&"alicloud_image_export.archive".parse().expect("addr")];
+    assert_eq!(
+        export.id.as_deref(),
+        Some(golden.as_str()),
+        "the export's id is its image's, as in the provider"
+    );
+    assert_eq!(export.attrs["status"], "Finished");
+    assert!(export.attrs["task_id"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("t-")));
+    let object = format!("archive{golden}_system.qcow2");
+    assert!(core
+        .cloud
+        .with(|c| c.oss_objects("cn-hangzhou"))
+        .contains(&("imgform-quickstart".to_string(), object.clone())));
+    let (_, _, again) = core.plan(EXPORT, false).await;
+    assert!(actions(&again).is_empty(), "{:?}", actions(&again));
+    let (_, out, _) = core.apply(EXPORT, true).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.images(), 0);
+    assert!(
+        core.cloud
+            .with(|c| c.oss_objects("cn-hangzhou"))
+            .contains(&("imgform-quickstart".to_string(), object)),
+        "the exported file stays in OSS, as the provider leaves it"
+    );
+}
