@@ -769,9 +769,12 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
                 );
             }
         }
+        // A key without a suffix (`image-web`, `tf-oss-bucket-object-key`) is imported as
+        // the format given; a suffix must be an image file's.
         let lower = object.to_lowercase();
-        let ext = lower.rsplit_once('.').map(|x| x.1).unwrap_or("");
-        if !["raw", "vhd", "qcow2", "vmdk", "img", "qcow"].contains(&ext) {
+        let name = lower.rsplit('/').next().unwrap_or("");
+        let ext = name.rsplit_once('.').map(|x| x.1);
+        if ext.is_some_and(|e| !["raw", "vhd", "qcow2", "vmdk", "img", "qcow"].contains(&e)) {
             return err(
                 400,
                 "UnsupportedSuffix.OSSObject",
@@ -840,7 +843,8 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             },
             snapshot_id: String::new(),
             size: if size == 0 { obj.size_gib.max(5) } else { size },
-            format: fmt.unwrap_or_else(|| ext.to_uppercase().replace("IMG", "RAW")),
+            format: fmt
+                .unwrap_or_else(|| ext.unwrap_or("raw").to_uppercase().replace("IMG", "RAW")),
             bucket,
             object,
         });

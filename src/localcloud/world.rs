@@ -531,6 +531,8 @@ pub fn seed() -> (Vec<Region>, Vec<ImageRec>) {
             ("imgform-quickstart", "images/ubuntu-22.04.qcow2", 3),
             ("imgform-quickstart", "images/debian-12.raw", 4),
             ("imgform-quickstart", "images/empty.raw", 0),
+            // Keys without a suffix, as public Terraform code uploads them.
+            ("imgform-quickstart", "tf-oss-bucket-object-key", 3),
             (&*format!("imgform-{rid}"), "images/ubuntu-22.04.qcow2", 3),
             (&*format!("imgform-{rid}"), "images/alinux-3.vhd", 5),
             (&*format!("imgform-{rid}"), "images/data-disk.raw", 10),

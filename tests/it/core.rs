@@ -880,3 +880,25 @@ async fn an_export_is_waited_on_through_its_task_and_a_lost_answer_exports_once(
         "the exported file stays in OSS, as the provider leaves it"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_oss_key_without_a_suffix_imports_as_on_ecs() {
+    let core = Core::new();
+    let hcl = r#"
+resource "alicloud_image_import" "plain" {
+  image_name   = "plain-key"
+  architecture = "x86_64"
+  os_type      = "linux"
+  platform     = "Ubuntu"
+  disk_device_mapping {
+    oss_bucket      = "imgform-quickstart"
+    oss_object      = "tf-oss-bucket-object-key"
+    format          = "qcow2"
+    disk_image_size = 20
+  }
+}
+"#;
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.images(), 1);
+}

@@ -115,6 +115,16 @@ def flow(c, label):
     left = c.describe_images(m.DescribeImagesRequest(region_id="cn-beijing", image_id=gone, status="Creating,Waiting,Available,UnAvailable,CreateFailed")).body.images.image
     check(f"{label} a cancelled copy is gone", left == [], str(left))
 
+    # ExportImage to OSS, then DescribeTasks (TaskAction=ExportImage) until Finished.
+    r = c.export_image(m.ExportImageRequest(region_id=REGION, image_id=image_id, ossbucket="imgform-quickstart", ossprefix="conf", image_format="qcow2"))
+    export_task = body(r, f"{label} ExportImage", "task_id").task_id
+
+    def export_status():
+        d = body(c.describe_tasks(m.DescribeTasksRequest(region_id=REGION, task_ids=export_task, task_action="ExportImage")), f"{label} DescribeTasks (export)", "task_set")
+        t = d.task_set.task
+        return t[0].task_status if t and t[0].task_action == "ExportImage" else "missing"
+    poll(f"{label} export task {export_task}", export_status, lambda s: s == "Finished")
+
     # ModifyImageSharePermission, read back with DescribeImageSharePermission.
     body(c.modify_image_share_permission(m.ModifyImageSharePermissionRequest(region_id=REGION, image_id=image_id, add_account=["1234567890123"])),
          f"{label} ModifyImageSharePermission")
