@@ -204,6 +204,14 @@ pub struct DescribeImages {
     pub page_number: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_owner_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_support_io_optimized: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

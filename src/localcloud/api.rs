@@ -2553,10 +2553,17 @@ fn describe_components(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         );
     }
     let name = p.some("Name");
+    one_of(
+        p.some("Owner"),
+        &["SELF", "ALIBABA"],
+        "InvalidOwner.Malformed",
+        "The specified Owner is not valid.",
+    )?;
+    let alibaba = p.some("Owner") == Some("ALIBABA");
     let all: Vec<serde_json::Value> = c
         .components
         .values()
-        .filter(|x| x.region == region && !x.deleted)
+        .filter(|x| x.region == region && !x.deleted && !alibaba)
         .filter(|x| ids.is_empty() || ids.contains(&x.id))
         .filter(|x| name.is_none_or(|n| x.name == n))
         .map(component_json)

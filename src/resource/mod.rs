@@ -8,6 +8,7 @@
 //! bodies and attribute documents; it never touches state, the graph or rendering.
 
 pub mod api;
+pub mod builder_data;
 pub mod ecs_image_component;
 pub mod image;
 pub mod image_copy;
@@ -268,7 +269,11 @@ pub const KINDS: &[&dyn Kind] = &[
 ];
 
 /// The registry: every data source kind.
-pub const DATA_KINDS: &[&dyn DataKind] = &[&images_data::Images];
+pub const DATA_KINDS: &[&dyn DataKind] = &[
+    &images_data::Images,
+    &builder_data::Pipelines,
+    &builder_data::Components,
+];
 
 /// A managed resource kind by name; a kind missing from the registry is an error.
 pub fn kind(name: &str) -> Result<&'static dyn Kind, String> {

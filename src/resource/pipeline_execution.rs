@@ -26,7 +26,9 @@ pub const SCHEMA: Schema = Schema {
         attr("triggers", Ty::Map, ForceNew),
         attr("delete_image_on_destroy", Ty::Bool, Local),
         attr("tags", Ty::Map, ForceNew).check(tags),
-        attr("status", Ty::String, Computed),
+        // As in the provider: setting it to CANCELLED cancels the build; otherwise it is
+        // what the cloud reports.
+        attr("status", Ty::String, InPlace).check(build_status),
         attr("image_id", Ty::String, Computed),
         attr("create_time", Ty::String, Computed),
     ],
@@ -39,6 +41,16 @@ pub const SCHEMA: Schema = Schema {
 };
 
 fn cross(_: &EvalBody, _: &mut Diagnostics) {}
+
+fn build_status(v: &crate::value::Value) -> Result<(), (String, String)> {
+    match v.as_str() {
+        Some("CANCELLED") => Ok(()),
+        other => Err((
+            format!("{other:?} cannot be set: a build's status is the cloud's, but for CANCELLED"),
+            "set status = \"CANCELLED\" to cancel the build, or leave it out".into(),
+        )),
+    }
+}
 
 /// The kind.
 pub struct PipelineExecution;
@@ -163,6 +175,27 @@ impl Kind for PipelineExecution {
 
     fn tag_type(&self) -> Option<&'static str> {
         None
+    }
+
+    /// `status = "CANCELLED"` cancels a running build (CancelImagePipelineExecution).
+    fn update(&self, region: &str, id: &str, before: &J, after: &J) -> Vec<Request> {
+        if s(after, "status").as_deref() == Some("CANCELLED")
+            && s(before, "status").as_deref() != Some("CANCELLED")
+        {
+            return vec![(
+                "CancelImagePipelineExecution",
+                vec![
+                    ("RegionId".to_string(), region.to_string()),
+                    ("ExecutionId".to_string(), id.to_string()),
+                ],
+            )];
+        }
+        vec![]
+    }
+
+    /// The status changes as the build runs: it is refreshed, never drift.
+    fn drift(&self) -> Vec<&'static str> {
+        vec![]
     }
 
     fn read_key(&self, id: &str, attrs: &J) -> (&'static Lookup, String) {

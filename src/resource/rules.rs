@@ -295,8 +295,11 @@ pub fn image_name_suffix(v: &Value) -> Result<(), Fail> {
     one_of(v, "image name suffix option", &["disable"], false)
 }
 
-/// Data source `owners` / `ImageOwnerAlias`.
+/// Data source `owners` / `ImageOwnerAlias` (`""` means any owner, as in the provider).
 pub fn owners(v: &Value) -> Result<(), Fail> {
+    if s(v).is_empty() {
+        return Ok(());
+    }
     one_of(
         v,
         "image owner",
@@ -771,6 +774,16 @@ pub fn account_id(v: &Value) -> Result<(), Fail> {
             "account ids are numbers such as 1234567890",
         )
     }
+}
+
+/// Data source `action_type` (`ActionType` of DescribeImages).
+pub fn action_type(v: &Value) -> Result<(), Fail> {
+    one_of(v, "action type", &["CreateEcs", "ChangeOS"], false)
+}
+
+/// Components data source `owner`: `SELF` or `ALIBABA`.
+pub fn component_owner(v: &Value) -> Result<(), Fail> {
+    one_of(v, "component owner", &["SELF", "ALIBABA"], false)
 }
 
 #[cfg(test)]

@@ -902,3 +902,68 @@ resource "alicloud_image_import" "plain" {
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(core.images(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_builder_data_sources_read_every_page_and_filter_by_name() {
+    let core = Core::new();
+    let mut hcl = String::new();
+    for i in 0..3 {
+        hcl.push_str(&format!(
+            "resource \"alicloud_ecs_image_component\" \"c{i}\" {{\n  image_component_name = \"{}-{i}\"\n  content = \"RUN echo {i}\"\n}}\n",
+            if i == 2 { "other" } else { "web" }
+        ));
+    }
+    hcl.push_str("resource \"alicloud_ecs_image_pipeline\" \"p\" {\n  name            = \"web-pipe\"\n  base_image_type = \"IMAGE\"\n  base_image      = \"ubuntu_22_04_x64_20G_alibase_20240101.vhd\"\n  build_content   = \"COMPONENT ${alicloud_ecs_image_component.c0.id}\"\n}\n");
+    let (p, out, _) = core.apply(&hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    // The pipeline refers to a component: it is made after it.
+    let pipe = p
+        .changes
+        .iter()
+        .find(|c| c.addr.to_string() == "alicloud_ecs_image_pipeline.p")
+        .expect("pipeline");
+    assert!(
+        pipe.deps
+            .iter()
+            .any(|d| d == "alicloud_ecs_image_component.c0"),
+        "{:?}",
+        pipe.deps
+    );
+    let ev = core.load(&hcl);
+    let sess = core.session(&ev);
+    let client = sess.client("alicloud", "cn-hangzhou").expect("client");
+    let comps = imgform::resource::data_kind("alicloud_ecs_image_components").expect("kind");
+    let v = comps
+        .read(&client, &json!({"name_regex": "^web-"}))
+        .await
+        .expect("read");
+    let mut names: Vec<String> = v["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .map(|n| n.as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["web-0", "web-1"]);
+    let web0 = v["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|x| x["image_component_name"] == "web-0")
+        .expect("web-0");
+    assert_eq!(web0["content"], json!("RUN echo 0"));
+    let v = comps
+        .read(&client, &json!({"owner": "ALIBABA"}))
+        .await
+        .expect("read");
+    assert_eq!(v["ids"], json!([]));
+    let pipes = imgform::resource::data_kind("alicloud_ecs_image_pipelines").expect("kind");
+    let v = pipes
+        .read(&client, &json!({"image_pipeline_name": "web-pipe"}))
+        .await
+        .expect("read");
+    assert_eq!(v["names"], json!(["web-pipe"]));
+    assert!(v["pipelines"][0]["build_content"]
+        .as_str()
+        .is_some_and(|b| b.starts_with("COMPONENT ic-")));
+}
