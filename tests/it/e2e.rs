@@ -549,6 +549,70 @@ fn pipeline_build_example() {
 }
 
 #[test]
+fn golden_image_example_lives_and_dies_completely() {
+    let d = copy_example("golden-image");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("Apply complete! Resources: 8 added"), "{out}");
+    let cloud = || {
+        Cloud::open(&Options {
+            data: Some(d.path().join(".imgform/local-cloud")),
+            ..Options::default()
+        })
+        .expect("opens")
+    };
+    let st = load_state(d.path()).expect("state");
+    let golden = st
+        .resources
+        .values()
+        .find(|r| r.kind == "alicloud_ecs_image_pipeline_execution")
+        .and_then(|r| r.attrs["image_id"].as_str().map(String::from))
+        .expect("the build's image");
+    let copies: Vec<(String, String)> = st
+        .resources
+        .values()
+        .filter(|r| r.kind == "alicloud_image_copy")
+        .map(|r| (r.region.clone(), r.id.clone().expect("id")))
+        .collect();
+    assert_eq!(copies.len(), 2);
+    let c = cloud();
+    for (region, id) in &copies {
+        let rec = c.image_record(id).expect("the copy exists");
+        assert_eq!(
+            &rec.region, region,
+            "each copy lives in its provider's region"
+        );
+        assert_eq!(rec.copied_from, golden);
+    }
+    let mut shared = c.image_record(&golden).expect("golden").shared_with;
+    shared.sort();
+    assert_eq!(shared, ["1234567890123", "2345678901234"]);
+    assert_eq!(c.live_components().len(), 1);
+    assert!(c
+        .oss_objects("cn-hangzhou")
+        .iter()
+        .any(|(b, o)| b == "imgform-quickstart"
+            && o.starts_with("golden")
+            && o.ends_with(".qcow2")));
+    drop(c);
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0),
+        "a second plan is empty"
+    );
+    let out = ok(&run(d.path(), &["destroy", "--auto-approve"]));
+    assert!(
+        out.contains("Destroy complete! Resources: 8 destroyed."),
+        "{out}"
+    );
+    let c = cloud();
+    assert!(c.custom_images().is_empty(), "{:?}", c.custom_images());
+    assert!(c.live_pipelines().is_empty());
+    assert!(c.live_components().is_empty());
+}
+
+#[test]
 fn multi_region_example() {
     let d = copy_example("multi-region");
     let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
