@@ -2555,11 +2555,11 @@ fn describe_components(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let name = p.some("Name");
     one_of(
         p.some("Owner"),
-        &["SELF", "ALIBABA"],
+        &["SELF", "ALIYUN"],
         "InvalidOwner.Malformed",
         "The specified Owner is not valid.",
     )?;
-    let alibaba = p.some("Owner") == Some("ALIBABA");
+    let alibaba = p.some("Owner") == Some("ALIYUN");
     let all: Vec<serde_json::Value> = c
         .components
         .values()

@@ -20,7 +20,7 @@ pub const PIPELINES: Schema = Schema {
     attrs: &[
         attr("ids", Ty::StringList, ForceNew),
         attr("name_regex", Ty::String, ForceNew).check(regex),
-        attr("image_pipeline_name", Ty::String, ForceNew),
+        attr("name", Ty::String, ForceNew),
         attr("resource_group_id", Ty::String, ForceNew).check(resource_group_id),
         attr("tags", Ty::Map, ForceNew),
         attr("names", Ty::StringList, Computed),
@@ -124,6 +124,17 @@ fn tag_map(item: &J) -> J {
     )
 }
 
+fn tag_list(item: &J) -> J {
+    J::Array(
+        item["Tags"]["Tag"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| json!({"tag_key": t["TagKey"], "tag_value": t["TagValue"]}))
+            .collect(),
+    )
+}
+
 /// Keeps the items whose name matches `name_regex`, and answers with ids, names and the
 /// items under `key`.
 fn answer(args: &J, mut items: Vec<Map<String, J>>, name: &str, key: &str) -> Result<J, String> {
@@ -166,7 +177,7 @@ impl DataKind for Pipelines {
 
     fn read<'a>(&'a self, c: &'a Client, args: &'a J) -> BoxFuture<'a, Result<J, String>> {
         Box::pin(async move {
-            let params = filters(args, "ImagePipelineId", ("Name", "image_pipeline_name"));
+            let params = filters(args, "ImagePipelineId", ("Name", "name"));
             let raw = all_pages(
                 c,
                 "DescribeImagePipelines",
@@ -182,7 +193,7 @@ impl DataKind for Pipelines {
                         &[
                             ("id", "ImagePipelineId"),
                             ("image_pipeline_id", "ImagePipelineId"),
-                            ("image_pipeline_name", "Name"),
+                            ("name", "Name"),
                             ("base_image", "BaseImage"),
                             ("base_image_type", "BaseImageType"),
                             ("build_content", "BuildContent"),
@@ -206,7 +217,7 @@ impl DataKind for Pipelines {
                     m
                 })
                 .collect();
-            answer(args, items, "image_pipeline_name", "pipelines")
+            answer(args, items, "name", "pipelines")
         })
     }
 }
@@ -248,7 +259,8 @@ impl DataKind for Components {
                             ("create_time", "CreationTime"),
                         ],
                     );
-                    m.insert("tags".into(), tag_map(x));
+                    // A list of {tag_key, tag_value}, as the provider's data source has it.
+                    m.insert("tags".into(), tag_list(x));
                     m
                 })
                 .collect();

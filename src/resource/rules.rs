@@ -781,9 +781,9 @@ pub fn action_type(v: &Value) -> Result<(), Fail> {
     one_of(v, "action type", &["CreateEcs", "ChangeOS"], false)
 }
 
-/// Components data source `owner`: `SELF` or `ALIBABA`.
+/// Components data source `owner`: `SELF` or `ALIYUN`.
 pub fn component_owner(v: &Value) -> Result<(), Fail> {
-    one_of(v, "component owner", &["SELF", "ALIBABA"], false)
+    one_of(v, "component owner", &["SELF", "ALIYUN"], false)
 }
 
 #[cfg(test)]

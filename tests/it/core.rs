@@ -953,13 +953,13 @@ async fn the_builder_data_sources_read_every_page_and_filter_by_name() {
         .expect("web-0");
     assert_eq!(web0["content"], json!("RUN echo 0"));
     let v = comps
-        .read(&client, &json!({"owner": "ALIBABA"}))
+        .read(&client, &json!({"owner": "ALIYUN"}))
         .await
         .expect("read");
     assert_eq!(v["ids"], json!([]));
     let pipes = imgform::resource::data_kind("alicloud_ecs_image_pipelines").expect("kind");
     let v = pipes
-        .read(&client, &json!({"image_pipeline_name": "web-pipe"}))
+        .read(&client, &json!({"name": "web-pipe"}))
         .await
         .expect("read");
     assert_eq!(v["names"], json!(["web-pipe"]));
