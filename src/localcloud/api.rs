@@ -330,6 +330,9 @@ pub fn dispatch(
         "DescribeImageComponents" => describe_components(c, &p),
         "DeleteImageComponent" => delete_component(c, &p),
         "ExportImage" => export_image(c, &p),
+        "DescribeSnapshots" => describe_snapshots(c, &p),
+        "DescribeInstances" => describe_instances(c, &p),
+        "ListTagResources" => list_tag_resources(c, &p),
         other => err(
             404,
             "InvalidAction.NotFound",
@@ -2359,6 +2362,153 @@ fn export_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         created_at: iso(now),
     });
     Ok(json!({ "TaskId": task_id, "RegionId": region }))
+}
+
+/// A JSON array of ids (`SnapshotIds`, `InstanceIds`: `["s-1","s-2"]`), at most 100.
+fn id_array(p: &P, k: &str) -> R<Option<Vec<String>>> {
+    let Some(raw) = p.some(k) else {
+        return Ok(None);
+    };
+    let ids: Vec<String> = serde_json::from_str(raw).map_err(|_| {
+        ApiErr::new(
+            400,
+            "InvalidParameter",
+            &format!(
+                "The specified parameter \"{k}\" is not valid: a JSON array of ids is expected."
+            ),
+        )
+    })?;
+    if ids.len() > 100 {
+        return err(
+            400,
+            "InvalidParameter",
+            &format!("The specified parameter \"{k}\" is not valid: at most 100 ids."),
+        );
+    }
+    Ok(Some(ids))
+}
+
+/// DescribeSnapshots: the region's snapshots, by `SnapshotIds`, `Status`, paged.
+fn describe_snapshots(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let ids = id_array(p, "SnapshotIds")?;
+    let status = p.some("Status").filter(|s| *s != "all");
+    let (page, size) = paging(p, 100, 10)?;
+    let matched: Vec<serde_json::Value> = c.regions[&region]
+        .snapshots
+        .values()
+        .filter(|s| ids.as_ref().is_none_or(|l| l.contains(&s.id)))
+        .filter(|s| status.is_none_or(|st| st == s.status))
+        .map(|s| {
+            json!({
+                "SnapshotId": s.id, "SnapshotName": "", "Status": s.status, "Progress": if s.status == "accomplished" { "100%" } else { "50%" },
+                "SourceDiskType": s.disk_type, "SourceDiskSize": s.size.to_string(), "CreationTime": format!("{}T00:00:00Z", s.created),
+                "Usage": "none", "Encrypted": false, "Tags": {"Tag": []},
+            })
+        })
+        .collect();
+    let total = matched.len();
+    let items: Vec<serde_json::Value> = matched
+        .into_iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .collect();
+    Ok(
+        json!({ "TotalCount": total, "PageNumber": page, "PageSize": size, "Snapshots": { "Snapshot": items } }),
+    )
+}
+
+/// DescribeInstances: the region's instances, by `InstanceIds`, `Status`, paged.
+fn describe_instances(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let ids = id_array(p, "InstanceIds")?;
+    let status = p.some("Status");
+    let (page, size) = paging(p, 100, 10)?;
+    let matched: Vec<serde_json::Value> = c.regions[&region]
+        .instances
+        .values()
+        .filter(|i| ids.as_ref().is_none_or(|l| l.contains(&i.id)))
+        .filter(|i| status.is_none_or(|st| st == i.status))
+        .map(|i| {
+            json!({
+                "InstanceId": i.id, "InstanceName": i.id, "Status": i.status, "RegionId": region, "ZoneId": format!("{region}-a"),
+                "OSType": "linux", "OSName": format!("{} 64 bit", i.platform), "InstanceType": "ecs.g7.large",
+                "OperationLocks": {"LockReason": if i.lock_reason.is_empty() { vec![] } else { vec![json!({"LockReason": i.lock_reason})] }},
+            })
+        })
+        .collect();
+    let total = matched.len();
+    let items: Vec<serde_json::Value> = matched
+        .into_iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .collect();
+    Ok(
+        json!({ "TotalCount": total, "PageNumber": page, "PageSize": size, "Instances": { "Instance": items } }),
+    )
+}
+
+/// ListTagResources: the tags of images, pipelines and components, by `ResourceId.N` (at
+/// most 50) or `Tag.N`, token-paged.
+fn list_tag_resources(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let Some(rtype) = p.some("ResourceType") else {
+        return err(400, "MissingParameter", "The input parameter \"ResourceType\" that is mandatory for processing this request is not supplied.");
+    };
+    let ids = p.strings("ResourceId");
+    if ids.len() > 50 {
+        return err(
+            400,
+            "InvalidParameter",
+            "At most 50 ResourceId values are allowed.",
+        );
+    }
+    let wanted = p.tags("Tag");
+    let tagged: Vec<(String, Vec<(String, String)>)> = match rtype {
+        "image" => c
+            .images
+            .values()
+            .filter(|i| i.region == region && !i.deleted && i.owner_alias == "self")
+            .map(|i| (i.id.clone(), i.tags.clone()))
+            .collect(),
+        "imagepipeline" => c
+            .pipelines
+            .values()
+            .filter(|x| x.region == region && !x.deleted)
+            .map(|x| (x.id.clone(), x.tags.clone()))
+            .collect(),
+        "imagecomponent" => c
+            .components
+            .values()
+            .filter(|x| x.region == region && !x.deleted)
+            .map(|x| (x.id.clone(), x.tags.clone()))
+            .collect(),
+        _ => {
+            return err(
+                400,
+                "InvalidResourceType.NotFound",
+                "The specified ResourceType is not supported.",
+            )
+        }
+    };
+    let mut rows = Vec::new();
+    for (id, tags) in tagged {
+        if !ids.is_empty() && !ids.contains(&id) {
+            continue;
+        }
+        if !wanted.iter().all(|w| tags.contains(w)) {
+            continue;
+        }
+        for (k, v) in tags {
+            rows.push(json!({"ResourceId": id, "ResourceType": rtype, "TagKey": k, "TagValue": v}));
+        }
+    }
+    let (start, max) = token_page(p)?;
+    let total = rows.len();
+    let page: Vec<serde_json::Value> = rows.into_iter().skip(start).take(max).collect();
+    Ok(
+        json!({ "TagResources": { "TagResource": page }, "NextToken": next_token(start, max, total) }),
+    )
 }
 
 /// CancelCopyImage: called in the destination region; a copy in progress is removed.

@@ -95,6 +95,18 @@ def flow(c, label):
     ddm = img.disk_device_mappings.disk_device_mapping
     check(f"{label} DiskDeviceMapping.Size is a string", bool(ddm) and isinstance(ddm[0].size, str), repr(ddm and ddm[0].size))
 
+    # The calls the SDKs make around images: ListTagResources, DescribeSnapshots,
+    # DescribeInstances.
+    d = body(c.list_tag_resources(m.ListTagResourcesRequest(region_id=REGION, resource_type="image", resource_id=[image_id])),
+             f"{label} ListTagResources", "tag_resources")
+    pairs = sorted((t.tag_key, t.tag_value) for t in d.tag_resources.tag_resource if t.resource_id == image_id)
+    check(f"{label} ListTagResources lists the image's tags", pairs == [("env", "ci"), ("team", "blue")], str(pairs))
+    d = body(c.describe_snapshots(m.DescribeSnapshotsRequest(region_id=REGION, snapshot_ids='["s-bp1system0001"]')),
+             f"{label} DescribeSnapshots", "snapshots", "total_count")
+    check(f"{label} DescribeSnapshots finds the snapshot", [x.snapshot_id for x in d.snapshots.snapshot] == ["s-bp1system0001"], str(d.to_map())[:200])
+    d = body(c.describe_instances(m.DescribeInstancesRequest(region_id=REGION, page_size=100)), f"{label} DescribeInstances", "instances", "total_count")
+    check(f"{label} DescribeInstances lists instances", len(d.instances.instance) == d.total_count > 0 and all(i.instance_id.startswith("i-") for i in d.instances.instance), str(d.to_map())[:200])
+
     # CopyImage to another region, DescribeImages there until Available; a second copy
     # cancelled with CancelCopyImage while it is in progress.
     r = c.copy_image(m.CopyImageRequest(region_id=REGION, image_id=image_id, destination_region_id="cn-shanghai",
