@@ -327,6 +327,15 @@ impl Cloud {
             .unwrap_or_default()
     }
 
+    /// Export tasks: (task id, image id).
+    pub fn export_tasks(&self) -> Vec<(String, String)> {
+        self.tasks
+            .values()
+            .filter(|t| t.action == "ExportImage")
+            .map(|t| (t.id.clone(), t.image_id.clone()))
+            .collect()
+    }
+
     /// Components that exist: (id, name).
     pub fn live_components(&self) -> Vec<(String, String)> {
         self.components

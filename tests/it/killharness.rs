@@ -1,5 +1,6 @@
-//! The kill harness: every kind of object, through create, replacement (destroy-then-create
-//! and create-before-destroy) and destroy, with the process killed (`abort`, as `kill -9`)
+//! The kill harness: every kind of object (images, imports, pipelines, builds, copies in
+//! another region, shares, exports, components), through create, replacement
+//! (destroy-then-create and create-before-destroy) and destroy, with the process killed (`abort`, as `kill -9`)
 //! at a chosen state write or API request, then the same command run again until it
 //! succeeds. After each round the local cloud is counted object by object: every
 //! configured object exactly once (no duplicate), nothing the state does not know (no
@@ -17,10 +18,39 @@ use std::process::{Command, Output};
 
 /// Version 1 of the configuration: an image from a snapshot, an import, an image with
 /// create_before_destroy, a pipeline built on the import and a build distributed to a
-/// second region.
+/// second region; the image copied to another region, shared with an account and exported
+/// to OSS; a component.
 pub const V1: &str = r#"
 provider "alicloud" {
   region = "cn-hangzhou"
+}
+
+provider "alicloud" {
+  alias  = "sh"
+  region = "cn-shanghai"
+}
+
+resource "alicloud_image_copy" "web_sh" {
+  provider         = alicloud.sh
+  source_image_id  = alicloud_image.web.id
+  source_region_id = "cn-hangzhou"
+  image_name       = "k-copy"
+}
+
+resource "alicloud_image_share_permission" "web" {
+  image_id   = alicloud_image.web.id
+  account_id = "1234567890123"
+}
+
+resource "alicloud_image_export" "web" {
+  image_id   = alicloud_image.web.id
+  oss_bucket = "imgform-quickstart"
+  oss_prefix = "kexp"
+}
+
+resource "alicloud_ecs_image_component" "c" {
+  image_component_name = "k-comp"
+  content              = "RUN echo v1"
 }
 
 resource "alicloud_image" "web" {
@@ -67,8 +97,9 @@ resource "alicloud_ecs_image_pipeline_execution" "b" {
 }
 "#;
 
-/// Version 2: every kind replaced — the image and the pipeline (and so the build)
-/// destroy-then-create, the create_before_destroy image renamed.
+/// Version 2: every kind replaced — the image (and so its copy, share and export) and the
+/// pipeline (and so the build) and the component destroy-then-create, the
+/// create_before_destroy image renamed.
 pub fn v2() -> String {
     V1.replace("s-bp1qs0000000000web\"\n}", "s-bp1system0002\"\n}")
         .replace(
@@ -229,8 +260,22 @@ fn count(cmd: &dyn Fn(&Path) -> Command, dir: &Path, phase: Phase, label: &str, 
         .filter(|(_, p)| live.contains(p))
         .count();
     let want: BTreeMap<&str, usize> = match phase {
-        Phase::Create => [("k-web", 1), ("k-base", 1), ("k-cbd-1", 1), ("k-built", 2)].into(),
-        Phase::Replace => [("k-web", 1), ("k-base", 1), ("k-cbd-2", 1), ("k-built", 2)].into(),
+        Phase::Create => [
+            ("k-web", 1),
+            ("k-base", 1),
+            ("k-cbd-1", 1),
+            ("k-built", 2),
+            ("k-copy", 1),
+        ]
+        .into(),
+        Phase::Replace => [
+            ("k-web", 1),
+            ("k-base", 1),
+            ("k-cbd-2", 1),
+            ("k-built", 2),
+            ("k-copy", 1),
+        ]
+        .into(),
         Phase::Destroy => BTreeMap::new(),
     };
     let want_pipelines = usize::from(phase != Phase::Destroy);
@@ -263,6 +308,7 @@ fn count(cmd: &dyn Fn(&Path) -> Command, dir: &Path, phase: Phase, label: &str, 
         r.duplicates += builds - want_pipelines;
         problems.push(format!("{builds} builds of live pipelines"));
     }
+    lifecycle(&cloud, phase, r, &mut problems);
     // Every state row's object exists.
     let o = cmd(dir).args(["state", "pull"]).output().expect("runs");
     let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
@@ -275,6 +321,13 @@ fn count(cmd: &dyn Fn(&Path) -> Command, dir: &Path, phase: Phase, label: &str, 
         let exists = match row["type"].as_str().unwrap_or_default() {
             "alicloud_ecs_image_pipeline" => live.iter().any(|p| p == id),
             "alicloud_ecs_image_pipeline_execution" => build_ids.iter().any(|b| b == id),
+            "alicloud_ecs_image_component" => cloud.live_components().iter().any(|c| c.0 == id),
+            "alicloud_image_share_permission" => id.split_once(':').is_some_and(|(img, acct)| {
+                cloud
+                    .image_record(img)
+                    .is_some_and(|i| !i.deleted && i.shared_with.iter().any(|a| a == acct))
+            }),
+            "alicloud_image_export" => cloud.export_tasks().iter().any(|t| t.1 == id),
             _ => image_ids.iter().any(|i| i == id),
         };
         if !exists {
@@ -287,5 +340,50 @@ fn count(cmd: &dyn Fn(&Path) -> Command, dir: &Path, phase: Phase, label: &str, 
     }
     if !problems.is_empty() {
         r.failures.push(format!("{label}: {}", problems.join("; ")));
+    }
+}
+
+/// Components, shares and exports: each exactly once while configured, none after destroy.
+fn lifecycle(cloud: &Cloud, phase: Phase, r: &mut Report, problems: &mut Vec<String>) {
+    let want = usize::from(phase != Phase::Destroy);
+    let comps = cloud
+        .live_components()
+        .into_iter()
+        .filter(|c| c.1 == "k-comp")
+        .count();
+    if comps > want {
+        if want == 0 {
+            r.orphans += comps;
+        } else {
+            r.duplicates += comps - want;
+        }
+        problems.push(format!("{comps} components"));
+    } else if comps < want {
+        problems.push("missing component".into());
+    }
+    // Shares: only the live k-web image is shared, with the one account.
+    for (id, name) in cloud.custom_images() {
+        let shared = cloud
+            .image_record(&id)
+            .map(|i| i.shared_with)
+            .unwrap_or_default();
+        let expected = usize::from(name == "k-web" && want == 1);
+        if shared.len() > expected {
+            r.orphans += shared.len() - expected;
+            problems.push(format!("image {name} shared with {shared:?}"));
+        } else if shared.len() < expected {
+            problems.push(format!("image {name} not shared"));
+        }
+    }
+    // Exports: never two of one image.
+    let mut per_image: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, image) in cloud.export_tasks() {
+        *per_image.entry(image).or_default() += 1;
+    }
+    for (image, n) in per_image {
+        if n > 1 {
+            r.duplicates += n - 1;
+            problems.push(format!("{n} exports of {image}"));
+        }
     }
 }
