@@ -2542,8 +2542,12 @@ fn modify_share(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             "At most 10 accounts can be added or removed at once.",
         );
     }
+    let known = &c.regions[&region].accounts;
     for a in add.iter().chain(&remove) {
-        if a.is_empty() || !a.chars().all(|ch| ch.is_ascii_digit()) {
+        if a.is_empty()
+            || !a.chars().all(|ch| ch.is_ascii_digit())
+            || (!known.is_empty() && !known.contains(a))
+        {
             return err(
                 400,
                 "InvalidAccount.NotFound",

@@ -590,6 +590,37 @@ impl Cloud {
             if let Some(a) = body.get("oss_role_authorized").and_then(|v| v.as_bool()) {
                 r.oss_role_authorized = a;
             }
+            let strings = |k: &str| -> Vec<String> {
+                body.get(k)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            };
+            for g in strings("resource_groups") {
+                if !g.starts_with("rg-") {
+                    return Err(format!("{rid}: {g:?} is not a resource group id (rg-...)"));
+                }
+                if !r.resource_groups.contains(&g) {
+                    r.resource_groups.push(g);
+                    *counts.entry("resource groups").or_default() += 1;
+                }
+            }
+            for a in strings("accounts") {
+                if a.is_empty() || !a.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(format!("{rid}: {a:?} is not an account id (digits)"));
+                }
+                if !r.accounts.contains(&a) {
+                    r.accounts.push(a);
+                    *counts.entry("accounts").or_default() += 1;
+                }
+            }
+            let comps: Vec<serde_json::Value> = body
+                .get("components")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default();
             let imgs: Vec<serde_json::Value> = body
                 .get("images")
                 .and_then(|v| v.as_array())
@@ -611,6 +642,32 @@ impl Cloud {
                 self.put_image(rec);
                 *counts.entry("images").or_default() += 1;
             }
+            for x in comps {
+                let s =
+                    |k: &str, d: &str| x.get(k).and_then(|v| v.as_str()).unwrap_or(d).to_string();
+                let id = match s("id", "") {
+                    id if id.is_empty() => self.new_id("ic-"),
+                    id if id.starts_with("ic-") => id,
+                    id => return Err(format!("{rid}: {id:?} is not a component id (ic-...)")),
+                };
+                let name = s("name", &id);
+                let now = self.now();
+                self.put_component(ComponentRec {
+                    id,
+                    region: rid.clone(),
+                    name,
+                    content: s("content", "RUN echo seeded"),
+                    component_type: s("component_type", "Build"),
+                    system_type: s("system_type", "Linux"),
+                    version: s("version", "1.0.0"),
+                    description: s("description", ""),
+                    resource_group_id: s("resource_group_id", "rg-default"),
+                    tags: vec![],
+                    created_at: api_iso(now),
+                    deleted: false,
+                });
+                *counts.entry("components").or_default() += 1;
+            }
         }
         self.flush();
         Ok(counts
@@ -619,6 +676,18 @@ impl Cloud {
             .collect::<Vec<_>>()
             .join(", "))
     }
+}
+
+fn api_iso(t: f64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t as i64)
+        .ok()
+        .and_then(|d| {
+            d.format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
 }
 
 fn world_image(region: &str, id: &str, name: &str, owner: &str) -> ImageRec {

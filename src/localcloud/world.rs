@@ -349,6 +349,9 @@ pub struct Region {
     pub instance_types: Vec<String>,
     /// Whether ECS may read OSS (the RAM role of ImportImage).
     pub oss_role_authorized: bool,
+    /// Accounts images may be shared with (seeded); empty: any numeric account.
+    #[serde(default)]
+    pub accounts: Vec<String>,
 }
 
 impl Region {

@@ -967,3 +967,54 @@ async fn the_builder_data_sources_read_every_page_and_filter_by_name() {
         .as_str()
         .is_some_and(|b| b.starts_with("COMPONENT ic-")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn cloud_seed_adds_accounts_components_and_resource_groups() {
+    let core = Core::new();
+    let said = core
+        .cloud
+        .with(|c| {
+            c.seed_from(&json!({"regions": {"cn-hangzhou": {
+                "accounts": ["1234567890123"],
+                "resource_groups": ["rg-seeded0001"],
+                "components": [{"id": "ic-seededbase000001", "name": "seeded-base", "content": "RUN echo base"}],
+            }}}))
+        })
+        .expect("seed");
+    assert_eq!(said, "1 accounts, 1 components, 1 resource groups");
+    // A seeded component can be used by id; a share with an account the world does not
+    // have is refused by the cloud, with its code.
+    let hcl = r#"
+resource "alicloud_image" "golden" {
+  image_name        = "golden"
+  snapshot_id       = "s-bp1system0001"
+  resource_group_id = "rg-seeded0001"
+}
+
+resource "alicloud_image_share_permission" "stranger" {
+  image_id   = alicloud_image.golden.id
+  account_id = "9999999999999"
+}
+
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "uses-seeded"
+  base_image_type = "IMAGE"
+  base_image      = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
+  build_content   = "COMPONENT ic-seededbase000001"
+}
+"#;
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert_eq!(out.added, 2, "{:?}", out.failed);
+    assert_eq!(out.failed.len(), 1);
+    assert!(
+        out.failed[0].1.contains("InvalidAccount.NotFound"),
+        "{}",
+        out.failed[0].1
+    );
+    let ev = core.load(hcl);
+    let sess = core.session(&ev);
+    let client = sess.client("alicloud", "cn-hangzhou").expect("client");
+    let comps = imgform::resource::data_kind("alicloud_ecs_image_components").expect("kind");
+    let v = comps.read(&client, &json!({})).await.expect("read");
+    assert_eq!(v["ids"], json!(["ic-seededbase000001"]));
+}
