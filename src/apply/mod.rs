@@ -166,6 +166,9 @@ impl Session {
             }
             return c.with_region(region).map_err(|e| e.to_string());
         }
+        if region.is_empty() {
+            return Err(format!("the provider {provider} is not configured: add its provider block (provider \"alicloud\" {{ alias = ... }})"));
+        }
         if let Some(c) = self.clients.values().find(|c| c.region() == region) {
             return Ok(c.clone());
         }

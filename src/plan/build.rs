@@ -268,6 +268,43 @@ fn diff(
     }
 }
 
+/// Objects the instance names by literal id (a pipeline's `COMPONENT ic-…`) must exist:
+/// one that does not is an error at the attribute, before any call. Without a cloud
+/// connection (the reader cannot look) nothing is checked.
+fn check_references(
+    reader: &mut dyn Reader,
+    inst: &Instance,
+    kind: &str,
+    cfg: &Map<String, J>,
+    unknown: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) {
+    let Ok(k) = crate::resource::kind(kind) else {
+        return;
+    };
+    for r in k.references(&J::Object(cfg.clone())) {
+        if unknown.contains(r.attr) {
+            continue;
+        }
+        if let Ok(None) = reader.import(&inst.provider, r.kind, &r.id) {
+            diags.push(
+                Diagnostic::error(
+                    "Reference to an object that does not exist",
+                    format!(
+                        "`{}` names {} {}, which does not exist in this region",
+                        r.attr, r.kind, r.id
+                    ),
+                    Some(inst.body.span_of(r.attr)),
+                )
+                .with_hint(format!(
+                    "create it with a `{}` resource and refer to its id, or correct the id",
+                    r.kind
+                )),
+            );
+        }
+    }
+}
+
 /// The resource blocks `id` depends on, through locals and variables.
 fn resource_deps(ev: &Evaluated, id: &ResourceId) -> Vec<String> {
     let mut out = BTreeSet::new();
@@ -536,6 +573,9 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                         .map(|p| &p.attrs),
                     &ignore,
                 );
+                if matches!(d.action, Action::Create) || !d.replace_paths.is_empty() {
+                    check_references(reader, &inst, &id.kind, &cfg_json, &unknown, diags);
+                }
                 let mut reason = None;
                 if let Some(p) = prior {
                     match p.status {

@@ -20,6 +20,17 @@ use std::collections::{BTreeMap, HashMap};
 /// An object found: its id and attributes to record with it.
 pub type Found = (String, Map<String, J>);
 
+/// An object named by literal id in an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// The attribute that names it.
+    pub attr: &'static str,
+    /// Its kind.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+}
+
 /// A flattened API request: the action and its parameters.
 pub type Request = (&'static str, Vec<(String, String)>);
 
@@ -190,6 +201,12 @@ pub trait Kind: Send + Sync + 'static {
 
     /// Deletes the object; an object already gone is deleted.
     fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Objects of other kinds the attributes name by literal id (a pipeline's
+    /// `COMPONENT ic-…` lines): each must exist when the plan is made.
+    fn references(&self, _attrs: &J) -> Vec<Reference> {
+        vec![]
+    }
 
     /// The region the object lives in: its provider's, unless the kind says otherwise.
     fn region(&self, provider_region: &str, _attrs: &J) -> String {

@@ -267,6 +267,31 @@ impl Kind for Pipeline {
         Some("imagepipeline")
     }
 
+    /// `COMPONENT ic-…` lines of the build and test content.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        let mut out = Vec::new();
+        for attr in ["build_content", "test_content"] {
+            let Some(text) = s(attrs, attr) else { continue };
+            for line in text.lines() {
+                let mut words = line.split_whitespace();
+                if !words
+                    .next()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("COMPONENT"))
+                {
+                    continue;
+                }
+                if let Some(id) = words.next().filter(|w| w.starts_with("ic-")) {
+                    out.push(Reference {
+                        attr,
+                        kind: "alicloud_ecs_image_component",
+                        id: id.to_string(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
         (&PIPELINES, id.into())
     }

@@ -1018,3 +1018,114 @@ resource "alicloud_ecs_image_pipeline" "p" {
     let v = comps.read(&client, &json!({})).await.expect("read");
     assert_eq!(v["ids"], json!(["ic-seededbase000001"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_named_by_literal_id_must_exist_when_the_plan_is_made() {
+    let core = Core::new();
+    core.cloud
+        .with(|c| {
+            c.seed_from(&json!({"regions": {"cn-hangzhou": {
+                "components": [{"id": "ic-seededbase000001", "name": "seeded-base"}],
+            }}}))
+        })
+        .expect("seed");
+    let plan_with = |content: &str| {
+        let hcl = format!(
+            "resource \"alicloud_ecs_image_pipeline\" \"p\" {{\n  name            = \"pipe\"\n  base_image_type = \"IMAGE\"\n  base_image      = \"ubuntu_22_04_x64_20G_alibase_20240101.vhd\"\n  build_content   = \"{content}\"\n}}\n"
+        );
+        let ev = core.load(&hcl);
+        let sess = core.session(&ev);
+        let state = state_of(&core.store);
+        let opts = PlanOptions::default();
+        let mut reader = apply::CloudReader {
+            sess: &sess,
+            rt: tokio::runtime::Handle::current(),
+            reads: 0,
+        };
+        let (p, diags) = plan(
+            Input {
+                ev: &ev,
+                state: &state,
+                drift: vec![],
+                regions: &sess.regions,
+                options: &opts,
+            },
+            &mut reader,
+        );
+        (p.is_some(), diags)
+    };
+    let (ok, diags) = plan_with("COMPONENT ic-seededbase000001");
+    assert!(ok && !diags.has_errors(), "{diags:?}");
+    let (ok, diags) = plan_with("RUN echo a\\nCOMPONENT ic-doesnotexist00001");
+    assert!(!ok || diags.has_errors());
+    let d = diags
+        .0
+        .iter()
+        .find(|d| d.summary == "Reference to an object that does not exist")
+        .expect("the diagnostic");
+    assert!(d.detail.contains("ic-doesnotexist00001"), "{}", d.detail);
+    let span = d.span.as_ref().expect("a span");
+    let text = std::fs::read_to_string(core.dir.path().join("main.hcl")).expect("read");
+    assert!(
+        text[span.range.clone()].contains("ic-doesnotexist00001"),
+        "the span is build_content's value: {:?}",
+        &text[span.range.clone()]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn copies_and_components_import_by_id_and_a_copy_drifts() {
+    let core = Core::new();
+    let hcl = LIFECYCLE.replace(
+        "resource \"alicloud_image_share_permission\" \"ops\" {\n  image_id   = alicloud_image.golden.id\n  account_id = \"1234567890123\"\n}\n",
+        "",
+    );
+    let (_, out, _) = core.apply(&hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let st = core.state();
+    let id_of = |a: &str| {
+        st.resources[&a.parse().expect("addr")]
+            .id
+            .clone()
+            .expect("id")
+    };
+    let (copy, comp) = (
+        id_of("alicloud_image_copy.sh"),
+        id_of("alicloud_ecs_image_component.base"),
+    );
+    // Tags changed outside imgform on the copy are drift, planned back in place.
+    core.cloud.with(|c| {
+        let mut i = c.image_record(&copy).expect("copy");
+        i.tags = vec![("team".into(), "someone-else".into())];
+        c.replace_image(i);
+    });
+    let (_, _, p) = core.plan(&hcl, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image_copy.sh".to_string(), Action::Update)]
+    );
+    // Forget both, import them back by id: the next plan changes nothing.
+    let ev = core.load(&hcl);
+    let sess = core.session(&ev);
+    let addrs: Vec<imgform::addr::ResourceAddr> = [
+        "alicloud_image_copy.sh",
+        "alicloud_ecs_image_component.base",
+    ]
+    .iter()
+    .map(|a| a.parse().expect("addr"))
+    .collect();
+    imgform::state::edit::rm(&mut core.store.lock().expect("lock"), &addrs, false).expect("rm");
+    apply::import(&sess, &core.store, &addrs[0], "alicloud.sh", &copy)
+        .await
+        .expect("import the copy");
+    apply::import(&sess, &core.store, &addrs[1], "alicloud", &comp)
+        .await
+        .expect("import the component");
+    let st = core.state();
+    assert_eq!(st.resources[&addrs[0]].region, "cn-shanghai");
+    assert_eq!(st.resources[&addrs[1]].attrs["content"], "RUN echo hello");
+    let (_, out, _) = core.apply(&hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let (_, _, p) = core.plan(&hcl, false).await;
+    assert!(actions(&p).is_empty(), "{:?}", actions(&p));
+}
