@@ -2074,6 +2074,11 @@ fn edit_tags(
             edit(&mut pl.tags)?;
             c.put_pipeline(pl);
         }
+        "imagecomponent" => {
+            let mut x = component_in(c, region, id)?;
+            edit(&mut x.tags)?;
+            c.put_component(x);
+        }
         other => {
             return err(
                 400,
@@ -2145,7 +2150,8 @@ fn untag_resources(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
 
 fn join_resource_group(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let region = region_of(c, p)?;
-    if p.some("ResourceType") != Some("image") {
+    let rt = p.some("ResourceType");
+    if !matches!(rt, Some("image" | "imagecomponent")) {
         return err(
             400,
             "InvalidResourceType.NotSupported",
@@ -2156,10 +2162,27 @@ fn join_resource_group(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         return err(400, "MissingParameter", "The input parameter \"ResourceGroupId\" that is mandatory for processing this request is not supplied.");
     };
     check_resource_group(c, &region, p)?;
+    if rt == Some("imagecomponent") {
+        let mut x = component_in(c, &region, p.some("ResourceId").unwrap_or_default())?;
+        x.resource_group_id = rg.into();
+        c.put_component(x);
+        return Ok(json!({}));
+    }
     let mut img = image_in(c, &region, p.some("ResourceId"))?;
     img.resource_group_id = rg.into();
     c.put_image(img);
     Ok(json!({}))
+}
+
+fn component_in(c: &Cloud, region: &str, id: &str) -> R<super::world::ComponentRec> {
+    match c.components.get(id) {
+        Some(x) if x.region == region && !x.deleted => Ok(x.clone()),
+        _ => err(
+            404,
+            "ImageComponent.NotFound",
+            "The specified image component ID is not found.",
+        ),
+    }
 }
 
 fn delete_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {

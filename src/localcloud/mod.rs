@@ -327,6 +327,12 @@ impl Cloud {
             .unwrap_or_default()
     }
 
+    /// Forgets a task, as ECS does with old ones (tests).
+    pub fn forget_task(&mut self, id: &str) {
+        self.tasks.remove(id);
+        self.store.delete("task", id);
+    }
+
     /// Export tasks: (task id, image id).
     pub fn export_tasks(&self) -> Vec<(String, String)> {
         self.tasks

@@ -47,6 +47,14 @@ impl Store {
         );
     }
 
+    /// Removes one object.
+    pub fn delete(&self, kind: &str, id: &str) {
+        let _ = self.conn.execute(
+            "DELETE FROM objects WHERE kind = ?1 AND id = ?2",
+            params![kind, id],
+        );
+    }
+
     /// Every object of a kind, as JSON text.
     pub fn all(&self, kind: &str) -> Vec<String> {
         let Ok(mut st) = self

@@ -12,7 +12,9 @@ use crate::diag::Diagnostics;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value as J};
 
-fn cross(_: &EvalBody, _: &mut Diagnostics) {}
+fn cross(b: &EvalBody, diags: &mut Diagnostics) {
+    super::images_data::output_file_not_written(b, diags);
+}
 
 /// The pipelines data source's schema.
 pub const PIPELINES: Schema = Schema {
@@ -23,6 +25,7 @@ pub const PIPELINES: Schema = Schema {
         attr("name", Ty::String, ForceNew),
         attr("resource_group_id", Ty::String, ForceNew).check(resource_group_id),
         attr("tags", Ty::Map, ForceNew),
+        attr("output_file", Ty::String, Local),
         attr("names", Ty::StringList, Computed),
         attr("pipelines", Ty::Any, Computed),
     ],
@@ -44,6 +47,7 @@ pub const COMPONENTS: Schema = Schema {
         attr("owner", Ty::String, ForceNew).check(component_owner),
         attr("resource_group_id", Ty::String, ForceNew).check(resource_group_id),
         attr("tags", Ty::Map, ForceNew),
+        attr("output_file", Ty::String, Local),
         attr("names", Ty::StringList, Computed),
         attr("components", Ty::Any, Computed),
     ],

@@ -28,6 +28,7 @@ pub const SCHEMA: Schema = Schema {
         attr("image_owner_id", Ty::String, ForceNew).check(account_id),
         attr("is_support_io_optimized", Ty::Bool, ForceNew),
         attr("action_type", Ty::String, ForceNew).check(action_type),
+        attr("output_file", Ty::String, Local),
         attr("ids", Ty::StringList, Computed),
         attr("images", Ty::Any, Computed),
     ],
@@ -39,7 +40,24 @@ pub const SCHEMA: Schema = Schema {
     },
 };
 
-fn cross(_: &EvalBody, _: &mut Diagnostics) {}
+fn cross(b: &EvalBody, diags: &mut Diagnostics) {
+    output_file_not_written(b, diags);
+}
+
+/// `output_file` is accepted so that provider code ports, but never written: a plan of an
+/// untrusted pull request must not write files.
+pub fn output_file_not_written(b: &EvalBody, diags: &mut Diagnostics) {
+    if b.attrs.contains_key("output_file") {
+        diags.push(
+            crate::diag::Diagnostic::warning(
+                "output_file is not written",
+                "imgform reads the data source but does not write its results to a file (a plan must not write files)",
+                Some(b.span_of("output_file")),
+            )
+            .with_hint("use the data source's attributes, or an output with `imgform output -json`"),
+        );
+    }
+}
 
 /// The data source.
 pub struct Images;

@@ -1129,3 +1129,42 @@ async fn copies_and_components_import_by_id_and_a_copy_drifts() {
     let (_, _, p) = core.plan(&hcl, false).await;
     assert!(actions(&p).is_empty(), "{:?}", actions(&p));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_component_updates_its_tags_in_place_and_a_vanished_export_is_made_again() {
+    let core = Core::new();
+    let hcl = format!("{EXPORT}\nresource \"alicloud_ecs_image_component\" \"c\" {{\n  image_component_name = \"tagged\"\n  content              = \"RUN echo hi\"\n  tags                 = {{ team = \"a\" }}\n}}\n");
+    let (_, out, _) = core.apply(&hcl, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let retagged = hcl.replace("team = \"a\"", "team = \"b\", env = \"prod\"");
+    let (p, out, _) = core.apply(&retagged, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_ecs_image_component.c".to_string(), Action::Update)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.cloud.calls("TagResources"), 1);
+    let (_, _, again) = core.plan(&retagged, false).await;
+    assert!(
+        actions(&again).is_empty(),
+        "the tags were read back: {:?}",
+        actions(&again)
+    );
+    // The export's task is gone from the cloud: drift, and the export is made again.
+    let export =
+        core.state().resources[&"alicloud_image_export.archive".parse().expect("addr")].clone();
+    let task = export.attrs["task_id"].as_str().expect("task").to_string();
+    let ev = core.load(&retagged);
+    let sess = core.session(&ev);
+    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    assert!(drift.is_empty(), "{drift:?}");
+    assert!(refreshed.resources.contains_key(&export.addr));
+    core.cloud.with(|c| c.forget_task(&task));
+    let (p, out, _) = core.apply(&retagged, false).await;
+    assert_eq!(
+        actions(&p),
+        [("alicloud_image_export.archive".to_string(), Action::Create)]
+    );
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(core.cloud.calls("ExportImage"), 2);
+}

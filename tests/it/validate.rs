@@ -72,6 +72,10 @@ fn valid_configurations_pass() {
         "examples/quickstart",
         "testdata/valid/terraform_port",
         "testdata/valid/variables",
+        "testdata/valid/lifecycle",
+        "examples/golden-image",
+        "examples/pipeline-build",
+        "examples/multi-region",
     ] {
         let opts = Options {
             dir: root().join(dir),
@@ -82,6 +86,23 @@ fn valid_configurations_pass() {
         assert!(!diags.has_errors(), "{dir}: {diags:?}");
         assert!(ev.is_some(), "{dir}");
     }
+}
+
+#[test]
+fn output_file_is_accepted_with_a_warning_and_never_written() {
+    let dir = root().join("testdata/valid/lifecycle");
+    let (ev, diags) = load(&Options {
+        dir: dir.clone(),
+        ..Default::default()
+    });
+    assert!(ev.is_some(), "{diags:?}");
+    let w: Vec<_> = diags
+        .0
+        .iter()
+        .filter(|d| d.summary == "output_file is not written")
+        .collect();
+    assert_eq!(w.len(), 1, "{diags:?}");
+    assert!(!dir.join("images.txt").exists());
 }
 
 #[test]
