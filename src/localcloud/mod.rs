@@ -521,6 +521,8 @@ impl Cloud {
                 "tasks": self.tasks.len(),
                 "pipelines": self.pipelines.values().filter(|p| !p.deleted).count(),
                 "executions": self.executions.len(),
+                "components": self.components.values().filter(|x| !x.deleted).count(),
+                "shares": self.images.values().filter(|i| !i.deleted).map(|i| i.shared_with.len()).sum::<usize>(),
             }
         })
     }
