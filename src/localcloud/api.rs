@@ -2237,6 +2237,15 @@ fn delete_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     Ok(json!({}))
 }
 
+/// 400 `IncorrectImageStatus`: the image is not in a status the operation accepts.
+fn incorrect_image_status<T>() -> R<T> {
+    err(
+        400,
+        "IncorrectImageStatus",
+        "The current status of the image does not support this operation.",
+    )
+}
+
 /// CopyImage: called in the source region; the copy appears in the destination region at
 /// once (`Creating`) and takes time proportional to the image's size.
 fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
@@ -2244,11 +2253,7 @@ fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let now = c.now();
     let src = image_in(c, &region, p.some("ImageId"))?;
     if src.status(now).0 != "Available" {
-        return err(
-            400,
-            "IncorrectImageStatus",
-            "The current status of the image does not support this operation.",
-        );
+        return incorrect_image_status();
     }
     let Some(dest) = p.some("DestinationRegionId") else {
         return err(400, "MissingParameter", "The input parameter \"DestinationRegionId\" that is mandatory for processing this request is not supplied.");
@@ -2345,11 +2350,7 @@ fn export_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         "The specified ImageFormat is not supported.",
     )?;
     if img.status(now).0 != "Available" {
-        return err(
-            400,
-            "IncorrectImageStatus",
-            "The current status of the image does not support this operation.",
-        );
+        return incorrect_image_status();
     }
     if !c.regions[&region].oss_role_authorized {
         return err(
@@ -2540,11 +2541,7 @@ fn cancel_copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let now = c.now();
     let mut img = image_in(c, &region, p.some("ImageId"))?;
     if img.copied_from.is_empty() || !img.in_progress(now) {
-        return err(
-            400,
-            "IncorrectImageStatus",
-            "The current status of the image does not support this operation.",
-        );
+        return incorrect_image_status();
     }
     img.deleted = true;
     c.put_image(img);
@@ -2579,11 +2576,7 @@ fn modify_share(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         }
     }
     if !add.is_empty() && img.status(now).0 != "Available" {
-        return err(
-            400,
-            "IncorrectImageStatus",
-            "The current status of the image does not support this operation.",
-        );
+        return incorrect_image_status();
     }
     for a in add {
         if !img.shared_with.contains(&a) {
