@@ -214,7 +214,7 @@ impl Session {
 pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>), String> {
     let mut batches: BTreeMap<(String, &'static str), (Client, &'static Lookup, Vec<String>)> =
         BTreeMap::new();
-    let mut keys: HashMap<&ResourceAddr, String> = HashMap::new();
+    let mut keys: HashMap<&ResourceAddr, (String, &'static str, String)> = HashMap::new();
     for r in state.resources.values() {
         let Some(id) = &r.id else { continue };
         if r.addr.id.mode == crate::addr::Mode::Data {
@@ -223,12 +223,13 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
         let kind = resource::kind(&r.kind)?;
         let c = sess.client(&r.provider, &r.region)?;
         let (lookup, key) = kind.read_key(id, &r.attrs);
+        let batch = format!("{}|{}", c.endpoint(), c.region());
         batches
-            .entry((format!("{}|{}", c.endpoint(), c.region()), lookup.name))
+            .entry((batch.clone(), lookup.name))
             .or_insert_with(|| (c, lookup, vec![]))
             .2
             .push(key.clone());
-        keys.insert(&r.addr, key);
+        keys.insert(&r.addr, (batch, lookup.name, key));
     }
     let reads = futures_util::future::join_all(batches.into_iter().map(
         |((region, name), (c, lookup, ids))| async move {
@@ -244,14 +245,11 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
     let mut out = state.clone();
     let mut drift = Vec::new();
     for (addr, r) in state.resources.iter() {
-        let Some(key) = keys.get(addr) else { continue };
+        let Some((batch, lookup, key)) = keys.get(addr) else {
+            continue;
+        };
         let kind = resource::kind(&r.kind)?;
-        let c = sess.client(&r.provider, &r.region)?;
-        let batch = (
-            format!("{}|{}", c.endpoint(), c.region()),
-            kind.read_key(key, &r.attrs).0.name,
-        );
-        let item = seen.get(&batch).and_then(|m| m.get(key));
+        let item = seen.get(&(batch.clone(), *lookup)).and_then(|m| m.get(key));
         match item.and_then(|i| kind.read_back(i)) {
             None => {
                 if r.status == Status::Ready || r.status == Status::Tainted {
