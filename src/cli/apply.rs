@@ -240,7 +240,7 @@ fn apply_locked(
                 let shown = if v.sensitive {
                     "<sensitive>".to_string()
                 } else {
-                    v.value.to_string()
+                    crate::render::value::hcl(&v.value, 0)
                 };
                 println!("{k} = {shown}");
             }

@@ -269,7 +269,7 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
                     if v.sensitive {
                         "(sensitive value)".to_string()
                     } else {
-                        v.value.to_string()
+                        render::value::hcl(&v.value, 0)
                     }
                 );
             }
@@ -313,8 +313,11 @@ pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<Ended> {
                         bail!("--raw only prints strings, numbers and booleans; use --json for {n}")
                     }
                 }
-            } else {
+            } else if a.json {
                 println!("{}", o.value);
+            } else {
+                // As Terraform: naming the output shows its value, sensitive or not.
+                println!("{}", render::value::hcl(&o.value, 0));
             }
         }
         None => {
@@ -328,7 +331,7 @@ pub fn exec_output(cli: &Cli, a: &OutputArgs) -> anyhow::Result<Ended> {
                         if v.sensitive {
                             "<sensitive>".to_string()
                         } else {
-                            v.value.to_string()
+                            render::value::hcl(&v.value, 0)
                         }
                     );
                 }

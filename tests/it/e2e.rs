@@ -553,6 +553,10 @@ fn golden_image_example_lives_and_dies_completely() {
     let d = copy_example("golden-image");
     let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
     assert!(out.contains("Apply complete! Resources: 8 added"), "{out}");
+    assert!(
+        out.contains("copies = {\n  \"beijing\" = \"m-") && out.contains("golden_image = \"m-"),
+        "outputs are printed in Terraform's value syntax: {out}"
+    );
     let cloud = || {
         Cloud::open(&Options {
             data: Some(d.path().join(".imgform/local-cloud")),
