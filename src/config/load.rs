@@ -1,4 +1,4 @@
-//! Reads `*.hcl` files with hcl-edit and decodes them into a [`Config`].
+//! Reads `*.hcl` and `*.tf` files with hcl-edit and decodes them into a [`Config`].
 //!
 //! Every block, attribute and expression keeps its span. Problems are collected, not
 //! returned early: a file that fails to parse is reported and the others are still decoded.
@@ -14,7 +14,16 @@ use std::path::{Path, PathBuf};
 
 /// The top-level block types.
 const TOP_LEVEL: &[&str] = &[
-    "imgform", "provider", "variable", "locals", "resource", "data", "output", "import", "moved",
+    "imgform",
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+    "import",
+    "moved",
     "removed",
 ];
 
@@ -23,12 +32,13 @@ pub const META_ARGS: &[&str] = &["count", "for_each", "depends_on", "provider"];
 /// Meta-blocks accepted in every resource block.
 pub const META_BLOCKS: &[&str] = &["lifecycle", "timeouts"];
 
-/// Lists the `*.hcl` files of `dir` in name order.
+/// Lists the `*.hcl` and `*.tf` files of `dir` in name order: Terraform's files are read
+/// as they are, in one configuration with imgform's own.
 pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let p = entry?.path();
-        if p.is_file() && p.extension().is_some_and(|e| e == "hcl") {
+        if p.is_file() && p.extension().is_some_and(|e| e == "hcl" || e == "tf") {
             files.push(p);
         }
     }
@@ -85,10 +95,10 @@ pub fn load_dir(dir: &Path) -> (Config, Diagnostics) {
         diags.push(
             Diagnostic::error(
                 "No configuration files",
-                format!("{} contains no *.hcl files", dir.display()),
+                format!("{} contains no *.hcl or *.tf files", dir.display()),
                 None,
             )
-            .with_hint("run imgform in a directory with .hcl files, or pass -C DIR"),
+            .with_hint("run imgform in a directory with .hcl or .tf files, or pass -C DIR"),
         );
     }
     let mut bodies = Vec::new();
@@ -186,6 +196,7 @@ fn decode_file(cfg: &mut Config, file: usize, body: &EBody, diags: &mut Diagnost
     for b in &body.blocks {
         match b.ident.as_str() {
             "imgform" => decode_settings(cfg, b, diags),
+            "terraform" => decode_terraform(cfg, b, diags),
             "provider" => decode_provider(cfg, b, diags),
             "variable" => decode_variable(cfg, b, diags),
             "locals" => decode_locals(cfg, b, diags),
@@ -425,26 +436,113 @@ fn decode_settings(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             );
             continue;
         }
-        restrict(
-            &bb.body,
-            "the pg backend",
-            &["conn_str", "schema_name"],
-            &[],
-            diags,
+        decode_pg_backend(cfg, bb, diags);
+    }
+}
+
+fn decode_pg_backend(cfg: &mut Config, bb: &Block, diags: &mut Diagnostics) {
+    restrict(
+        &bb.body,
+        "the pg backend",
+        &["conn_str", "schema_name"],
+        &[],
+        diags,
+    );
+    let conn_str = bb
+        .body
+        .attr("conn_str")
+        .and_then(|a| want_literal_str(a, diags));
+    let schema_name = bb
+        .body
+        .attr("schema_name")
+        .and_then(|a| want_literal_str(a, diags))
+        .unwrap_or_else(|| "imgform".into());
+    cfg.settings.backend = Some(PgBackend {
+        conn_str,
+        schema_name,
+    });
+}
+
+/// Terraform's `terraform {}` block: `required_version` is accepted (imgform is not
+/// Terraform: the constraint is not checked), `required_providers` may name the alicloud
+/// provider under any source and version, `backend "pg"` is imgform's PostgreSQL backend.
+fn decode_terraform(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    want_labels(b, 0, "", diags);
+    restrict(
+        &b.body,
+        "the terraform block",
+        &["required_version", "experiments"],
+        &["required_providers", "backend", "cloud"],
+        diags,
+    );
+    for rp in b
+        .body
+        .blocks
+        .iter()
+        .filter(|x| x.ident == "required_providers")
+    {
+        for a in &rp.body.attrs {
+            let source = match &a.expr.edit {
+                Expression::Object(o) => o.iter().find_map(|(k, v)| {
+                    let key = match k {
+                        hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                        hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                            s.value().clone()
+                        }
+                        _ => return None,
+                    };
+                    match (key.as_str(), v.expr()) {
+                        ("source", Expression::String(s)) => Some(s.value().clone()),
+                        _ => None,
+                    }
+                }),
+                _ => None,
+            };
+            let alicloud = a.name == "alicloud"
+                && source
+                    .as_deref()
+                    .is_none_or(|s| s.to_ascii_lowercase().rsplit('/').next() == Some("alicloud"));
+            if !alicloud {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported provider",
+                        format!(
+                            "imgform manages Alibaba Cloud images with its built-in alicloud provider; `{}`{} is not one it has",
+                            a.name,
+                            source.map(|s| format!(" ({s})")).unwrap_or_default()
+                        ),
+                        Some(a.key_span.clone()),
+                    )
+                    .with_hint("keep the images in their own configuration, and the rest with Terraform"),
+                );
+            }
+        }
+    }
+    for bb in b.body.blocks.iter().filter(|x| x.ident == "backend") {
+        match bb.labels.first().map(|l| l.0.as_str()) {
+            Some("pg") if bb.labels.len() == 1 => decode_pg_backend(cfg, bb, diags),
+            other => diags.push(
+                Diagnostic::error(
+                    "Unsupported backend",
+                    format!(
+                        "imgform keeps its state in a local SQLite file, or in PostgreSQL with backend \"pg\"; backend {} is not supported",
+                        other.map(|o| format!("{o:?}")).unwrap_or_default()
+                    ),
+                    Some(bb.span.clone()),
+                )
+                .with_hint("remove the backend block to keep the state in a local file, or use backend \"pg\" { conn_str = \"postgres://...\" } for a team; then adopt the images Terraform manages with `imgform import`"),
+            ),
+        }
+    }
+    for c in b.body.blocks.iter().filter(|x| x.ident == "cloud") {
+        diags.push(
+            Diagnostic::error(
+                "Unsupported backend",
+                "imgform does not keep state in HCP Terraform (a `cloud` block)",
+                Some(c.span.clone()),
+            )
+            .with_hint("remove the cloud block to keep the state in a local file, or use backend \"pg\" for a team"),
         );
-        let conn_str = bb
-            .body
-            .attr("conn_str")
-            .and_then(|a| want_literal_str(a, diags));
-        let schema_name = bb
-            .body
-            .attr("schema_name")
-            .and_then(|a| want_literal_str(a, diags))
-            .unwrap_or_else(|| "imgform".into());
-        cfg.settings.backend = Some(PgBackend {
-            conn_str,
-            schema_name,
-        });
     }
 }
 

@@ -1,6 +1,7 @@
 //! Variable values from every source, later sources winning (DESIGN §2): `default`,
 //! `imgform.vars`, `*.auto.vars` (name order), `--var-file` files, `--var NAME=VALUE`, and
-//! `IMGFORM_VAR_<name>` environment variables.
+//! `IMGFORM_VAR_<name>` environment variables, and Terraform's `TF_VAR_<name>`,
+//! `terraform.tfvars` and `*.auto.tfvars` in Terraform's order.
 
 use super::load::{parse_file, span_of};
 use super::types::Type;
@@ -53,10 +54,30 @@ pub fn gather(
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Raw> {
     let mut out = BTreeMap::new();
+    // Terraform's order, lowest first: TF_VAR_ variables, terraform.tfvars, then the
+    // automatic files; imgform's own sources keep their places among them (imgform.vars
+    // beside terraform.tfvars, *.auto.vars sorted with *.auto.tfvars, IMGFORM_VAR_ last).
+    let mut tf_env: Vec<&(String, String)> = opts
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("TF_VAR_"))
+        .collect();
+    tf_env.sort();
+    for (k, v) in tf_env {
+        let name = &k["TF_VAR_".len()..];
+        if cfg.variables.contains_key(name) {
+            out.insert(
+                name.to_string(),
+                Raw::Text(v.clone(), "a TF_VAR_ environment variable"),
+            );
+        }
+    }
     let mut files: Vec<PathBuf> = Vec::new();
-    let main = dir.join("imgform.vars");
-    if main.is_file() {
-        files.push(main);
+    for name in ["terraform.tfvars", "imgform.vars"] {
+        let main = dir.join(name);
+        if main.is_file() {
+            files.push(main);
+        }
     }
     if let Ok(rd) = std::fs::read_dir(dir) {
         let mut autos: Vec<PathBuf> = rd
@@ -65,7 +86,7 @@ pub fn gather(
                 p.is_file()
                     && p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".auto.vars"))
+                        .is_some_and(|n| n.ends_with(".auto.vars") || n.ends_with(".auto.tfvars"))
             })
             .collect();
         autos.sort();

@@ -617,6 +617,39 @@ fn golden_image_example_lives_and_dies_completely() {
 }
 
 #[test]
+fn terraform_files_apply_as_they_are() {
+    // versions.tf with a terraform block, variables.tf, main.tf, terraform.tfvars and an
+    // automatic tfvars file, with a TF_VAR_ variable: applied, then a second plan is empty.
+    let d = tempfile::tempdir().expect("tmp");
+    for f in std::fs::read_dir(root().join("testdata/valid/terraform_files")).expect("dir") {
+        let p = f.expect("entry").path();
+        std::fs::copy(&p, d.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let with_env = |args: &[&str]| {
+        imgform(d.path())
+            .env("IMGFORM_LOCAL_SPEED", SPEED)
+            .env("TF_VAR_env", "prod")
+            .args(["--cloud", "local"])
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let out = ok(&with_env(&["apply", "--auto-approve"]));
+    assert!(out.contains("Apply complete! Resources: 1 added"), "{out}");
+    let st = load_state(d.path()).expect("state");
+    let r = st.resources.values().next().expect("the image");
+    assert_eq!(r.attrs["image_name"], "from-tfvars");
+    assert_eq!(
+        r.attrs["tags"],
+        serde_json::json!({"team": "from-auto-tfvars", "env": "prod"})
+    );
+    assert_eq!(
+        with_env(&["plan", "--detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
 fn multi_region_example() {
     let d = copy_example("multi-region");
     let out = ok(&run(d.path(), &["apply", "--auto-approve"]));

@@ -73,6 +73,7 @@ fn valid_configurations_pass() {
         "testdata/valid/terraform_port",
         "testdata/valid/variables",
         "testdata/valid/lifecycle",
+        "testdata/valid/terraform_files",
         "examples/golden-image",
         "examples/pipeline-build",
         "examples/multi-region",
@@ -86,6 +87,59 @@ fn valid_configurations_pass() {
         assert!(!diags.has_errors(), "{dir}: {diags:?}");
         assert!(ev.is_some(), "{dir}");
     }
+}
+
+#[test]
+fn terraform_files_and_variables_follow_terraforms_precedence() {
+    // *.tf files are the configuration; TF_VAR_ < terraform.tfvars < *.auto.tfvars < --var.
+    let load_with = |env: &[(&str, &str)], vars: &[&str]| {
+        let (ev, diags) = load(&Options {
+            dir: root().join("testdata/valid/terraform_files"),
+            vars: VarOptions {
+                vars: vars.iter().map(|v| v.to_string()).collect(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let ev = ev.unwrap_or_else(|| panic!("{diags:?}"));
+        let inst = &ev.instances[&"alicloud_image.this".parse().expect("addr")];
+        let tags = inst.body.get("tags").cloned().expect("tags");
+        let get = |k: &str| match &tags {
+            Value::Map(m) => m.get(k).and_then(|v| v.as_str()).map(String::from),
+            _ => None,
+        };
+        (
+            inst.body.str("image_name").map(String::from),
+            get("team"),
+            get("env"),
+        )
+    };
+    let env = [
+        ("TF_VAR_name", "from-env"),
+        ("TF_VAR_team", "from-env"),
+        ("TF_VAR_env", "from-env"),
+    ];
+    assert_eq!(
+        load_with(&env, &[]),
+        (
+            Some("from-tfvars".into()),
+            Some("from-auto-tfvars".into()),
+            Some("from-env".into())
+        )
+    );
+    assert_eq!(
+        load_with(&env, &["team=from-flag"]).1,
+        Some("from-flag".into())
+    );
+    assert_eq!(
+        load_with(&[], &[]).2,
+        Some("dev".into()),
+        "the default without TF_VAR_env"
+    );
 }
 
 #[test]

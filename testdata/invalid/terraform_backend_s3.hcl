@@ -1,0 +1,5 @@
+terraform {
+  backend "s3" { # ERROR: Unsupported backend
+    bucket = "tfstate"
+  }
+}

@@ -1,0 +1,2 @@
+name = "from-tfvars"
+team = "from-tfvars"
