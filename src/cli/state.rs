@@ -57,6 +57,17 @@ pub enum Cmd {
         #[arg(long, value_parser = ["pg", "local"])]
         to: String,
     },
+    /// Adopt the images a Terraform state manages (format 4; `-` reads stdin, e.g. from
+    /// `terraform state pull`), at the same addresses, without creating or deleting anything.
+    ImportTerraform {
+        /// The Terraform state file, or `-`.
+        path: PathBuf,
+        /// Only print what would be adopted.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
     /// Replace the state with a JSON file (lineage and serial are checked).
     Push {
         /// The file (`state pull` output).
@@ -126,6 +137,14 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     if let Cmd::Migrate { to } = cmd {
         return migrate(cli, to);
     }
+    if let Cmd::ImportTerraform {
+        path,
+        dry_run,
+        vars,
+    } = cmd
+    {
+        return import_terraform(cli, path, *dry_run, vars);
+    }
     let mut store = open_store(cli)?;
     let st = store.load()?;
     match cmd {
@@ -189,7 +208,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             }
             Ok(Ended::Success)
         }
-        Cmd::Migrate { .. } => unreachable!("handled above"),
+        Cmd::Migrate { .. } | Cmd::ImportTerraform { .. } => unreachable!("handled above"),
         Cmd::Pull { serial: None } => {
             println!("{}", serde_json::to_string_pretty(&st.to_json())?);
             Ok(Ended::Success)
@@ -383,6 +402,72 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<E
         ))
         .map_err(anyhow::Error::msg)?;
     println!("{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in your imgform state and will henceforth be managed by imgform.", addr.id.kind);
+    Ok(Ended::Success)
+}
+
+/// `state import-terraform`: the provider blocks of the configuration say each object's
+/// region; the rows are written in one transaction under the lock.
+fn import_terraform(
+    cli: &Cli,
+    path: &std::path::Path,
+    dry_run: bool,
+    vars: &VarArgs,
+) -> anyhow::Result<Ended> {
+    let text = if path.as_os_str() == "-" {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)?;
+        t
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Terraform state (JSON)", path.display()))?;
+    let ctx = Context { color_err: false };
+    let Some(ev) = run::load_config(cli, &ctx, vars)? else {
+        return Ok(Ended::Failed);
+    };
+    let env_region = std::env::var("ALIBABA_CLOUD_REGION_ID")
+        .or_else(|_| std::env::var("ALICLOUD_REGION"))
+        .ok();
+    let mut regions: std::collections::BTreeMap<String, String> = ev
+        .providers
+        .iter()
+        .filter_map(|(k, a)| {
+            let r = a.get("region").and_then(|v| v.as_str()).map(String::from);
+            Some((k.clone(), r.or_else(|| env_region.clone())?))
+        })
+        .collect();
+    if let Some(r) = env_region
+        .clone()
+        .or_else(|| (cli.cloud == super::CloudKind::Local).then(|| "cn-hangzhou".to_string()))
+    {
+        regions.entry("alicloud".into()).or_insert(r);
+    }
+    let a = crate::state::terraform::adopt(&doc, &regions).map_err(anyhow::Error::msg)?;
+    let mut store = run::open_backend(cli, &ev.config.settings)?;
+    edit::adopt(&mut store, &a.take, dry_run)?;
+    let verb = if dry_run { "Would adopt" } else { "Adopted" };
+    for r in &a.take {
+        println!(
+            "{verb} {} [id={}]",
+            r.addr,
+            r.id.as_deref().unwrap_or_default()
+        );
+    }
+    for (addr, why) in &a.skipped {
+        println!("Skipped {addr}: {why}");
+    }
+    println!(
+        "\n{} {} object(s) from the Terraform state; {} skipped. Nothing was created or deleted.{}",
+        verb,
+        a.take.len(),
+        a.skipped.len(),
+        if dry_run {
+            ""
+        } else {
+            " Run `imgform plan`: the same configuration should plan no changes."
+        }
+    );
     Ok(Ended::Success)
 }
 

@@ -130,3 +130,36 @@ pub fn persist_refresh(store: &mut dyn Backend, refreshed: &State) -> anyhow::Re
     }
     Ok(())
 }
+
+/// `state import-terraform`: writes adopted rows in one transaction, refusing an address
+/// already in the state and an object already managed at another address.
+pub fn adopt(
+    store: &mut Box<dyn Backend>,
+    rows: &[super::ResourceState],
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let mut locked = Locked::take(store, "state import-terraform", Duration::ZERO)?;
+    let st = locked.load()?;
+    for r in rows {
+        if st.resources.contains_key(&r.addr) {
+            bail!("{} is already in imgform's state; remove it with `imgform state rm` first, or leave it out", r.addr);
+        }
+        if let Some(other) = st
+            .resources
+            .values()
+            .find(|o| o.id.is_some() && o.id == r.id)
+        {
+            bail!(
+                "{} ({}) is already managed at {}: one object must not have two addresses",
+                r.addr,
+                r.id.as_deref().unwrap_or_default(),
+                other.addr
+            );
+        }
+    }
+    if !dry_run {
+        locked.edit(rows, &[])?;
+    }
+    locked.release()?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod edit;
 pub mod pg;
 pub mod store;
+pub mod terraform;
 
 use crate::addr::ResourceAddr;
 use serde::{Deserialize, Serialize};

@@ -650,6 +650,107 @@ fn terraform_files_apply_as_they_are() {
 }
 
 #[test]
+fn images_terraform_manages_are_adopted_without_being_recreated() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("main.tf"),
+        r#"
+terraform {
+  required_providers {
+    alicloud = {
+      source = "aliyun/alicloud"
+    }
+  }
+}
+
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "tf-web"
+  snapshot_id = "s-bp1system0001"
+  description = "made by terraform"
+}
+"#,
+    )
+    .expect("write");
+    // The image Terraform made, and the state it keeps.
+    let mut cloud = Cloud::open(&Options {
+        data: Some(d.path().join(".imgform/local-cloud")),
+        ..Options::default()
+    })
+    .expect("opens");
+    cloud
+        .seed_from(&serde_json::json!({"regions": {"cn-hangzhou": {"images": [
+            {"id": "m-tfmanaged000000001", "name": "tf-web"}
+        ]}}}))
+        .expect("seed");
+    let mut img = cloud.image_record("m-tfmanaged000000001").expect("image");
+    img.description = "made by terraform".into();
+    cloud.replace_image(img);
+    drop(cloud);
+    let tfstate = serde_json::json!({
+        "version": 4, "terraform_version": "1.9.8", "serial": 3, "lineage": "3f1c0c8e-terraform",
+        "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "alicloud_image", "name": "web",
+             "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                "id": "m-tfmanaged000000001", "image_name": "tf-web", "name": "tf-web",
+                "snapshot_id": "s-bp1system0001", "description": "made by terraform",
+                "architecture": "x86_64", "platform": "Ubuntu", "disk_device_mapping": [],
+                "force": false, "tags": null, "timeouts": null, "resource_group_id": ""},
+                "sensitive_attributes": [], "private": "eyJlMmJm"}]},
+            {"mode": "managed", "type": "alicloud_vpc", "name": "net",
+             "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
+             "instances": [{"attributes": {"id": "vpc-1"}}]}
+        ]
+    });
+    std::fs::write(d.path().join("terraform.tfstate"), tfstate.to_string()).expect("write");
+    let out = ok(&run(
+        d.path(),
+        &[
+            "state",
+            "import-terraform",
+            "terraform.tfstate",
+            "--dry-run",
+        ],
+    ));
+    assert!(
+        out.contains("Would adopt alicloud_image.web [id=m-tfmanaged000000001]"),
+        "{out}"
+    );
+    assert!(
+        load_state(d.path()).is_none_or(|s| s.resources.is_empty()),
+        "a dry run writes nothing"
+    );
+    let out = ok(&run(
+        d.path(),
+        &["state", "import-terraform", "terraform.tfstate"],
+    ));
+    assert!(
+        out.contains("Adopted alicloud_image.web") && out.contains("Skipped alicloud_vpc.net"),
+        "{out}"
+    );
+    // The same configuration plans no change: nothing is created or replaced.
+    let plan = run(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    // Adopting twice is refused.
+    let again = run(
+        d.path(),
+        &["state", "import-terraform", "terraform.tfstate"],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already in imgform's state"));
+}
+
+#[test]
 fn multi_region_example() {
     let d = copy_example("multi-region");
     let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
