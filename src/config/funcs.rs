@@ -100,6 +100,28 @@ pub const NAMES: &[&str] = &[
     "md5",
     "base64encode",
     "base64decode",
+    "alltrue",
+    "anytrue",
+    "strrev",
+    "startswith",
+    "endswith",
+    "one",
+    "sum",
+    "zipmap",
+    "chomp",
+    "title",
+    "trimprefix",
+    "trimsuffix",
+    "trim",
+    "abs",
+    "ceil",
+    "floor",
+    "max",
+    "min",
+    "reverse",
+    "compact",
+    "slice",
+    "index",
 ];
 
 /// Declares function `name` in `ctx`; false when there is no such function.
@@ -178,6 +200,104 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
         "concat" => FuncDef::builder().variadic_param(Any).build(f_concat),
         "coalesce" => FuncDef::builder().variadic_param(Any).build(f_coalesce),
         "keys" => FuncDef::new(f_keys, [Any]),
+        "alltrue" => FuncDef::new(
+            |a| bools(&a[0]).map(|b| Value::Bool(b.iter().all(|x| *x))),
+            [Any],
+        ),
+        "anytrue" => FuncDef::new(
+            |a| bools(&a[0]).map(|b| Value::Bool(b.iter().any(|x| *x))),
+            [Any],
+        ),
+        "strrev" => FuncDef::new(
+            |a| {
+                Ok(Value::from(
+                    str0(&a).chars().rev().collect::<std::string::String>(),
+                ))
+            },
+            [s()],
+        ),
+        "startswith" => FuncDef::new(
+            |a| {
+                Ok(Value::Bool(
+                    str0(&a).starts_with(a[1].as_str().unwrap_or_default()),
+                ))
+            },
+            [s(), s()],
+        ),
+        "endswith" => FuncDef::new(
+            |a| {
+                Ok(Value::Bool(
+                    str0(&a).ends_with(a[1].as_str().unwrap_or_default()),
+                ))
+            },
+            [s(), s()],
+        ),
+        "one" => FuncDef::new(f_one, [Any]),
+        "sum" => FuncDef::new(f_sum, [Any]),
+        "zipmap" => FuncDef::new(f_zipmap, [Any, Any]),
+        "chomp" => FuncDef::new(
+            |a| Ok(Value::from(str0(&a).trim_end_matches(['\n', '\r']))),
+            [s()],
+        ),
+        "title" => FuncDef::new(f_title, [s()]),
+        "trimprefix" => FuncDef::new(
+            |a| {
+                Ok(Value::from(
+                    str0(&a)
+                        .strip_prefix(a[1].as_str().unwrap_or_default())
+                        .unwrap_or(str0(&a)),
+                ))
+            },
+            [s(), s()],
+        ),
+        "trimsuffix" => FuncDef::new(
+            |a| {
+                Ok(Value::from(
+                    str0(&a)
+                        .strip_suffix(a[1].as_str().unwrap_or_default())
+                        .unwrap_or(str0(&a)),
+                ))
+            },
+            [s(), s()],
+        ),
+        "trim" => FuncDef::new(
+            |a| {
+                let cut: Vec<char> = a[1].as_str().unwrap_or_default().chars().collect();
+                Ok(Value::from(str0(&a).trim_matches(|c| cut.contains(&c))))
+            },
+            [s(), s()],
+        ),
+        "abs" => FuncDef::new(|a| number(num(&a[0])?.abs()), [Number]),
+        "ceil" => FuncDef::new(|a| number(num(&a[0])?.ceil()), [Number]),
+        "floor" => FuncDef::new(|a| number(num(&a[0])?.floor()), [Number]),
+        "max" => FuncDef::builder()
+            .variadic_param(Number)
+            .build(|a| fold_numbers(&a, f64::max)),
+        "min" => FuncDef::builder()
+            .variadic_param(Number)
+            .build(|a| fold_numbers(&a, f64::min)),
+        "reverse" => FuncDef::new(
+            |a| {
+                Ok(Value::Array(
+                    list(&a[0], "the argument")?.iter().rev().cloned().collect(),
+                ))
+            },
+            [Any],
+        ),
+        "compact" => FuncDef::new(
+            |a| {
+                Ok(Value::Array(
+                    list(&a[0], "the argument")?
+                        .iter()
+                        .filter(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
+                        .cloned()
+                        .collect(),
+                ))
+            },
+            [Any],
+        ),
+        "slice" => FuncDef::new(f_slice, [Any, Number, Number]),
+        "index" => FuncDef::new(f_index, [Any, Any]),
         "values" => FuncDef::new(f_values, [Any]),
         "range" => FuncDef::builder().variadic_param(Number).build(f_range),
         "contains" => FuncDef::new(f_contains, [Any, Any]),
@@ -433,6 +553,108 @@ fn f_coalesce(a: FuncArgs) -> Result<Value, String> {
         .ok_or_else(|| "no non-null, non-empty argument".to_string())
 }
 
+fn bools(v: &Value) -> Result<Vec<bool>, String> {
+    list(v, "the argument")?
+        .iter()
+        .map(|x| match x {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+            other => Err(format!("a list of booleans is required, got {other}")),
+        })
+        .collect()
+}
+
+fn number(f: f64) -> Result<Value, String> {
+    if f.fract() == 0.0 && f.abs() < 9e15 {
+        Ok(Value::from(f as i64))
+    } else {
+        hcl::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{f} is not a number HCL can hold"))
+    }
+}
+
+fn fold_numbers(a: &FuncArgs, f: fn(f64, f64) -> f64) -> Result<Value, String> {
+    let mut it = a.iter();
+    let first = num(it.next().ok_or("at least one number is required")?)?;
+    let mut acc = first;
+    for v in it {
+        acc = f(acc, num(v)?);
+    }
+    number(acc)
+}
+
+fn f_one(a: FuncArgs) -> Result<Value, String> {
+    let l = list(&a[0], "the argument")?;
+    match l.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(l[0].clone()),
+        n => Err(format!("must be a list with one element at most, got {n}")),
+    }
+}
+
+fn f_sum(a: FuncArgs) -> Result<Value, String> {
+    let l = list(&a[0], "the argument")?;
+    if l.is_empty() {
+        return Err("cannot sum an empty list".into());
+    }
+    let mut t = 0.0;
+    for v in l {
+        t += num(v)?;
+    }
+    number(t)
+}
+
+fn f_zipmap(a: FuncArgs) -> Result<Value, String> {
+    let (k, v) = (list(&a[0], "the keys")?, list(&a[1], "the values")?);
+    if k.len() != v.len() {
+        return Err(format!(
+            "the keys ({}) and values ({}) must be lists of the same length",
+            k.len(),
+            v.len()
+        ));
+    }
+    let mut m = hcl::Map::new();
+    for (key, val) in k.iter().zip(v) {
+        m.insert(to_display(key)?, val.clone());
+    }
+    Ok(Value::Object(m))
+}
+
+fn f_title(a: FuncArgs) -> Result<Value, String> {
+    let mut out = std::string::String::new();
+    let mut start = true;
+    for c in str0(&a).chars() {
+        if start && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        start = !c.is_alphanumeric();
+    }
+    Ok(Value::from(out))
+}
+
+fn f_slice(a: FuncArgs) -> Result<Value, String> {
+    let l = list(&a[0], "the first argument")?;
+    let (from, to) = (num(&a[1])?, num(&a[2])?);
+    if from < 0.0 || to < from || to as usize > l.len() {
+        return Err(format!(
+            "the indexes must satisfy 0 <= start ({from}) <= end ({to}) <= length ({})",
+            l.len()
+        ));
+    }
+    Ok(Value::Array(l[from as usize..to as usize].to_vec()))
+}
+
+fn f_index(a: FuncArgs) -> Result<Value, String> {
+    let l = list(&a[0], "the first argument")?;
+    l.iter()
+        .position(|x| *x == a[1])
+        .map(|i| Value::from(i as i64))
+        .ok_or_else(|| format!("{} is not in the list", a[1]))
+}
+
 fn f_keys(a: FuncArgs) -> Result<Value, String> {
     match &a[0] {
         Value::Object(m) => {
@@ -670,6 +892,33 @@ mod tests {
             (r#"concat([1], [2])"#, "[1,2]"),
             (r#"coalesce("", "x")"#, r#""x""#),
             (r#"keys({b = 1, a = 2})"#, r#"["a","b"]"#),
+            // The examples of Terraform's function documentation.
+            (r#"alltrue(["true", true])"#, "true"),
+            (r#"alltrue([true, false])"#, "false"),
+            (r#"alltrue([])"#, "true"),
+            (r#"anytrue(["true"])"#, "true"),
+            (r#"anytrue([])"#, "false"),
+            (r#"strrev("hello")"#, r#""olleh""#),
+            (r#"startswith("hello world", "hello")"#, "true"),
+            (r#"endswith("hello world", "world")"#, "true"),
+            (r#"one([])"#, "null"),
+            (r#"one(["hello"])"#, r#""hello""#),
+            (r#"sum([10, 13, 6, 4.5])"#, "33.5"),
+            (r#"zipmap(["a", "b"], [1, 2])"#, r#"{"a":1,"b":2}"#),
+            (r#"chomp("hello\n")"#, r#""hello""#),
+            (r#"title("hello world")"#, r#""Hello World""#),
+            (r#"trimprefix("helloworld", "hello")"#, r#""world""#),
+            (r#"trimsuffix("helloworld", "world")"#, r#""hello""#),
+            (r#"trim("?!hello?!", "!?")"#, r#""hello""#),
+            (r#"abs(-12.4)"#, "12.4"),
+            (r#"ceil(5.1)"#, "6"),
+            (r#"floor(4.9)"#, "4"),
+            (r#"max(12, 54, 3)"#, "54"),
+            (r#"min(12, 54, 3)"#, "3"),
+            (r#"reverse([1, 2, 3])"#, "[3,2,1]"),
+            (r#"compact(["a", "", "b", null])"#, r#"["a","b"]"#),
+            (r#"slice(["a", "b", "c", "d"], 1, 3)"#, r#"["b","c"]"#),
+            (r#"index(["a", "b", "c"], "b")"#, "1"),
             (r#"values({b = 1, a = 2})"#, "[2,1]"),
             (r#"range(3)"#, "[0,1,2]"),
             (r#"contains(["a"], "a")"#, "true"),
