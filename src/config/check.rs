@@ -261,6 +261,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     ev.locals = locals;
     ev.outputs = outputs;
     ev.instances = instances;
+    resolve_timeouts(cfg, &ev, diags);
     check_providers(cfg, dir, &mut ev, diags);
     check_moves(cfg, &ev, diags);
     ev.sensitive = Sensitivity::of(cfg, &ev.order);
@@ -278,6 +279,43 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     }
     ev.config = std::mem::take(cfg);
     Some(ev)
+}
+
+/// `timeouts` written as expressions are evaluated with the variables and locals; they must
+/// be known before the plan (a duration cannot wait for apply).
+fn resolve_timeouts(cfg: &mut Config, ev: &Evaluated, diags: &mut Diagnostics) {
+    let known = BTreeMap::new();
+    let sc = Scope {
+        dir: &ev.dir,
+        files: &ev.files,
+        vars: &ev.vars,
+        locals: &ev.locals,
+        resources: &known,
+        count_index: None,
+        each: None,
+    };
+    let sources = cfg.sources.clone();
+    for r in cfg.resources.values_mut() {
+        for (name, e) in std::mem::take(&mut r.timeout_exprs) {
+            match eval(&sources, &e, &sc) {
+                Ok(Value::String(s)) => {
+                    super::load::set_timeout(&mut r.timeouts, &name, &s, &e.span, diags)
+                }
+                Ok(other) => diags.push(
+                    Diagnostic::error(
+                        "Invalid duration",
+                        format!(
+                            "`{name}` must be a duration string known before the plan, got {}",
+                            other.type_name()
+                        ),
+                        Some(e.span.clone()),
+                    )
+                    .with_hint("use a literal such as \"2h\", a variable, or a local"),
+                ),
+                Err(d) => diags.push(d),
+            }
+        }
+    }
 }
 
 /// The file functions' policy: the configuration's root, `--allow-files-outside`, and

@@ -840,6 +840,7 @@ fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
         provider: None,
         lifecycle: Lifecycle::default(),
         timeouts: Timeouts::default(),
+        timeout_exprs: Vec::new(),
         body: Body::default(),
     };
     for a in &b.body.attrs {
@@ -874,7 +875,9 @@ fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     for bb in &b.body.blocks {
         match bb.ident.as_str() {
             "lifecycle" if mode == Mode::Managed => decode_lifecycle(&mut r.lifecycle, bb, diags),
-            "timeouts" if mode == Mode::Managed => decode_timeouts(&mut r.timeouts, bb, diags),
+            "timeouts" if mode == Mode::Managed => {
+                decode_timeouts(&mut r.timeouts, &mut r.timeout_exprs, bb, diags)
+            }
             _ => r.body.blocks.push(bb.clone()),
         }
     }
@@ -944,7 +947,12 @@ fn decode_lifecycle(l: &mut Lifecycle, b: &Block, diags: &mut Diagnostics) {
     }
 }
 
-fn decode_timeouts(t: &mut Timeouts, b: &Block, diags: &mut Diagnostics) {
+fn decode_timeouts(
+    t: &mut Timeouts,
+    exprs: &mut Vec<(String, Expr)>,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
     restrict(
         &b.body,
         "a timeouts block",
@@ -953,26 +961,39 @@ fn decode_timeouts(t: &mut Timeouts, b: &Block, diags: &mut Diagnostics) {
         diags,
     );
     for a in &b.body.attrs {
-        let Some(s) = want_literal_str(a, diags) else {
+        let Some(s) = literal_str(&a.expr) else {
+            // `create = var.build_timeout`: evaluated once variables and locals are known.
+            exprs.push((a.name.clone(), a.expr.clone()));
             continue;
         };
-        let Some(secs) = parse_duration(&s) else {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid duration",
-                    format!("{s:?} is not a duration"),
-                    Some(a.expr.span.clone()),
-                )
-                .with_hint("write a duration such as \"60m\", \"2h\" or \"1h30m\""),
-            );
-            continue;
-        };
-        match a.name.as_str() {
-            "create" => t.create = Some(secs),
-            "update" => t.update = Some(secs),
-            "delete" => t.delete = Some(secs),
-            _ => {}
-        }
+        set_timeout(t, &a.name, &s, &a.expr.span, diags);
+    }
+}
+
+/// Sets one timeout from its text, or reports an invalid duration at `span`.
+pub(crate) fn set_timeout(
+    t: &mut Timeouts,
+    name: &str,
+    s: &str,
+    span: &Span,
+    diags: &mut Diagnostics,
+) {
+    let Some(secs) = parse_duration(s) else {
+        diags.push(
+            Diagnostic::error(
+                "Invalid duration",
+                format!("{s:?} is not a duration"),
+                Some(span.clone()),
+            )
+            .with_hint("write a duration such as \"60m\", \"2h\" or \"1h30m\""),
+        );
+        return;
+    };
+    match name {
+        "create" => t.create = Some(secs),
+        "update" => t.update = Some(secs),
+        "delete" => t.delete = Some(secs),
+        _ => {}
     }
 }
 

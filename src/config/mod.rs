@@ -200,6 +200,9 @@ pub struct Resource {
     pub lifecycle: Lifecycle,
     /// `timeouts`.
     pub timeouts: Timeouts,
+    /// `timeouts` written as expressions (variables, locals): evaluated once those are
+    /// known, into `timeouts`.
+    pub timeout_exprs: Vec<(String, Expr)>,
     /// The resource's own arguments (meta-arguments removed).
     pub body: Body,
 }

@@ -143,6 +143,56 @@ fn terraform_files_and_variables_follow_terraforms_precedence() {
 }
 
 #[test]
+fn timeouts_take_variables_and_locals() {
+    let d = dir_with(&[(
+        "main.hcl",
+        r#"
+variable "build_timeout" {
+  default = "3h"
+}
+
+locals {
+  delete_after = "45m"
+}
+
+resource "alicloud_ecs_image_pipeline_execution" "b" {
+  image_pipeline_id = "ip-123"
+  timeouts {
+    create = var.build_timeout
+    delete = local.delete_after
+  }
+}
+"#,
+    )]);
+    let load_with = |vars: &[&str]| {
+        load(&Options {
+            dir: d.path().to_path_buf(),
+            vars: VarOptions {
+                vars: vars.iter().map(|v| v.to_string()).collect(),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    };
+    let (ev, diags) = load_with(&[]);
+    let ev = ev.unwrap_or_else(|| panic!("{diags:?}"));
+    let r = ev.config.resources.values().next().expect("resource");
+    assert_eq!(
+        (r.timeouts.create, r.timeouts.delete),
+        (Some(3 * 3600), Some(45 * 60))
+    );
+    let (ev, diags) = load_with(&["build_timeout=soon"]);
+    assert!(ev.is_none() || diags.has_errors());
+    assert!(
+        diags
+            .0
+            .iter()
+            .any(|d| d.summary == "Invalid duration" && d.detail.contains("soon")),
+        "{diags:?}"
+    );
+}
+
+#[test]
 fn output_file_is_accepted_with_a_warning_and_never_written() {
     let dir = root().join("testdata/valid/lifecycle");
     let (ev, diags) = load(&Options {
