@@ -3,7 +3,8 @@
 //! Every block, attribute and expression keeps its span. Problems are collected, not
 //! returned early: a file that fails to parse is reported and the others are still decoded.
 //! Nothing here evaluates an expression beyond the literal meta-arguments Terraform also
-//! requires to be literal (`lifecycle`, `timeouts`, `provider`, `depends_on`).
+//! requires to be literal (`lifecycle`, `provider`, `depends_on`); `timeouts` may also be
+//! expressions, kept for evaluation once variables and locals are known.
 
 use super::*;
 use crate::addr::{Mode, ResourceAddr};
