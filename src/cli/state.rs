@@ -413,7 +413,10 @@ fn import_terraform(
     dry_run: bool,
     vars: &VarArgs,
 ) -> anyhow::Result<Ended> {
-    let text = if path.as_os_str() == "-" {
+    let stdin = path.as_os_str() == "-";
+    // A relative path is relative to -C, as Terraform's -chdir and imgform's fmt have it.
+    let path = &cli.chdir.join(path);
+    let text = if stdin {
         let mut t = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)?;
         t
