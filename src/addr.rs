@@ -38,6 +38,10 @@ impl fmt::Display for InstanceKey {
 /// A resource block, without an instance key: `alicloud_image.base`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceId {
+    /// The module instance it is declared in: empty in the root module, else
+    /// `module.NAME` with an instance key if the call is counted, repeated for nesting
+    /// (`module.img[0].module.copy`).
+    pub module: String,
     /// Managed or data.
     pub mode: Mode,
     /// `alicloud_image`.
@@ -50,6 +54,7 @@ impl ResourceId {
     /// A managed resource id.
     pub fn managed(kind: &str, name: &str) -> Self {
         ResourceId {
+            module: String::new(),
             mode: Mode::Managed,
             kind: kind.to_string(),
             name: name.to_string(),
@@ -59,10 +64,17 @@ impl ResourceId {
     /// A data source id.
     pub fn data(kind: &str, name: &str) -> Self {
         ResourceId {
+            module: String::new(),
             mode: Mode::Data,
             kind: kind.to_string(),
             name: name.to_string(),
         }
+    }
+
+    /// The same block declared in module instance `module` (empty: the root module).
+    pub fn in_module(mut self, module: &str) -> Self {
+        self.module = module.to_string();
+        self
     }
 
     /// The address of one instance.
@@ -76,6 +88,9 @@ impl ResourceId {
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.module.is_empty() {
+            write!(f, "{}.", self.module)?;
+        }
         if self.mode == Mode::Data {
             write!(f, "data.")?;
         }
@@ -116,6 +131,88 @@ fn is_ident(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Splits `input` at the dots that are outside instance keys (`["a.b"]`).
+fn split_dots(input: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_str, mut escaped, mut depth) = (0, false, false, 0usize);
+    for (i, c) in input.char_indices() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '[' => depth += 1,
+            ']' => depth = depth.checked_sub(1)?,
+            '.' if depth == 0 => {
+                parts.push(&input[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if in_str || depth != 0 {
+        return None;
+    }
+    parts.push(&input[start..]);
+    Some(parts)
+}
+
+/// Splits `name[key]` into the name and its parsed key.
+fn name_and_key(part: &str) -> Result<(&str, Option<InstanceKey>), &'static str> {
+    let Some(i) = part.find('[') else {
+        return Ok((part, None));
+    };
+    let rest = &part[i..];
+    if !rest.ends_with(']') {
+        return Err("an instance key must end with `]`");
+    }
+    let inner = &rest[1..rest.len() - 1];
+    let key = if let Ok(n) = inner.parse::<u64>() {
+        InstanceKey::Int(n)
+    } else if inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"') {
+        let s: String =
+            serde_json::from_str(inner).map_err(|_| "the instance key is not a valid string")?;
+        InstanceKey::Str(s)
+    } else {
+        return Err("an instance key is a number or a quoted string");
+    };
+    Ok((&part[..i], Some(key)))
+}
+
+/// Parses a module instance path (`module.a`, `module.a[0].module.b`); the empty string is
+/// the root module.
+pub fn parse_module_path(input: &str) -> Result<String, ParseAddrError> {
+    let err = |reason| ParseAddrError {
+        input: input.to_string(),
+        reason,
+    };
+    if input.is_empty() {
+        return Ok(String::new());
+    }
+    let parts = split_dots(input).ok_or_else(|| err("unbalanced brackets or quotes"))?;
+    let mut out = Vec::new();
+    for pair in parts.chunks(2) {
+        let [m, call] = pair else {
+            return Err(err("expected module.NAME"));
+        };
+        let (name, key) = name_and_key(call).map_err(err)?;
+        if *m != "module" || !is_ident(name) {
+            return Err(err("expected module.NAME"));
+        }
+        out.push(format!(
+            "module.{name}{}",
+            key.map(|k| k.to_string()).unwrap_or_default()
+        ));
+    }
+    Ok(out.join("."))
+}
+
 impl FromStr for ResourceAddr {
     type Err = ParseAddrError;
 
@@ -124,27 +221,22 @@ impl FromStr for ResourceAddr {
             input: input.to_string(),
             reason,
         };
-        let (body, key) = match input.find('[') {
-            Some(i) => {
-                let rest = &input[i..];
-                if !rest.ends_with(']') {
-                    return Err(err("an instance key must end with `]`"));
-                }
-                let inner = &rest[1..rest.len() - 1];
-                let key = if let Ok(n) = inner.parse::<u64>() {
-                    InstanceKey::Int(n)
-                } else if inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"') {
-                    let s: String = serde_json::from_str(inner)
-                        .map_err(|_| err("the instance key is not a valid string"))?;
-                    InstanceKey::Str(s)
-                } else {
-                    return Err(err("an instance key is a number or a quoted string"));
-                };
-                (&input[..i], Some(key))
-            }
-            None => (input, None),
+        let mut parts = split_dots(input).ok_or_else(|| err("unbalanced brackets or quotes"))?;
+        // Leading `module.NAME[KEY]` pairs are the module instance path.
+        let mut modules = Vec::new();
+        while parts.len() > 2 && parts[0] == "module" {
+            modules.push(format!("module.{}", parts[1]));
+            parts.drain(..2);
+        }
+        let module = parse_module_path(&modules.join("."))?;
+        let Some(last) = parts.pop() else {
+            return Err(err("expected TYPE.NAME or data.TYPE.NAME"));
         };
-        let parts: Vec<&str> = body.split('.').collect();
+        let (last, key) = name_and_key(last).map_err(err)?;
+        parts.push(last);
+        if parts.iter().take(parts.len() - 1).any(|p| p.contains('[')) {
+            return Err(err("only the last part of an address has an instance key"));
+        }
         let id = match parts.as_slice() {
             ["data", kind, name] => ResourceId::data(kind, name),
             [kind, name] => ResourceId::managed(kind, name),
@@ -153,7 +245,13 @@ impl FromStr for ResourceAddr {
         if !is_ident(&id.kind) || !is_ident(&id.name) {
             return Err(err("type and name must be identifiers"));
         }
-        Ok(ResourceAddr { id, key })
+        if id.kind == "module" {
+            return Err(err("this is a module, not a resource: add TYPE.NAME after it"));
+        }
+        Ok(ResourceAddr {
+            id: id.in_module(&module),
+            key,
+        })
     }
 }
 
@@ -181,6 +279,9 @@ mod tests {
             "alicloud_image.web[0]",
             "alicloud_image.web[\"cn-shanghai\"]",
             "data.alicloud_images.ubuntu",
+            "module.base.alicloud_image.web",
+            "module.img[0].module.copy[\"cn-beijing\"].alicloud_image_copy.c[2]",
+            "module.img[\"a.b\"].data.alicloud_images.u",
         ] {
             let a: ResourceAddr = s.parse().expect("valid");
             assert_eq!(a.to_string(), s);
@@ -195,6 +296,9 @@ mod tests {
             "alicloud_image.x[",
             "x.y[abc]",
             "1a.b",
+            "module.x",
+            "modules.x.alicloud_image.y",
+            "alicloud_image[0].y",
         ] {
             assert!(s.parse::<ResourceAddr>().is_err(), "{s}");
         }

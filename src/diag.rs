@@ -6,7 +6,7 @@
 //! terminals: rendering lives in `render::diag`.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,6 +24,11 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The whole text.
     pub text: String,
+    /// The module instance whose file this is: empty for the root module,
+    /// `module.net` or `module.img[0].module.copy` for a child.
+    pub module: String,
+    /// A child module's directory (`path.module`); `None` in the root module.
+    pub module_dir: Option<PathBuf>,
     line_starts: Vec<usize>,
 }
 
@@ -35,6 +40,8 @@ impl SourceFile {
         SourceFile {
             path,
             text,
+            module: String::new(),
+            module_dir: None,
             line_starts,
         }
     }
@@ -81,6 +88,20 @@ impl Sources {
     pub fn add(&mut self, path: PathBuf, text: String) -> usize {
         self.files.push(SourceFile::new(path, text));
         self.files.len() - 1
+    }
+
+    /// Adds a file of the child module instance `module`, read from `dir`.
+    pub fn add_in_module(&mut self, path: PathBuf, text: String, module: &str, dir: &Path) -> usize {
+        let mut f = SourceFile::new(path, text);
+        f.module = module.to_string();
+        f.module_dir = Some(dir.to_path_buf());
+        self.files.push(f);
+        self.files.len() - 1
+    }
+
+    /// The module instance file `id` belongs to (empty: the root module).
+    pub fn module_of(&self, id: usize) -> &str {
+        self.get(id).map(|f| f.module.as_str()).unwrap_or("")
     }
 
     /// The file with id `id`.
@@ -188,6 +209,18 @@ impl Diagnostics {
         self.0.push(d);
     }
 
+    /// Adds `d` unless the same problem at the same place is already there (a module's
+    /// files are read once per instance; a problem in them is reported once).
+    pub fn push_once(&mut self, d: Diagnostic) {
+        if !self
+            .0
+            .iter()
+            .any(|x| x.span == d.span && x.summary == d.summary && x.detail == d.detail)
+        {
+            self.0.push(d);
+        }
+    }
+
     /// Adds many.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
@@ -224,6 +257,16 @@ impl Diagnostics {
             ka.cmp(&kb)
         });
         self.0.dedup();
+    }
+
+    /// Drops a diagnostic that repeats an earlier one at the same file, line and column:
+    /// a module's files are read once per instance, and a mistake in them is one mistake.
+    pub fn dedup_locations(&mut self, sources: &Sources) {
+        let mut seen = std::collections::HashSet::new();
+        self.0.retain(|d| {
+            let at = d.span.as_ref().map(|s| sources.location(s));
+            seen.insert((at, d.summary.clone(), d.detail.clone()))
+        });
     }
 }
 

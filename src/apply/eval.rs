@@ -93,12 +93,13 @@ pub(super) fn evaluate_instance(
             found = made.into_iter().find(|i| i.addr == *addr);
         }
     };
-    // Locals are evaluated; resources the instance depends on come from the state; of the
+    // Locals and module values are evaluated; resources the instance depends on come from the state; of the
     // instance's own resource, only that instance is expanded.
     let nodes = needed.iter().filter(|n| match n {
-        check::Node::Local(_) => true,
         check::Node::Resource(id) => *id == addr.id,
-        _ => false,
+        check::Node::Var(_) | check::Node::Output(_) => false,
+        // Locals, and module variables, outputs and calls.
+        _ => true,
     });
     check::walk_nodes(
         &ev.config,

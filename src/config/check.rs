@@ -11,7 +11,7 @@ use super::load;
 use super::refs::{self, Target};
 use super::types::Type;
 use super::vars::{self, Raw, VarOptions};
-use super::{Body, Config, Expr};
+use super::{scoped, Body, Config, DepTarget, Expr, Repetition};
 use crate::addr::{InstanceKey, Mode, ResourceAddr, ResourceId};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::graph::Dag;
@@ -26,19 +26,50 @@ use std::path::{Path, PathBuf};
 pub enum Node {
     /// `var.NAME`.
     Var(String),
-    /// `local.NAME`.
+    /// `local.NAME`: the bare name in the root module, `module.x.local.NAME` in a child.
     Local(String),
+    /// An input variable of a child module instance: `module.x.var.NAME`.
+    ModVar(String),
+    /// An output of a child module instance: `module.x.output.NAME`.
+    ModOut(String),
+    /// The value of a module call (`module.x`): its instances' outputs.
+    Module(String),
     /// A resource or data source block.
     Resource(ResourceId),
-    /// `output.NAME`.
+    /// `output.NAME` of the root module.
     Output(String),
+}
+
+/// The node a reference written in module instance `module` reads, if any.
+pub fn node_of(module: &str, t: &Target) -> Option<Node> {
+    Some(match t {
+        Target::Var(n) if module.is_empty() => Node::Var(n.clone()),
+        Target::Var(n) => Node::ModVar(scoped(module, "var", n)),
+        Target::Local(n) => Node::Local(scoped(module, "local", n)),
+        Target::Module(n) => Node::Module(scoped(module, "module", n)),
+        Target::Resource(id) => Node::Resource(id.clone().in_module(module)),
+        _ => return None,
+    })
+}
+
+impl Node {
+    /// The key of a value-holding node in the values map of a walk (locals, module
+    /// variables, module outputs and module calls).
+    pub fn value_key(&self) -> Option<&str> {
+        match self {
+            Node::Local(k) | Node::ModVar(k) | Node::ModOut(k) | Node::Module(k) => Some(k),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::Var(n) => write!(f, "var.{n}"),
+            Node::Local(n) if n.starts_with("module.") => write!(f, "{n}"),
             Node::Local(n) => write!(f, "local.{n}"),
+            Node::ModVar(k) | Node::ModOut(k) | Node::Module(k) => write!(f, "{k}"),
             Node::Resource(id) => write!(f, "{id}"),
             Node::Output(n) => write!(f, "output.{n}"),
         }
@@ -113,6 +144,8 @@ pub struct Evaluated {
 pub struct Sensitivity {
     /// Sensitive locals.
     pub locals: std::collections::BTreeSet<String>,
+    /// Sensitive outputs of module calls, as `CALL.OUTPUT` (`module.net.secret`).
+    pub module_outputs: std::collections::BTreeSet<String>,
     /// Sensitive top-level attributes (or nested block names) per resource.
     pub attrs: BTreeMap<ResourceId, std::collections::BTreeSet<String>>,
 }
@@ -158,6 +191,36 @@ impl Sensitivity {
                         s.attrs.insert(id.clone(), set);
                     }
                 }
+                Node::ModVar(key) => {
+                    if let Some(mv) = cfg.module_vars.get(key) {
+                        let input = mv.input.as_ref();
+                        if mv.var.sensitive || input.is_some_and(|e| s.refers_to_sensitive(cfg, e)) {
+                            s.locals.insert(key.clone());
+                        }
+                    }
+                }
+                Node::ModOut(key) => {
+                    if let Some(o) = cfg.module_outputs.get(key) {
+                        if o.sensitive || s.refers_to_sensitive(cfg, &o.value) {
+                            s.locals.insert(key.clone());
+                        }
+                    }
+                }
+                Node::Module(key) => {
+                    // A module call's value holds each instance's outputs.
+                    let Some(m) = cfg.modules.get(key) else {
+                        continue;
+                    };
+                    for (_, path) in &m.instances {
+                        let prefix = format!("{path}.output.");
+                        for k in s.locals.range(prefix.clone()..) {
+                            let Some(out) = k.strip_prefix(&prefix) else {
+                                break;
+                            };
+                            s.module_outputs.insert(format!("{key}.{out}"));
+                        }
+                    }
+                }
                 Node::Var(_) | Node::Output(_) => {}
             }
         }
@@ -176,13 +239,22 @@ impl Sensitivity {
 
     /// Whether `expr` reads a sensitive value.
     pub fn refers_to_sensitive(&self, cfg: &Config, expr: &Expr) -> bool {
+        let module = cfg.sources.module_of(expr.span.file);
         refs::find(expr.span.file, &expr.edit)
             .refs
             .iter()
-            .any(|r| match &r.target {
-                Target::Var(v) => cfg.variables.get(v).is_some_and(|d| d.sensitive),
-                Target::Local(l) => self.locals.contains(l),
-                Target::Resource(id) => self.attrs.get(id).is_some_and(|set| match &r.attr {
+            .any(|r| match node_of(module, &r.target) {
+                Some(Node::Var(v)) => cfg.variables.get(&v).is_some_and(|d| d.sensitive),
+                Some(Node::Local(k) | Node::ModVar(k)) => self.locals.contains(&k),
+                Some(Node::Module(k)) => match &r.attr {
+                    Some(a) => self.module_outputs.contains(&format!("{k}.{a}")),
+                    None => self
+                        .module_outputs
+                        .range(format!("{k}.")..)
+                        .next()
+                        .is_some_and(|x| x.starts_with(&format!("{k}."))),
+                },
+                Some(Node::Resource(id)) => self.attrs.get(&id).is_some_and(|set| match &r.attr {
                     Some(a) => set.contains(a),
                     None => !set.is_empty(),
                 }),
@@ -203,6 +275,11 @@ pub fn load_with_sources(opts: &Options) -> (Option<Evaluated>, Diagnostics, cra
     let (mut cfg, mut diags) = load::load_dir(&opts.dir);
     let ev = check(&mut cfg, opts, &mut diags);
     diags.sort();
+    let srcs = match &ev {
+        Some(e) => &e.config.sources,
+        None => &cfg.sources,
+    };
+    diags.dedup_locations(srcs);
     let sources = match &ev {
         Some(e) => e.config.sources.clone(),
         None => std::mem::take(&mut cfg.sources),
@@ -216,6 +293,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     let files = file_access(cfg, opts, diags);
     let raw = vars::gather(cfg, dir, &opts.vars, diags);
     let vars = resolve_vars(cfg, dir, &files, &raw, diags);
+    super::modules::expand(cfg, dir, &files, &vars, diags);
     let graph = build_graph(cfg, diags);
     let cycles = graph.cycles();
     for (members, edges) in &cycles {
@@ -265,7 +343,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     check_providers(cfg, dir, &mut ev, diags);
     check_moves(cfg, &ev, diags);
     ev.sensitive = Sensitivity::of(cfg, &ev.order);
-    for o in cfg.outputs.values() {
+    for o in cfg.outputs.values().chain(cfg.module_outputs.values()) {
         if !o.sensitive && ev.sensitive.refers_to_sensitive(cfg, &o.value) {
             diags.push(
                 Diagnostic::error(
@@ -458,9 +536,155 @@ pub fn walk_nodes<'n>(
                     Err(d) => diags.push(d),
                 }
             }
+            Node::ModVar(key) => {
+                let v = module_var(cfg, key, &sc, diags);
+                locals.insert(key.clone(), v);
+            }
+            Node::ModOut(key) => {
+                let o = &cfg.module_outputs[key];
+                let v = eval_checked(cfg, &o.value, &sc).unwrap_or_else(|d| {
+                    diags.push_once(d);
+                    Value::Unknown
+                });
+                locals.insert(key.clone(), v);
+            }
+            Node::Module(key) => {
+                let v = module_value(cfg, key, &locals);
+                locals.insert(key.clone(), v);
+            }
         }
     }
     (locals, outputs)
+}
+
+/// The value of a child module's input variable: the call's argument, evaluated in the
+/// caller's scope with the instance's `count.index`/`each`, or the default; converted to
+/// the declared type and checked by its validations.
+fn module_var(cfg: &Config, key: &str, sc: &Scope, diags: &mut Diagnostics) -> Value {
+    let mv = &cfg.module_vars[key];
+    let inst = cfg.module_instances.get(&mv.instance);
+    let isc = Scope {
+        count_index: inst.and_then(|i| i.count_index),
+        each: inst.and_then(|i| i.each.as_ref().map(|(k, v)| (k.as_str(), v))),
+        ..*sc
+    };
+    let (raw, span) = match (&mv.input, &mv.var.default) {
+        (Some(e), _) => (eval_checked(cfg, e, &isc), e.span.clone()),
+        (None, Some(d)) => (vars::constant(cfg, d), d.span.clone()),
+        // Reported when the call was expanded.
+        (None, None) => return Value::Unknown,
+    };
+    let value = match raw {
+        Ok(v) => v,
+        Err(d) => {
+            diags.push_once(d);
+            return Value::Unknown;
+        }
+    };
+    if value.has_unknown() {
+        return value;
+    }
+    let ty = match &mv.var.ty {
+        Some(e) => Type::parse(&e.edit).unwrap_or(Type::Any),
+        None => Type::Any,
+    };
+    let name = &mv.var.name;
+    let value = match ty.convert(value) {
+        Ok(v) => v,
+        Err(m) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid value for input variable",
+                    format!("the value given for the module's variable {name:?} is not valid: {m}"),
+                    Some(span),
+                )
+                .with_hint("give a value of the variable's declared type"),
+            );
+            return Value::Unknown;
+        }
+    };
+    if value.is_null() && !mv.var.nullable {
+        diags.push(Diagnostic::error(
+            "Required variable is null",
+            format!("the module's variable {name:?} is not nullable, but its value is null"),
+            Some(span),
+        ));
+        return Value::Unknown;
+    }
+    if mv.var.validations.is_empty() {
+        return value;
+    }
+    let mut one = sc.locals.clone();
+    one.insert(key.to_string(), value.clone());
+    let vsc = Scope {
+        locals: &one,
+        ..*sc
+    };
+    for val in &mv.var.validations {
+        match eval(&cfg.sources, &val.condition, &vsc) {
+            Ok(Value::Bool(false)) => {
+                let msg = eval(&cfg.sources, &val.error_message, &vsc)
+                    .ok()
+                    .and_then(|m| m.as_str().map(String::from))
+                    .unwrap_or_else(|| "the validation condition is false".into());
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid value for variable",
+                        format!("{msg}\n({}.var.{name} = {value})", mv.instance),
+                        Some(span.clone()),
+                    )
+                    .with_hint(format!(
+                        "this was checked by the validation rule at {}",
+                        cfg.sources.location(&val.condition.span)
+                    )),
+                );
+            }
+            Ok(_) => {}
+            Err(d) => diags.push_once(d),
+        }
+    }
+    value
+}
+
+/// The value of `module.NAME`: an object of each instance's outputs; a list of them with
+/// `count`, a map with `for_each`.
+fn module_value(cfg: &Config, key: &str, values: &BTreeMap<String, Value>) -> Value {
+    let m = &cfg.modules[key];
+    let one = |path: &str| -> Value {
+        let prefix = format!("{path}.output.");
+        let mut obj = BTreeMap::new();
+        for k in cfg.module_outputs.range(prefix.clone()..).map(|(k, _)| k) {
+            let Some(name) = k.strip_prefix(&prefix) else {
+                break;
+            };
+            obj.insert(
+                name.to_string(),
+                values.get(k).cloned().unwrap_or(Value::Unknown),
+            );
+        }
+        Value::Map(obj)
+    };
+    match m.repetition {
+        Repetition::Single => m
+            .instances
+            .first()
+            .map(|(_, p)| one(p))
+            .unwrap_or(Value::Map(BTreeMap::new())),
+        Repetition::Count => Value::List(m.instances.iter().map(|(_, p)| one(p)).collect()),
+        Repetition::ForEach => Value::Map(
+            m.instances
+                .iter()
+                .map(|(k, p)| {
+                    let k = match k {
+                        Some(InstanceKey::Str(s)) => s.clone(),
+                        Some(InstanceKey::Int(i)) => i.to_string(),
+                        None => String::new(),
+                    };
+                    (k, one(p))
+                })
+                .collect(),
+        ),
+    }
 }
 
 fn scope<'a>(
@@ -638,8 +862,21 @@ pub fn schema_of(id: &ResourceId) -> Option<&'static resource::Schema> {
 
 struct RefCtx<'a> {
     cfg: &'a Config,
-    /// The resource whose body is being read (for count/each checks).
-    within: Option<&'a super::Resource>,
+    /// Whether `count.index` is available (a counted resource's body, a counted module
+    /// call's arguments).
+    count: bool,
+    /// Whether `each.key`/`each.value` are available.
+    each: bool,
+}
+
+impl<'a> RefCtx<'a> {
+    fn top(cfg: &'a Config) -> Self {
+        RefCtx {
+            cfg,
+            count: false,
+            each: false,
+        }
+    }
 }
 
 fn body_exprs(b: &Body, out: &mut Vec<Expr>) {
@@ -653,7 +890,24 @@ fn body_exprs(b: &Body, out: &mut Vec<Expr>) {
 
 fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Option<Node> {
     let cfg = ctx.cfg;
+    let module = cfg.sources.module_of(r.span.file);
+    let node = node_of(module, &r.target);
     match &r.target {
+        Target::Var(n) if !module.is_empty() => {
+            let key = scoped(module, "var", n);
+            if cfg.module_vars.contains_key(&key) {
+                return node;
+            }
+            diags.push(
+                Diagnostic::error(
+                    "Reference to undeclared input variable",
+                    format!("an input variable named {n:?} has not been declared in this module"),
+                    Some(r.span.clone()),
+                )
+                .with_hint(format!("declare it: variable \"{n}\" {{}}, and pass it from the module block")),
+            );
+            None
+        }
         Target::Var(n) => {
             if cfg.variables.contains_key(n) {
                 return Some(Node::Var(n.clone()));
@@ -671,23 +925,38 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
             None
         }
         Target::Local(n) => {
-            if cfg.locals.contains_key(n) {
-                return Some(Node::Local(n.clone()));
+            if cfg.locals.contains_key(&scoped(module, "local", n)) {
+                return node;
             }
             let mut d = Diagnostic::error(
                 "Reference to undeclared local value",
                 format!("a local value named {n:?} has not been declared"),
                 Some(r.span.clone()),
             );
-            if let Some(s) = did_you_mean(n, cfg.locals.keys().map(String::as_str)) {
+            let prefix = format!("{module}.local.");
+            let names = cfg.locals.keys().filter_map(|k| {
+                if module.is_empty() {
+                    Some(k.as_str()).filter(|k| !k.starts_with("module."))
+                } else {
+                    k.strip_prefix(&prefix)
+                }
+            });
+            if let Some(s) = did_you_mean(n, names) {
                 d = d.with_hint(format!("did you mean local.{s}?"));
             }
             diags.push(d);
             None
         }
+        Target::Module(name) => check_module_ref(ctx, module, name, r, diags).then_some(node?),
         Target::Resource(id) => {
-            let Some(res) = cfg.resources.get(id) else {
-                let all: Vec<String> = cfg.resources.keys().map(|k| k.to_string()).collect();
+            let rel = id.clone().in_module(module);
+            let Some(res) = cfg.resources.get(&rel) else {
+                let all: Vec<String> = cfg
+                    .resources
+                    .keys()
+                    .filter(|k| k.module == module)
+                    .map(|k| ResourceId { module: String::new(), ..k.clone() }.to_string())
+                    .collect();
                 let mut d = Diagnostic::error(
                     "Reference to undeclared resource",
                     format!(
@@ -729,7 +998,7 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                     .with_hint(format!("drop the index: {id}.ATTR")),
                 );
             }
-            if let (Some(attr), Some(schema)) = (&r.attr, schema_of(id)) {
+            if let (Some(attr), Some(schema)) = (&r.attr, schema_of(&rel)) {
                 if !schema.has_field(attr) {
                     let mut d = Diagnostic::error(
                         "Unsupported attribute",
@@ -742,10 +1011,10 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                     diags.push(d);
                 }
             }
-            Some(Node::Resource(id.clone()))
+            Some(Node::Resource(rel))
         }
         Target::CountIndex => {
-            if ctx.within.is_none_or(|r| r.count.is_none()) {
+            if !ctx.count {
                 diags.push(
                     Diagnostic::error(
                         "Reference to \"count\" in a non-counted context",
@@ -758,7 +1027,7 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
             None
         }
         Target::EachKey | Target::EachValue => {
-            if ctx.within.is_none_or(|r| r.for_each.is_none()) {
+            if !ctx.each {
                 diags.push(
                     Diagnostic::error(
                         "Reference to \"each\" in a context without for_each",
@@ -785,6 +1054,82 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
     }
 }
 
+/// Checks `module.NAME[...].OUTPUT`: the call exists, is indexed as its repetition
+/// requires, and its module declares the output.
+fn check_module_ref(
+    ctx: &RefCtx,
+    module: &str,
+    name: &str,
+    r: &refs::Reference,
+    diags: &mut Diagnostics,
+) -> bool {
+    let cfg = ctx.cfg;
+    let key = scoped(module, "module", name);
+    let Some(m) = cfg.modules.get(&key) else {
+        let calls: Vec<String> = cfg
+            .modules
+            .keys()
+            .filter_map(|k| k.strip_prefix(&scoped(module, "module", "")).map(String::from))
+            .filter(|k| !k.contains('.'))
+            .collect();
+        let mut d = Diagnostic::error(
+            "Reference to undeclared module",
+            format!("no module call named {name:?} is declared in this module"),
+            Some(r.span.clone()),
+        );
+        if let Some(s) = did_you_mean(name, calls.iter().map(String::as_str)) {
+            d = d.with_hint(format!("did you mean module.{s}?"));
+        }
+        // A call that failed to expand was reported where it is written.
+        if !diags.has_errors() {
+            diags.push(d);
+        }
+        return false;
+    };
+    let multi = m.repetition != Repetition::Single;
+    if multi && !r.indexed && r.attr.is_some() {
+        diags.push(
+            Diagnostic::error(
+                "Missing module instance key",
+                format!("{key} has `count` or `for_each`, so its outputs must be read from one instance"),
+                Some(r.span.clone()),
+            )
+            .with_hint(format!("for example {key}[0].{0} or {key}[*].{0}", r.attr.as_deref().unwrap_or("id"))),
+        );
+    }
+    if !multi && r.indexed {
+        diags.push(
+            Diagnostic::error(
+                "Unexpected module instance key",
+                format!("{key} has neither `count` nor `for_each`, so it has no instance keys"),
+                Some(r.span.clone()),
+            )
+            .with_hint(format!("drop the index: {key}.OUTPUT")),
+        );
+    }
+    if let (Some(attr), Some((_, path))) = (&r.attr, m.instances.first()) {
+        if !cfg.module_outputs.contains_key(&scoped(path, "output", attr)) {
+            let prefix = format!("{path}.output.");
+            let outs: Vec<String> = cfg
+                .module_outputs
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix).map(String::from))
+                .collect();
+            let mut d = Diagnostic::error(
+                "Unsupported attribute",
+                format!("the module {name:?} has no output named {attr:?}"),
+                Some(r.span.clone()),
+            );
+            d = match did_you_mean(attr, outs.iter().map(String::as_str)) {
+                Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                None => d.with_hint("declare it in the module: output \"NAME\" { value = ... }"),
+            };
+            diags.push(d);
+        }
+    }
+    true
+}
+
 fn add_refs(
     g: &mut Dag<Node, Span>,
     ctx: &RefCtx,
@@ -807,11 +1152,42 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
     for n in cfg.variables.keys() {
         g.add_node(Node::Var(n.clone()));
     }
-    let top = RefCtx { cfg, within: None };
+    let top = RefCtx::top(cfg);
     for (n, a) in &cfg.locals {
         let node = Node::Local(n.clone());
         g.add_node(node.clone());
         add_refs(&mut g, &top, &node, std::slice::from_ref(&a.expr), diags);
+    }
+    for (key, mv) in &cfg.module_vars {
+        let node = Node::ModVar(key.clone());
+        g.add_node(node.clone());
+        let inst = cfg.module_instances.get(&mv.instance);
+        let ctx = RefCtx {
+            cfg,
+            count: inst.is_some_and(|i| i.count_index.is_some()),
+            each: inst.is_some_and(|i| i.each.is_some()),
+        };
+        let exprs: Vec<Expr> = mv.input.iter().chain(&mv.var.default).cloned().collect();
+        add_refs(&mut g, &ctx, &node, &exprs, diags);
+    }
+    for (key, o) in &cfg.module_outputs {
+        let node = Node::ModOut(key.clone());
+        g.add_node(node.clone());
+        add_refs(&mut g, &top, &node, std::slice::from_ref(&o.value), diags);
+        add_depends_on(&mut g, cfg, &node, &o.depends_on, diags);
+    }
+    for (key, m) in &cfg.modules {
+        let node = Node::Module(key.clone());
+        g.add_node(node.clone());
+        for (_, path) in &m.instances {
+            let prefix = format!("{path}.output.");
+            for (k, o) in cfg.module_outputs.range(prefix.clone()..) {
+                if !k.starts_with(&prefix) {
+                    break;
+                }
+                g.add_edge(Node::ModOut(k.clone()), node.clone(), o.span.clone());
+            }
+        }
     }
     for (id, r) in &cfg.resources {
         let node = Node::Resource(id.clone());
@@ -822,58 +1198,98 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
         add_refs(&mut g, &top, &node, &meta, diags);
         let inner = RefCtx {
             cfg,
-            within: Some(r),
+            count: r.count.is_some(),
+            each: r.for_each.is_some(),
         };
         let mut exprs = Vec::new();
         body_exprs(&r.body, &mut exprs);
         add_refs(&mut g, &inner, &node, &exprs, diags);
-        for d in &r.depends_on {
-            if cfg.resources.contains_key(&d.target) {
-                g.add_edge(
-                    Node::Resource(d.target.clone()),
-                    node.clone(),
-                    d.span.clone(),
-                );
-            } else {
-                diags.push(Diagnostic::error(
-                    "Reference to undeclared resource",
-                    format!("depends_on names {}, which is not declared", d.target),
-                    Some(d.span.clone()),
-                ));
-            }
+        add_depends_on(&mut g, cfg, &node, &r.depends_on, diags);
+    }
+    // A module call's depends_on holds back every resource of its instances, nested
+    // modules included.
+    for (path, inst) in cfg.module_instances.iter().filter(|(_, i)| !i.depends_on.is_empty()) {
+        for id in cfg.resources.keys().filter(|id| within(&id.module, path)) {
+            add_depends_on(&mut g, cfg, &Node::Resource(id.clone()), &inst.depends_on, diags);
         }
     }
     for (n, o) in &cfg.outputs {
         let node = Node::Output(n.clone());
         g.add_node(node.clone());
         add_refs(&mut g, &top, &node, std::slice::from_ref(&o.value), diags);
-        for d in &o.depends_on {
-            if cfg.resources.contains_key(&d.target) {
-                g.add_edge(
-                    Node::Resource(d.target.clone()),
-                    node.clone(),
-                    d.span.clone(),
+        add_depends_on(&mut g, cfg, &node, &o.depends_on, diags);
+    }
+    g
+}
+
+/// Whether module instance `module` is `path` or nested in it; `path` may be a call key
+/// (`module.x`), which holds all its instances.
+fn within(module: &str, path: &str) -> bool {
+    module
+        .strip_prefix(path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
+fn add_depends_on(
+    g: &mut Dag<Node, Span>,
+    cfg: &Config,
+    node: &Node,
+    deps: &[super::DependsOn],
+    diags: &mut Diagnostics,
+) {
+    for d in deps {
+        match &d.target {
+            DepTarget::Resource(id) if cfg.resources.contains_key(id) => {
+                g.add_edge(Node::Resource(id.clone()), node.clone(), d.span.clone());
+            }
+            DepTarget::Module(key) if cfg.modules.contains_key(key) => {
+                g.add_edge(Node::Module(key.clone()), node.clone(), d.span.clone());
+                for id in cfg.resources.keys().filter(|id| within(&id.module, key)) {
+                    if Node::Resource(id.clone()) != *node {
+                        g.add_edge(Node::Resource(id.clone()), node.clone(), d.span.clone());
+                    }
+                }
+            }
+            other => {
+                let shown = match other {
+                    DepTarget::Resource(id) => ResourceId {
+                        module: String::new(),
+                        ..id.clone()
+                    }
+                    .to_string(),
+                    DepTarget::Module(k) => k.rsplit_once("module.").map(|(_, n)| format!("module.{n}")).unwrap_or(k.clone()),
+                };
+                let d = Diagnostic::error(
+                    "Reference to undeclared resource",
+                    format!("depends_on names {shown}, which is not declared"),
+                    Some(d.span.clone()),
                 );
+                diags.push_once(d);
             }
         }
     }
-    g
 }
 
 /// True when every reference of `e` resolves (reference errors were reported while
 /// building the graph; evaluating such an expression would only report them again).
 fn refs_ok(cfg: &Config, e: &Expr, sc: &Scope) -> bool {
+    let module = cfg.sources.module_of(e.span.file);
     refs::find(e.span.file, &e.edit)
         .refs
         .iter()
-        .all(|r| match &r.target {
-            Target::Var(n) => cfg.variables.contains_key(n) && sc.vars.contains_key(n),
-            Target::Local(n) => cfg.locals.contains_key(n),
-            Target::Resource(id) => cfg.resources.contains_key(id),
+        .all(|r| match (&r.target, node_of(module, &r.target)) {
+            (_, Some(Node::Var(n))) => cfg.variables.contains_key(&n) && sc.vars.contains_key(&n),
+            (_, Some(Node::Local(k))) => cfg.locals.contains_key(&k),
+            (_, Some(Node::ModVar(k))) => sc.locals.contains_key(&k),
+            (_, Some(Node::Module(k))) => cfg.modules.contains_key(&k),
+            (_, Some(Node::Resource(id))) => cfg.resources.contains_key(&id),
+            (_, Some(_)) => false,
+            (t, None) => match t {
             Target::CountIndex => sc.count_index.is_some(),
             Target::EachKey | Target::EachValue => sc.each.is_some(),
             Target::Path(_) => true,
-            Target::Invalid(_) => false,
+            _ => false,
+            },
         })
 }
 

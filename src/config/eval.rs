@@ -5,7 +5,7 @@
 
 use super::files::{FileAccess, Refusal};
 use super::refs::{self, Target};
-use super::{funcs, Expr};
+use super::{funcs, scoped, Expr};
 use crate::addr::{Mode, ResourceId};
 use crate::diag::{did_you_mean, Diagnostic, Sources};
 use crate::value::Value;
@@ -36,6 +36,10 @@ pub struct Scope<'a> {
 /// Evaluates `expr`. Errors are diagnostics at the expression.
 pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diagnostic> {
     let found = refs::find(expr.span.file, &expr.edit);
+    // References resolve within the module instance the expression is written in.
+    let module = sources.module_of(expr.span.file);
+    let module_dir = sources.get(expr.span.file).and_then(|f| f.module_dir.as_deref());
+    let mut modules = hcl::Map::new();
     let mut ctx = Context::new();
     let mut vars = hcl::Map::new();
     let mut locals = hcl::Map::new();
@@ -43,6 +47,28 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
     let mut data: BTreeMap<&str, hcl::Map<String, hcl::Value>> = BTreeMap::new();
     for r in &found.refs {
         match &r.target {
+            Target::Var(n) if !module.is_empty() => {
+                match scope.locals.get(&scoped(module, "var", n)) {
+                    Some(v) if v.has_unknown() => return Ok(Value::Unknown),
+                    Some(v) => {
+                        vars.insert(n.clone(), v.to_hcl());
+                    }
+                    None => {
+                        return Err(Diagnostic::error(
+                            "Reference to undeclared input variable",
+                            format!("no variable named {n:?} is declared in this module"),
+                            Some(r.span.clone()),
+                        ))
+                    }
+                }
+            }
+            Target::Module(n) => match scope.locals.get(&scoped(module, "module", n)) {
+                Some(v) if v.has_unknown() => return Ok(Value::Unknown),
+                Some(v) => {
+                    modules.insert(n.clone(), v.to_hcl());
+                }
+                None => return Ok(Value::Unknown),
+            },
             Target::Var(n) => match scope.vars.get(n) {
                 Some(v) => {
                     vars.insert(n.clone(), v.to_hcl());
@@ -55,7 +81,7 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                     ))
                 }
             },
-            Target::Local(n) => match scope.locals.get(n) {
+            Target::Local(n) => match scope.locals.get(&scoped(module, "local", n)) {
                 Some(v) if v.has_unknown() => return Ok(Value::Unknown),
                 Some(v) => {
                     locals.insert(n.clone(), v.to_hcl());
@@ -68,7 +94,7 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                     ))
                 }
             },
-            Target::Resource(id) => match scope.resources.get(id) {
+            Target::Resource(id) => match scope.resources.get(&id.clone().in_module(module)) {
                 Some(v) if !v.has_unknown() => {
                     let ns = if id.mode == Mode::Data {
                         &mut data
@@ -107,7 +133,17 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                 }
             },
             Target::Path(p) => {
-                let dir = scope.dir.display().to_string();
+                // As in Terraform: `path.root` is `.`, `path.module` the module's directory
+                // relative to it, both read against the configuration directory as file()
+                // reads them; `path.cwd` is absolute.
+                let root = ".".to_string();
+                let dir = module_dir
+                    .map(|d| relative_to(d, scope.dir).display().to_string())
+                    .unwrap_or(root.clone());
+                let cwd = std::path::absolute(scope.dir)
+                    .unwrap_or(scope.dir.to_path_buf())
+                    .display()
+                    .to_string();
                 if !matches!(p.as_str(), "module" | "root" | "cwd") {
                     return Err(Diagnostic::error(
                         "Invalid path reference",
@@ -117,7 +153,7 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                 }
                 ctx.declare_var(
                     "path",
-                    hcl::value!({ module = (dir.clone()), root = (dir.clone()), cwd = (dir) }),
+                    hcl::value!({ module = (dir), root = (root), cwd = (cwd) }),
                 );
             }
             Target::Invalid(what) => {
@@ -135,6 +171,9 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
     }
     if !locals.is_empty() {
         ctx.declare_var("local", hcl::Value::Object(locals));
+    }
+    if !modules.is_empty() {
+        ctx.declare_var("module", hcl::Value::Object(modules));
     }
     for (kind, m) in managed {
         ctx.declare_var(kind, hcl::Value::Object(m));
@@ -186,6 +225,18 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                 Some(expr.span.clone()),
             ))
         }
+    }
+}
+
+/// `dir` relative to `base` when it is below it (module directories usually are), else
+/// absolute.
+fn relative_to(dir: &Path, base: &Path) -> std::path::PathBuf {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or(p.to_path_buf());
+    let (d, b) = (abs(dir), abs(base));
+    match d.strip_prefix(&b) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => d,
     }
 }
 

@@ -26,6 +26,7 @@ const TOP_LEVEL: &[&str] = &[
     "import",
     "moved",
     "removed",
+    "module",
 ];
 
 /// Meta-arguments accepted in every resource block.
@@ -54,8 +55,23 @@ pub fn parse_file(
     text: String,
     diags: &mut Diagnostics,
 ) -> Option<(usize, EBody)> {
+    parse_file_in(sources, display, text, None, diags)
+}
+
+/// Like [`parse_file`], for a file of the child module instance `module` (its path and
+/// directory), or of the root module with `None`.
+pub fn parse_file_in(
+    sources: &mut Sources,
+    display: PathBuf,
+    text: String,
+    module: Option<(&str, &Path)>,
+    diags: &mut Diagnostics,
+) -> Option<(usize, EBody)> {
     let parsed = hcl_edit::parser::parse_body(&text);
-    let id = sources.add(display, text);
+    let id = match module {
+        Some((path, dir)) => sources.add_in_module(display, text, path, dir),
+        None => sources.add(display, text),
+    };
     match parsed {
         Ok(body) => Some((id, body)),
         Err(e) => {
@@ -182,7 +198,7 @@ pub fn convert_body(file: usize, body: &EBody) -> Body {
     out
 }
 
-fn decode_file(cfg: &mut Config, file: usize, body: &EBody, diags: &mut Diagnostics) {
+pub(crate) fn decode_file(cfg: &mut Config, file: usize, body: &EBody, diags: &mut Diagnostics) {
     let body = convert_body(file, body);
     for a in &body.attrs {
         diags.push(
@@ -194,8 +210,25 @@ fn decode_file(cfg: &mut Config, file: usize, body: &EBody, diags: &mut Diagnost
             .with_hint("top-level items are blocks: resource, data, variable, locals, output, provider, imgform, import, moved, removed"),
         );
     }
+    let child = !cfg.sources.module_of(file).is_empty();
     for b in &body.blocks {
         match b.ident.as_str() {
+            "imgform" | "provider" | "import" if child => diags.push(
+                Diagnostic::error(
+                    format!("`{}` block in a child module", b.ident),
+                    format!(
+                        "a `{}` block belongs in the root module; in a module called by another it has no effect imgform could honour",
+                        b.ident
+                    ),
+                    Some(b.ident_span.clone()),
+                )
+                .with_hint(match b.ident.as_str() {
+                    "provider" => "configure the provider in the root module and pass it with `providers = { alicloud = alicloud.NAME }` in the module block",
+                    "import" => "write the import block in the root module with the module address: to = module.NAME.TYPE.NAME",
+                    _ => "move it to the root module",
+                }),
+            ),
+            "module" => decode_module_call(cfg, b, diags),
             "imgform" => decode_settings(cfg, b, diags),
             "terraform" => decode_terraform(cfg, b, diags),
             "provider" => decode_provider(cfg, b, diags),
@@ -350,7 +383,19 @@ fn traversal_text(cfg: &Config, e: &Expr) -> Option<String> {
 }
 
 fn want_addr(cfg: &Config, a: &Attr, diags: &mut Diagnostics) -> Option<ResourceAddr> {
-    let parsed = traversal_text(cfg, &a.expr).and_then(|t| t.parse::<ResourceAddr>().ok());
+    // In a child module, addresses are relative to the module instance.
+    let module = cfg.sources.module_of(a.expr.span.file);
+    let parsed = traversal_text(cfg, &a.expr)
+        .and_then(|t| t.parse::<ResourceAddr>().ok())
+        .map(|mut addr| {
+            if !module.is_empty() {
+                addr.id.module = match addr.id.module.as_str() {
+                    "" => module.to_string(),
+                    m => format!("{module}.{m}"),
+                };
+            }
+            addr
+        });
     if parsed.is_none() {
         diags.push(
             Diagnostic::error(
@@ -519,7 +564,19 @@ fn decode_terraform(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             }
         }
     }
+    let child = !cfg.sources.module_of(b.span.file).is_empty();
     for bb in b.body.blocks.iter().filter(|x| x.ident == "backend") {
+        if child {
+            diags.push(
+                Diagnostic::warning(
+                    "Backend configuration ignored",
+                    "a backend block in a child module has no effect: the state's backend is the root module's",
+                    Some(bb.span.clone()),
+                )
+                .with_hint("remove the backend block from the module"),
+            );
+            continue;
+        }
         match bb.labels.first().map(|l| l.0.as_str()) {
             Some("pg") if bb.labels.len() == 1 => decode_pg_backend(cfg, bb, diags),
             other => diags.push(
@@ -681,18 +738,37 @@ fn decode_variable(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             (_, None) => missing("a validation block", "error_message", &vb.span, diags),
         }
     }
-    if let Some(prev) = cfg.variables.get(name) {
+    let module = cfg.sources.module_of(b.span.file).to_string();
+    let prev = if module.is_empty() {
+        cfg.variables.get(name).map(|p| p.span.clone())
+    } else {
+        cfg.module_vars
+            .get(&scoped(&module, "var", name))
+            .map(|p| p.var.span.clone())
+    };
+    if let Some(prev) = prev {
         diags.push(Diagnostic::error(
             "Duplicate variable declaration",
             format!(
                 "variable {name:?} is already declared at {}",
-                cfg.sources.location(&prev.span)
+                cfg.sources.location(&prev)
             ),
             Some(lspan.clone()),
         ));
         return;
     }
-    cfg.variables.insert(name.clone(), v);
+    if module.is_empty() {
+        cfg.variables.insert(name.clone(), v);
+    } else {
+        cfg.module_vars.insert(
+            scoped(&module, "var", name),
+            ModuleVar {
+                var: v,
+                input: None,
+                instance: module,
+            },
+        );
+    }
 }
 
 fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
@@ -707,8 +783,10 @@ fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             "block type",
         );
     }
+    let module = cfg.sources.module_of(b.span.file).to_string();
     for a in &b.body.attrs {
-        if let Some(prev) = cfg.locals.get(&a.name) {
+        let key = scoped(&module, "local", &a.name);
+        if let Some(prev) = cfg.locals.get(&key) {
             diags.push(Diagnostic::error(
                 "Duplicate local value definition",
                 format!(
@@ -720,7 +798,7 @@ fn decode_locals(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             ));
             continue;
         }
-        cfg.locals.insert(a.name.clone(), a.clone());
+        cfg.locals.insert(key, a.clone());
     }
 }
 
@@ -783,27 +861,31 @@ fn decode_depends_on(cfg: &Config, a: &Attr, diags: &mut Diagnostics) -> Vec<Dep
             edit: el.clone(),
             span: span_of(a.expr.span.file, el),
         };
+        let module = cfg.sources.module_of(a.expr.span.file);
         let parsed = traversal_text(cfg, &e).and_then(|t| {
             // `alicloud_image.x.id` is accepted as in Terraform: only TYPE.NAME matters.
             let parts: Vec<&str> = t.split('.').collect();
-            let addr = if parts.first() == Some(&"data") && parts.len() >= 3 {
-                format!("data.{}.{}", parts[1], parts[2])
-            } else if parts.len() >= 2 {
-                format!("{}.{}", parts[0], parts[1])
-            } else {
-                return None;
+            let addr = match parts.as_slice() {
+                ["module", name] if is_valid_name(name) => {
+                    return Some(DepTarget::Module(scoped(module, "module", name)))
+                }
+                ["module", ..] => return None,
+                ["data", kind, name, ..] => format!("data.{kind}.{name}"),
+                [kind, name, ..] => format!("{kind}.{name}"),
+                _ => return None,
             };
-            addr.parse::<ResourceAddr>().ok()
+            let addr = addr.parse::<ResourceAddr>().ok()?;
+            Some(DepTarget::Resource(addr.id.in_module(module)))
         });
         match parsed {
-            Some(addr) => out.push(DependsOn {
-                target: addr.id,
+            Some(target) => out.push(DependsOn {
+                target,
                 span: e.span.clone(),
             }),
             None => diags.push(
                 Diagnostic::error(
                     "Invalid depends_on reference",
-                    "each element of `depends_on` must name a resource or data source, such as alicloud_image.base",
+                    "each element of `depends_on` must name a resource, data source or module, such as alicloud_image.base or module.network",
                     Some(e.span.clone()),
                 )
                 .with_hint("write the reference without quotes"),
@@ -830,7 +912,8 @@ fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     let id = match mode {
         Mode::Managed => ResourceId::managed(kind, name),
         Mode::Data => ResourceId::data(kind, name),
-    };
+    }
+    .in_module(cfg.sources.module_of(b.span.file));
     let mut r = Resource {
         id: id.clone(),
         span: b.span.clone(),
@@ -1036,18 +1119,27 @@ fn decode_output(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             .unwrap_or_default(),
         span: b.span.clone(),
     };
-    if let Some(prev) = cfg.outputs.get(name) {
+    let module = cfg.sources.module_of(b.span.file).to_string();
+    let map = if module.is_empty() {
+        &mut cfg.outputs
+    } else {
+        &mut cfg.module_outputs
+    };
+    let key = if module.is_empty() {
+        name.clone()
+    } else {
+        scoped(&module, "output", name)
+    };
+    if let Some(prev) = map.get(&key) {
+        let at = cfg.sources.location(&prev.span);
         diags.push(Diagnostic::error(
             "Duplicate output definition",
-            format!(
-                "output {name:?} is already defined at {}",
-                cfg.sources.location(&prev.span)
-            ),
+            format!("output {name:?} is already defined at {at}"),
             Some(lspan.clone()),
         ));
         return;
     }
-    cfg.outputs.insert(name.clone(), o);
+    map.insert(key, o);
 }
 
 fn decode_import(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
@@ -1245,4 +1337,133 @@ removed { from = alicloud_image.e }
         assert_eq!(cfg.moved[0].to.to_string(), "alicloud_image.d");
         assert!(!cfg.removed[0].destroy);
     }
+}
+
+/// `module "NAME" { source = "./path" ... }`: recorded as written; the call is expanded
+/// once variables are known (see `config::modules`).
+fn decode_module_call(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
+    if !want_labels(b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let (name, lspan) = &b.labels[0];
+    if !check_name(name, lspan, "module", diags) {
+        return;
+    }
+    for bb in &b.body.blocks {
+        diags.push(
+            Diagnostic::error(
+                "Unsupported block type",
+                format!(
+                    "a module block takes arguments only; `{}` blocks are not expected here",
+                    bb.ident
+                ),
+                Some(bb.ident_span.clone()),
+            )
+            .with_hint("pass values to the module as arguments: NAME = value"),
+        );
+    }
+    let parent = cfg.sources.module_of(b.span.file).to_string();
+    let mut call = ModuleCall {
+        name: name.clone(),
+        parent,
+        source: (String::new(), b.span.clone()),
+        count: None,
+        for_each: None,
+        depends_on: vec![],
+        providers: vec![],
+        inputs: vec![],
+        name_span: lspan.clone(),
+        span: b.span.clone(),
+    };
+    let mut has_source = false;
+    for a in &b.body.attrs {
+        match a.name.as_str() {
+            "source" => {
+                if let Some(s) = want_literal_str(a, diags) {
+                    call.source = (s, a.expr.span.clone());
+                    has_source = true;
+                }
+            }
+            // A version constraint matters to `terraform init` only.
+            "version" => {}
+            "count" => call.count = Some(a.expr.clone()),
+            "for_each" => call.for_each = Some(a.expr.clone()),
+            "depends_on" => call.depends_on = decode_depends_on(cfg, a, diags),
+            "providers" => call.providers = decode_module_providers(cfg, a, diags),
+            _ => call.inputs.push(a.clone()),
+        }
+    }
+    if !has_source {
+        missing("a module block", "source", &b.span, diags);
+        return;
+    }
+    if call.count.is_some() && call.for_each.is_some() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid combination of count and for_each",
+                "`count` and `for_each` cannot both be set on one module call",
+                call.for_each.as_ref().map(|e| e.span.clone()),
+            )
+            .with_hint("keep one of them"),
+        );
+    }
+    let key = call.key();
+    if let Some(prev) = cfg.module_calls.iter().find(|c| c.key() == key) {
+        diags.push(Diagnostic::error(
+            "Duplicate module call",
+            format!(
+                "module {name:?} is already called at {}",
+                cfg.sources.location(&prev.span)
+            ),
+            Some(lspan.clone()),
+        ));
+        return;
+    }
+    cfg.module_calls.push(call);
+}
+
+/// `providers = { alicloud = alicloud.sh, alicloud.peer = alicloud }`.
+fn decode_module_providers(
+    cfg: &Config,
+    a: &Attr,
+    diags: &mut Diagnostics,
+) -> Vec<(String, String, Span)> {
+    let mut out = Vec::new();
+    let bad = |span: Span, diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::error(
+                "Invalid providers argument",
+                "`providers` maps the module's provider names to this module's providers, such as { alicloud = alicloud.shanghai }",
+                Some(span),
+            )
+            .with_hint("write keys and values as references, without quotes"),
+        )
+    };
+    let Expression::Object(o) = &a.expr.edit else {
+        bad(a.expr.span.clone(), diags);
+        return out;
+    };
+    let file = a.expr.span.file;
+    let text = |n: &dyn hcl_edit::Span| -> String {
+        cfg.sources
+            .text(&Span::new(file, n.span().unwrap_or(0..0)))
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    for (k, v) in o.iter() {
+        let key = match k {
+            hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+            hcl_edit::expr::ObjectKey::Expression(e) => text(e),
+        };
+        let value = text(v.expr());
+        let ok = |s: &str| s == "alicloud" || s.strip_prefix("alicloud.").is_some_and(is_valid_name);
+        let span = span_of(file, v.expr());
+        if !ok(&key) || !ok(&value) {
+            bad(span, diags);
+            continue;
+        }
+        out.push((key, value, span));
+    }
+    out
 }

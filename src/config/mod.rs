@@ -12,6 +12,7 @@ pub mod files;
 pub mod fmt;
 pub mod funcs;
 pub mod load;
+pub mod modules;
 pub mod refs;
 pub mod types;
 pub mod vars;
@@ -170,11 +171,30 @@ pub struct Timeouts {
     pub delete: Option<u64>,
 }
 
+/// What a `depends_on` entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepTarget {
+    /// A resource or data source block.
+    Resource(ResourceId),
+    /// A module call, by its key (`module.net`, `module.a.module.b`): every resource in
+    /// every instance of it.
+    Module(String),
+}
+
+impl std::fmt::Display for DepTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DepTarget::Resource(id) => write!(f, "{id}"),
+            DepTarget::Module(k) => write!(f, "{k}"),
+        }
+    }
+}
+
 /// A `depends_on` entry.
 #[derive(Debug, Clone)]
 pub struct DependsOn {
-    /// The resource or data source depended on.
-    pub target: ResourceId,
+    /// The resource, data source or module depended on.
+    pub target: DepTarget,
     /// Where it is written.
     pub span: Span,
 }
@@ -259,6 +279,99 @@ pub struct Removed {
     pub span: Span,
 }
 
+/// `module "NAME" { source = ..., ... }` as written in its calling module.
+#[derive(Debug, Clone)]
+pub struct ModuleCall {
+    /// The call's name.
+    pub name: String,
+    /// The module instance that calls it (empty: the root module).
+    pub parent: String,
+    /// `source`, with its span.
+    pub source: (String, Span),
+    /// `count`.
+    pub count: Option<Expr>,
+    /// `for_each`.
+    pub for_each: Option<Expr>,
+    /// `depends_on`: every resource of the module waits for these.
+    pub depends_on: Vec<DependsOn>,
+    /// `providers = { alicloud = alicloud.sh }`: the child's provider names and the
+    /// caller's provider keys they stand for.
+    pub providers: Vec<(String, String, Span)>,
+    /// Input variables.
+    pub inputs: Vec<Attr>,
+    /// The label.
+    pub name_span: Span,
+    /// The block.
+    pub span: Span,
+}
+
+impl ModuleCall {
+    /// The call's key: `module.NAME` below its parent instance.
+    pub fn key(&self) -> String {
+        scoped(&self.parent, "module", &self.name)
+    }
+}
+
+/// An input variable of a child module instance.
+#[derive(Debug, Clone)]
+pub struct ModuleVar {
+    /// The declaration in the child module.
+    pub var: Variable,
+    /// The value given by the module call (evaluated in the caller's scope), if any.
+    pub input: Option<Expr>,
+    /// The module instance path.
+    pub instance: String,
+}
+
+/// One instance of a module call.
+#[derive(Debug, Clone)]
+pub struct ModuleInstance {
+    /// The call's key.
+    pub call: String,
+    /// `count.index` of this instance in the call's inputs.
+    pub count_index: Option<u64>,
+    /// `each.key`/`each.value` of this instance in the call's inputs.
+    pub each: Option<(String, crate::value::Value)>,
+    /// The call's `depends_on`.
+    pub depends_on: Vec<DependsOn>,
+    /// The module's directory (`path.module`).
+    pub dir: std::path::PathBuf,
+}
+
+/// A module call once expanded: the value of `module.NAME`.
+#[derive(Debug, Clone)]
+pub struct ModuleNode {
+    /// Instance keys and instance paths, in key order.
+    pub instances: Vec<(Option<crate::addr::InstanceKey>, String)>,
+    /// `count` (a list of objects), `for_each` (a map) or neither (one object).
+    pub repetition: Repetition,
+    /// The block.
+    pub span: Span,
+}
+
+/// How a block repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repetition {
+    /// Once.
+    Single,
+    /// `count`.
+    Count,
+    /// `for_each`.
+    ForEach,
+}
+
+/// The key of a name declared in module instance `module`: `local.x` values keep their bare
+/// name in the root module (`x`), and everything in a child module is prefixed with the
+/// instance path (`module.net.local.x`, `module.net.var.cidr`, `module.net.output.id`);
+/// a call below the root is `module.NAME`.
+pub fn scoped(module: &str, ns: &str, name: &str) -> String {
+    match (module.is_empty(), ns) {
+        (true, "local") => name.to_string(),
+        (true, _) => format!("{ns}.{name}"),
+        (false, _) => format!("{module}.{ns}.{name}"),
+    }
+}
+
 /// A whole configuration directory as written.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -282,4 +395,18 @@ pub struct Config {
     pub moved: Vec<Moved>,
     /// `removed` blocks.
     pub removed: Vec<Removed>,
+    /// Module calls not yet expanded (loading reads only the root module; checking
+    /// expands the calls once variables are known).
+    pub module_calls: Vec<ModuleCall>,
+    /// Input variables of child module instances, by key (`module.net.var.cidr`).
+    pub module_vars: BTreeMap<String, ModuleVar>,
+    /// Outputs of child module instances, by key (`module.net.output.id`).
+    pub module_outputs: BTreeMap<String, Output>,
+    /// Expanded module instances, by path (`module.net`, `module.img[0]`).
+    pub module_instances: BTreeMap<String, ModuleInstance>,
+    /// Expanded module calls, by key (`module.net`).
+    pub modules: BTreeMap<String, ModuleNode>,
+    /// Per child module instance: its provider names and the root module's provider keys
+    /// they stand for.
+    pub provider_maps: BTreeMap<String, BTreeMap<String, String>>,
 }

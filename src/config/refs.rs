@@ -19,6 +19,9 @@ pub enum Target {
     Local(String),
     /// `TYPE.NAME` or `data.TYPE.NAME`.
     Resource(ResourceId),
+    /// `module.NAME`: the outputs of a module call (an object, or a list or map of
+    /// objects when the call has `count` or `for_each`).
+    Module(String),
     /// `count.index`.
     CountIndex,
     /// `each.key`.
@@ -36,7 +39,7 @@ pub enum Target {
 pub struct Reference {
     /// What it points at.
     pub target: Target,
-    /// For resources: the attribute read after the optional instance key (`id` in
+    /// For resources and modules: the attribute (or output) read after the optional instance key (`id` in
     /// `alicloud_image.a[0].id`), if any.
     pub attr: Option<String>,
     /// True when a resource reference has an instance key (`[0]`, `["k"]`, `.0`, `[*]`).
@@ -99,7 +102,11 @@ impl Collector {
                 Some(n) => (Target::Path(n.to_string()), &[]),
                 None => (Target::Invalid("path".into()), &[]),
             },
-            "self" | "terraform" | "module" => (Target::Invalid(root.into()), &[]),
+            "module" => match a0 {
+                Some(n) => (Target::Module(n.to_string()), &ops[1..]),
+                None => (Target::Invalid("module".into()), &[]),
+            },
+            "self" | "terraform" => (Target::Invalid(root.into()), &[]),
             "data" => {
                 let t = a0;
                 let n = ops.get(1).and_then(|o| op_attr(o));
@@ -113,7 +120,7 @@ impl Collector {
                 None => (Target::Invalid(root.into()), &[]),
             },
         };
-        let (indexed, attr) = if matches!(target, Target::Resource(_)) {
+        let (indexed, attr) = if matches!(target, Target::Resource(_) | Target::Module(_)) {
             match rest.first() {
                 Some(TraversalOperator::GetAttr(i)) => (false, Some(i.as_str().to_string())),
                 Some(_) => (true, rest.get(1).and_then(|o| op_attr(o)).map(String::from)),
@@ -226,8 +233,8 @@ mod tests {
             vec![
                 "Var(\"env\")/None/false",
                 "Local(\"p\")/None/false",
-                "Resource(ResourceId { mode: Managed, kind: \"alicloud_image\", name: \"a\" })/Some(\"id\")/true",
-                "Resource(ResourceId { mode: Data, kind: \"alicloud_images\", name: \"u\" })/Some(\"ids\")/false",
+                "Resource(ResourceId { module: \"\", mode: Managed, kind: \"alicloud_image\", name: \"a\" })/Some(\"id\")/true",
+                "Resource(ResourceId { module: \"\", mode: Data, kind: \"alicloud_images\", name: \"u\" })/Some(\"ids\")/false",
                 "EachKey/None/false",
             ]
         );
