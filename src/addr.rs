@@ -246,7 +246,9 @@ impl FromStr for ResourceAddr {
             return Err(err("type and name must be identifiers"));
         }
         if id.kind == "module" {
-            return Err(err("this is a module, not a resource: add TYPE.NAME after it"));
+            return Err(err(
+                "this is a module, not a resource: add TYPE.NAME after it",
+            ));
         }
         Ok(ResourceAddr {
             id: id.in_module(&module),

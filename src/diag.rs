@@ -91,7 +91,13 @@ impl Sources {
     }
 
     /// Adds a file of the child module instance `module`, read from `dir`.
-    pub fn add_in_module(&mut self, path: PathBuf, text: String, module: &str, dir: &Path) -> usize {
+    pub fn add_in_module(
+        &mut self,
+        path: PathBuf,
+        text: String,
+        module: &str,
+        dir: &Path,
+    ) -> usize {
         let mut f = SourceFile::new(path, text);
         f.module = module.to_string();
         f.module_dir = Some(dir.to_path_buf());

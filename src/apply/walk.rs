@@ -90,7 +90,7 @@ pub async fn apply(
         }
     };
     if let Err(failed) = state_only_changes(&store, plan) {
-        out.failed.push(failed);
+        out.failed.push(*failed);
         return out;
     }
     let ctx = Arc::new(Ctx {
@@ -130,13 +130,13 @@ pub async fn apply(
 
 /// State-only changes, before anything reaches the cloud: moves, imports, forgets. Each
 /// is one state transaction. The error names the change that failed.
-fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), (ResourceAddr, String)> {
+fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), Box<(ResourceAddr, String)>> {
     for c in plan
         .changes
         .iter()
         .filter(|c| c.prev_addr.is_some() || c.importing.is_some() || c.action == Action::Forget)
     {
-        let st = state_of(store).map_err(|e| (c.addr.clone(), e))?;
+        let st = state_of(store).map_err(|e| Box::new((c.addr.clone(), e)))?;
         if let Some(prev) = &c.prev_addr {
             if let Some(mut r) = st.resources.get(prev).cloned() {
                 r.addr = c.addr.clone();
@@ -145,7 +145,9 @@ fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), (ResourceA
                     .lock()
                     .expect("the state lock is never poisoned")
                     .edit(&[r], std::slice::from_ref(prev))
-                    .map_err(|e| (c.addr.clone(), format!("moving {prev} to {}: {e}", c.addr)))?;
+                    .map_err(|e| {
+                        Box::new((c.addr.clone(), format!("moving {prev} to {}: {e}", c.addr)))
+                    })?;
             }
         }
         if let (Some(id), None) = (&c.importing, st.resources.get(&c.addr)) {
@@ -162,10 +164,12 @@ fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), (ResourceA
                 deps: c.deps.clone(),
                 pending: None,
             };
-            put(store, &r).map_err(|e| (c.addr.clone(), format!("importing {id}: {e}")))?;
+            put(store, &r)
+                .map_err(|e| Box::new((c.addr.clone(), format!("importing {id}: {e}"))))?;
         }
         if c.action == Action::Forget {
-            remove(store, &c.addr).map_err(|e| (c.addr.clone(), format!("forgetting: {e}")))?;
+            remove(store, &c.addr)
+                .map_err(|e| Box::new((c.addr.clone(), format!("forgetting: {e}"))))?;
         }
     }
     Ok(())

@@ -194,7 +194,8 @@ impl Sensitivity {
                 Node::ModVar(key) => {
                     if let Some(mv) = cfg.module_vars.get(key) {
                         let input = mv.input.as_ref();
-                        if mv.var.sensitive || input.is_some_and(|e| s.refers_to_sensitive(cfg, e)) {
+                        if mv.var.sensitive || input.is_some_and(|e| s.refers_to_sensitive(cfg, e))
+                        {
                             s.locals.insert(key.clone());
                         }
                     }
@@ -240,10 +241,8 @@ impl Sensitivity {
     /// Whether `expr` reads a sensitive value.
     pub fn refers_to_sensitive(&self, cfg: &Config, expr: &Expr) -> bool {
         let module = cfg.sources.module_of(expr.span.file);
-        refs::find(expr.span.file, &expr.edit)
-            .refs
-            .iter()
-            .any(|r| match node_of(module, &r.target) {
+        refs::find(expr.span.file, &expr.edit).refs.iter().any(|r| {
+            match node_of(module, &r.target) {
                 Some(Node::Var(v)) => cfg.variables.get(&v).is_some_and(|d| d.sensitive),
                 Some(Node::Local(k) | Node::ModVar(k)) => self.locals.contains(&k),
                 Some(Node::Module(k)) => match &r.attr {
@@ -259,7 +258,8 @@ impl Sensitivity {
                     None => !set.is_empty(),
                 }),
                 _ => false,
-            })
+            }
+        })
     }
 }
 
@@ -904,7 +904,9 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                     format!("an input variable named {n:?} has not been declared in this module"),
                     Some(r.span.clone()),
                 )
-                .with_hint(format!("declare it: variable \"{n}\" {{}}, and pass it from the module block")),
+                .with_hint(format!(
+                    "declare it: variable \"{n}\" {{}}, and pass it from the module block"
+                )),
             );
             None
         }
@@ -955,7 +957,13 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                     .resources
                     .keys()
                     .filter(|k| k.module == module)
-                    .map(|k| ResourceId { module: String::new(), ..k.clone() }.to_string())
+                    .map(|k| {
+                        ResourceId {
+                            module: String::new(),
+                            ..k.clone()
+                        }
+                        .to_string()
+                    })
                     .collect();
                 let mut d = Diagnostic::error(
                     "Reference to undeclared resource",
@@ -1069,7 +1077,10 @@ fn check_module_ref(
         let calls: Vec<String> = cfg
             .modules
             .keys()
-            .filter_map(|k| k.strip_prefix(&scoped(module, "module", "")).map(String::from))
+            .filter_map(|k| {
+                k.strip_prefix(&scoped(module, "module", ""))
+                    .map(String::from)
+            })
             .filter(|k| !k.contains('.'))
             .collect();
         let mut d = Diagnostic::error(
@@ -1081,7 +1092,7 @@ fn check_module_ref(
             d = d.with_hint(format!("did you mean module.{s}?"));
         }
         // A call that failed to expand was reported where it is written.
-        if !diags.has_errors() {
+        if !cfg.module_declared.contains(&key) {
             diags.push(d);
         }
         return false;
@@ -1108,7 +1119,10 @@ fn check_module_ref(
         );
     }
     if let (Some(attr), Some((_, path))) = (&r.attr, m.instances.first()) {
-        if !cfg.module_outputs.contains_key(&scoped(path, "output", attr)) {
+        if !cfg
+            .module_outputs
+            .contains_key(&scoped(path, "output", attr))
+        {
             let prefix = format!("{path}.output.");
             let outs: Vec<String> = cfg
                 .module_outputs
@@ -1208,9 +1222,19 @@ pub fn build_graph(cfg: &Config, diags: &mut Diagnostics) -> Dag<Node, Span> {
     }
     // A module call's depends_on holds back every resource of its instances, nested
     // modules included.
-    for (path, inst) in cfg.module_instances.iter().filter(|(_, i)| !i.depends_on.is_empty()) {
+    for (path, inst) in cfg
+        .module_instances
+        .iter()
+        .filter(|(_, i)| !i.depends_on.is_empty())
+    {
         for id in cfg.resources.keys().filter(|id| within(&id.module, path)) {
-            add_depends_on(&mut g, cfg, &Node::Resource(id.clone()), &inst.depends_on, diags);
+            add_depends_on(
+                &mut g,
+                cfg,
+                &Node::Resource(id.clone()),
+                &inst.depends_on,
+                diags,
+            );
         }
     }
     for (n, o) in &cfg.outputs {
@@ -1257,7 +1281,10 @@ fn add_depends_on(
                         ..id.clone()
                     }
                     .to_string(),
-                    DepTarget::Module(k) => k.rsplit_once("module.").map(|(_, n)| format!("module.{n}")).unwrap_or(k.clone()),
+                    DepTarget::Module(k) => k
+                        .rsplit_once("module.")
+                        .map(|(_, n)| format!("module.{n}"))
+                        .unwrap_or(k.clone()),
                 };
                 let d = Diagnostic::error(
                     "Reference to undeclared resource",
@@ -1274,10 +1301,8 @@ fn add_depends_on(
 /// building the graph; evaluating such an expression would only report them again).
 fn refs_ok(cfg: &Config, e: &Expr, sc: &Scope) -> bool {
     let module = cfg.sources.module_of(e.span.file);
-    refs::find(e.span.file, &e.edit)
-        .refs
-        .iter()
-        .all(|r| match (&r.target, node_of(module, &r.target)) {
+    refs::find(e.span.file, &e.edit).refs.iter().all(|r| {
+        match (&r.target, node_of(module, &r.target)) {
             (_, Some(Node::Var(n))) => cfg.variables.contains_key(&n) && sc.vars.contains_key(&n),
             (_, Some(Node::Local(k))) => cfg.locals.contains_key(&k),
             (_, Some(Node::ModVar(k))) => sc.locals.contains_key(&k),
@@ -1285,12 +1310,13 @@ fn refs_ok(cfg: &Config, e: &Expr, sc: &Scope) -> bool {
             (_, Some(Node::Resource(id))) => cfg.resources.contains_key(&id),
             (_, Some(_)) => false,
             (t, None) => match t {
-            Target::CountIndex => sc.count_index.is_some(),
-            Target::EachKey | Target::EachValue => sc.each.is_some(),
-            Target::Path(_) => true,
-            _ => false,
+                Target::CountIndex => sc.count_index.is_some(),
+                Target::EachKey | Target::EachValue => sc.each.is_some(),
+                Target::Path(_) => true,
+                _ => false,
             },
-        })
+        }
+    })
 }
 
 /// Evaluates `e`, or gives `Unknown` when it has unresolved references.

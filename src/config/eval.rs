@@ -38,7 +38,9 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
     let found = refs::find(expr.span.file, &expr.edit);
     // References resolve within the module instance the expression is written in.
     let module = sources.module_of(expr.span.file);
-    let module_dir = sources.get(expr.span.file).and_then(|f| f.module_dir.as_deref());
+    let module_dir = sources
+        .get(expr.span.file)
+        .and_then(|f| f.module_dir.as_deref());
     let mut modules = hcl::Map::new();
     let mut ctx = Context::new();
     let mut vars = hcl::Map::new();

@@ -1257,88 +1257,6 @@ pub fn is_rooted_at(e: &Expression, root: &str) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("60m"), Some(3600));
-        assert_eq!(parse_duration("1h30m"), Some(5400));
-        assert_eq!(parse_duration("45s"), Some(45));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("1.5h"), Some(5400));
-        assert_eq!(parse_duration("250ms"), Some(1), "rounded up");
-        assert_eq!(
-            parse_go_duration("50ms"),
-            Some(std::time::Duration::from_millis(50))
-        );
-        assert_eq!(
-            parse_go_duration("1m30s500ms"),
-            Some(std::time::Duration::from_millis(90_500))
-        );
-        assert_eq!(
-            parse_go_duration("750us"),
-            Some(std::time::Duration::from_micros(750))
-        );
-        assert_eq!(parse_go_duration("5x"), None);
-        assert_eq!(parse_go_duration("ms"), None);
-        assert_eq!(parse_duration("1d"), None);
-        assert_eq!(parse_duration(""), None);
-    }
-
-    #[test]
-    fn decodes_every_block_kind() {
-        let (cfg, diags) = load_str(&[(
-            "main.hcl",
-            r#"
-imgform { state_path = "x.db" }
-provider "alicloud" { region = "cn-hangzhou" }
-provider "alicloud" {
-  alias  = "sh"
-  region = "cn-shanghai"
-}
-variable "v" { default = "a" }
-locals { l = 1 }
-resource "alicloud_image" "a" {
-  count = 2
-  provider = alicloud.sh
-  depends_on = [data.alicloud_images.u]
-  lifecycle { prevent_destroy = true }
-  timeouts { create = "2h" }
-  image_name = "x"
-}
-data "alicloud_images" "u" { name_regex = "^ubuntu" }
-output "o" { value = 1 }
-import {
-  to = alicloud_image.b
-  id = "m-1"
-}
-moved {
-  from = alicloud_image.c
-  to   = alicloud_image.d
-}
-removed { from = alicloud_image.e }
-"#,
-        )]);
-        assert!(diags.is_empty(), "{diags:?}");
-        assert_eq!(cfg.providers.len(), 2);
-        let r = &cfg.resources[&ResourceId::managed("alicloud_image", "a")];
-        assert!(r.count.is_some());
-        assert_eq!(
-            r.provider.as_ref().map(|p| p.0.as_str()),
-            Some("alicloud.sh")
-        );
-        assert!(r.lifecycle.prevent_destroy);
-        assert_eq!(r.timeouts.create, Some(7200));
-        assert_eq!(r.depends_on[0].target.to_string(), "data.alicloud_images.u");
-        assert_eq!(r.body.attrs.len(), 1);
-        assert_eq!(cfg.imports[0].to.to_string(), "alicloud_image.b");
-        assert_eq!(cfg.moved[0].to.to_string(), "alicloud_image.d");
-        assert!(!cfg.removed[0].destroy);
-    }
-}
-
 /// `module "NAME" { source = "./path" ... }`: recorded as written; the call is expanded
 /// once variables are known (see `config::modules`).
 fn decode_module_call(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
@@ -1457,7 +1375,8 @@ fn decode_module_providers(
             hcl_edit::expr::ObjectKey::Expression(e) => text(e),
         };
         let value = text(v.expr());
-        let ok = |s: &str| s == "alicloud" || s.strip_prefix("alicloud.").is_some_and(is_valid_name);
+        let ok =
+            |s: &str| s == "alicloud" || s.strip_prefix("alicloud.").is_some_and(is_valid_name);
         let span = span_of(file, v.expr());
         if !ok(&key) || !ok(&value) {
             bad(span, diags);
@@ -1466,4 +1385,86 @@ fn decode_module_providers(
         out.push((key, value, span));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60m"), Some(3600));
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("45s"), Some(45));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("1.5h"), Some(5400));
+        assert_eq!(parse_duration("250ms"), Some(1), "rounded up");
+        assert_eq!(
+            parse_go_duration("50ms"),
+            Some(std::time::Duration::from_millis(50))
+        );
+        assert_eq!(
+            parse_go_duration("1m30s500ms"),
+            Some(std::time::Duration::from_millis(90_500))
+        );
+        assert_eq!(
+            parse_go_duration("750us"),
+            Some(std::time::Duration::from_micros(750))
+        );
+        assert_eq!(parse_go_duration("5x"), None);
+        assert_eq!(parse_go_duration("ms"), None);
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn decodes_every_block_kind() {
+        let (cfg, diags) = load_str(&[(
+            "main.hcl",
+            r#"
+imgform { state_path = "x.db" }
+provider "alicloud" { region = "cn-hangzhou" }
+provider "alicloud" {
+  alias  = "sh"
+  region = "cn-shanghai"
+}
+variable "v" { default = "a" }
+locals { l = 1 }
+resource "alicloud_image" "a" {
+  count = 2
+  provider = alicloud.sh
+  depends_on = [data.alicloud_images.u]
+  lifecycle { prevent_destroy = true }
+  timeouts { create = "2h" }
+  image_name = "x"
+}
+data "alicloud_images" "u" { name_regex = "^ubuntu" }
+output "o" { value = 1 }
+import {
+  to = alicloud_image.b
+  id = "m-1"
+}
+moved {
+  from = alicloud_image.c
+  to   = alicloud_image.d
+}
+removed { from = alicloud_image.e }
+"#,
+        )]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(cfg.providers.len(), 2);
+        let r = &cfg.resources[&ResourceId::managed("alicloud_image", "a")];
+        assert!(r.count.is_some());
+        assert_eq!(
+            r.provider.as_ref().map(|p| p.0.as_str()),
+            Some("alicloud.sh")
+        );
+        assert!(r.lifecycle.prevent_destroy);
+        assert_eq!(r.timeouts.create, Some(7200));
+        assert_eq!(r.depends_on[0].target.to_string(), "data.alicloud_images.u");
+        assert_eq!(r.body.attrs.len(), 1);
+        assert_eq!(cfg.imports[0].to.to_string(), "alicloud_image.b");
+        assert_eq!(cfg.moved[0].to.to_string(), "alicloud_image.d");
+        assert!(!cfg.removed[0].destroy);
+    }
 }

@@ -404,6 +404,8 @@ pub struct Config {
     pub module_outputs: BTreeMap<String, Output>,
     /// Expanded module instances, by path (`module.net`, `module.img[0]`).
     pub module_instances: BTreeMap<String, ModuleInstance>,
+    /// Every module call declared, by key, whether or not it could be expanded.
+    pub module_declared: std::collections::BTreeSet<String>,
     /// Expanded module calls, by key (`module.net`).
     pub modules: BTreeMap<String, ModuleNode>,
     /// Per child module instance: its provider names and the root module's provider keys

@@ -55,6 +55,7 @@ pub fn expand(
 }
 
 fn expand_call(cfg: &mut Config, st: &mut Statics, call: &ModuleCall, diags: &mut Diagnostics) {
+    cfg.module_declared.insert(call.key());
     let depth = call.key().matches("module.").count();
     let Some(dir) = source_dir(cfg, st.root, call, diags) else {
         return;
@@ -84,7 +85,10 @@ fn expand_call(cfg: &mut Config, st: &mut Statics, call: &ModuleCall, diags: &mu
         span: call.span.clone(),
     };
     for (ikey, count_index, each) in keys {
-        let path = format!("{key}{}", ikey.as_ref().map(|k| k.to_string()).unwrap_or_default());
+        let path = format!(
+            "{key}{}",
+            ikey.as_ref().map(|k| k.to_string()).unwrap_or_default()
+        );
         cfg.module_instances.insert(
             path.clone(),
             ModuleInstance {
@@ -169,7 +173,10 @@ fn source_dir(
             diags.push(
                 Diagnostic::error(
                     "Unreadable module directory",
-                    format!("the module source {source:?} is {}, which is not a directory", dir.display()),
+                    format!(
+                        "the module source {source:?} is {}, which is not a directory",
+                        dir.display()
+                    ),
                     Some(span.clone()),
                 )
                 .with_hint("a local source is a path relative to the calling module's directory"),
@@ -217,7 +224,10 @@ fn installed(root: &Path, call: &ModuleCall) -> Option<PathBuf> {
         .split('.')
         .collect::<Vec<_>>()
         .chunks(2)
-        .filter_map(|p| p.get(1).map(|n| n.split('[').next().unwrap_or(n).to_string()))
+        .filter_map(|p| {
+            p.get(1)
+                .map(|n| n.split('[').next().unwrap_or(n).to_string())
+        })
         .collect();
     names.push(call.name.clone());
     let key = names.join(".");
@@ -390,7 +400,10 @@ fn read_instance(
         Ok(_) => {
             diags.push(Diagnostic::error(
                 "Empty module",
-                format!("the module directory {} has no *.tf or *.hcl files", dir.display()),
+                format!(
+                    "the module directory {} has no *.tf or *.hcl files",
+                    dir.display()
+                ),
                 Some(span.clone()),
             ));
             return;
@@ -497,8 +510,14 @@ fn map_providers(cfg: &mut Config, call: &ModuleCall, path: &str, diags: &mut Di
         let written = r.provider.as_ref().map(|p| p.0.clone());
         let name = written.clone().unwrap_or_else(|| "alicloud".into());
         match map.get(&name) {
+            // The default provider stays implicit, as in the root module.
+            Some(root) if root == "alicloud" && written.is_none() => {}
             Some(root) => {
-                let span = r.provider.as_ref().map(|p| p.1.clone()).unwrap_or(r.type_span.clone());
+                let span = r
+                    .provider
+                    .as_ref()
+                    .map(|p| p.1.clone())
+                    .unwrap_or(r.type_span.clone());
                 r.provider = Some((root.clone(), span));
             }
             None => {

@@ -18,6 +18,9 @@ pub const TERRAFORM_FORMAT_VERSION: &str = "1.9.8";
 fn addr_parts(a: &crate::addr::ResourceAddr) -> Map<String, J> {
     let mut m = Map::new();
     m.insert("address".into(), json!(a.to_string()));
+    if !a.id.module.is_empty() {
+        m.insert("module_address".into(), json!(a.id.module));
+    }
     m.insert(
         "mode".into(),
         json!(if a.id.mode == Mode::Data {
@@ -99,7 +102,53 @@ pub fn state_values(st: &crate::state::State) -> J {
             )
         })
         .collect();
-    json!({"outputs": outputs, "root_module": {"resources": resources}})
+    json!({"outputs": outputs, "root_module": module_tree(resources)})
+}
+
+/// The caller of module instance `path` (`module.a[0]` for `module.a[0].module.b`).
+fn parent_module(path: &str) -> &str {
+    path.rfind(".module.").map(|i| &path[..i]).unwrap_or("")
+}
+
+/// Terraform's module tree: `{"resources": [...], "child_modules": [{"address":
+/// "module.x", "resources": [...], "child_modules": [...]}]}`, from resources that carry
+/// their `module_address`.
+pub fn module_tree(resources: Vec<J>) -> J {
+    let mut by_module: std::collections::BTreeMap<String, Vec<J>> = Default::default();
+    for mut r in resources {
+        // `module_address` belongs to resource_changes; values resources have none.
+        let m = match r.as_object_mut().and_then(|o| o.remove("module_address")) {
+            Some(J::String(m)) => m,
+            _ => String::new(),
+        };
+        // Intermediate modules without resources of their own are still in the tree.
+        let mut at = m.as_str();
+        while !at.is_empty() {
+            by_module.entry(at.to_string()).or_default();
+            at = parent_module(at);
+        }
+        by_module.entry(m).or_default().push(r);
+    }
+    fn node(path: &str, by: &std::collections::BTreeMap<String, Vec<J>>) -> J {
+        let mut m = Map::new();
+        if !path.is_empty() {
+            m.insert("address".into(), json!(path));
+        }
+        m.insert(
+            "resources".into(),
+            J::Array(by.get(path).cloned().unwrap_or_default()),
+        );
+        let children: Vec<J> = by
+            .keys()
+            .filter(|k| !k.is_empty() && parent_module(k) == path)
+            .map(|k| node(k, by))
+            .collect();
+        if !children.is_empty() {
+            m.insert("child_modules".into(), J::Array(children));
+        }
+        J::Object(m)
+    }
+    node("", &by_module)
 }
 
 /// A value's type in Terraform's JSON type notation.
@@ -229,7 +278,7 @@ pub fn plan(p: &Plan) -> J {
         "terraform_version": TERRAFORM_FORMAT_VERSION,
         "imgform_version": env!("CARGO_PKG_VERSION"),
         "variables": p.vars.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect::<Map<_, _>>(),
-        "planned_values": {"root_module": {"resources": planned}},
+        "planned_values": {"root_module": module_tree(planned)},
         "resource_drift": drift,
         "resource_changes": resource_changes,
         "output_changes": output_changes,

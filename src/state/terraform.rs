@@ -1,8 +1,8 @@
 //! Adopting images Terraform already manages: a Terraform state (format version 4, as
 //! `terraform state pull` prints it) is read, and every instance of a kind imgform manages
 //! becomes a `ready` row at the same address with the same id and attributes — no create,
-//! no delete. Kinds imgform does not manage, and resources inside modules (imgform has no
-//! module addresses yet), are listed as skipped with the reason.
+//! no delete, modules' resources at their module addresses (`module.img[0].alicloud_image.this`).
+//! Kinds imgform does not manage are listed as skipped with the reason.
 
 use super::{ResourceState, Status};
 use crate::addr::ResourceAddr;
@@ -60,13 +60,6 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 .push((tf_addr, "imgform does not manage this kind".into()));
             continue;
         };
-        if !prefix.is_empty() {
-            out.skipped.push((
-                tf_addr,
-                "resources inside modules are not adopted yet".into(),
-            ));
-            continue;
-        }
         let provider = provider_key(r["provider"].as_str().unwrap_or_default());
         let Some(region) = regions.get(&provider) else {
             return Err(format!(
@@ -80,7 +73,7 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 Some(J::String(s)) => format!("[{}]", J::String(s.clone())),
                 _ => String::new(),
             };
-            let addr: ResourceAddr = format!("{kind}.{name}{key}")
+            let addr: ResourceAddr = format!("{prefix}{kind}.{name}{key}")
                 .parse()
                 .map_err(|e| format!("{tf_addr}{key}: {e}"))?;
             let attrs = &inst["attributes"];
@@ -167,7 +160,14 @@ mod tests {
         .into();
         let a = adopt(&doc, &regions).expect("adopted");
         let addrs: Vec<String> = a.take.iter().map(|r| r.addr.to_string()).collect();
-        assert_eq!(addrs, ["alicloud_image.web[0]", "alicloud_image_copy.sh"]);
+        assert_eq!(
+            addrs,
+            [
+                "alicloud_image.web[0]",
+                "alicloud_image_copy.sh",
+                "module.images.alicloud_image.m"
+            ]
+        );
         assert_eq!(
             a.take[0].attrs,
             json!({"image_name": "web", "snapshot_id": "s-1", "tags": {"team": "a"}})
@@ -175,14 +175,7 @@ mod tests {
         assert_eq!(a.take[1].region, "cn-shanghai");
         assert_eq!(a.take[1].provider, "alicloud.sh");
         let skipped: Vec<&str> = a.skipped.iter().map(|s| s.0.as_str()).collect();
-        assert_eq!(
-            skipped,
-            [
-                "alicloud_instance.vm",
-                "data.alicloud_images.u",
-                "module.images.alicloud_image.m"
-            ]
-        );
+        assert_eq!(skipped, ["alicloud_instance.vm", "data.alicloud_images.u"]);
         assert!(adopt(&json!({"version": 3}), &regions).is_err());
     }
 }

@@ -64,7 +64,7 @@ fn edit(dir: &Path, from: &str, to: &str) {
 }
 
 /// The state, read with `imgform state pull` so the tests run unchanged on either backend.
-fn load_state(dir: &Path) -> Option<imgform::state::State> {
+pub fn load_state(dir: &Path) -> Option<imgform::state::State> {
     let o = imgform(dir).args(["state", "pull"]).output().ok()?;
     if !o.status.success() {
         return None;
@@ -672,6 +672,26 @@ resource "alicloud_image" "web" {
   snapshot_id = "s-bp1system0001"
   description = "made by terraform"
 }
+
+module "golden" {
+  source = "./modules/golden"
+  name   = "tf-mod"
+}
+"#,
+    )
+    .expect("write");
+    std::fs::create_dir_all(d.path().join("modules/golden")).expect("mkdir");
+    std::fs::write(
+        d.path().join("modules/golden/main.tf"),
+        r#"
+variable "name" {
+  type = string
+}
+
+resource "alicloud_image" "this" {
+  image_name  = var.name
+  snapshot_id = "s-bp1system0001"
+}
 "#,
     )
     .expect("write");
@@ -683,7 +703,8 @@ resource "alicloud_image" "web" {
     .expect("opens");
     cloud
         .seed_from(&serde_json::json!({"regions": {"cn-hangzhou": {"images": [
-            {"id": "m-tfmanaged000000001", "name": "tf-web"}
+            {"id": "m-tfmanaged000000001", "name": "tf-web"},
+            {"id": "m-tfmanaged000000002", "name": "tf-mod"}
         ]}}}))
         .expect("seed");
     let mut img = cloud.image_record("m-tfmanaged000000001").expect("image");
@@ -702,6 +723,11 @@ resource "alicloud_image" "web" {
                 "architecture": "x86_64", "platform": "Ubuntu", "disk_device_mapping": [],
                 "force": false, "tags": null, "timeouts": null, "resource_group_id": ""},
                 "sensitive_attributes": [], "private": "eyJlMmJm"}]},
+            {"module": "module.golden", "mode": "managed", "type": "alicloud_image", "name": "this",
+             "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                "id": "m-tfmanaged000000002", "image_name": "tf-mod", "snapshot_id": "s-bp1system0001",
+                "description": "", "tags": null, "timeouts": null}}]},
             {"mode": "managed", "type": "alicloud_vpc", "name": "net",
              "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
              "instances": [{"attributes": {"id": "vpc-1"}}]}
@@ -730,7 +756,9 @@ resource "alicloud_image" "web" {
         &["state", "import-terraform", "terraform.tfstate"],
     ));
     assert!(
-        out.contains("Adopted alicloud_image.web") && out.contains("Skipped alicloud_vpc.net"),
+        out.contains("Adopted alicloud_image.web")
+            && out.contains("Adopted module.golden.alicloud_image.this")
+            && out.contains("Skipped alicloud_vpc.net"),
         "{out}"
     );
     // The same configuration plans no change: nothing is created or replaced.
@@ -740,6 +768,16 @@ resource "alicloud_image" "web" {
         Some(0),
         "{}",
         String::from_utf8_lossy(&plan.stdout)
+    );
+    // Nothing was created or deleted: the cloud holds the two images Terraform made.
+    let mut images = cloud_images(d.path());
+    images.sort();
+    assert_eq!(
+        images,
+        [
+            ("m-tfmanaged000000001".to_string(), "tf-web".to_string()),
+            ("m-tfmanaged000000002".to_string(), "tf-mod".to_string())
+        ]
     );
     // Adopting twice is refused.
     let again = run(

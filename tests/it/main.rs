@@ -9,6 +9,7 @@ mod fmt;
 mod fuzz;
 mod killharness;
 mod localcloud;
+mod modules;
 mod pg;
 mod refresh;
 mod reliability;

@@ -44,7 +44,30 @@ pub fn imgform(dir: &Path) -> Command {
 pub fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     for (name, text) in files {
-        std::fs::write(d.path().join(name), text).expect("write");
+        let p = d.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
     }
+    d
+}
+
+/// Copies the directory tree `from` into a new temporary directory.
+pub fn copy_tree(from: &Path) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).expect("dir") {
+            let p = e.expect("entry").path();
+            let dest = to.join(p.file_name().expect("name"));
+            if p.is_dir() {
+                std::fs::create_dir_all(&dest).expect("mkdir");
+                copy(&p, &dest);
+            } else {
+                std::fs::copy(&p, &dest).expect("copy");
+            }
+        }
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    copy(from, d.path());
     d
 }

@@ -1,0 +1,10 @@
+variable "team" {
+  type = string
+}
+
+output "tags" {
+  value = {
+    team       = var.team
+    managed_by = "imgform"
+  }
+}
