@@ -202,3 +202,48 @@ fn the_configuration_setting_warns_and_untrusted_config_ignores_it() {
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+#[test]
+fn a_module_reads_its_own_files_and_nothing_outside_the_repository() {
+    // The module lives elsewhere in the repository (`repo/modules/m`); `path.module`
+    // names its directory, and its files are inside the root.
+    let r = Repo::new(
+        r#"
+module "m" {
+  source = "../modules/m"
+}
+
+output "motd" {
+  value = module.m.motd
+}
+"#,
+    );
+    let m = r.top.join("repo/modules/m");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(m.join("motd.txt"), "hello from the module").expect("write");
+    std::fs::write(
+        m.join("main.tf"),
+        "output \"motd\" {\n  value = file(\"${path.module}/motd.txt\")\n}\n",
+    )
+    .expect("write");
+    let (code, out, err) = plan_output(&r, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        plan["output_changes"]["motd"]["after"], "hello from the module",
+        "{out}"
+    );
+    // A module climbing out of the repository is refused at its own line.
+    std::fs::write(
+        m.join("main.tf"),
+        "output \"motd\" {\n  value = file(\"${path.module}/../../../outside/secret\")\n}\n",
+    )
+    .expect("write");
+    let (code, out, err) = r.run(&["validate"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("File outside the configuration root") && err.contains("main.tf:2:11"),
+        "{err}"
+    );
+    assert!(!out.contains("top-secret") && !err.contains("top-secret"), "{err}");
+}
