@@ -1709,6 +1709,25 @@ fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
             ));
         }
     }
+    for m in &cfg.moved_modules {
+        if !cfg.module_instances.contains_key(&m.to) {
+            diags.push(
+                Diagnostic::error(
+                    "Moved object's new address is not in the configuration",
+                    format!("the `to` module {} is not declared", m.to),
+                    Some(m.span.clone()),
+                )
+                .with_hint("a moved block points from an old module to a module call that exists (with its key, if it has count or for_each)"),
+            );
+        }
+        if cfg.module_instances.contains_key(&m.from) {
+            diags.push(Diagnostic::error(
+                "Moved object still in the configuration",
+                format!("{} is still declared; a moved block's `from` must no longer be in the configuration", m.from),
+                Some(m.span.clone()),
+            ));
+        }
+    }
     for r in &cfg.removed {
         if cfg.resources.contains_key(&r.from.id) {
             diags.push(

@@ -1194,6 +1194,25 @@ fn decode_moved(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
     let (Some(from), Some(to)) = (from, to) else {
         return;
     };
+    // `from = module.old`, `to = module.new[0]`: a whole module instance moves.
+    let module_path = |a: &Attr| {
+        let text = traversal_text(cfg, &a.expr)?;
+        let path = crate::addr::parse_module_path(&text).ok()?;
+        let here = cfg.sources.module_of(a.expr.span.file);
+        Some(if here.is_empty() {
+            path
+        } else {
+            format!("{here}.{path}")
+        })
+    };
+    if let (Some(f), Some(t)) = (module_path(from), module_path(to)) {
+        cfg.moved_modules.push(MovedModule {
+            from: f,
+            to: t,
+            span: b.span.clone(),
+        });
+        return;
+    }
     if let (Some(f), Some(t)) = (want_addr(cfg, from, diags), want_addr(cfg, to, diags)) {
         if f.id.kind != t.id.kind {
             diags.push(Diagnostic::error(

@@ -268,6 +268,18 @@ pub struct Moved {
     pub span: Span,
 }
 
+/// `moved { from = module.a, to = module.b }`: every resource of a module instance (or of
+/// all instances of a call, when `from` has no key) moves with it.
+#[derive(Debug, Clone)]
+pub struct MovedModule {
+    /// Old module path (`module.a`, `module.a[0]`).
+    pub from: String,
+    /// New module path.
+    pub to: String,
+    /// The block.
+    pub span: Span,
+}
+
 /// `removed { from = A }`.
 #[derive(Debug, Clone)]
 pub struct Removed {
@@ -393,6 +405,8 @@ pub struct Config {
     pub imports: Vec<Import>,
     /// `moved` blocks.
     pub moved: Vec<Moved>,
+    /// `moved` blocks between modules.
+    pub moved_modules: Vec<MovedModule>,
     /// `removed` blocks.
     pub removed: Vec<Removed>,
     /// Module calls not yet expanded (loading reads only the root module; checking

@@ -367,8 +367,35 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
     let opts = input.options;
     let mut state = input.state.clone();
     let mut changes: Vec<Change> = Vec::new();
-    // moved blocks: rename state entries first.
+    // moved blocks: rename state entries first, whole modules before single resources.
     let mut moved_from: BTreeMap<ResourceAddr, ResourceAddr> = BTreeMap::new();
+    for m in &cfg.moved_modules {
+        let pairs: Vec<(ResourceAddr, ResourceAddr)> = state
+            .resources
+            .keys()
+            .filter_map(|a| {
+                let rest = a.id.module.strip_prefix(&m.from)?;
+                // `module.a` moves `module.a` and what is nested in it; `module.a` without
+                // a key does not move `module.ab`.
+                if !(rest.is_empty() || rest.starts_with('.')) {
+                    return None;
+                }
+                let mut to = a.clone();
+                to.id.module = format!("{}{rest}", m.to);
+                Some((a.clone(), to))
+            })
+            .collect();
+        for (from, to) in pairs {
+            if state.resources.contains_key(&to) {
+                continue;
+            }
+            if let Some(mut r) = state.resources.remove(&from) {
+                r.addr = to.clone();
+                state.resources.insert(to.clone(), r);
+                moved_from.insert(to, from);
+            }
+        }
+    }
     for m in &cfg.moved {
         let pairs: Vec<(ResourceAddr, ResourceAddr)> = state
             .resources

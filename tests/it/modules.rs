@@ -351,3 +351,89 @@ fn a_module_that_calls_itself_is_refused() {
         "{human}"
     );
 }
+
+#[test]
+fn moved_blocks_carry_resources_into_modules_and_between_them() {
+    let module = r#"
+variable "name" {
+  type = string
+}
+
+resource "alicloud_image" "this" {
+  image_name  = var.name
+  snapshot_id = "s-bp1qs0000000000web"
+}
+"#;
+    let d = dir_with(&[
+        (
+            "main.tf",
+            r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "web"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+"#,
+        ),
+        ("modules/img/main.tf", module),
+    ]);
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let before = crate::e2e::cloud_images(d.path());
+    // The resource moves into a module: a move, not a replacement.
+    std::fs::write(
+        d.path().join("main.tf"),
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+module "web" {
+  source = "./modules/img"
+  name   = "web"
+}
+
+moved {
+  from = alicloud_image.web
+  to   = module.web.alicloud_image.this
+}
+"#,
+    )
+    .expect("write");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(
+        out.contains("alicloud_image.web") && out.contains("0 added, 0 changed, 0 destroyed"),
+        "{out}"
+    );
+    assert_eq!(addresses(d.path()), ["module.web.alicloud_image.this"]);
+    // The module call is renamed: the whole module instance moves.
+    std::fs::write(
+        d.path().join("main.tf"),
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+module "frontend" {
+  source = "./modules/img"
+  name   = "web"
+}
+
+moved {
+  from = module.web
+  to   = module.frontend
+}
+"#,
+    )
+    .expect("write");
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("0 added, 0 changed, 0 destroyed"), "{out}");
+    assert_eq!(addresses(d.path()), ["module.frontend.alicloud_image.this"]);
+    assert_eq!(crate::e2e::cloud_images(d.path()), before, "the same image");
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+}
