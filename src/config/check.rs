@@ -184,7 +184,12 @@ impl Sensitivity {
                     }
                     for b in &r.body.blocks {
                         if s.block_is_sensitive(cfg, &b.body) {
-                            set.insert(b.ident.clone());
+                            // A dynamic block stands for the blocks it makes.
+                            let name = match (b.ident.as_str(), b.labels.first()) {
+                                ("dynamic", Some((l, _))) => l.clone(),
+                                _ => b.ident.clone(),
+                            };
+                            set.insert(name);
                         }
                     }
                     if !set.is_empty() {
@@ -884,6 +889,15 @@ fn body_exprs(b: &Body, out: &mut Vec<Expr>) {
         out.push(a.expr.clone());
     }
     for bl in &b.blocks {
+        if bl.ident == "dynamic" {
+            // Problems in the block itself are reported when it is evaluated.
+            if let Some(d) = super::dynamic::parse(bl, &mut Diagnostics::default()) {
+                let (for_each, content) = super::dynamic::exprs(&d);
+                out.push(for_each);
+                body_exprs(&content, out);
+            }
+            continue;
+        }
         body_exprs(&bl.body, out);
     }
 }
@@ -1356,6 +1370,10 @@ fn eval_body(
         );
     }
     for b in &body.blocks {
+        if b.ident == "dynamic" {
+            out.blocks.extend(eval_dynamic(cfg, b, sc, diags));
+            continue;
+        }
         out.blocks.push(EvalBlock {
             ident: b.ident.clone(),
             span: b.span.clone(),
@@ -1363,6 +1381,62 @@ fn eval_body(
         });
     }
     out
+}
+
+/// The blocks a `dynamic` block makes: one per element of its `for_each`.
+fn eval_dynamic(
+    cfg: &Config,
+    b: &super::Block,
+    sc: &Scope,
+    diags: &mut Diagnostics,
+) -> Vec<EvalBlock> {
+    let Some(d) = super::dynamic::parse(b, diags) else {
+        return vec![];
+    };
+    let fe = &d.for_each.expr;
+    let value = match eval_checked(cfg, fe, sc) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.push_once(e);
+            return vec![];
+        }
+    };
+    if value.has_unknown() {
+        diags.push_once(
+            Diagnostic::error(
+                "Invalid dynamic for_each argument",
+                format!("the for_each of dynamic \"{}\" depends on values known only after apply, so the blocks cannot be planned", d.name),
+                Some(fe.span.clone()),
+            )
+            .with_hint("derive for_each from variables, locals and data sources"),
+        );
+        return vec![];
+    }
+    let Some(elements) = super::dynamic::elements(&value) else {
+        diags.push_once(
+            Diagnostic::error(
+                "Invalid dynamic for_each argument",
+                format!(
+                    "for_each must be a list, set or map; got {}",
+                    value.type_name()
+                ),
+                Some(fe.span.clone()),
+            )
+            .with_hint("use a list of objects, or a map"),
+        );
+        return vec![];
+    };
+    elements
+        .iter()
+        .map(|(k, v)| {
+            let body = super::dynamic::bind(&d.content.body, &d.iterator, k, v);
+            EvalBlock {
+                ident: d.name.to_string(),
+                span: d.content.span.clone(),
+                body: eval_body(cfg, &body, sc, d.content.span.clone(), diags),
+            }
+        })
+        .collect()
 }
 
 /// One instance to make: its key, `count.index` and `each`.

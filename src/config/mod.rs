@@ -7,6 +7,7 @@
 //! canonical formatter. This module never reads state or calls the cloud.
 
 pub mod check;
+pub mod dynamic;
 pub mod eval;
 pub mod files;
 pub mod fmt;

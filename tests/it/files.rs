@@ -245,5 +245,8 @@ output "motd" {
         err.contains("File outside the configuration root") && err.contains("main.tf:2:11"),
         "{err}"
     );
-    assert!(!out.contains("top-secret") && !err.contains("top-secret"), "{err}");
+    assert!(
+        !out.contains("top-secret") && !err.contains("top-secret"),
+        "{err}"
+    );
 }

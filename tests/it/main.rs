@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod core;
+mod dynamic;
 mod e2e;
 mod files;
 mod fmt;

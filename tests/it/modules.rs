@@ -433,7 +433,9 @@ moved {
     assert_eq!(addresses(d.path()), ["module.frontend.alicloud_image.this"]);
     assert_eq!(crate::e2e::cloud_images(d.path()), before, "the same image");
     assert_eq!(
-        run(d.path(), &["plan", "--detailed-exitcode"]).status.code(),
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
         Some(0)
     );
 }
