@@ -246,24 +246,27 @@ impl Sensitivity {
     /// Whether `expr` reads a sensitive value.
     pub fn refers_to_sensitive(&self, cfg: &Config, expr: &Expr) -> bool {
         let module = cfg.sources.module_of(expr.span.file);
-        refs::find(expr.span.file, &expr.edit).refs.iter().any(|r| {
-            match node_of(module, &r.target) {
-                Some(Node::Var(v)) => cfg.variables.get(&v).is_some_and(|d| d.sensitive),
-                Some(Node::Local(k) | Node::ModVar(k)) => self.locals.contains(&k),
-                Some(Node::Module(k)) => match &r.attr {
-                    Some(a) => self.module_outputs.contains(&format!("{k}.{a}")),
-                    None => self
-                        .module_outputs
-                        .range(format!("{k}.")..)
-                        .next()
-                        .is_some_and(|x| x.starts_with(&format!("{k}."))),
-                },
-                Some(Node::Resource(id)) => self.attrs.get(&id).is_some_and(|set| match &r.attr {
-                    Some(a) => set.contains(a),
-                    None => !set.is_empty(),
-                }),
-                _ => false,
-            }
+        let found = refs::find(expr.span.file, &expr.edit);
+        // `sensitive(x)` marks what it is part of, as in Terraform.
+        if found.funcs.iter().any(|(n, _)| n == "sensitive") {
+            return true;
+        }
+        found.refs.iter().any(|r| match node_of(module, &r.target) {
+            Some(Node::Var(v)) => cfg.variables.get(&v).is_some_and(|d| d.sensitive),
+            Some(Node::Local(k) | Node::ModVar(k)) => self.locals.contains(&k),
+            Some(Node::Module(k)) => match &r.attr {
+                Some(a) => self.module_outputs.contains(&format!("{k}.{a}")),
+                None => self
+                    .module_outputs
+                    .range(format!("{k}.")..)
+                    .next()
+                    .is_some_and(|x| x.starts_with(&format!("{k}."))),
+            },
+            Some(Node::Resource(id)) => self.attrs.get(&id).is_some_and(|set| match &r.attr {
+                Some(a) => set.contains(a),
+                None => !set.is_empty(),
+            }),
+            _ => false,
         })
     }
 }

@@ -188,13 +188,14 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
         ctx.declare_var("data", hcl::Value::Object(d));
     }
     for (name, span) in &found.funcs {
-        if name == "timestamp" {
+        if let Some(why) = funcs::refusal_reason(name) {
+            let (detail, hint) = why.split_once("; ").unwrap_or((why, "remove the call"));
             return Err(Diagnostic::error(
                 "Function not available",
-                "`timestamp()` is not available in imgform: plans must be reproducible",
+                format!("`{name}()` is not available in imgform: {detail}"),
                 Some(span.clone()),
             )
-            .with_hint("pass the time as a variable instead"));
+            .with_hint(hint));
         }
         if !funcs::declare(&mut ctx, name) {
             let mut d = Diagnostic::error(
@@ -202,7 +203,8 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
                 format!("there is no function named `{name}`"),
                 Some(span.clone()),
             );
-            if let Some(s) = did_you_mean(name, funcs::NAMES.iter().copied()) {
+            let all = funcs::NAMES.iter().chain(funcs::MORE_NAMES).copied();
+            if let Some(s) = did_you_mean(name, all) {
                 d = d.with_hint(format!("did you mean `{s}`?"));
             }
             return Err(d);
@@ -211,8 +213,14 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
     if let Some(d) = for_budget(expr, &ctx, scope) {
         return Err(d);
     }
-    let e: hcl::Expression = expr.edit.clone().into();
-    let out = funcs::with_files(scope.dir, scope.files, || e.evaluate(&ctx));
+    let out = funcs::with_files(scope.dir, scope.files, || {
+        let mut edit = expr.edit.clone();
+        if found.funcs.iter().any(|(n, _)| n == "try" || n == "can") {
+            super::lazy::resolve(&mut edit, &ctx);
+        }
+        let e: hcl::Expression = edit.into();
+        e.evaluate(&ctx)
+    });
     match out {
         Ok(v) => Ok(Value::from_hcl(&v)),
         Err(err) => {

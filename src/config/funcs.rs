@@ -55,6 +55,9 @@ fn read_file(rel: &str) -> Result<String, String> {
     })
 }
 
+mod more;
+pub use more::{refusal_reason, MORE_NAMES};
+
 /// The names of every function, for "did you mean" hints.
 pub const NAMES: &[&str] = &[
     "file",
@@ -325,7 +328,10 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
             [s()],
         ),
         "base64decode" => FuncDef::new(f_base64decode, [s()]),
-        _ => return false,
+        other => match more::declare(other) {
+            Some(d) => d,
+            None => return false,
+        },
     };
     ctx.declare_func(name, def);
     true
@@ -384,29 +390,18 @@ fn f_file(a: FuncArgs) -> Result<Value, String> {
 }
 
 fn f_templatefile(a: FuncArgs) -> Result<Value, String> {
-    use hcl::eval::Evaluate;
     let src = read_file(str0(&a))?;
-    let tmpl: hcl::Template = src
-        .parse()
-        .map_err(|e| format!("cannot parse the template {}: {e}", str0(&a)))?;
-    let Value::Object(vars) = &a[1] else {
-        return Err("the second argument of templatefile must be an object of variables".into());
-    };
-    let mut ctx = Context::new();
-    for (k, v) in vars {
-        ctx.declare_var(k.as_str(), v.clone());
-    }
-    for n in NAMES {
-        declare(&mut ctx, n);
-    }
-    tmpl.evaluate(&ctx)
-        .map(Value::from)
-        .map_err(|e| format!("in template {}: {e}", str0(&a)))
+    more::template(&src, &a[1], &format!("the template {}", str0(&a)))
 }
 
 fn f_format(a: FuncArgs) -> Result<Value, String> {
-    let spec = str0(&a);
-    let mut args = a.variadic_args();
+    let args: Vec<Value> = a.variadic_args().cloned().collect();
+    format_values(str0(&a), &args).map(Value::from)
+}
+
+/// `format`'s work: `spec` applied to `args`.
+fn format_values(spec: &str, args: &[Value]) -> Result<String, String> {
+    let mut args = args.iter();
     let mut out = String::new();
     let mut chars = spec.chars().peekable();
     while let Some(c) = chars.next() {
@@ -470,7 +465,7 @@ fn f_format(a: FuncArgs) -> Result<Value, String> {
     if args.next().is_some() {
         return Err("too many arguments for the format string".into());
     }
-    Ok(Value::from(out))
+    Ok(out)
 }
 
 fn f_join(a: FuncArgs) -> Result<Value, String> {

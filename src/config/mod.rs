@@ -12,6 +12,7 @@ pub mod eval;
 pub mod files;
 pub mod fmt;
 pub mod funcs;
+pub mod lazy;
 pub mod load;
 pub mod modules;
 pub mod refs;

@@ -24,8 +24,20 @@ pub enum Type {
     Map(Box<Type>),
     /// `tuple([T, ...])`.
     Tuple(Vec<Type>),
-    /// `object({k = T})`; the bool marks `optional(T)`.
-    Object(BTreeMap<String, (Type, bool)>),
+    /// `object({k = T})`, each attribute with whether it is `optional(T)` and the
+    /// default of `optional(T, default)`.
+    Object(BTreeMap<String, (Type, bool, Option<Value>)>),
+}
+
+/// The default of `optional(T, default)`: a constant, converted to `T`.
+fn constant_default(key: &str, t: &Type, d: &Expression) -> Result<Value, String> {
+    use hcl::eval::Evaluate;
+    let e: hcl::Expression = d.clone().into();
+    let v = e.evaluate(&hcl::eval::Context::new()).map_err(|_| {
+        format!("the default of optional attribute {key:?} must be a constant value")
+    })?;
+    t.convert(Value::from_hcl(&v))
+        .map_err(|m| format!("the default of optional attribute {key:?} is not valid: {m}"))
 }
 
 impl Type {
@@ -68,16 +80,25 @@ impl Type {
                                     _ => return Err("object attribute names must be identifiers".into()),
                                 };
                                 let ve = v.expr();
-                                let (t, opt) = match ve {
+                                let (t, opt, default) = match ve {
                                     Expression::FuncCall(f) if f.name.name.as_str() == "optional" => {
-                                        match f.args.iter().next() {
-                                            Some(a) => (Type::parse(a)?, true),
-                                            None => return Err("`optional` takes a type".into()),
+                                        let mut args = f.args.iter();
+                                        let Some(a) = args.next() else {
+                                            return Err("`optional` takes a type".into());
+                                        };
+                                        let t = Type::parse(a)?;
+                                        let default = match args.next() {
+                                            Some(d) => Some(constant_default(&key, &t, d)?),
+                                            None => None,
+                                        };
+                                        if args.next().is_some() {
+                                            return Err("`optional` takes a type and a default value".into());
                                         }
+                                        (t, true, default)
                                     }
-                                    other => (Type::parse(other)?, false),
+                                    other => (Type::parse(other)?, false, None),
                                 };
-                                m.insert(key, (t, opt));
+                                m.insert(key, (t, opt, default));
                             }
                             Ok(Type::Object(m))
                         }
@@ -150,8 +171,12 @@ impl Type {
             }
             (Type::Object(attrs), Value::Map(mut m)) => {
                 let mut out = BTreeMap::new();
-                for (k, (t, optional)) in attrs {
+                for (k, (t, optional, default)) in attrs {
                     match m.remove(k) {
+                        // An optional attribute given as null takes its default too.
+                        Some(Value::Null) | None if default.is_some() => {
+                            out.insert(k.clone(), default.clone().unwrap_or_default());
+                        }
                         Some(e) => {
                             out.insert(
                                 k.clone(),

@@ -9,6 +9,7 @@ mod files;
 mod fmt;
 mod fuzz;
 mod killharness;
+mod language;
 mod localcloud;
 mod modules;
 mod pg;

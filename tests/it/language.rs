@@ -1,0 +1,159 @@
+//! Terraform's language as real configurations use it: `try` and `can`, `optional(T,
+//! default)`, `sensitive()`, the impure functions refused with their reason.
+
+use crate::util::dir_with;
+use imgform::config::check::{load_with_sources, Evaluated, Options};
+use imgform::render::diag::human_all;
+use imgform::value::Value;
+
+fn check(text: &str) -> (Option<Evaluated>, String) {
+    let d = dir_with(&[("main.tf", text)]);
+    let opts = Options {
+        dir: d.path().to_path_buf(),
+        ..Default::default()
+    };
+    let (ev, diags, sources) = load_with_sources(&opts);
+    let human = human_all(&sources, &diags, false).replace(&format!("{}/", d.path().display()), "");
+    (ev, human)
+}
+
+fn json(v: &Value) -> String {
+    serde_json::to_string(&v.to_json()).expect("json")
+}
+
+#[test]
+fn try_and_can_catch_what_fails() {
+    let (ev, human) = check(
+        r#"
+locals {
+  settings = { name = "web" }
+  disks    = [{ size = 40 }, {}]
+
+  name      = try(local.settings.name, "default")
+  family    = try(local.settings.family, "ubuntu")
+  nested    = try(local.settings.a.b.c, local.settings.name, "never")
+  has_name  = can(local.settings.name)
+  has_fam   = can(local.settings.family)
+  valid_id  = can(regex("^m-[a-z0-9]+$", "m-abc123"))
+  bad_id    = can(regex("^m-[a-z0-9]+$", "ami-123"))
+  in_string = "${try(local.settings.family, "none")}-image"
+  # Inside for expressions, with the loop's names.
+  sizes  = [for d in local.disks : try(d.size, 20)]
+  sized  = [for i, d in local.disks : i if can(d.size)]
+  by_key = { for i, d in local.disks : "disk${i}" => try(d.size, "none") }
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    let l = |n: &str| json(&ev.locals[n]);
+    assert_eq!(l("name"), r#""web""#);
+    assert_eq!(l("family"), r#""ubuntu""#);
+    assert_eq!(l("nested"), r#""web""#);
+    assert_eq!(l("has_name"), "true");
+    assert_eq!(l("has_fam"), "false");
+    assert_eq!(l("valid_id"), "true");
+    assert_eq!(l("bad_id"), "false");
+    assert_eq!(l("in_string"), r#""none-image""#);
+    assert_eq!(l("sizes"), "[40,20]");
+    assert_eq!(l("sized"), "[0]");
+    assert_eq!(l("by_key"), r#"{"disk0":40,"disk1":"none"}"#);
+}
+
+#[test]
+fn optional_attributes_take_their_defaults() {
+    let (ev, human) = check(
+        r#"
+variable "images" {
+  type = list(object({
+    name      = string
+    size      = optional(number, 40)
+    tags      = optional(map(string), {})
+    encrypted = optional(bool)
+  }))
+  default = [
+    { name = "a" },
+    { name = "b", size = 80, tags = { team = "x" }, encrypted = true },
+    { name = "c", size = null },
+  ]
+}
+
+locals {
+  images = var.images
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    assert_eq!(
+        json(&ev.locals["images"]),
+        r#"[{"encrypted":null,"name":"a","size":40,"tags":{}},{"encrypted":true,"name":"b","size":80,"tags":{"team":"x"}},{"encrypted":null,"name":"c","size":40,"tags":{}}]"#
+    );
+    let (ev, human) = check(
+        r#"
+variable "x" {
+  type    = object({ size = optional(number, "big") })
+  default = {}
+}
+"#,
+    );
+    assert!(ev.is_none());
+    assert!(
+        human.contains("the default of optional attribute \"size\" is not valid"),
+        "{human}"
+    );
+}
+
+#[test]
+fn sensitive_marks_and_impure_functions_say_why() {
+    let (ev, human) = check(
+        r#"
+locals {
+  token = sensitive("s3cr3t")
+}
+
+output "token" {
+  value = local.token
+}
+"#,
+    );
+    assert!(ev.is_none());
+    assert!(
+        human.contains("Output refers to sensitive values"),
+        "{human}"
+    );
+    let (ev, human) = check(
+        r#"
+locals {
+  id = uuid()
+}
+"#,
+    );
+    assert!(ev.is_none());
+    assert!(
+        human.contains("`uuid()` is not available in imgform")
+            && human.contains("use uuidv5() with a fixed namespace and name"),
+        "{human}"
+    );
+}
+
+#[test]
+fn network_and_encoding_functions_work_in_configurations() {
+    let (ev, human) = check(
+        r#"
+locals {
+  subnets = cidrsubnets("10.1.0.0/16", 4, 4)
+  meta    = yamldecode(yamlencode({ team = "platform", ports = [22, 443] }))
+  stamp   = formatdate("YYYY-MM-DD", "2026-11-29T12:00:00Z")
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    assert_eq!(
+        json(&ev.locals["subnets"]),
+        r#"["10.1.0.0/20","10.1.16.0/20"]"#
+    );
+    assert_eq!(
+        json(&ev.locals["meta"]),
+        r#"{"ports":[22,443],"team":"platform"}"#
+    );
+    assert_eq!(json(&ev.locals["stamp"]), r#""2026-11-29""#);
+}
