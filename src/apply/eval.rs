@@ -31,6 +31,9 @@ fn known_from_state_where(
         let mut attrs = r.attrs.clone();
         if let (Some(o), Some(id)) = (attrs.as_object_mut(), &r.id) {
             o.insert("id".into(), J::String(id.clone()));
+            if let Some(schema) = check::schema_of(&r.addr.id) {
+                schema.fill_unset(o);
+            }
         }
         groups
             .entry(r.addr.id.clone())
@@ -38,6 +41,23 @@ fn known_from_state_where(
             .push((&r.addr.key, Value::from_json(&attrs)));
     }
     let mut out = BTreeMap::new();
+    // A resource with count = 0 (or an empty for_each) is an empty list (map), known.
+    for (id, res) in &ev.config.resources {
+        let repeated = res.count.is_some() || res.for_each.is_some();
+        let none = ev
+            .instances
+            .range(id.instance(None)..)
+            .next()
+            .is_none_or(|(a, _)| a.id != *id);
+        if repeated && none && keep(id) {
+            let empty = if res.count.is_some() {
+                Value::List(vec![])
+            } else {
+                Value::Map(BTreeMap::new())
+            };
+            out.insert(id.clone(), empty);
+        }
+    }
     for (id, vals) in groups {
         let Some(res) = ev.config.resources.get(&id) else {
             continue;

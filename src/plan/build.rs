@@ -326,12 +326,15 @@ fn resource_deps(ev: &Evaluated, id: &ResourceId) -> Vec<String> {
     out.into_iter().collect()
 }
 
-fn instance_value(after: &J, unknown: bool) -> Value {
+fn instance_value(schema: &crate::resource::Schema, after: &J, unknown: bool) -> Value {
     if unknown {
-        Value::Unknown
-    } else {
-        Value::from_json(after)
+        return Value::Unknown;
     }
+    let mut after = after.clone();
+    if let Some(o) = after.as_object_mut() {
+        schema.fill_unset(o);
+    }
+    Value::from_json(&after)
 }
 
 fn aggregate(
@@ -673,7 +676,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     .unwrap_or_default();
                 values.push((
                     inst.addr.key.clone(),
-                    instance_value(&d.after, unknown_value),
+                    instance_value(schema, &d.after, unknown_value),
                 ));
                 changes_ref.push(Change {
                     addr: inst.addr.clone(),

@@ -321,6 +321,22 @@ impl Schema {
             || self.blocks.iter().any(|b| b.name == name)
     }
 
+    /// Adds every attribute and block `attrs` lacks, as Terraform's objects have them: an
+    /// attribute nobody set (nor the cloud returned) is null, a block list is empty. So an
+    /// expression may read any attribute the schema has.
+    pub fn fill_unset(&self, attrs: &mut serde_json::Map<String, serde_json::Value>) {
+        for a in self.attrs {
+            attrs
+                .entry(a.name.to_string())
+                .or_insert(serde_json::Value::Null);
+        }
+        for b in self.blocks {
+            attrs
+                .entry(b.name.to_string())
+                .or_insert(serde_json::Value::Array(vec![]));
+        }
+    }
+
     /// Every attribute and block name.
     pub fn field_names(&self) -> Vec<&'static str> {
         let mut v = vec!["id"];

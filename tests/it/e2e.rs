@@ -1152,3 +1152,55 @@ fn input_false_never_prompts_and_lock_false_skips_the_lock() {
     );
     assert!(cloud_images(d.path()).is_empty(), "nothing was applied");
 }
+
+#[test]
+fn unset_computed_attributes_and_empty_counts_can_be_referenced() {
+    // An attribute the configuration did not set is null to expressions (not an error that
+    // breaks every later plan), and a resource with count = 0 is an empty list: both
+    // outputs are stored, and the next plan is empty.
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_ecs_image_pipeline" "p" {
+  name            = "computed"
+  base_image_type = "IMAGE"
+  base_image      = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
+  instance_type   = "ecs.g7.large"
+  build_content   = "RUN echo hi"
+}
+
+resource "alicloud_image" "zero" {
+  count       = 0
+  image_name  = "zero"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+output "disk" {
+  value = alicloud_ecs_image_pipeline.p.system_disk_size
+}
+
+output "zero_ids" {
+  value = alicloud_image.zero[*].id
+}
+"#,
+    )]);
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(out.contains("zero_ids = []"), "{out}");
+    let outs: serde_json::Value =
+        serde_json::from_str(&ok(&run(d.path(), &["output", "-json"]))).expect("json");
+    assert_eq!(outs["zero_ids"]["value"], serde_json::json!([]));
+    assert!(outs["disk"]["value"].is_null(), "{outs}");
+    let plan = run(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    ok(&run(d.path(), &["destroy", "--auto-approve"]));
+}
