@@ -326,6 +326,34 @@ fn resource_deps(ev: &Evaluated, id: &ResourceId) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// What a data source waits for: its own `depends_on`, and that of each module call it
+/// is inside.
+fn data_deps<'a>(
+    cfg: &'a crate::config::Config,
+    r: &'a crate::config::Resource,
+) -> Vec<&'a crate::config::DepTarget> {
+    let mut out: Vec<&crate::config::DepTarget> = r.depends_on.iter().map(|d| &d.target).collect();
+    let mut at = r.id.module.as_str();
+    while !at.is_empty() {
+        if let Some(i) = cfg.module_instances.get(at) {
+            out.extend(i.depends_on.iter().map(|d| &d.target));
+        }
+        at = at.rfind(".module.").map(|p| &at[..p]).unwrap_or("");
+    }
+    out
+}
+
+/// Whether `t` names the resource `id` (itself, or a module it is in).
+fn dep_names(t: &crate::config::DepTarget, id: &ResourceId) -> bool {
+    match t {
+        crate::config::DepTarget::Resource(r) => r == id,
+        crate::config::DepTarget::Module(k) => id
+            .module
+            .strip_prefix(k.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')),
+    }
+}
+
 fn instance_value(schema: &crate::resource::Schema, after: &J, unknown: bool) -> Value {
     if unknown {
         return Value::Unknown;
@@ -531,7 +559,15 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 let region = regions.get(&inst.provider).cloned().unwrap_or_default();
                 let (cfg_json, unknown) = config_json(&inst.body);
                 if id.mode == Mode::Data {
-                    if unknown.is_empty() && !opts.destroy {
+                    // With depends_on naming something that changes in this plan, the
+                    // read waits for apply, as in Terraform.
+                    let pending = data_deps(cfg, r).iter().any(|t| {
+                        changes_ref.iter().any(|c| {
+                            !matches!(c.action, Action::NoOp | Action::Read)
+                                && dep_names(t, &c.addr.id)
+                        })
+                    });
+                    if unknown.is_empty() && !opts.destroy && !pending {
                         match reader.read_data(
                             &inst.provider,
                             &id.kind,
@@ -557,7 +593,14 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                                 provider: inst.provider.clone(),
                                 region,
                                 action: Action::Read,
-                                reason: Some("read_because_config_unknown".into()),
+                                reason: Some(
+                                    if pending && unknown.is_empty() {
+                                        "read_because_dependency_pending"
+                                    } else {
+                                        "read_because_config_unknown"
+                                    }
+                                    .into(),
+                                ),
                                 before: None,
                                 after: Some(J::Object(cfg_json)),
                                 after_unknown: json!({}),

@@ -335,7 +335,12 @@ fn header(c: &Change) -> String {
             }
             _ => format!("# {a} must be replaced"),
         },
-        Action::Read => format!("# {a} will be read during apply"),
+        Action::Read => match c.reason.as_deref() {
+            Some("read_because_dependency_pending") => format!(
+                "# {a} will be read during apply\n  # (depends on a resource or a module with changes pending)"
+            ),
+            _ => format!("# {a} will be read during apply\n  # (config refers to values not yet known)"),
+        },
         Action::Forget => {
             format!("# {a} will no longer be managed by imgform, but will not be destroyed")
         }

@@ -1204,3 +1204,63 @@ output "zero_ids" {
     );
     ok(&run(d.path(), &["destroy", "--auto-approve"]));
 }
+
+#[test]
+fn a_data_source_that_depends_on_a_pending_change_is_read_during_apply() {
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "web-dd"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+data "alicloud_images" "mine" {
+  name_regex = "^web-dd"
+  owners     = "self"
+  depends_on = [alicloud_image.web]
+}
+
+output "found" {
+  value = data.alicloud_images.mine.ids
+}
+"#,
+    )]);
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains("# data.alicloud_images.mine will be read during apply\n  # (depends on a resource or a module with changes pending)"),
+        "{plan}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(d.path(), &["plan", "--json"]))).expect("json");
+    let read = json["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "data.alicloud_images.mine")
+        .expect("the read");
+    assert_eq!(read["action_reason"], "read_because_dependency_pending");
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    // Read after the image exists: it finds it.
+    let st = load_state(d.path()).expect("state");
+    let id = st
+        .resources
+        .values()
+        .find(|r| r.addr.to_string() == "alicloud_image.web")
+        .and_then(|r| r.id.clone())
+        .expect("image id");
+    let outs: serde_json::Value =
+        serde_json::from_str(&ok(&run(d.path(), &["output", "-json"]))).expect("json");
+    assert_eq!(outs["found"]["value"], serde_json::json!([id]));
+    // Nothing pending any more: read at plan time, no changes.
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
