@@ -1363,6 +1363,11 @@ fn eval_body(
                 Value::Unknown
             }
         };
+        // As in Terraform, an argument whose value is null is not set at all: a module
+        // passing `var.x` (default null) through leaves the argument out.
+        if value.is_null() {
+            continue;
+        }
         out.attrs.insert(
             a.name.clone(),
             EvalAttr {

@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod core;
+mod corpus;
 mod dynamic;
 mod e2e;
 mod files;

@@ -1,0 +1,2 @@
+image_name = "from-tfvars"
+env        = "staging"

@@ -1,0 +1,11 @@
+variable "env" {
+  type = string
+}
+
+output "name" {
+  value = "golden-${var.env}"
+}
+
+output "tags" {
+  value = { Environment = var.env }
+}
