@@ -382,11 +382,44 @@ fn resolve_timeouts(cfg: &mut Config, ev: &Evaluated, diags: &mut Diagnostics) {
     };
     let sources = cfg.sources.clone();
     for r in cfg.resources.values_mut() {
+        if let Some(b) = r.dynamic_timeouts.take() {
+            let Some(d) = super::dynamic::parse(&b, diags) else {
+                continue;
+            };
+            let fe = &d.for_each.expr;
+            let elements = match eval(&sources, fe, &sc) {
+                Ok(v) if !v.has_unknown() => super::dynamic::elements(&v),
+                Ok(_) => None,
+                Err(e) => {
+                    diags.push(e);
+                    continue;
+                }
+            };
+            let Some(elements) = elements else {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid dynamic for_each argument",
+                        "the for_each of dynamic \"timeouts\" must be a list or map known before the plan",
+                        Some(fe.span.clone()),
+                    )
+                    .with_hint("derive it from variables and locals"),
+                );
+                continue;
+            };
+            for (k, v) in &elements {
+                let body = super::dynamic::bind(&d.content.body, &d.iterator, k, v);
+                for a in &body.attrs {
+                    r.timeout_exprs.push((a.name.clone(), a.expr.clone()));
+                }
+            }
+        }
         for (name, e) in std::mem::take(&mut r.timeout_exprs) {
             match eval(&sources, &e, &sc) {
                 Ok(Value::String(s)) => {
                     super::load::set_timeout(&mut r.timeouts, &name, &s, &e.span, diags)
                 }
+                // A null timeout (a wrapper's unset variable) keeps the default.
+                Ok(Value::Null) => {}
                 Ok(other) => diags.push(
                     Diagnostic::error(
                         "Invalid duration",

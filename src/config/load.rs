@@ -925,6 +925,7 @@ fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
         lifecycle: Lifecycle::default(),
         timeouts: Timeouts::default(),
         timeout_exprs: Vec::new(),
+        dynamic_timeouts: None,
         body: Body::default(),
     };
     for a in &b.body.attrs {
@@ -961,6 +962,12 @@ fn decode_resource(cfg: &mut Config, b: &Block, diags: &mut Diagnostics) {
             "lifecycle" if mode == Mode::Managed => decode_lifecycle(&mut r.lifecycle, bb, diags),
             "timeouts" if mode == Mode::Managed => {
                 decode_timeouts(&mut r.timeouts, &mut r.timeout_exprs, bb, diags)
+            }
+            "dynamic"
+                if mode == Mode::Managed
+                    && bb.labels.first().is_some_and(|l| l.0 == "timeouts") =>
+            {
+                r.dynamic_timeouts = Some(bb.clone())
             }
             _ => r.body.blocks.push(bb.clone()),
         }

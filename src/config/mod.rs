@@ -225,6 +225,9 @@ pub struct Resource {
     /// `timeouts` written as expressions (variables, locals): evaluated once those are
     /// known, into `timeouts`.
     pub timeout_exprs: Vec<(String, Expr)>,
+    /// `dynamic "timeouts" { ... }`, as generated wrapper modules write it: evaluated with
+    /// the variables and locals, into `timeouts`.
+    pub dynamic_timeouts: Option<Block>,
     /// The resource's own arguments (meta-arguments removed).
     pub body: Body,
 }

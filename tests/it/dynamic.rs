@@ -160,3 +160,30 @@ resource "alicloud_image_import" "u" {
     assert!(ev.is_none());
     insta::assert_snapshot!("dynamic_errors", human);
 }
+
+#[test]
+fn a_dynamic_timeouts_block_sets_the_timeouts_and_null_keeps_the_default() {
+    let (ev, human) = check(
+        r#"
+variable "timeouts" {
+  default = [{ create = "30m", delete = null }]
+}
+
+resource "alicloud_image" "x" {
+  snapshot_id = "s-bp1system0001"
+
+  dynamic "timeouts" {
+    for_each = var.timeouts
+    content {
+      create = timeouts.value["create"]
+      delete = timeouts.value["delete"]
+    }
+  }
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    let r = ev.config.resources.values().next().expect("resource");
+    assert_eq!(r.timeouts.create, Some(1800));
+    assert_eq!(r.timeouts.delete, None);
+}

@@ -1,5 +1,6 @@
 # Pattern: a wrapper module that turns list-of-object variables into nested blocks with
-# dynamic blocks (disk_device_mapping from a set(object)). Source: niveklabs/alicloud,
+# dynamic blocks (disk_device_mapping from a set(object), and timeouts from a list whose
+# unset members are null). Source: niveklabs/alicloud,
 # r/alicloud_image_import/main.tf.
 provider "alicloud" {
   region = "cn-hangzhou"
@@ -18,5 +19,10 @@ module "alicloud_image_import" {
     format          = "QCOW2"
     oss_bucket      = "imgform-quickstart"
     oss_object      = "images/ubuntu-22.04.qcow2"
+  }]
+
+  timeouts = [{
+    create = "30m"
+    delete = null
   }]
 }

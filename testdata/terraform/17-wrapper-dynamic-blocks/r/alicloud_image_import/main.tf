@@ -24,6 +24,15 @@ variable "disk_device_mapping" {
   }))
 }
 
+variable "timeouts" {
+  description = "nested block: NestingSingle, min items: 0, max items: 0"
+  type = set(object({
+    create = string
+    delete = string
+  }))
+  default = []
+}
+
 resource "alicloud_image_import" "this" {
   image_name = var.image_name
   os_type    = var.os_type
@@ -37,6 +46,14 @@ resource "alicloud_image_import" "this" {
       format          = disk_device_mapping.value["format"]
       oss_bucket      = disk_device_mapping.value["oss_bucket"]
       oss_object      = disk_device_mapping.value["oss_object"]
+    }
+  }
+
+  dynamic "timeouts" {
+    for_each = var.timeouts
+    content {
+      create = timeouts.value["create"]
+      delete = timeouts.value["delete"]
     }
   }
 }
