@@ -246,7 +246,17 @@ impl Sensitivity {
     /// Whether `expr` reads a sensitive value.
     pub fn refers_to_sensitive(&self, cfg: &Config, expr: &Expr) -> bool {
         let module = cfg.sources.module_of(expr.span.file);
-        let found = refs::find(expr.span.file, &expr.edit);
+        let mut found = refs::find(expr.span.file, &expr.edit);
+        // What `nonsensitive(x)` and `issensitive(x)` read does not make the result
+        // sensitive.
+        if found
+            .funcs
+            .iter()
+            .any(|(n, _)| n == "nonsensitive" || n == "issensitive")
+        {
+            let stripped = super::lazy::without_calls(&expr.edit, &["nonsensitive", "issensitive"]);
+            found = refs::find(expr.span.file, &stripped);
+        }
         // `sensitive(x)` marks what it is part of, as in Terraform.
         if found.funcs.iter().any(|(n, _)| n == "sensitive") {
             return true;
@@ -337,6 +347,9 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
         graph,
         order,
     };
+    // Sensitivity follows from the configuration alone; `issensitive()` reads it while
+    // evaluating.
+    ev.sensitive = Sensitivity::of(cfg, &ev.order);
     let mut known = BTreeMap::new();
     let mut instances = BTreeMap::new();
     let (locals, outputs) = walk(cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
@@ -350,7 +363,6 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     resolve_timeouts(cfg, &ev, diags);
     check_providers(cfg, dir, &mut ev, diags);
     check_moves(cfg, &ev, diags);
-    ev.sensitive = Sensitivity::of(cfg, &ev.order);
     for o in cfg.outputs.values().chain(cfg.module_outputs.values()) {
         if !o.sensitive && ev.sensitive.refers_to_sensitive(cfg, &o.value) {
             diags.push(
@@ -379,6 +391,7 @@ fn resolve_timeouts(cfg: &mut Config, ev: &Evaluated, diags: &mut Diagnostics) {
         resources: &known,
         count_index: None,
         each: None,
+        sensitivity: None,
     };
     let sources = cfg.sources.clone();
     for r in cfg.resources.values_mut() {
@@ -548,6 +561,7 @@ pub fn walk_nodes<'n>(
             resources: known,
             count_index: None,
             each: None,
+            sensitivity: Some((cfg, &ev.sensitive)),
         };
         match node {
             Node::Var(_) => {}
@@ -741,6 +755,7 @@ fn scope<'a>(
         resources: known,
         count_index: None,
         each: None,
+        sensitivity: None,
     }
 }
 
@@ -843,6 +858,7 @@ fn resolve_vars(
             resources: &res,
             count_index: None,
             each: None,
+            sensitivity: None,
         };
         for val in &v.validations {
             let others: Vec<_> = refs::find(val.condition.span.file, &val.condition.edit)
@@ -1868,6 +1884,7 @@ pub fn eval_simple(ev: &Evaluated, e: &Expr) -> Option<String> {
         resources: &known,
         count_index: None,
         each: None,
+        sensitivity: None,
     };
     match eval(&ev.config.sources, e, &sc) {
         Ok(Value::String(s)) => Some(s),

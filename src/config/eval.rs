@@ -31,6 +31,9 @@ pub struct Scope<'a> {
     pub count_index: Option<u64>,
     /// `each.key`/`each.value` in a resource with `for_each`.
     pub each: Option<(&'a str, &'a Value)>,
+    /// Which values are sensitive, for `issensitive()`; `None` where it cannot be known
+    /// (variable defaults and validations, module expansion).
+    pub sensitivity: Option<(&'a super::Config, &'a super::check::Sensitivity)>,
 }
 
 /// Evaluates `expr`. Errors are diagnostics at the expression.
@@ -215,8 +218,23 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
     }
     let out = funcs::with_files(scope.dir, scope.files, || {
         let mut edit = expr.edit.clone();
-        if found.funcs.iter().any(|(n, _)| n == "try" || n == "can") {
-            super::lazy::resolve(&mut edit, &ctx);
+        if found
+            .funcs
+            .iter()
+            .any(|(n, _)| matches!(n.as_str(), "try" | "can" | "issensitive"))
+        {
+            let marked = |e: &hcl_edit::expr::Expression| {
+                scope.sensitivity.map(|(cfg, s)| {
+                    s.refers_to_sensitive(
+                        cfg,
+                        &Expr {
+                            edit: e.clone(),
+                            span: expr.span.clone(),
+                        },
+                    )
+                })
+            };
+            super::lazy::resolve(&mut edit, &ctx, &marked);
         }
         let e: hcl::Expression = edit.into();
         e.evaluate(&ctx)
@@ -410,6 +428,7 @@ mod tests {
             resources: &resources,
             count_index: None,
             each: Some(("sh", &each_v)),
+            sensitivity: None,
         };
         let s = Sources::default();
         assert_eq!(
@@ -465,6 +484,7 @@ mod tests {
             resources: &resources,
             count_index: None,
             each: None,
+            sensitivity: None,
         };
         let s = Sources::default();
         assert_eq!(

@@ -3,6 +3,7 @@
 //! resolves these calls first, innermost first: each argument is evaluated on its own
 //! with the expression's context, and the call is replaced by the value it yields
 //! (`try`: the first argument that evaluates; `can`: whether its argument does).
+//! `issensitive` is answered the same way, from where its argument's value comes from.
 //!
 //! A `for` expression whose body calls them is expanded here too, element by element, with
 //! the loop's names declared, so `[for d in disks : try(d.size, 20)]` works; if it cannot
@@ -13,9 +14,13 @@ use hcl::eval::{Context, Evaluate};
 use hcl_edit::expr::{Expression, ForExpr};
 use hcl_edit::visit_mut::{self, VisitMut};
 
-struct Lazy<'a, 'c> {
+/// Whether an expression holds a sensitive value, if that can be known here.
+pub type Marked<'m> = dyn Fn(&Expression) -> Option<bool> + 'm;
+
+struct Lazy<'a, 'c, 'm> {
     ctx: &'a Context<'c>,
     in_for: usize,
+    marked: &'a Marked<'m>,
 }
 
 fn literal(v: hcl::Value) -> Expression {
@@ -28,7 +33,7 @@ fn mentions_lazy(e: &Expression) -> bool {
     struct Find(bool);
     impl hcl_edit::visit::Visit for Find {
         fn visit_func_call(&mut self, node: &hcl_edit::expr::FuncCall) {
-            if matches!(node.name.name.as_str(), "try" | "can") {
+            if matches!(node.name.name.as_str(), "try" | "can" | "issensitive") {
                 self.0 = true;
             }
             hcl_edit::visit::visit_func_call(self, node);
@@ -44,7 +49,7 @@ fn evaluate(e: Expression, ctx: &Context) -> Option<hcl::Value> {
     e.evaluate(ctx).ok()
 }
 
-impl Lazy<'_, '_> {
+impl Lazy<'_, '_, '_> {
     /// The value of a `for` expression, each element evaluated with the loop's names.
     fn expand_for(&mut self, f: &ForExpr) -> Option<hcl::Value> {
         let mut coll = f.intro.collection_expr.clone();
@@ -72,6 +77,7 @@ impl Lazy<'_, '_> {
             let mut inner = Lazy {
                 ctx: &ctx,
                 in_for: 0,
+                marked: self.marked,
             };
             if let Some(c) = &f.cond {
                 let mut ce = c.expr.clone();
@@ -114,7 +120,7 @@ impl Lazy<'_, '_> {
     }
 }
 
-impl VisitMut for Lazy<'_, '_> {
+impl VisitMut for Lazy<'_, '_, '_> {
     fn visit_for_expr_mut(&mut self, node: &mut ForExpr) {
         self.in_for += 1;
         visit_mut::visit_for_expr_mut(self, node);
@@ -149,6 +155,14 @@ impl VisitMut for Lazy<'_, '_> {
             "can" if call.args.len() == 1 => Some(hcl::Value::Bool(
                 call.args.iter().next().and_then(eval).is_some(),
             )),
+            // Sensitivity is a property of where a value comes from, which the
+            // configuration tells.
+            "issensitive" if call.args.len() == 1 => call
+                .args
+                .iter()
+                .next()
+                .and_then(|a| (self.marked)(a))
+                .map(hcl::Value::Bool),
             _ => None,
         };
         if let Some(v) = answer {
@@ -157,7 +171,32 @@ impl VisitMut for Lazy<'_, '_> {
     }
 }
 
-/// Replaces the `try` and `can` calls of `expr` (outside `for` expressions) by their values.
-pub fn resolve(expr: &mut Expression, ctx: &Context) {
-    Lazy { ctx, in_for: 0 }.visit_expr_mut(expr);
+/// Replaces the `try`, `can` and `issensitive` calls of `expr` by their values.
+pub fn resolve(expr: &mut Expression, ctx: &Context, marked: &Marked) {
+    Lazy {
+        ctx,
+        in_for: 0,
+        marked,
+    }
+    .visit_expr_mut(expr);
+}
+
+/// A copy of `expr` in which every call to one of `names` is replaced by `null` (what the
+/// calls read is then not among the expression's references).
+pub fn without_calls(expr: &Expression, names: &[&str]) -> Expression {
+    struct Strip<'n>(&'n [&'n str]);
+    impl VisitMut for Strip<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expression) {
+            if let Expression::FuncCall(call) = expr {
+                if self.0.contains(&call.name.name.as_str()) {
+                    *expr = literal(hcl::Value::Null);
+                    return;
+                }
+            }
+            visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    let mut out = expr.clone();
+    Strip(names).visit_expr_mut(&mut out);
+    out
 }

@@ -383,6 +383,7 @@ fn static_eval(
         resources: &none,
         count_index,
         each,
+        sensitivity: None,
     };
     eval(&cfg.sources, e, &sc)
 }

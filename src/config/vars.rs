@@ -218,6 +218,7 @@ pub fn constant(cfg: &Config, e: &Expr) -> Result<Value, Diagnostic> {
         resources: &res,
         count_index: None,
         each: None,
+        sensitivity: None,
     };
     super::eval::eval(&cfg.sources, e, &scope)
 }

@@ -157,3 +157,31 @@ locals {
     );
     assert_eq!(json(&ev.locals["stamp"]), r#""2026-11-29""#);
 }
+
+#[test]
+fn issensitive_answers_from_where_a_value_comes_from() {
+    let (ev, human) = check(
+        r#"
+variable "password" {
+  default   = "hunter2"
+  sensitive = true
+}
+
+locals {
+  derived = "x-${var.password}"
+  plain   = "hello"
+}
+
+output "checks" {
+  value = [issensitive(var.password), issensitive(local.derived), issensitive(local.plain), issensitive(sensitive("a"))]
+}
+
+output "revealed_length" {
+  value = length(nonsensitive(var.password))
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    assert_eq!(json(&ev.outputs["checks"]), "[true,true,false,true]");
+    assert_eq!(json(&ev.outputs["revealed_length"]), "7");
+}

@@ -439,3 +439,51 @@ moved {
         Some(0)
     );
 }
+
+#[test]
+fn import_takes_module_addresses_on_the_command_line_and_in_import_blocks() {
+    let d = dir_with(&[
+        (
+            "main.tf",
+            "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n\nmodule \"m\" {\n  source = \"./m\"\n}\n",
+        ),
+        (
+            "m/main.tf",
+            "resource \"alicloud_image\" \"this\" {\n  snapshot_id = \"s-bp1system0001\"\n  image_name  = \"imp\"\n}\n",
+        ),
+    ]);
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let addr = "module.m.alicloud_image.this";
+    let id = state(d.path())["resources"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    ok(&run(d.path(), &["state", "rm", addr]));
+    ok(&run(d.path(), &["import", addr, &id]));
+    assert_eq!(addresses(d.path()), [addr]);
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+    ok(&run(d.path(), &["state", "rm", addr]));
+    let main = std::fs::read_to_string(d.path().join("main.tf")).expect("read");
+    std::fs::write(
+        d.path().join("main.tf"),
+        format!("{main}\nimport {{\n  to = {addr}\n  id = \"{id}\"\n}}\n"),
+    )
+    .expect("write");
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains(&format!("# {addr} will be imported")),
+        "{plan}"
+    );
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert_eq!(state(d.path())["resources"][0]["id"], id.as_str());
+    assert_eq!(
+        crate::e2e::cloud_images(d.path()).len(),
+        1,
+        "nothing created"
+    );
+}

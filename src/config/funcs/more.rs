@@ -51,6 +51,7 @@ pub const MORE_NAMES: &[&str] = &[
     "sha1",
     "sha512",
     "uuidv5",
+    "rsadecrypt",
     "cidrhost",
     "cidrnetmask",
     "cidrsubnet",
@@ -58,6 +59,7 @@ pub const MORE_NAMES: &[&str] = &[
     "tobool",
     "sensitive",
     "nonsensitive",
+    "issensitive",
 ];
 
 /// Why a function of Terraform's library is refused, if it is.
@@ -68,9 +70,6 @@ pub fn refusal_reason(name: &str) -> Option<&'static str> {
         }
         "uuid" => "plans must be reproducible, and uuid() changes on every run; use uuidv5() with a fixed namespace and name",
         "bcrypt" => "plans must be reproducible, and bcrypt() salts randomly on every run",
-        "issensitive" => {
-            "imgform decides sensitivity from the configuration before evaluating it, so a value cannot be asked"
-        }
         "type" => "type() is for Terraform's console only",
         _ => return None,
     })
@@ -259,6 +258,7 @@ pub fn declare(name: &str) -> Option<FuncDef> {
             [s()],
         ),
         "uuidv5" => FuncDef::new(f_uuidv5, [s(), s()]),
+        "rsadecrypt" => FuncDef::new(f_rsadecrypt, [s(), s()]),
         "cidrhost" => FuncDef::new(f_cidrhost, [s(), Number]),
         "cidrnetmask" => FuncDef::new(f_cidrnetmask, [s()]),
         "cidrsubnet" => FuncDef::new(f_cidrsubnet, [s(), Number, Number]),
@@ -281,6 +281,12 @@ pub fn declare(name: &str) -> Option<FuncDef> {
         // Sensitivity is decided from the configuration (a call to `sensitive` marks what
         // refers to it); the value itself passes through.
         "sensitive" | "nonsensitive" => FuncDef::new(|a| Ok(a[0].clone()), [Any]),
+        // Reached only where sensitivity is not known (a variable's default or
+        // validation, a module's count); everywhere else the evaluator answers it.
+        "issensitive" => FuncDef::new(
+            |_| Err("issensitive() can be used in locals, resources and outputs, not here".into()),
+            [Any],
+        ),
         _ => return None,
     })
 }
@@ -819,6 +825,28 @@ fn f_uuidv5(a: FuncArgs) -> Result<Value, String> {
     ))
 }
 
+/// Terraform's rsadecrypt: base64 ciphertext, PKCS #1 v1.5 padding, a PEM private key
+/// (PKCS #1 or PKCS #8).
+fn f_rsadecrypt(a: FuncArgs) -> Result<Value, String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let ct = base64::engine::general_purpose::STANDARD
+        .decode(str0(&a).trim())
+        .map_err(|e| format!("the ciphertext is not valid base64: {e}"))?;
+    let pem = a[1].as_str().unwrap_or_default();
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
+        .map_err(|_| {
+            "the private key is not an RSA key in PEM format (PKCS #1 or PKCS #8)".to_string()
+        })?;
+    let plain = key
+        .decrypt(rsa::Pkcs1v15Encrypt, &ct)
+        .map_err(|_| "failed to decrypt: the key does not match the ciphertext".to_string())?;
+    String::from_utf8(plain)
+        .map(Value::from)
+        .map_err(|_| "the decrypted text is not valid UTF-8".into())
+}
+
 fn net(s: &str) -> Result<ipnet::IpNet, String> {
     s.parse::<ipnet::IpNet>()
         .map_err(|_| format!("{s:?} is not a CIDR prefix such as \"10.0.0.0/16\""))
@@ -1136,6 +1164,26 @@ mod tests {
             let got = serde_json::to_string(&got).expect("json");
             assert_eq!(got, want, "{src}");
         }
+    }
+
+    /// A throwaway 1024-bit key and a message encrypted with it by
+    /// `openssl pkeyutl -encrypt -pkeyopt rsa_padding_mode:pkcs1`.
+    const TEST_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIICXQIBAAKBgQCxiBnlwBt9cpN35RkAnmnt/RVJd5bUoPm370Bo1e8lH9pzUecq\nsKhbrjJgI81giFoJ2daUw60srnzW3E30r8FJnOPUclKZyo4xjecmuD0/gTUy9ZRx\njzxM+SkwHZ0O5yf2D6ymIvlBYwH8Zcxadicf86/7BU2baXJiLYdjx0h0CwIDAQAB\nAoGANKTxWQnwnPCe/ky3b1GKhAIqj9Cgr4jUxFB0PyJBejbJ5qyA6k3cfuNXGN9F\nBb0pRgaM9SxZbAiKCITnsQl1PUpJO0G5tAUkNRnbwGpZOIm09QmMHe8bUoIXkprD\nG1Ih/J2FugUVCSvsgZ/NqeMxb3yGawbAGhoOT9v+MV4GbUECQQDkGnU2jG0DpwoD\ntB+FqV9icgh5dhuCF9phs1Og9nfxvzNCkdUtS8ibae4Cw768fAnn5Kr9cnLii2vb\nCnnV5gxRAkEAxz5TeIOumMuRQ4d9Cj9SIbGBLnZ+yrVn9KuEnrgpPUNC5l2bux+z\n8G8RhJS32d8cFGkTa6NmW6MmWKAy8ZJPmwJAcOwYMtT58uDyuDqnkEf1DItfXqH1\npEWiutNIB1t8rZT2D3Kakj3+JdIfHgdBmZXeYYp2i9novfY/gsSA5D9qwQJBAMWV\nYjNt6tQtc7XTA8YIu0scey33Zo9hTGEPQmof2Q2eyRYoGEp+CvRRQL8IuDXAElmP\nRioFFXmkll9nJn33iScCQQDWM7HNF3i3L+2nc6q8Hzvkrucm30JJx1nqhUBca//4\naC+qwqPsOFvMirkuWAArnYymBp1PSo6EoRMso69a7psj\n-----END RSA PRIVATE KEY-----\n";
+    const TEST_CIPHERTEXT: &str = "NGcITF/EPVmKvzRs0VydzyK+Yrgmp0a5KtnAnRwlU3MG89rS3Yh7A8UjYeDh2yhYxmxt1xf8L2y17uBQozG3G3zjjbf+7asUJKEu63F+vyzzoNG+tZ4DWy6ceLgvcbHlh3fPBedv5MLY1lWN2UIqmTaldtBtSXQ9E68WR/D/fbU=";
+
+    #[test]
+    fn rsadecrypt_reads_what_openssl_encrypted() {
+        let mut ctx = Context::new();
+        declare_any(&mut ctx, "rsadecrypt");
+        ctx.declare_var("key", TEST_KEY);
+        ctx.declare_var("ct", TEST_CIPHERTEXT);
+        let e: hcl::Expression = "rsadecrypt(ct, key)".parse().expect("parses");
+        assert_eq!(
+            e.evaluate(&ctx).expect("decrypts"),
+            Value::from("Hello, imgform!")
+        );
+        let wrong: hcl::Expression = r#"rsadecrypt("aGVsbG8=", key)"#.parse().expect("parses");
+        assert!(wrong.evaluate(&ctx).is_err());
     }
 
     #[test]
