@@ -488,6 +488,16 @@ impl Cloud {
             .collect()
     }
 
+    /// Every custom image the region ever held, deleted ones included: (id, deleted).
+    /// What a test checks to prove that nothing was created or deleted.
+    pub fn custom_images_ever(&self) -> Vec<(String, bool)> {
+        self.images
+            .values()
+            .filter(|i| i.owner_alias == "self")
+            .map(|i| (i.id.clone(), i.deleted))
+            .collect()
+    }
+
     /// Pipelines that exist: (id, name).
     pub fn live_pipelines(&self) -> Vec<(String, String)> {
         self.pipelines

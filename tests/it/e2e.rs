@@ -769,7 +769,23 @@ resource "alicloud_image" "this" {
         "{}",
         String::from_utf8_lossy(&plan.stdout)
     );
-    // Nothing was created or deleted: the cloud holds the two images Terraform made.
+    // Nothing was created or deleted: the cloud holds the two images Terraform made, and
+    // no other image ever existed (a deleted one would still be on record).
+    let c = Cloud::open(&Options {
+        data: Some(d.path().join(".imgform/local-cloud")),
+        ..Options::default()
+    })
+    .expect("opens");
+    let mut ever = c.custom_images_ever();
+    ever.sort();
+    assert_eq!(
+        ever,
+        [
+            ("m-tfmanaged000000001".to_string(), false),
+            ("m-tfmanaged000000002".to_string(), false)
+        ]
+    );
+    drop(c);
     let mut images = cloud_images(d.path());
     images.sort();
     assert_eq!(

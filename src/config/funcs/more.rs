@@ -60,6 +60,7 @@ pub const MORE_NAMES: &[&str] = &[
     "sensitive",
     "nonsensitive",
     "issensitive",
+    "ephemeralasnull",
 ];
 
 /// Why a function of Terraform's library is refused, if it is.
@@ -281,6 +282,8 @@ pub fn declare(name: &str) -> Option<FuncDef> {
         // Sensitivity is decided from the configuration (a call to `sensitive` marks what
         // refers to it); the value itself passes through.
         "sensitive" | "nonsensitive" => FuncDef::new(|a| Ok(a[0].clone()), [Any]),
+        // imgform has no ephemeral values: every value passes as it is.
+        "ephemeralasnull" => FuncDef::new(|a| Ok(a[0].clone()), [Any]),
         // Reached only where sensitivity is not known (a variable's default or
         // validation, a module's count); everywhere else the evaluator answers it.
         "issensitive" => FuncDef::new(
@@ -1158,6 +1161,7 @@ mod tests {
             (r#"tobool("true")"#, "true"),
             (r#"tobool(null)"#, "null"),
             (r#"nonsensitive(sensitive("x"))"#, r#""x""#),
+            (r#"ephemeralasnull({ a = 1 })"#, r#"{"a":1}"#),
         ];
         for (src, want) in cases {
             let got = eval(src).unwrap_or_else(|e| panic!("{src}: {e}"));
