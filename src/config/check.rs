@@ -1050,28 +1050,13 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
                 return None;
             };
             let multi = res.count.is_some() || res.for_each.is_some();
-            if multi && !r.indexed && r.attr.is_some() {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing resource instance key",
-                        format!("{id} has `count` or `for_each`, so its attributes must be read from one instance"),
-                        Some(r.span.clone()),
-                    )
-                    .with_hint(format!("for example {id}[0].{0} or {id}[*].{0}", r.attr.as_deref().unwrap_or("id"))),
-                );
-            }
-            if !multi && r.indexed {
-                diags.push(
-                    Diagnostic::error(
-                        "Unexpected resource instance key",
-                        format!(
-                            "{id} has neither `count` nor `for_each`, so it has no instance keys"
-                        ),
-                        Some(r.span.clone()),
-                    )
-                    .with_hint(format!("drop the index: {id}.ATTR")),
-                );
-            }
+            check_instance_key(
+                ("resource", "attributes", "ATTR"),
+                &id.to_string(),
+                multi,
+                r,
+                diags,
+            );
             if let (Some(attr), Some(schema)) = (&r.attr, schema_of(&rel)) {
                 if !schema.has_field(attr) {
                     let mut d = Diagnostic::error(
@@ -1128,6 +1113,39 @@ fn check_ref(ctx: &RefCtx, r: &refs::Reference, diags: &mut Diagnostics) -> Opti
     }
 }
 
+/// A reference to a repeated block must pick an instance before reading from it, and one to
+/// a single block has no instance key. `what` names the block, what is read from it, and a
+/// placeholder for that.
+fn check_instance_key(
+    what: (&str, &str, &str),
+    name: &str,
+    multi: bool,
+    r: &refs::Reference,
+    diags: &mut Diagnostics,
+) {
+    let (block, read, placeholder) = what;
+    if multi && !r.indexed && r.attr.is_some() {
+        diags.push(
+            Diagnostic::error(
+                format!("Missing {block} instance key"),
+                format!("{name} has `count` or `for_each`, so its {read} must be read from one instance"),
+                Some(r.span.clone()),
+            )
+            .with_hint(format!("for example {name}[0].{0} or {name}[*].{0}", r.attr.as_deref().unwrap_or("id"))),
+        );
+    }
+    if !multi && r.indexed {
+        diags.push(
+            Diagnostic::error(
+                format!("Unexpected {block} instance key"),
+                format!("{name} has neither `count` nor `for_each`, so it has no instance keys"),
+                Some(r.span.clone()),
+            )
+            .with_hint(format!("drop the index: {name}.{placeholder}")),
+        );
+    }
+}
+
 /// Checks `module.NAME[...].OUTPUT`: the call exists, is indexed as its repetition
 /// requires, and its module declares the output.
 fn check_module_ref(
@@ -1164,26 +1182,7 @@ fn check_module_ref(
         return false;
     };
     let multi = m.repetition != Repetition::Single;
-    if multi && !r.indexed && r.attr.is_some() {
-        diags.push(
-            Diagnostic::error(
-                "Missing module instance key",
-                format!("{key} has `count` or `for_each`, so its outputs must be read from one instance"),
-                Some(r.span.clone()),
-            )
-            .with_hint(format!("for example {key}[0].{0} or {key}[*].{0}", r.attr.as_deref().unwrap_or("id"))),
-        );
-    }
-    if !multi && r.indexed {
-        diags.push(
-            Diagnostic::error(
-                "Unexpected module instance key",
-                format!("{key} has neither `count` nor `for_each`, so it has no instance keys"),
-                Some(r.span.clone()),
-            )
-            .with_hint(format!("drop the index: {key}.OUTPUT")),
-        );
-    }
+    check_instance_key(("module", "outputs", "OUTPUT"), &key, multi, r, diags);
     if let (Some(attr), Some((_, path))) = (&r.attr, m.instances.first()) {
         if !cfg
             .module_outputs
@@ -1497,7 +1496,37 @@ fn eval_dynamic(
 }
 
 /// One instance to make: its key, `count.index` and `each`.
-type Expansion = (Option<InstanceKey>, Option<u64>, Option<(String, Value)>);
+pub(crate) type Expansion = (Option<InstanceKey>, Option<u64>, Option<(String, Value)>);
+
+/// The instances a known `for_each` value makes: a map's entries, or a set of strings.
+pub(crate) fn for_each_keys(v: Value, span: &Span) -> Result<Vec<Expansion>, Diagnostic> {
+    let mut keys = Vec::new();
+    match v {
+        Value::Map(m) => {
+            for (k, v) in m {
+                keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
+            }
+        }
+        Value::List(l) if l.iter().all(|v| v.as_str().is_some()) => {
+            for v in l {
+                let k = v.as_str().unwrap_or_default().to_string();
+                keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
+            }
+        }
+        other => {
+            return Err(Diagnostic::error(
+                "Invalid for_each argument",
+                format!(
+                    "for_each must be a map, or a set of strings; got {}",
+                    other.type_name()
+                ),
+                Some(span.clone()),
+            )
+            .with_hint("use toset([...]) for a list of strings"))
+        }
+    }
+    Ok(keys)
+}
 
 fn expand_resource(
     cfg: &Config,
@@ -1632,17 +1661,6 @@ fn expand_resource(
         }
     } else if let Some(fe) = &r.for_each {
         match eval_checked(cfg, fe, &sc) {
-            Ok(Value::Map(m)) => {
-                for (k, v) in m {
-                    keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
-                }
-            }
-            Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => {
-                for v in l {
-                    let k = v.as_str().unwrap_or_default().to_string();
-                    keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
-                }
-            }
             Ok(v) if v.has_unknown() => {
                 diags.push(
                     Diagnostic::error(
@@ -1654,20 +1672,13 @@ fn expand_resource(
                 );
                 return vec![];
             }
-            Ok(other) => {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid for_each argument",
-                        format!(
-                            "for_each must be a map, or a set of strings; got {}",
-                            other.type_name()
-                        ),
-                        Some(fe.span.clone()),
-                    )
-                    .with_hint("use toset([...]) for a list of strings"),
-                );
-                return vec![];
-            }
+            Ok(v) => match for_each_keys(v, &fe.span) {
+                Ok(k) => keys = k,
+                Err(d) => {
+                    diags.push(d);
+                    return vec![];
+                }
+            },
             Err(d) => {
                 diags.push(d);
                 return vec![];

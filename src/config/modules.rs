@@ -240,7 +240,7 @@ fn installed(root: &Path, call: &ModuleCall) -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-type Keys = Vec<(Option<InstanceKey>, Option<u64>, Option<(String, Value)>)>;
+type Keys = Vec<super::check::Expansion>;
 
 /// The call's instances, from `count` or `for_each` evaluated with variables and locals.
 fn instance_keys(
@@ -287,42 +287,23 @@ fn instance_keys(
     let Some(fe) = &call.for_each else {
         return Some((Repetition::Single, vec![(None, None, None)]));
     };
-    let mut keys: Keys = Vec::new();
-    match static_eval(cfg, st, fe, None, None, 0) {
+    let mut keys: Keys = match static_eval(cfg, st, fe, None, None, 0) {
         Ok(v) if v.has_unknown() => {
             unknown("for_each", fe, diags);
             return None;
         }
-        Ok(Value::Map(m)) => {
-            for (k, v) in m {
-                keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
+        Ok(v) => match super::check::for_each_keys(v, &fe.span) {
+            Ok(k) => k,
+            Err(d) => {
+                diags.push(d);
+                return None;
             }
-        }
-        Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => {
-            for v in l {
-                let k = v.as_str().unwrap_or_default().to_string();
-                keys.push((Some(InstanceKey::Str(k.clone())), None, Some((k, v))));
-            }
-        }
-        Ok(other) => {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid for_each argument",
-                    format!(
-                        "for_each must be a map, or a set of strings; got {}",
-                        other.type_name()
-                    ),
-                    Some(fe.span.clone()),
-                )
-                .with_hint("use toset([...]) for a list of strings"),
-            );
-            return None;
-        }
+        },
         Err(d) => {
             diags.push(d);
             return None;
         }
-    }
+    };
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     keys.dedup_by(|a, b| a.0 == b.0);
     Some((Repetition::ForEach, keys))

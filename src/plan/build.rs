@@ -326,6 +326,24 @@ fn resource_deps(ev: &Evaluated, id: &ResourceId) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// Renames state rows (`moved`): each `from` row becomes `to`, unless `to` is taken.
+fn rename_rows(
+    state: &mut crate::state::State,
+    pairs: Vec<(ResourceAddr, ResourceAddr)>,
+    moved_from: &mut BTreeMap<ResourceAddr, ResourceAddr>,
+) {
+    for (from, to) in pairs {
+        if state.resources.contains_key(&to) {
+            continue;
+        }
+        if let Some(mut r) = state.resources.remove(&from) {
+            r.addr = to.clone();
+            state.resources.insert(to.clone(), r);
+            moved_from.insert(to, from);
+        }
+    }
+}
+
 /// What a data source waits for: its own `depends_on`, and that of each module call it
 /// is inside.
 fn data_deps<'a>(
@@ -416,16 +434,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 Some((a.clone(), to))
             })
             .collect();
-        for (from, to) in pairs {
-            if state.resources.contains_key(&to) {
-                continue;
-            }
-            if let Some(mut r) = state.resources.remove(&from) {
-                r.addr = to.clone();
-                state.resources.insert(to.clone(), r);
-                moved_from.insert(to, from);
-            }
-        }
+        rename_rows(&mut state, pairs, &mut moved_from);
     }
     for m in &cfg.moved {
         let pairs: Vec<(ResourceAddr, ResourceAddr)> = state
@@ -447,16 +456,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 (a.clone(), to)
             })
             .collect();
-        for (from, to) in pairs {
-            if state.resources.contains_key(&to) {
-                continue;
-            }
-            if let Some(mut r) = state.resources.remove(&from) {
-                r.addr = to.clone();
-                state.resources.insert(to.clone(), r);
-                moved_from.insert(to, from);
-            }
-        }
+        rename_rows(&mut state, pairs, &mut moved_from);
     }
     // import blocks: read objects not yet in state.
     let mut importing: BTreeMap<ResourceAddr, String> = BTreeMap::new();
