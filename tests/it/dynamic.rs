@@ -1,19 +1,10 @@
 //! `dynamic` blocks: for_each over lists and maps, `iterator`, nested dynamic blocks that
 //! read the outer iterator, and diagnostics at the lines of the content they come from.
 
-use crate::util::dir_with;
-use imgform::config::check::{load_with_sources, Evaluated, Options};
-use imgform::render::diag::human_all;
+use imgform::config::check::Evaluated;
 
 fn check(text: &str) -> (Option<Evaluated>, String) {
-    let d = dir_with(&[("main.tf", text)]);
-    let opts = Options {
-        dir: d.path().to_path_buf(),
-        ..Default::default()
-    };
-    let (ev, diags, sources) = load_with_sources(&opts);
-    let human = human_all(&sources, &diags, false).replace(&format!("{}/", d.path().display()), "");
-    (ev, human)
+    crate::util::check_config(text)
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::process::Output;
 /// Simulated time runs this much faster in tests: a 4-minute image takes 0.4 s.
 const SPEED: &str = "600";
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub fn run(dir: &Path, args: &[&str]) -> Output {
     imgform(dir)
         .env("IMGFORM_LOCAL_SPEED", SPEED)
         .args(["--cloud", "local"])
@@ -20,7 +20,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("runs")
 }
 
-fn ok(o: &Output) -> String {
+pub fn ok(o: &Output) -> String {
     let s = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(
         o.status.code(),

@@ -1,20 +1,11 @@
 //! Terraform's language as real configurations use it: `try` and `can`, `optional(T,
 //! default)`, `sensitive()`, the impure functions refused with their reason.
 
-use crate::util::dir_with;
-use imgform::config::check::{load_with_sources, Evaluated, Options};
-use imgform::render::diag::human_all;
+use imgform::config::check::Evaluated;
 use imgform::value::Value;
 
 fn check(text: &str) -> (Option<Evaluated>, String) {
-    let d = dir_with(&[("main.tf", text)]);
-    let opts = Options {
-        dir: d.path().to_path_buf(),
-        ..Default::default()
-    };
-    let (ev, diags, sources) = load_with_sources(&opts);
-    let human = human_all(&sources, &diags, false).replace(&format!("{}/", d.path().display()), "");
-    (ev, human)
+    crate::util::check_config(text)
 }
 
 fn json(v: &Value) -> String {

@@ -2,32 +2,12 @@
 //! outputs, `path.module`, `providers` and `depends_on`, module addresses in plan, state,
 //! `state mv` and the JSON plan, and the diagnostics for their mistakes.
 
-use crate::util::{copy_tree, dir_with, imgform, root};
+use crate::e2e::{ok, run};
+use crate::util::{copy_tree, dir_with, root};
 use imgform::config::check::{load, Options};
 use imgform::render::diag::human_all;
 use serde_json::Value as J;
 use std::path::Path;
-use std::process::Output;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    imgform(dir)
-        .env("IMGFORM_LOCAL_SPEED", "600")
-        .args(["--cloud", "local"])
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn ok(o: &Output) -> String {
-    let s = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout:\n{s}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    s
-}
 
 fn state(dir: &Path) -> J {
     serde_json::from_slice(&run(dir, &["state", "pull"]).stdout).expect("state json")

@@ -71,3 +71,17 @@ pub fn copy_tree(from: &Path) -> tempfile::TempDir {
     copy(from, d.path());
     d
 }
+
+/// Loads a one-file configuration (`main.tf`): the evaluated configuration, or none, and
+/// the rendered diagnostics with the temporary directory's path removed.
+pub fn check_config(text: &str) -> (Option<imgform::config::check::Evaluated>, String) {
+    let d = dir_with(&[("main.tf", text)]);
+    let opts = imgform::config::check::Options {
+        dir: d.path().to_path_buf(),
+        ..Default::default()
+    };
+    let (ev, diags, sources) = imgform::config::check::load_with_sources(&opts);
+    let human = imgform::render::diag::human_all(&sources, &diags, false)
+        .replace(&format!("{}/", d.path().display()), "");
+    (ev, human)
+}
