@@ -46,6 +46,10 @@ pub struct Outcome {
     pub changed: usize,
     /// Destroyed.
     pub destroyed: usize,
+    /// Imported into the state.
+    pub imported: usize,
+    /// Removed from the state without being destroyed (`removed` blocks).
+    pub forgotten: usize,
     /// Failed, with the reason.
     pub failed: Vec<(ResourceAddr, String)>,
     /// Not started, with the reason.
@@ -89,7 +93,7 @@ pub async fn apply(
             return out;
         }
     };
-    if let Err(failed) = state_only_changes(&store, plan) {
+    if let Err(failed) = state_only_changes(&store, plan, &mut out) {
         out.failed.push(*failed);
         return out;
     }
@@ -130,7 +134,11 @@ pub async fn apply(
 
 /// State-only changes, before anything reaches the cloud: moves, imports, forgets. Each
 /// is one state transaction. The error names the change that failed.
-fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), Box<(ResourceAddr, String)>> {
+fn state_only_changes(
+    store: &SharedStore,
+    plan: &Plan,
+    out: &mut Outcome,
+) -> Result<(), Box<(ResourceAddr, String)>> {
     for c in plan
         .changes
         .iter()
@@ -166,10 +174,12 @@ fn state_only_changes(store: &SharedStore, plan: &Plan) -> Result<(), Box<(Resou
             };
             put(store, &r)
                 .map_err(|e| Box::new((c.addr.clone(), format!("importing {id}: {e}"))))?;
+            out.imported += 1;
         }
         if c.action == Action::Forget {
             remove(store, &c.addr)
                 .map_err(|e| Box::new((c.addr.clone(), format!("forgetting: {e}"))))?;
+            out.forgotten += 1;
         }
     }
     Ok(())

@@ -181,15 +181,8 @@ fn apply_locked(
     ));
     let verb = if destroy { "Destroy" } else { "Apply" };
     if json {
-        let text = if destroy {
-            format!("Destroy complete! Resources: {} destroyed.", out.destroyed)
-        } else {
-            format!(
-                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-                out.added, out.changed, out.destroyed
-            )
-        };
-        jl.message("info", "change_summary", &text, serde_json::json!({"changes": {"add": out.added, "change": out.changed, "import": 0, "remove": out.destroyed, "operation": if destroy { "destroy" } else { "apply" }}}));
+        let text = crate::render::plan::apply_summary(destroy, &out);
+        jl.message("info", "change_summary", &text, serde_json::json!({"changes": {"add": out.added, "change": out.changed, "import": out.imported, "remove": out.destroyed, "forget": out.forgotten, "operation": if destroy { "destroy" } else { "apply" }}}));
         if !out.outputs.is_empty() {
             jl.message("info", "outputs", "Outputs", serde_json::json!({"outputs": out.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"sensitive": v.sensitive, "value": if v.sensitive { serde_json::Value::Null } else { v.value.clone() }}))).collect::<serde_json::Map<_, _>>()}));
         }
@@ -223,17 +216,7 @@ fn apply_locked(
     if !json {
         // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts only
         // what it destroyed.
-        if destroy {
-            println!(
-                "\nDestroy complete! Resources: {} destroyed.",
-                out.destroyed
-            );
-        } else {
-            println!(
-                "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
-                out.added, out.changed, out.destroyed
-            );
-        }
+        println!("\n{}", crate::render::plan::apply_summary(destroy, &out));
         if !out.outputs.is_empty() {
             println!("\nOutputs:\n");
             for (k, v) in &out.outputs {

@@ -219,7 +219,9 @@ fn body(
             Action::Create | Action::Resume | Action::Read => {
                 unknown || a.is_some_and(|v| !v.is_null())
             }
-            Action::Delete | Action::Forget => true,
+            Action::Delete => true,
+            // A forgotten object is identified, not diffed: Terraform shows its id.
+            Action::Forget => k == "id",
             _ => unknown || ctx.changes(k, b, a),
         }
     };
@@ -236,7 +238,12 @@ fn body(
         let forces = ctx.replace.iter().any(|r| r == k);
         let marker = match action {
             Action::Create | Action::Resume | Action::Read => "+",
-            Action::Delete | Action::Forget => "-",
+            Action::Delete => "-",
+            Action::Forget if k == "id" => " ",
+            Action::Forget => {
+                hidden += 1;
+                continue;
+            }
             _ => {
                 if unknown || ctx.changes(k, b, a) {
                     match (b, a) {
@@ -341,9 +348,9 @@ fn header(c: &Change) -> String {
             ),
             _ => format!("# {a} will be read during apply\n  # (config refers to values not yet known)"),
         },
-        Action::Forget => {
-            format!("# {a} will no longer be managed by imgform, but will not be destroyed")
-        }
+        Action::Forget => format!(
+            "# {a} will no longer be managed by imgform, but will not be destroyed\n  # (destroy = false is set in the configuration)"
+        ),
         Action::NoOp => {
             if let Some(p) = &c.prev_addr {
                 format!("# {p} has moved to {a}")
@@ -405,7 +412,9 @@ pub fn change(c: &Change, st: Style) -> String {
         "resource"
     };
     let sym = match c.action {
-        Action::NoOp | Action::Forget => " ".to_string(),
+        Action::NoOp => " ".to_string(),
+        // Terraform's mark for an object that leaves the state and stays in the cloud.
+        Action::Forget => ".".to_string(),
         a => a.symbol().to_string(),
     };
     let sym_pad = format!("{sym:>3}");
@@ -472,8 +481,10 @@ fn drift_block(d: &Drift, st: Style) -> String {
     out
 }
 
-/// `Plan: X to add, Y to change, Z to destroy.` (with imports, forgets and moves when
-/// present).
+/// `Plan: X to add, Y to change, Z to destroy.`, with `N to import, ` before and
+/// `, N to forget` after when there are any, exactly as Terraform words it (the regexes of
+/// Atlantis and tfcmt read this line). Moves are shown in the plan body, not counted here,
+/// as in Terraform.
 pub fn summary_line(n: &Counts) -> String {
     let mut s = String::from("Plan: ");
     if n.import > 0 {
@@ -487,8 +498,28 @@ pub fn summary_line(n: &Counts) -> String {
     if n.forget > 0 {
         let _ = write!(s, ", {} to forget", n.forget);
     }
-    if n.moved > 0 {
-        let _ = write!(s, ", {} to move", n.moved);
+    s.push('.');
+    s
+}
+
+/// What an apply did, in Terraform's words: `Apply complete! Resources: [N imported, ]X
+/// added, Y changed, Z destroyed[, N forgotten].` or `Destroy complete! Resources: Z
+/// destroyed.`
+pub fn apply_summary(destroy: bool, o: &crate::apply::walk::Outcome) -> String {
+    if destroy {
+        return format!("Destroy complete! Resources: {} destroyed.", o.destroyed);
+    }
+    let mut s = String::from("Apply complete! Resources: ");
+    if o.imported > 0 {
+        let _ = write!(s, "{} imported, ", o.imported);
+    }
+    let _ = write!(
+        s,
+        "{} added, {} changed, {} destroyed",
+        o.added, o.changed, o.destroyed
+    );
+    if o.forgotten > 0 {
+        let _ = write!(s, ", {} forgotten", o.forgotten);
     }
     s.push('.');
     s
@@ -652,6 +683,21 @@ pub fn human(plan: &Plan, st: Style) -> String {
     }
     for w in &plan.warnings {
         let _ = writeln!(out, "\n{} {w}", st.paint("33", "Warning:"));
+    }
+    let forgotten: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .map(|c| format!(" - {}", c.addr))
+        .collect();
+    if !forgotten.is_empty() {
+        // Terraform's warning for a plan that forgets objects.
+        let _ = writeln!(
+            out,
+            "\n{} Some objects will no longer be managed by imgform\n\nIf you apply this plan, imgform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, imgform will no longer manage these objects. You will need to import them into imgform to manage them again.",
+            st.paint("33", "Warning:"),
+            forgotten.join("\n")
+        );
     }
     out
 }

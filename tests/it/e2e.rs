@@ -295,7 +295,7 @@ fn markdown_plan_and_state_commands() {
     );
     assert!(
         text.contains("# alicloud_image.site has moved to alicloud_image.web")
-            && text.contains("0 to add, 0 to change, 0 to destroy, 1 to move"),
+            && text.contains("Plan: 0 to add, 0 to change, 0 to destroy.\n"),
         "{text}"
     );
     ok(&run(d.path(), &["apply", "--auto-approve"]));
@@ -1279,4 +1279,43 @@ output "found" {
             .code(),
         Some(0)
     );
+}
+
+#[test]
+fn a_removed_block_forgets_in_terraforms_words_and_leaves_the_image() {
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n\nresource \"alicloud_image\" \"old\" {\n  snapshot_id = \"s-bp1system0001\"\n  image_name  = \"handed-over\"\n}\n",
+    )]);
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    std::fs::write(
+        d.path().join("main.tf"),
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n\nremoved {\n  from = alicloud_image.old\n\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    )
+    .expect("write");
+    let plan = ok(&run(d.path(), &["plan"]));
+    for want in [
+        "  # alicloud_image.old will no longer be managed by imgform, but will not be destroyed\n  # (destroy = false is set in the configuration)\n",
+        "  . resource \"alicloud_image\" \"old\" {\n",
+        "Plan: 0 to add, 0 to change, 0 to destroy, 1 to forget.\n",
+        "Warning: Some objects will no longer be managed by imgform",
+        " - alicloud_image.old\n",
+    ] {
+        assert!(plan.contains(want), "{want:?} in\n{plan}");
+    }
+    assert!(
+        !plan.contains("-> null"),
+        "a forget is not a destroy:\n{plan}"
+    );
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(
+        out.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed, 1 forgotten."),
+        "{out}"
+    );
+    assert_eq!(
+        cloud_images(d.path()).len(),
+        1,
+        "the image stays in the cloud"
+    );
+    assert!(load_state(d.path()).is_some_and(|s| s.resources.is_empty()));
 }

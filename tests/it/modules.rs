@@ -459,7 +459,12 @@ fn import_takes_module_addresses_on_the_command_line_and_in_import_blocks() {
         plan.contains(&format!("# {addr} will be imported")),
         "{plan}"
     );
-    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let out = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    // Terraform's words for an apply that imported.
+    assert!(
+        out.contains("Apply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed."),
+        "{out}"
+    );
     assert_eq!(state(d.path())["resources"][0]["id"], id.as_str());
     assert_eq!(
         crate::e2e::cloud_images(d.path()).len(),
