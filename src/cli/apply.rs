@@ -122,6 +122,11 @@ fn apply_locked(
                 // interrupted after the cloud deleted the object leaves a `deleting` row
                 // that refresh found gone, and it must not outlive this run.
                 persist_refresh(run, &plan)?;
+                if !json {
+                    // Terraform ends every apply with its count, nothing done included.
+                    let none = crate::apply::walk::Outcome::default();
+                    println!("\n{}", render::plan::apply_summary(destroy, &none));
+                }
                 return Ok(Ended::Success);
             }
             if !auto {

@@ -834,7 +834,12 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         let (after, unk) = to_json(&v);
         let before = state.outputs.get(name).map(|s| s.value.clone());
         let action = if opts.destroy {
-            "delete"
+            // An output the state never held has nothing to delete.
+            if before.is_none() {
+                "no-op"
+            } else {
+                "delete"
+            }
         } else {
             match &before {
                 None => "create",

@@ -596,6 +596,14 @@ pub fn human(plan: &Plan, st: Style) -> String {
         }
         return out;
     }
+    if !plan.has_changes() && plan.options.destroy {
+        let _ = writeln!(
+            out,
+            "\n{}\n\nEither you have not created any objects yet or the existing objects were already deleted outside of imgform.",
+            st.bold("No changes. No objects need to be destroyed.")
+        );
+        return out;
+    }
     if !plan.has_changes() {
         let _ = writeln!(
             out,
@@ -603,6 +611,22 @@ pub fn human(plan: &Plan, st: Style) -> String {
             st.bold("No changes. Your infrastructure matches the configuration.")
         );
         let _ = writeln!(out, "\nimgform has compared your real infrastructure against your configuration and found no differences, so no changes are needed.");
+        return out;
+    }
+    if plan.actions().next().is_none() {
+        // Only outputs change (a destroy with nothing to destroy says so instead), as
+        // Terraform prints it.
+        if plan.options.destroy {
+            let _ = writeln!(
+                out,
+                "\n{}\n\nEither you have not created any objects yet or the existing objects were already deleted outside of imgform.",
+                st.bold("No changes. No objects need to be destroyed.")
+            );
+        }
+        output_changes(&mut out, plan, st);
+        if !plan.options.destroy {
+            let _ = writeln!(out, "\nYou can apply this plan to save these new output values to the imgform state, without changing any real infrastructure.");
+        }
         return out;
     }
     let used: std::collections::BTreeSet<Action> = plan.actions().map(|c| c.action).collect();
@@ -642,6 +666,37 @@ pub fn human(plan: &Plan, st: Style) -> String {
     if n.add + n.change + n.destroy == 0 && n.import + n.moved + n.forget > 0 {
         let _ = writeln!(out, "\nThis plan only imports, moves or forgets objects; no object in the cloud changes. It still changes the state, so `plan --detailed-exitcode` returns 2.");
     }
+    output_changes(&mut out, plan, st);
+    let groups = address_summary(plan);
+    if !groups.is_empty() {
+        let _ = writeln!(out, "\nSummary by action:");
+        for (name, addrs) in groups {
+            let _ = writeln!(out, "  {name} ({}): {}", addrs.len(), addrs.join(", "));
+        }
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "\n{} {w}", st.paint("33", "Warning:"));
+    }
+    let forgotten: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .map(|c| format!(" - {}", c.addr))
+        .collect();
+    if !forgotten.is_empty() {
+        // Terraform's warning for a plan that forgets objects.
+        let _ = writeln!(
+            out,
+            "\n{} Some objects will no longer be managed by imgform\n\nIf you apply this plan, imgform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, imgform will no longer manage these objects. You will need to import them into imgform to manage them again.",
+            st.paint("33", "Warning:"),
+            forgotten.join("\n")
+        );
+    }
+    out
+}
+
+/// `Changes to Outputs:` and each output that changes.
+fn output_changes(out: &mut String, plan: &Plan, st: Style) {
     let changed_outputs: Vec<(&String, &crate::plan::model::OutputChange)> = plan
         .outputs
         .iter()
@@ -674,32 +729,6 @@ pub fn human(plan: &Plan, st: Style) -> String {
             let _ = writeln!(out, "  {} {k}{pad} = {text}", st.marker(m));
         }
     }
-    let groups = address_summary(plan);
-    if !groups.is_empty() {
-        let _ = writeln!(out, "\nSummary by action:");
-        for (name, addrs) in groups {
-            let _ = writeln!(out, "  {name} ({}): {}", addrs.len(), addrs.join(", "));
-        }
-    }
-    for w in &plan.warnings {
-        let _ = writeln!(out, "\n{} {w}", st.paint("33", "Warning:"));
-    }
-    let forgotten: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Forget)
-        .map(|c| format!(" - {}", c.addr))
-        .collect();
-    if !forgotten.is_empty() {
-        // Terraform's warning for a plan that forgets objects.
-        let _ = writeln!(
-            out,
-            "\n{} Some objects will no longer be managed by imgform\n\nIf you apply this plan, imgform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, imgform will no longer manage these objects. You will need to import them into imgform to manage them again.",
-            st.paint("33", "Warning:"),
-            forgotten.join("\n")
-        );
-    }
-    out
 }
 
 /// The budget of the markdown rendering: GitHub rejects comments over 65,536 characters.
