@@ -7,7 +7,13 @@ use serde_json::Value as J;
 
 /// `v` in Terraform's value syntax, its nested lines indented by `indent` spaces.
 pub fn hcl(v: &J, indent: usize) -> String {
-    let pad = " ".repeat(indent + 2);
+    hcl_step(v, indent, 2)
+}
+
+/// Like [`hcl`], nested levels indented by `step` spaces. With 4 (Terraform's `state show`
+/// and `show`), map keys are aligned as that rendering aligns them; `Outputs:` does not.
+pub fn hcl_step(v: &J, indent: usize, step: usize) -> String {
+    let pad = " ".repeat(indent + step);
     let end = " ".repeat(indent);
     match v {
         J::Null => "null".into(),
@@ -18,7 +24,7 @@ pub fn hcl(v: &J, indent: usize) -> String {
         J::Array(a) => {
             let mut out = String::from("[\n");
             for x in a {
-                out.push_str(&format!("{pad}{},\n", hcl(x, indent + 2)));
+                out.push_str(&format!("{pad}{},\n", hcl_step(x, indent + step, step)));
             }
             out.push_str(&format!("{end}]"));
             out
@@ -26,11 +32,20 @@ pub fn hcl(v: &J, indent: usize) -> String {
         J::Object(m) if m.is_empty() => "{}".into(),
         J::Object(m) => {
             let mut out = String::from("{\n");
+            let w = if step == 4 {
+                m.keys()
+                    .map(|k| J::String(k.clone()).to_string().chars().count())
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
             for (k, x) in m {
+                let key = J::String(k.clone()).to_string();
+                let fill = " ".repeat(w.saturating_sub(key.chars().count()));
                 out.push_str(&format!(
-                    "{pad}{} = {}\n",
-                    J::String(k.clone()),
-                    hcl(x, indent + 2)
+                    "{pad}{key}{fill} = {}\n",
+                    hcl_step(x, indent + step, step)
                 ));
             }
             out.push_str(&format!("{end}}}"));

@@ -97,6 +97,19 @@ fn a_module_called_once_and_with_for_each_applies_and_plans_empty() {
         Some(0),
         "a second plan is empty"
     );
+    // `state show` as Terraform prints it: the module address, values as HCL.
+    let shown = ok(&run(
+        d.path(),
+        &["state", "show", "module.env[\"dev\"].alicloud_image.this"],
+    ));
+    assert!(
+        shown.starts_with(
+            "# module.env[\"dev\"].alicloud_image.this:\nresource \"alicloud_image\" \"this\" {\n"
+        ) && shown.contains("    tags              = {\n        \"base\"   = ")
+            && shown.contains("        \"env\"    = \"dev\"\n")
+            && !shown.contains("{\"base\""),
+        "{shown}"
+    );
     // state mv takes module addresses both ways.
     ok(&run(
         d.path(),
