@@ -136,13 +136,15 @@ fn apply_locked(
                 if !common.input {
                     anyhow::bail!("no interactive input (--input=false): pass --auto-approve, or apply a saved plan");
                 }
-                let what = if destroy {
-                    "really destroy all resources"
+                let prompt = if destroy {
+                    run::Prompt::Destroy
+                } else if plan.options.refresh_only {
+                    run::Prompt::RefreshOnly
                 } else {
-                    "perform these actions"
+                    run::Prompt::Apply
                 };
-                if !run::confirm(what)? {
-                    println!("{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+                if !run::confirm(prompt)? {
+                    println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
                     return Ok(Ended::Failed);
                 }
             }

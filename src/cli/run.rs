@@ -289,10 +289,32 @@ pub fn config_digest(dir: &Path, ev: &Evaluated) -> String {
     hex::encode(h.finalize())
 }
 
+/// Which confirmation to ask, in Terraform's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// `apply`.
+    Apply,
+    /// `destroy` (or `apply --destroy`).
+    Destroy,
+    /// Applying a refresh-only plan.
+    RefreshOnly,
+}
+
+impl Prompt {
+    /// The question, its explanation and the acceptance line.
+    fn text(self) -> &'static str {
+        match self {
+            Prompt::Apply => "Do you want to perform these actions?\n  imgform will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
+            Prompt::Destroy => "Do you really want to destroy all resources?\n  imgform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.",
+            Prompt::RefreshOnly => "Would you like to update the imgform state to reflect these detected changes?\n  imgform will write these changes to the state without modifying any real infrastructure.\n  There is no undo. Only 'yes' will be accepted to confirm.",
+        }
+    }
+}
+
 /// Asks for `yes`.
-pub fn confirm(what: &str) -> anyhow::Result<bool> {
+pub fn confirm(p: Prompt) -> anyhow::Result<bool> {
     let mut out = std::io::stdout();
-    write!(out, "\nDo you want to {what}?\n  imgform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")?;
+    write!(out, "\n{}\n\n  Enter a value: ", p.text())?;
     out.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

@@ -1319,3 +1319,48 @@ fn a_removed_block_forgets_in_terraforms_words_and_leaves_the_image() {
     );
     assert!(load_state(d.path()).is_some_and(|s| s.resources.is_empty()));
 }
+
+#[test]
+fn prompts_use_terraforms_words() {
+    use std::io::Write as _;
+    let d = copy_example("quickstart");
+    let answer = |args: &[&str], reply: &str| -> (Option<i32>, String) {
+        let mut child = imgform(d.path())
+            .env("IMGFORM_LOCAL_SPEED", SPEED)
+            .args(["--cloud", "local"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(reply.as_bytes())
+            .expect("answers");
+        let o = child.wait_with_output().expect("ends");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = answer(&["apply"], "no\n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("Do you want to perform these actions?\n  imgform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+            && out.contains("Apply cancelled."),
+        "{out}"
+    );
+    let (code, out) = answer(&["apply"], "yes\n");
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = answer(&["destroy"], "no\n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("Do you really want to destroy all resources?\n  imgform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.")
+            && out.contains("Destroy cancelled."),
+        "{out}"
+    );
+    assert!(!cloud_images(d.path()).is_empty(), "nothing was destroyed");
+}
