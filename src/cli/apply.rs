@@ -114,7 +114,13 @@ fn apply_locked(
             } else {
                 print!(
                     "{}",
-                    render::plan::human(&plan, render::plan::Style { color })
+                    render::plan::human(
+                        &plan,
+                        render::plan::Style {
+                            color,
+                            reveal: common.show_sensitive,
+                        },
+                    )
                 );
             }
             if !plan.has_changes() {

@@ -68,7 +68,8 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
             render::plan::human(
                 &plan,
                 render::plan::Style {
-                    color: run::color_out(cli)
+                    color: run::color_out(cli),
+                    reveal: a.common.show_sensitive,
                 }
             )
         );

@@ -28,6 +28,10 @@ use std::time::Duration;
 pub struct PlanArgs {
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Show sensitive values in the human plan instead of `(sensitive value)` (never in
+    /// markdown or JSON). For a person at a terminal, not for CI logs.
+    #[arg(long = "show-sensitive")]
+    pub show_sensitive: bool,
     /// Only plan changes to these addresses and what they depend on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,

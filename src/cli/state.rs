@@ -299,7 +299,8 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
                 render::plan::human(
                     &plan,
                     render::plan::Style {
-                        color: run::color_out(cli)
+                        color: run::color_out(cli),
+                        reveal: false,
                     }
                 )
             );

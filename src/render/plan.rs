@@ -12,6 +12,9 @@ use std::fmt::Write;
 pub struct Style {
     /// ANSI colours.
     pub color: bool,
+    /// `-show-sensitive`: print sensitive values instead of `(sensitive value)`, for a
+    /// person at a terminal who means it. Never in markdown or JSON.
+    pub reveal: bool,
 }
 
 impl Style {
@@ -93,7 +96,7 @@ fn attr_line(
     forces: bool,
 ) {
     let unknown = ctx.unknown.get(key).is_some_and(|u| u == &J::Bool(true));
-    let sensitive = ctx.sensitive.iter().any(|s| s == key);
+    let sensitive = !ctx.st.reveal && ctx.sensitive.iter().any(|s| s == key);
     let show = |v: Option<&J>| -> String {
         if sensitive {
             return "(sensitive value)".into();
@@ -712,17 +715,23 @@ fn output_changes(out: &mut String, plan: &Plan, st: Style) {
         for (k, o) in changed_outputs {
             let pad = " ".repeat(w - k.chars().count());
             let (m, text) = match o.action.as_str() {
-                "create" => ("+", output_value(&o.after, o.after_unknown, o.sensitive)),
+                "create" => (
+                    "+",
+                    output_value(&o.after, o.after_unknown, o.sensitive && !st.reveal),
+                ),
                 "delete" => (
                     "-",
-                    format!("{} -> null", output_value(&o.before, false, o.sensitive)),
+                    format!(
+                        "{} -> null",
+                        output_value(&o.before, false, o.sensitive && !st.reveal)
+                    ),
                 ),
                 _ => (
                     "~",
                     format!(
                         "{} -> {}",
-                        output_value(&o.before, false, o.sensitive),
-                        output_value(&o.after, o.after_unknown, o.sensitive)
+                        output_value(&o.before, false, o.sensitive && !st.reveal),
+                        output_value(&o.after, o.after_unknown, o.sensitive && !st.reveal)
                     ),
                 ),
             };
@@ -739,7 +748,10 @@ pub const MARKDOWN_BUDGET: usize = 60_000;
 /// `<details>` per resource with a `diff` block, cut to `budget` characters without ever
 /// cutting the summary.
 pub fn markdown(plan: &Plan, budget: usize) -> String {
-    let st = Style { color: false };
+    let st = Style {
+        color: false,
+        reveal: false,
+    };
     let n = plan.counts();
     let mut head = String::new();
     if !plan.has_changes() {

@@ -209,7 +209,13 @@ fn every_action() -> Plan {
 fn human_plan_with_every_action() {
     insta::assert_snapshot!(
         "human_every_action",
-        human(&every_action(), Style { color: false })
+        human(
+            &every_action(),
+            Style {
+                color: false,
+                reveal: false
+            }
+        )
     );
 }
 

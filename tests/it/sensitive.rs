@@ -119,3 +119,21 @@ fn an_output_that_refers_to_a_sensitive_value_must_say_so() {
     assert!(err.contains("main.hcl:31:15"), "{err}");
     clean("validate", &err);
 }
+
+#[test]
+fn show_sensitive_reveals_in_the_human_plan_only() {
+    let d = crate::util::dir_with(&[("main.hcl", CONFIG)]);
+    let (code, hidden) = run(d.path(), &["plan"]);
+    assert_eq!(code, 0, "{hidden}");
+    assert!(!hidden.contains(SECRET) && hidden.contains("(sensitive value)"));
+    let (code, shown) = run(d.path(), &["plan", "--show-sensitive"]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("built with hunter2-secret"), "{shown}");
+    // Terraform's single-dash spelling works too; markdown never reveals.
+    let (code, md) = run(
+        d.path(),
+        &["plan", "-show-sensitive", "--format", "markdown"],
+    );
+    assert_eq!(code, 0, "{md}");
+    assert!(!md.contains(SECRET), "{md}");
+}
