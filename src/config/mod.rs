@@ -362,6 +362,12 @@ pub struct ModuleNode {
     pub instances: Vec<(Option<crate::addr::InstanceKey>, String)>,
     /// `count` (a list of objects), `for_each` (a map) or neither (one object).
     pub repetition: Repetition,
+    /// `source`, as written.
+    pub source: String,
+    /// `count`, as written.
+    pub count: Option<Expr>,
+    /// `for_each`, as written.
+    pub for_each: Option<Expr>,
     /// The block.
     pub span: Span,
 }

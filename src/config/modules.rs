@@ -82,6 +82,9 @@ fn expand_call(cfg: &mut Config, st: &mut Statics, call: &ModuleCall, diags: &mu
     let mut node = ModuleNode {
         instances: Vec::new(),
         repetition,
+        source: call.source.0.clone(),
+        count: call.count.clone(),
+        for_each: call.for_each.clone(),
         span: call.span.clone(),
     };
     for (ikey, count_index, each) in keys {

@@ -894,6 +894,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             .collect(),
         warnings,
         prior_state: input.state.to_json(),
+        configuration: super::configuration::configuration(ev),
+        relevant_attributes: super::configuration::relevant_attributes(ev),
     };
     (Some(plan), diags)
 }

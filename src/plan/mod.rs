@@ -4,5 +4,6 @@
 //! printing. [`mod@file`] holds the saved plan file's format and staleness checks.
 
 pub mod build;
+pub mod configuration;
 pub mod file;
 pub mod model;

@@ -170,6 +170,12 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The state after refresh (Terraform's `prior_state`).
     pub prior_state: serde_json::Value,
+    /// Terraform's `configuration`: the configuration's expressions and references.
+    #[serde(default)]
+    pub configuration: serde_json::Value,
+    /// Terraform's `relevant_attributes`.
+    #[serde(default)]
+    pub relevant_attributes: serde_json::Value,
 }
 
 /// Counts for the summary line.

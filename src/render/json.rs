@@ -286,8 +286,12 @@ pub fn plan(p: &Plan) -> J {
             Ok(st) => state(&st),
             Err(_) => json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"root_module": {"resources": []}}}),
         },
-        "configuration": {"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}},
-        "relevant_attributes": [],
+        "configuration": if p.configuration.is_null() {
+            json!({"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}})
+        } else {
+            p.configuration.clone()
+        },
+        "relevant_attributes": if p.relevant_attributes.is_null() { json!([]) } else { p.relevant_attributes.clone() },
         "checks": [],
         "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         "applyable": p.has_changes(),

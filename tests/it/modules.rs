@@ -42,6 +42,38 @@ fn a_module_called_once_and_with_for_each_applies_and_plans_empty() {
         children,
         ["module.base", "module.env[\"dev\"]", "module.env[\"prod\"]"]
     );
+    // Terraform's `configuration`: constants, references, module calls with their modules.
+    let conf = &plan["configuration"]["root_module"];
+    let share = &conf["resources"][0];
+    assert_eq!(share["address"], "alicloud_image_share_permission.share");
+    assert_eq!(
+        share["expressions"]["account_id"]["constant_value"],
+        "1234567890123456"
+    );
+    assert_eq!(
+        share["expressions"]["image_id"]["references"],
+        serde_json::json!([
+            "module.env[\"prod\"].image_id",
+            "module.env[\"prod\"]",
+            "module.env"
+        ])
+    );
+    let env = &conf["module_calls"]["env"];
+    assert_eq!(env["source"], "./modules/golden");
+    assert_eq!(
+        env["for_each_expression"]["references"],
+        serde_json::json!(["var.envs"])
+    );
+    assert_eq!(
+        env["module"]["resources"][0]["expressions"]["image_name"]["references"],
+        serde_json::json!(["var.name"])
+    );
+    assert!(plan["relevant_attributes"]
+        .as_array()
+        .expect("list")
+        .contains(
+            &serde_json::json!({"resource": "module.base.alicloud_image.this", "attribute": ["id"]})
+        ));
     // file("${path.module}/...") reads the module's own file.
     let base = changes
         .iter()
