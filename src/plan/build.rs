@@ -557,7 +557,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 config_addrs_ref.insert(inst.addr.clone());
                 let Some(schema) = schema else { continue };
                 let region = regions.get(&inst.provider).cloned().unwrap_or_default();
-                let (cfg_json, unknown) = config_json(&inst.body);
+                let (mut cfg_json, unknown) = config_json(&inst.body);
+                schema.normalize(&mut cfg_json);
                 if id.mode == Mode::Data {
                     // With depends_on naming something that changes in this plan, the
                     // read waits for apply, as in Terraform.

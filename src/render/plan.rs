@@ -162,12 +162,25 @@ fn attr_line(
         keys.sort();
         keys.dedup();
         let _ = writeln!(out, "{indent}{m} {key}{pad} = {{{suffix}");
-        let w = keys
+        // In an update, elements that stay as they are are hidden and counted, as
+        // Terraform does; a create or destroy shows them all.
+        let updating = marker.trim() == "~";
+        let same = |k: &String| {
+            let (bv, av) = (b.and_then(|m| m.get(k)), a.and_then(|m| m.get(k)));
+            matches!((bv, av), (Some(x), Some(y)) if x == y)
+        };
+        let shown: Vec<&String> = keys
+            .iter()
+            .copied()
+            .filter(|k| !(updating && same(k)))
+            .collect();
+        let hidden = keys.len() - shown.len();
+        let w = shown
             .iter()
             .map(|k| quote(k).chars().count())
             .max()
             .unwrap_or(0);
-        for k in keys {
+        for k in shown {
             let (bv, av) = (b.and_then(|m| m.get(k)), a.and_then(|m| m.get(k)));
             let (mk, text) = match (bv, av) {
                 (None, Some(v)) => ("+", scalar(v)),
@@ -179,6 +192,13 @@ fn attr_line(
             let qk = quote(k);
             let p = " ".repeat(w.saturating_sub(qk.chars().count()));
             let _ = writeln!(out, "{indent}    {} {qk}{p} = {text}", ctx.st.marker(mk));
+        }
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "{indent}        # ({hidden} unchanged element{} hidden)",
+                if hidden == 1 { "" } else { "s" }
+            );
         }
         let _ = writeln!(out, "{indent}  }}");
         return;

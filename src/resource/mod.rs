@@ -337,6 +337,17 @@ impl Schema {
         }
     }
 
+    /// Converts configured values to their attributes' types, as Terraform does before it
+    /// plans: `"40"` becomes 40 for a number, a number in `tags` becomes a string. The plan
+    /// then shows and records what the cloud will hold.
+    pub fn normalize(&self, attrs: &mut serde_json::Map<String, serde_json::Value>) {
+        for a in self.attrs {
+            if let Some(v) = attrs.get_mut(a.name) {
+                *v = normalized(a.ty, v);
+            }
+        }
+    }
+
     /// Every attribute and block name.
     pub fn field_names(&self) -> Vec<&'static str> {
         let mut v = vec!["id"];

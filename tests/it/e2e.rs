@@ -1364,3 +1364,33 @@ fn prompts_use_terraforms_words() {
     );
     assert!(!cloud_images(d.path()).is_empty(), "nothing was destroyed");
 }
+
+#[test]
+fn tag_values_are_strings_and_unchanged_elements_are_counted() {
+    let main = |a: &str| {
+        format!("provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n}}\n\nresource \"alicloud_image\" \"t\" {{\n  snapshot_id = \"s-bp1system0001\"\n  image_name  = \"tags\"\n  tags = {{\n    version = 2\n    public  = true\n    owner   = \"{a}\"\n  }}\n}}\n")
+    };
+    let d = crate::util::dir_with(&[("main.tf", &main("a"))]);
+    let plan = ok(&run(d.path(), &["plan"]));
+    // A number or bool in a map of strings is planned as the string the cloud keeps.
+    assert!(
+        plan.contains("+ \"version\" = \"2\"") && plan.contains("+ \"public\"  = \"true\""),
+        "{plan}"
+    );
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert_eq!(
+        run(d.path(), &["plan", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0),
+        "no perpetual diff for 2 against \"2\""
+    );
+    std::fs::write(d.path().join("main.tf"), main("b")).expect("write");
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains("~ \"owner\" = \"a\" -> \"b\"")
+            && plan.contains("# (2 unchanged elements hidden)")
+            && !plan.contains("\"version\""),
+        "{plan}"
+    );
+}
