@@ -241,6 +241,10 @@ fn apply_locked(
                 println!("{k} = {shown}");
             }
         }
+        if !plan.options.targets.is_empty() {
+            // Terraform's warning after a targeted apply.
+            println!("\nWarning: Applied changes may be incomplete\n\nThe plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    imgform plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when imgform specifically suggests to use it as part of an error message.");
+        }
     }
     Ok(Ended::Success)
 }

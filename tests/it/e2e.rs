@@ -1394,3 +1394,26 @@ fn tag_values_are_strings_and_unchanged_elements_are_counted() {
         "{plan}"
     );
 }
+
+#[test]
+fn a_targeted_apply_warns_that_it_may_be_incomplete() {
+    let d = crate::util::copy_tree(&root().join("testdata/modules/basic"));
+    let out = ok(&run(
+        d.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "module.base.alicloud_image.this",
+        ],
+    ));
+    assert!(
+        out.contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.")
+            && out.contains("Warning: Applied changes may be incomplete")
+            && out.contains("Run the following command to verify that no other changes are pending:\n    imgform plan"),
+        "{out}"
+    );
+    let st = load_state(d.path()).expect("state");
+    let addrs: Vec<String> = st.resources.keys().map(|a| a.to_string()).collect();
+    assert_eq!(addrs, ["module.base.alicloud_image.this"]);
+}
