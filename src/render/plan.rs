@@ -828,8 +828,12 @@ pub fn markdown(plan: &Plan, budget: usize) -> String {
                 .join(", ")
         );
     }
+    let groups = address_summary(plan);
+    if groups.is_empty() {
+        let _ = writeln!(head, "\nOnly output values change: applying this plan saves them to the imgform state, without changing any real infrastructure.");
+    }
     let mut summary = String::from("\n<details><summary>Summary by action</summary>\n\n");
-    for (name, addrs) in address_summary(plan) {
+    for (name, addrs) in groups.iter() {
         let _ = writeln!(
             summary,
             "- **{name}** ({}): {}",
@@ -843,6 +847,9 @@ pub fn markdown(plan: &Plan, budget: usize) -> String {
         );
     }
     summary.push_str("\n</details>\n");
+    if groups.is_empty() {
+        summary.clear();
+    }
     let mut details = Vec::new();
     for c in plan.actions() {
         let text = change(c, st);
@@ -875,6 +882,29 @@ pub fn markdown(plan: &Plan, budget: usize) -> String {
         }
         let sym = c.action.symbol();
         details.push(format!("<details><summary><code>{sym} {}</code></summary>\n\n```diff\n{diff}```\n\n</details>\n", c.addr));
+    }
+    // Outputs that change, as Terraform's "Changes to Outputs:" (sensitive ones never
+    // shown: the comment is public), within the same budget as the resources.
+    let mut outputs = String::new();
+    output_changes(&mut outputs, plan, st);
+    if !outputs.is_empty() {
+        let mut diff = String::new();
+        for line in outputs
+            .lines()
+            .skip_while(|l| !l.starts_with("Changes to Outputs:"))
+            .skip(1)
+        {
+            let t = line.trim_start();
+            let col0 = match t.chars().next() {
+                Some('+') => "+",
+                Some('-') => "-",
+                _ => "!",
+            };
+            let _ = writeln!(diff, "{col0} {}", &t[1..].trim_start());
+        }
+        details.push(format!(
+            "<details><summary>Changes to Outputs</summary>\n\n```diff\n{diff}```\n\n</details>\n"
+        ));
     }
     let mut out = head.clone();
     let tail_reserve = 400;

@@ -137,3 +137,16 @@ fn show_sensitive_reveals_in_the_human_plan_only() {
     assert_eq!(code, 0, "{md}");
     assert!(!md.contains(SECRET), "{md}");
 }
+
+#[test]
+fn markdown_lists_changed_outputs_and_hides_sensitive_ones() {
+    let d = crate::util::dir_with(&[("main.hcl", CONFIG)]);
+    let (code, md) = run(d.path(), &["plan", "--format", "markdown"]);
+    assert_eq!(code, 0, "{md}");
+    assert!(
+        md.contains("<details><summary>Changes to Outputs</summary>")
+            && md.contains("+ described = (sensitive value)"),
+        "{md}"
+    );
+    assert!(!md.contains(SECRET), "{md}");
+}
