@@ -64,7 +64,7 @@ fn go(
     json: bool,
     destroy: bool,
 ) -> anyhow::Result<Ended> {
-    let Some(ev) = run::load_config(cli, ctx, &common.vars)? else {
+    let Some(ev) = run::load_config_with(cli, ctx, &common.vars, common.compact_warnings)? else {
         return Ok(Ended::Failed);
     };
     let timeout = run::lock_timeout(&common.lock_timeout)?;

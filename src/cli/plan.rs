@@ -38,7 +38,8 @@ pub struct Args {
 
 /// Runs `plan`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
-    let Some(ev) = run::load_config(cli, ctx, &a.common.vars)? else {
+    let Some(ev) = run::load_config_with(cli, ctx, &a.common.vars, a.common.compact_warnings)?
+    else {
         return Ok(Ended::Failed);
     };
     let timeout = run::lock_timeout(&a.common.lock_timeout)?;

@@ -32,6 +32,9 @@ pub struct PlanArgs {
     /// markdown or JSON). For a person at a terminal, not for CI logs.
     #[arg(long = "show-sensitive")]
     pub show_sensitive: bool,
+    /// List warnings one line each, errors still in full.
+    #[arg(long = "compact-warnings")]
+    pub compact_warnings: bool,
     /// Only plan changes to these addresses and what they depend on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
@@ -105,12 +108,25 @@ pub fn config_options(cli: &Cli, vars: &VarArgs) -> Options {
 
 /// Loads and checks the configuration, printing diagnostics.
 pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
+    load_config_with(cli, ctx, vars, false)
+}
+
+/// Like [`load_config`]; with `compact`, warnings are listed one line each
+/// (`-compact-warnings`).
+pub fn load_config_with(
+    cli: &Cli,
+    ctx: &Context,
+    vars: &VarArgs,
+    compact: bool,
+) -> anyhow::Result<Option<Evaluated>> {
     let opts = config_options(cli, vars);
     let (ev, diags, sources) = check::load_with_sources(&opts);
-    eprint!(
-        "{}",
+    let text = if compact {
+        render::diag::human_compact(&sources, &diags, ctx.color_err)
+    } else {
         render::diag::human_all(&sources, &diags, ctx.color_err)
-    );
+    };
+    eprint!("{text}");
     Ok(ev)
 }
 

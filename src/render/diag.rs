@@ -65,6 +65,33 @@ pub fn human_all(sources: &Sources, diags: &Diagnostics, color: bool) -> String 
     out
 }
 
+/// Like [`human_all`], with warnings in Terraform's `-compact-warnings` form: errors in
+/// full, then one line per warning (summary and place) and how to see them in full.
+pub fn human_compact(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
+    let mut out = String::new();
+    let mut warnings = Vec::new();
+    for d in &diags.0 {
+        if d.severity == Severity::Warning {
+            let at = d
+                .span
+                .as_ref()
+                .map(|s| format!("\n  on {}", sources.location(s)))
+                .unwrap_or_default();
+            warnings.push(format!("- {}{at}", d.summary));
+        } else {
+            out.push_str(&human(sources, d, color));
+            out.push_str("\n\n");
+        }
+    }
+    if !warnings.is_empty() {
+        out.push_str(&format!(
+            "Warnings:\n\n{}\n\nTo see the full warning notes, run imgform without -compact-warnings.\n\n",
+            warnings.join("\n")
+        ));
+    }
+    out
+}
+
 fn pos(sources: &Sources, file: usize, byte: usize) -> serde_json::Value {
     let (line, column) = sources
         .get(file)

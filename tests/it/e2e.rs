@@ -1417,3 +1417,27 @@ fn a_targeted_apply_warns_that_it_may_be_incomplete() {
     let addrs: Vec<String> = st.resources.keys().map(|a| a.to_string()).collect();
     assert_eq!(addrs, ["module.base.alicloud_image.this"]);
 }
+
+#[test]
+fn compact_warnings_list_one_line_each() {
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        "provider \"alicloud\" {\n  region     = \"cn-hangzhou\"\n  access_key = \"AKIDEXAMPLE\"\n}\n",
+    )]);
+    let full = run(d.path(), &["plan"]);
+    let err = String::from_utf8_lossy(&full.stderr).into_owned();
+    assert!(
+        err.contains("Credentials in configuration") && err.contains("version control"),
+        "{err}"
+    );
+    let compact = run(d.path(), &["plan", "-compact-warnings"]);
+    assert_eq!(compact.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&compact.stderr).into_owned();
+    assert!(
+        err.contains("Warnings:\n\n- Credentials in configuration\n  on main.tf:3:3")
+            && err
+                .contains("To see the full warning notes, run imgform without -compact-warnings.")
+            && !err.contains("version control"),
+        "{err}"
+    );
+}
