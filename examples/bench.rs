@@ -400,6 +400,76 @@ fn plan_large(n: usize) -> Vec<Row> {
     ]
 }
 
+/// A plan of 2N applied images where `b[i]` reads `a[count.index].id` (the pattern of
+/// pipelines and their builds): what one indexed reference costs as N grows.
+fn plan_ref(n: usize) -> Vec<Row> {
+    use imgform::state::{ResourceState, State, Status};
+    let dir = tempfile::tempdir().expect("tmp");
+    write_config(
+        dir.path(),
+        &format!("resource \"alicloud_image\" \"a\" {{\n  count       = {n}\n  image_name  = \"a-${{count.index}}\"\n  snapshot_id = \"s-bp1system0001\"\n}}\n\nresource \"alicloud_image\" \"b\" {{\n  count       = {n}\n  image_name  = \"b-${{count.index}}\"\n  description = alicloud_image.a[count.index].id\n  snapshot_id = \"s-bp1system0001\"\n}}\n"),
+    );
+    let (ev, diags) = load(&Options {
+        dir: dir.path().to_path_buf(),
+        vars: VarOptions::default(),
+        ..Default::default()
+    });
+    let ev = ev.unwrap_or_else(|| panic!("{diags:?}"));
+    let mut state = State::default();
+    for i in 0..n {
+        for (name, desc) in [("a", None), ("b", Some(format!("m-a{i:016}")))] {
+            let addr: imgform::addr::ResourceAddr = format!("alicloud_image.{name}[{i}]")
+                .parse()
+                .expect("address");
+            let mut attrs = serde_json::json!({"image_name": format!("{name}-{i}"), "snapshot_id": "s-bp1system0001"});
+            if let Some(d) = desc {
+                attrs["description"] = serde_json::json!(d);
+            }
+            state.resources.insert(
+                addr.clone(),
+                ResourceState {
+                    addr,
+                    kind: "alicloud_image".into(),
+                    provider: "alicloud".into(),
+                    region: "cn-hangzhou".into(),
+                    id: Some(format!("m-{name}{i:016}")),
+                    status: Status::Ready,
+                    client_token: None,
+                    generation: 1,
+                    attrs,
+                    deps: vec![],
+                    pending: None,
+                },
+            );
+        }
+    }
+    let regions = [("alicloud".to_string(), "cn-hangzhou".to_string())]
+        .into_iter()
+        .collect();
+    let opts = PlanOptions::default();
+    let t = Instant::now();
+    let (p, diags) = plan(
+        Input {
+            ev: &ev,
+            state: &state,
+            drift: vec![],
+            regions: &regions,
+            options: &opts,
+        },
+        &mut NoReader,
+    );
+    let took = t.elapsed();
+    let p = p.unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(!p.has_changes(), "the state matches the configuration");
+    vec![Row(
+        format!(
+            "plan-ref: {} applied images, b[i] reads a[count.index].id",
+            2 * n
+        ),
+        format!("{:.3} s", took.as_secs_f64()),
+    )]
+}
+
 fn validate_small() -> Vec<Row> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
     let runs = 50;
@@ -677,6 +747,11 @@ fn main() {
     let all = which == "all";
     if all || which == "plan-large" {
         rows.extend(plan_large(10_000));
+    }
+    if all || which == "plan-ref" {
+        for n in [500, 1000, 2000] {
+            rows.extend(plan_ref(n));
+        }
     }
     if all || which == "validate-small" {
         rows.extend(validate_small());

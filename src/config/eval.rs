@@ -38,14 +38,37 @@ pub struct Scope<'a> {
 
 /// Evaluates `expr`. Errors are diagnostics at the expression.
 pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diagnostic> {
-    let found = refs::find(expr.span.file, &expr.edit);
+    // A failure is reported from the expression as written, not as rewritten by picking.
+    eval_picking(sources, expr, scope, true).or_else(|_| eval_picking(sources, expr, scope, false))
+}
+
+fn eval_picking(
+    sources: &Sources,
+    expr: &Expr,
+    scope: &Scope,
+    picking: bool,
+) -> Result<Value, Diagnostic> {
     // References resolve within the module instance the expression is written in.
     let module = sources.module_of(expr.span.file);
+    // `x[count.index]` reads one instance of x, not all of them.
+    let mut edit = expr.edit.clone();
+    let picked = if picking {
+        super::pick::pick(&mut edit, module, scope)
+    } else {
+        super::pick::Picked::default()
+    };
+    if picked.unknown {
+        return Ok(Value::Unknown);
+    }
+    let found = refs::find(expr.span.file, &edit);
     let module_dir = sources
         .get(expr.span.file)
         .and_then(|f| f.module_dir.as_deref());
     let mut modules = hcl::Map::new();
     let mut ctx = Context::new();
+    for (name, v) in picked.vars {
+        ctx.declare_var(name, v);
+    }
     let mut vars = hcl::Map::new();
     let mut locals = hcl::Map::new();
     let mut managed: BTreeMap<&str, hcl::Map<String, hcl::Value>> = BTreeMap::new();
@@ -217,7 +240,6 @@ pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diag
         return Err(d);
     }
     let out = funcs::with_files(scope.dir, scope.files, || {
-        let mut edit = expr.edit.clone();
         if found
             .funcs
             .iter()
@@ -464,6 +486,61 @@ mod tests {
             ),
             Ok(Value::Number(3.0))
         );
+    }
+
+    #[test]
+    fn an_indexed_reference_reads_one_instance() {
+        let vars = BTreeMap::new();
+        let locals = BTreeMap::new();
+        let obj = |id: &str| {
+            let mut m = BTreeMap::new();
+            m.insert("id".to_string(), Value::String(id.into()));
+            Value::Map(m)
+        };
+        let mut resources = BTreeMap::new();
+        resources.insert(
+            ResourceId::managed("alicloud_image", "a"),
+            Value::List(vec![obj("m-0"), Value::Unknown, obj("m-2")]),
+        );
+        let mut by_key = BTreeMap::new();
+        by_key.insert("sh".to_string(), obj("m-sh"));
+        resources.insert(
+            ResourceId::managed("alicloud_image", "m"),
+            Value::Map(by_key),
+        );
+        let none = FileAccess::none();
+        let each_v = Value::Null;
+        let at = |i: u64| Scope {
+            dir: Path::new("."),
+            files: &none,
+            vars: &vars,
+            locals: &locals,
+            resources: &resources,
+            count_index: Some(i),
+            each: Some(("sh", &each_v)),
+            sensitivity: None,
+        };
+        let s = Sources::default();
+        let e = ex("alicloud_image.a[count.index].id");
+        // The instance read is known even where another one is not.
+        assert_eq!(eval(&s, &e, &at(0)), Ok(Value::String("m-0".into())));
+        assert_eq!(eval(&s, &e, &at(2)), Ok(Value::String("m-2".into())));
+        assert_eq!(eval(&s, &e, &at(1)), Ok(Value::Unknown));
+        assert_eq!(
+            eval(&s, &ex("alicloud_image.a.2.id"), &at(0)),
+            Ok(Value::String("m-2".into()))
+        );
+        assert_eq!(
+            eval(&s, &ex("alicloud_image.m[each.key].id"), &at(0)),
+            Ok(Value::String("m-sh".into()))
+        );
+        assert_eq!(
+            eval(&s, &ex(r#"upper(alicloud_image.m["sh"].id)"#), &at(0)),
+            Ok(Value::String("M-SH".into()))
+        );
+        // A mistake is reported as written, not as rewritten.
+        let err = eval(&s, &ex(r#"alicloud_image.m["sh"].nope"#), &at(0)).expect_err("no such key");
+        assert!(!err.detail.contains(crate::config::pick::PREFIX), "{err:?}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod funcs;
 pub mod lazy;
 pub mod load;
 pub mod modules;
+pub mod pick;
 pub mod refs;
 pub mod types;
 pub mod vars;

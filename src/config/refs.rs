@@ -76,7 +76,7 @@ impl Collector {
     }
 
     fn root_ref(&mut self, root: &str, ops: &[&TraversalOperator], span: Span) {
-        if self.bound.iter().any(|b| b == root) {
+        if self.bound.iter().any(|b| b == root) || root.starts_with(super::pick::PREFIX) {
             return;
         }
         let a0 = ops.first().and_then(|o| op_attr(o));
