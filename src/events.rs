@@ -5,7 +5,7 @@ use crate::addr::ResourceAddr;
 use std::time::Duration;
 
 /// What is being done to a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
     /// Creating (or resuming a create).
     Create,

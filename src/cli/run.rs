@@ -353,9 +353,10 @@ pub fn interrupts(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         if interrupted(&mut term).await {
             s.store(true, Ordering::SeqCst);
-            eprintln!("\nInterrupt received.\nPlease wait for imgform to exit or data loss may occur.\nGracefully shutting down...");
+            // Above the live display on a terminal, where it would otherwise be drawn over.
+            crate::render::apply::announce("\nInterrupt received.\nPlease wait for imgform to exit or data loss may occur.\nGracefully shutting down...");
             if interrupted(&mut term).await {
-                eprintln!("\nTwo interrupts received. Exiting immediately. The state records every operation in flight; run `imgform apply` again to resume.");
+                crate::render::apply::announce("\nTwo interrupts received. Exiting immediately. The state records every operation in flight; run `imgform apply` again to resume.");
                 std::process::exit(130);
             }
         }

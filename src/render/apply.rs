@@ -172,14 +172,45 @@ impl EventSink for Lines {
 /// prints them.
 pub struct Live {
     multi: indicatif::MultiProgress,
-    bars: Mutex<HashMap<ResourceAddr, (indicatif::ProgressBar, Verb)>>,
+    /// One line per operation: the two halves of a replacement are two operations on one
+    /// address, each shown.
+    bars: Mutex<HashMap<(ResourceAddr, Verb), indicatif::ProgressBar>>,
+}
+
+/// The live display, while one is drawing: messages from outside the walk (the interrupt
+/// notice) are printed above its lines instead of being drawn over.
+static ACTIVE: Mutex<Option<indicatif::MultiProgress>> = Mutex::new(None);
+
+/// Prints `msg` on stderr, above the live display if one is drawing. True when it went
+/// through the live display.
+pub fn announce(msg: &str) -> bool {
+    let active = ACTIVE.lock().ok().and_then(|g| g.clone());
+    match active {
+        Some(m) if m.println(msg).is_ok() => true,
+        _ => {
+            eprintln!("{msg}");
+            false
+        }
+    }
 }
 
 impl Default for Live {
     fn default() -> Self {
+        let multi = indicatif::MultiProgress::new();
+        if let Ok(mut g) = ACTIVE.lock() {
+            *g = Some(multi.clone());
+        }
         Live {
-            multi: indicatif::MultiProgress::new(),
+            multi,
             bars: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Ok(mut g) = ACTIVE.lock() {
+            *g = None;
         }
     }
 }
@@ -200,7 +231,7 @@ impl EventSink for Live {
                 pb.set_style(Self::style());
                 pb.enable_steady_tick(Duration::from_millis(120));
                 pb.set_message(format!("{addr}: {}", words(verb).0));
-                bars.insert(addr, (pb, verb));
+                bars.insert((addr, verb), pb);
             }
             Event::Progress {
                 addr,
@@ -209,7 +240,7 @@ impl EventSink for Live {
                 status,
                 ..
             } => {
-                if let Some((pb, _)) = bars.get(&addr) {
+                if let Some(pb) = bars.get(&(addr.clone(), verb)) {
                     let pct = percent.map(|p| format!(" {p}%")).unwrap_or_default();
                     pb.set_message(format!("{addr}: {} {status}{pct}", words(verb).1));
                 }
@@ -220,7 +251,7 @@ impl EventSink for Live {
                 elapsed: el,
                 id,
             } => {
-                if let Some((pb, _)) = bars.remove(&addr) {
+                if let Some(pb) = bars.remove(&(addr.clone(), verb)) {
                     let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
                     pb.set_style(
                         indicatif::ProgressStyle::with_template("{msg}")
@@ -239,7 +270,7 @@ impl EventSink for Live {
                 elapsed: el,
                 ..
             } => {
-                if let Some((pb, _)) = bars.remove(&addr) {
+                if let Some(pb) = bars.remove(&(addr.clone(), verb)) {
                     pb.set_style(
                         indicatif::ProgressStyle::with_template("{msg}")
                             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -258,5 +289,57 @@ impl EventSink for Live {
                 let _ = self.multi.println(format!("Warning: {w}"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn the_halves_of_a_replacement_are_two_lines_and_notices_go_above() {
+        let addr: ResourceAddr = "alicloud_image.r".parse().expect("address");
+        let live = Live::default();
+        live.multi
+            .set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        for verb in [Verb::Create, Verb::Delete] {
+            live.emit(Event::Start {
+                addr: addr.clone(),
+                verb,
+                id: None,
+            });
+        }
+        assert_eq!(
+            live.bars.lock().expect("lock").len(),
+            2,
+            "both halves shown"
+        );
+        live.emit(Event::Complete {
+            addr: addr.clone(),
+            verb: Verb::Delete,
+            elapsed: Duration::from_secs(1),
+            id: None,
+        });
+        let left: Vec<Verb> = live
+            .bars
+            .lock()
+            .expect("lock")
+            .keys()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(
+            left,
+            [Verb::Create],
+            "the destroy half finished on its own line"
+        );
+        assert!(
+            announce("Interrupt received."),
+            "printed through the live display"
+        );
+        drop(live);
+        assert!(
+            !announce("after the display"),
+            "plain stderr once it is gone"
+        );
     }
 }
