@@ -129,9 +129,14 @@ fn apply_locked(
                 // that refresh found gone, and it must not outlive this run.
                 persist_refresh(run, &plan)?;
                 if !json {
-                    // Terraform ends every apply with its count, nothing done included.
+                    // Terraform ends every apply with its count and the outputs, nothing
+                    // done included.
                     let none = crate::apply::walk::Outcome::default();
                     println!("\n{}", render::plan::apply_summary(destroy, &none));
+                    if !destroy {
+                        let st = run.store.lock().expect("never poisoned").load()?;
+                        print_outputs(&st.outputs);
+                    }
                 }
                 return Ok(Ended::Success);
             }
@@ -230,23 +235,29 @@ fn apply_locked(
         // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts only
         // what it destroyed.
         println!("\n{}", crate::render::plan::apply_summary(destroy, &out));
-        if !out.outputs.is_empty() {
-            println!("\nOutputs:\n");
-            for (k, v) in &out.outputs {
-                let shown = if v.sensitive {
-                    "<sensitive>".to_string()
-                } else {
-                    crate::render::value::hcl(&v.value, 0)
-                };
-                println!("{k} = {shown}");
-            }
-        }
+        print_outputs(&out.outputs);
         if !plan.options.targets.is_empty() {
             // Terraform's warning after a targeted apply.
             println!("\nWarning: Applied changes may be incomplete\n\nThe plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    imgform plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when imgform specifically suggests to use it as part of an error message.");
         }
     }
     Ok(Ended::Success)
+}
+
+/// `Outputs:` after an apply, sensitive ones as `<sensitive>`, as Terraform prints them.
+fn print_outputs(outputs: &std::collections::BTreeMap<String, crate::state::OutputState>) {
+    if outputs.is_empty() {
+        return;
+    }
+    println!("\nOutputs:\n");
+    for (k, v) in outputs {
+        let shown = if v.sensitive {
+            "<sensitive>".to_string()
+        } else {
+            crate::render::value::hcl(&v.value, 0)
+        };
+        println!("{k} = {shown}");
+    }
 }
 
 /// Persists what the plan's refresh learnt (objects deleted outside imgform or whose

@@ -1218,6 +1218,13 @@ output "zero_ids" {
         String::from_utf8_lossy(&plan.stdout),
         String::from_utf8_lossy(&plan.stderr)
     );
+    // An apply with nothing to do still ends as Terraform's does: the count, the outputs.
+    let again = ok(&run(d.path(), &["apply", "--auto-approve"]));
+    assert!(
+        again.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.\n\nOutputs:\n")
+            && again.contains("zero_ids = []"),
+        "{again}"
+    );
     ok(&run(d.path(), &["destroy", "--auto-approve"]));
 }
 
