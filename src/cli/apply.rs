@@ -37,6 +37,24 @@ pub struct DestroyArgs {
     pub json: bool,
 }
 
+/// Flags of `refresh`.
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub common: PlanArgs,
+    /// Stream progress as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `refresh`: as Terraform's, `apply --refresh-only --auto-approve` — the state takes
+/// what the cloud reports, and nothing in the cloud changes.
+pub fn exec_refresh(cli: &Cli, ctx: &Context, a: &RefreshArgs) -> anyhow::Result<Ended> {
+    let mut common = a.common.clone();
+    common.refresh_only = true;
+    go(cli, ctx, &common, None, true, a.json, false)
+}
+
 /// Runs `apply`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     go(
@@ -181,7 +199,7 @@ fn apply_locked(
         .map_err(anyhow::Error::msg)?;
     persist_refresh(run, &plan)?;
     if plan.options.refresh_only {
-        println!("\nApply complete! The state now matches the cloud.");
+        println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
         return Ok(Ended::Success);
     }
     let opts = walk::Options {

@@ -109,6 +109,9 @@ pub enum Command {
     Apply(apply::Args),
     /// Destroy every object in the state.
     Destroy(apply::DestroyArgs),
+    /// Update the state to match the cloud, changing nothing in the cloud (the same as
+    /// `apply --refresh-only --auto-approve`).
+    Refresh(apply::RefreshArgs),
     /// Show the state or a saved plan.
     Show(state::ShowArgs),
     /// Print output values.
@@ -226,6 +229,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
         Command::Plan(a) => plan::exec(&cli, &ctx, a),
         Command::Apply(a) => apply::exec(&cli, &ctx, a),
         Command::Destroy(a) => apply::exec_destroy(&cli, &ctx, a),
+        Command::Refresh(a) => apply::exec_refresh(&cli, &ctx, a),
         Command::Show(a) => state::exec_show(&cli, a),
         Command::Output(a) => state::exec_output(&cli, a),
         Command::State(c) => state::exec(&cli, c),

@@ -1448,3 +1448,46 @@ fn compact_warnings_list_one_line_each() {
         "{err}"
     );
 }
+
+#[test]
+fn refresh_takes_what_the_cloud_reports_and_changes_nothing_there() {
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n\nresource \"alicloud_image\" \"r\" {\n  snapshot_id = \"s-bp1system0001\"\n  image_name  = \"refreshed\"\n  description = \"as configured\"\n}\n",
+    )]);
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let st = load_state(d.path()).expect("state");
+    let id = st
+        .resources
+        .values()
+        .next()
+        .and_then(|r| r.id.clone())
+        .expect("id");
+    // Someone edits the image in the console.
+    let mut cloud = Cloud::open(&Options {
+        data: Some(d.path().join(".imgform/local-cloud")),
+        ..Options::default()
+    })
+    .expect("opens");
+    let mut img = cloud.image_record(&id).expect("image");
+    img.description = "changed in the console".into();
+    cloud.replace_image(img);
+    drop(cloud);
+    let out = ok(&run(d.path(), &["refresh"]));
+    assert!(
+        out.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed."),
+        "{out}"
+    );
+    let st = load_state(d.path()).expect("state");
+    assert_eq!(
+        st.resources.values().next().expect("row").attrs["description"],
+        "changed in the console",
+        "the state took the cloud's value"
+    );
+    // Nothing changed in the cloud: a normal plan now proposes to put the description back.
+    let plan = ok(&run(d.path(), &["plan"]));
+    assert!(
+        plan.contains("~ description = \"changed in the console\" -> \"as configured\""),
+        "{plan}"
+    );
+}
