@@ -7,6 +7,7 @@
 
 mod apply;
 mod cloud;
+mod console;
 mod fmt;
 mod graph;
 mod init;
@@ -116,6 +117,8 @@ pub enum Command {
     Show(state::ShowArgs),
     /// Print output values.
     Output(state::OutputArgs),
+    /// Evaluate expressions typed on stdin against the configuration and the state.
+    Console(console::Args),
     /// Inspect and edit the state (forgetting never destroys).
     #[command(subcommand)]
     State(state::Cmd),
@@ -232,6 +235,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
         Command::Refresh(a) => apply::exec_refresh(&cli, &ctx, a),
         Command::Show(a) => state::exec_show(&cli, a),
         Command::Output(a) => state::exec_output(&cli, a),
+        Command::Console(a) => console::exec(&cli, &ctx, a),
         Command::State(c) => state::exec(&cli, c),
         Command::Import(a) => state::exec_import(&cli, &ctx, a),
         Command::ForceUnlock(a) => state::exec_unlock(&cli, a),

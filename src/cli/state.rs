@@ -78,7 +78,7 @@ pub enum Cmd {
     },
 }
 
-fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
+pub(crate) fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
     let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
     if cli.state.is_none() && run::pg_settings(&cfg.settings).is_some() {
         return run::open_backend(cli, &cfg.settings);

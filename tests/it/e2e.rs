@@ -1491,3 +1491,68 @@ fn refresh_takes_what_the_cloud_reports_and_changes_nothing_there() {
         "{plan}"
     );
 }
+
+#[test]
+fn console_evaluates_against_the_configuration_and_the_state() {
+    use std::io::Write as _;
+    let d = crate::util::copy_tree(&root().join("testdata/modules/basic"));
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let st = load_state(d.path()).expect("state");
+    let base = st
+        .resources
+        .values()
+        .find(|r| r.addr.to_string() == "module.base.alicloud_image.this")
+        .and_then(|r| r.id.clone())
+        .expect("base id");
+    let mut child = imgform(d.path())
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            b"module.base.image_id\nupper(local.owner)\ncidrsubnet(\"10.0.0.0/16\", 8, 2)\nnope(\n",
+        )
+        .expect("writes");
+    let o = child.wait_with_output().expect("ends");
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("\"{base}\""), "{out}");
+    assert_eq!(lines[1], "\"PLATFORM\"");
+    assert_eq!(lines[2], "\"10.0.2.0/24\"");
+    assert!(lines[3].starts_with("Error: Invalid expression"), "{out}");
+}
+
+#[test]
+fn console_never_prints_a_sensitive_value() {
+    use std::io::Write as _;
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        "variable \"pw\" {\n  default   = \"hunter2\"\n  sensitive = true\n}\n\nlocals {\n  wrapped = \"x-${var.pw}\"\n}\n",
+    )]);
+    let mut child = imgform(d.path())
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"var.pw\nlocal.wrapped\nlength(var.pw)\n")
+        .expect("writes");
+    let o = child.wait_with_output().expect("ends");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("hunter2"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| *l == "(sensitive value)").count(),
+        3,
+        "{out}"
+    );
+}

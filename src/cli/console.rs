@@ -1,0 +1,99 @@
+//! `imgform console`: evaluates expressions typed on stdin, one per line, against the
+//! configuration and the state, as Terraform's console does: `var.x`, `local.y`,
+//! `alicloud_image.web.id`, functions. Sensitive values print as `(sensitive value)`.
+//! It never changes the state and never calls the cloud.
+
+use super::{Cli, Context, Ended, VarArgs};
+use crate::config::check::{self, Evaluated};
+use crate::config::eval::{eval, Scope};
+use crate::config::Expr;
+use crate::diag::{Diagnostics, Span};
+use crate::value::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+/// Flags of `console`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    vars: VarArgs,
+}
+
+/// What an expression evaluates to, as the console prints it.
+pub fn answer(
+    ev: &Evaluated,
+    resources: &BTreeMap<crate::addr::ResourceId, Value>,
+    locals: &BTreeMap<String, Value>,
+    line: &str,
+) -> String {
+    let edit = match hcl_edit::parser::parse_expr(line) {
+        Ok(e) => e,
+        Err(e) => return format!("Error: Invalid expression: {}", e.message()),
+    };
+    // A file index no configuration file has: the expression is in the root module.
+    let expr = Expr {
+        edit,
+        span: Span::new(usize::MAX, 0..line.len()),
+    };
+    if ev.sensitive.refers_to_sensitive(&ev.config, &expr) {
+        return "(sensitive value)".into();
+    }
+    let scope = Scope {
+        dir: &ev.dir,
+        files: &ev.files,
+        vars: &ev.vars,
+        locals,
+        resources,
+        count_index: None,
+        each: None,
+        sensitivity: Some((&ev.config, &ev.sensitive)),
+    };
+    match eval(&ev.config.sources, &expr, &scope) {
+        Ok(Value::Unknown) => "(known after apply)".into(),
+        Ok(v) => crate::render::value::hcl(&v.to_json(), 0),
+        Err(d) => format!("Error: {}: {}", d.summary, d.detail),
+    }
+}
+
+/// Runs `console`.
+pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
+    let Some(ev) = super::run::load_config(cli, ctx, &a.vars)? else {
+        return Ok(Ended::Failed);
+    };
+    // Resources as the state records them (none before the first apply), and the locals
+    // evaluated with them.
+    let state = super::state::open_store(cli)
+        .and_then(|s| s.load().map_err(anyhow::Error::from))
+        .unwrap_or_default();
+    let mut known = crate::apply::known_from_state(&ev, &state);
+    let mut diags = Diagnostics::default();
+    let (locals, _) = check::walk(
+        &ev.config,
+        &ev,
+        &mut known,
+        &mut diags,
+        &mut |_, _, _, _| {},
+    );
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    let interactive = std::io::IsTerminal::is_terminal(&stdin);
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == "exit" {
+            break;
+        }
+        writeln!(out, "{}", answer(&ev, &known, &locals, line))?;
+    }
+    Ok(Ended::Success)
+}
