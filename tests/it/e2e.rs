@@ -1327,32 +1327,35 @@ fn a_removed_block_forgets_in_terraforms_words_and_leaves_the_image() {
     assert!(load_state(d.path()).is_some_and(|s| s.resources.is_empty()));
 }
 
+/// Runs imgform on the local cloud in `dir` with `input` on stdin: exit code and stdout.
+fn with_stdin(dir: &Path, args: &[&str], input: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let mut child = imgform(dir)
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .args(["--cloud", "local"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("writes");
+    let o = child.wait_with_output().expect("ends");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
 #[test]
 fn prompts_use_terraforms_words() {
-    use std::io::Write as _;
     let d = copy_example("quickstart");
-    let answer = |args: &[&str], reply: &str| -> (Option<i32>, String) {
-        let mut child = imgform(d.path())
-            .env("IMGFORM_LOCAL_SPEED", SPEED)
-            .args(["--cloud", "local"])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawns");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(reply.as_bytes())
-            .expect("answers");
-        let o = child.wait_with_output().expect("ends");
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-        )
-    };
+    let answer = |args: &[&str], reply: &str| with_stdin(d.path(), args, reply);
     let (code, out) = answer(&["apply"], "no\n");
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -1494,7 +1497,6 @@ fn refresh_takes_what_the_cloud_reports_and_changes_nothing_there() {
 
 #[test]
 fn console_evaluates_against_the_configuration_and_the_state() {
-    use std::io::Write as _;
     let d = crate::util::copy_tree(&root().join("testdata/modules/basic"));
     ok(&run(d.path(), &["apply", "--auto-approve"]));
     let st = load_state(d.path()).expect("state");
@@ -1504,23 +1506,12 @@ fn console_evaluates_against_the_configuration_and_the_state() {
         .find(|r| r.addr.to_string() == "module.base.alicloud_image.this")
         .and_then(|r| r.id.clone())
         .expect("base id");
-    let mut child = imgform(d.path())
-        .arg("console")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(
-            b"module.base.image_id\nupper(local.owner)\ncidrsubnet(\"10.0.0.0/16\", 8, 2)\nnope(\n",
-        )
-        .expect("writes");
-    let o = child.wait_with_output().expect("ends");
-    assert_eq!(o.status.code(), Some(0));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (code, out) = with_stdin(
+        d.path(),
+        &["console"],
+        "module.base.image_id\nupper(local.owner)\ncidrsubnet(\"10.0.0.0/16\", 8, 2)\nnope(\n",
+    );
+    assert_eq!(code, Some(0));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("\"{base}\""), "{out}");
     assert_eq!(lines[1], "\"PLATFORM\"");
@@ -1530,25 +1521,15 @@ fn console_evaluates_against_the_configuration_and_the_state() {
 
 #[test]
 fn console_never_prints_a_sensitive_value() {
-    use std::io::Write as _;
     let d = crate::util::dir_with(&[(
         "main.tf",
         "variable \"pw\" {\n  default   = \"hunter2\"\n  sensitive = true\n}\n\nlocals {\n  wrapped = \"x-${var.pw}\"\n}\n",
     )]);
-    let mut child = imgform(d.path())
-        .arg("console")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"var.pw\nlocal.wrapped\nlength(var.pw)\n")
-        .expect("writes");
-    let o = child.wait_with_output().expect("ends");
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (_, out) = with_stdin(
+        d.path(),
+        &["console"],
+        "var.pw\nlocal.wrapped\nlength(var.pw)\n",
+    );
     assert!(!out.contains("hunter2"), "{out}");
     assert_eq!(
         out.lines().filter(|l| *l == "(sensitive value)").count(),
