@@ -383,16 +383,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
 /// be known before the plan (a duration cannot wait for apply).
 fn resolve_timeouts(cfg: &mut Config, ev: &Evaluated, diags: &mut Diagnostics) {
     let known = BTreeMap::new();
-    let sc = Scope {
-        dir: &ev.dir,
-        files: &ev.files,
-        vars: &ev.vars,
-        locals: &ev.locals,
-        resources: &known,
-        count_index: None,
-        each: None,
-        sensitivity: None,
-    };
+    let sc = scope(&ev.dir, ev, &known);
     let sources = cfg.sources.clone();
     for r in cfg.resources.values_mut() {
         if let Some(b) = r.dynamic_timeouts.take() {
@@ -1887,16 +1878,7 @@ fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {
 /// Evaluates a string expression that may only use variables and locals (import ids).
 pub fn eval_simple(ev: &Evaluated, e: &Expr) -> Option<String> {
     let known = BTreeMap::new();
-    let sc = Scope {
-        dir: &ev.dir,
-        files: &ev.files,
-        vars: &ev.vars,
-        locals: &ev.locals,
-        resources: &known,
-        count_index: None,
-        each: None,
-        sensitivity: None,
-    };
+    let sc = scope(&ev.dir, ev, &known);
     match eval(&ev.config.sources, e, &sc) {
         Ok(Value::String(s)) => Some(s),
         _ => None,
