@@ -73,6 +73,11 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             let added = cloud
                 .seed_from(&doc)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+            let added = if added.is_empty() {
+                "no objects (region settings only)".to_string()
+            } else {
+                added
+            };
             println!(
                 "Added {added} to the local cloud in {}.",
                 data_dir(cli, &a.data).display()

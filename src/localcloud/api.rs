@@ -235,19 +235,6 @@ fn check_resource_group(c: &Cloud, region: &str, p: &P) -> R<()> {
     Ok(())
 }
 
-fn custom_images_in(c: &Cloud, region: &str) -> usize {
-    c.images
-        .values()
-        .filter(|i| i.region == region && i.owner_alias == "self" && !i.deleted)
-        .count()
-}
-
-fn name_taken(c: &Cloud, region: &str, name: &str) -> bool {
-    c.images
-        .values()
-        .any(|i| i.region == region && i.owner_alias == "self" && !i.deleted && i.name == name)
-}
-
 fn client_token(p: &P) -> R<Option<String>> {
     match p.get("ClientToken") {
         None | Some("") => Ok(None),
@@ -567,7 +554,7 @@ fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         });
     }
     if let Some(n) = p.some("ImageName") {
-        if name_taken(c, &region, n) {
+        if c.name_taken(&region, n) {
             return err(
                 400,
                 "InvalidImageName.Duplicated",
@@ -575,7 +562,7 @@ fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             );
         }
     }
-    if custom_images_in(c, &region) >= c.regions[&region].image_quota {
+    if c.custom_images_in(&region) >= c.regions[&region].image_quota {
         return err(403, "QuotaExceed.Image", "The Image Quota exceeds.");
     }
     dry_run(
@@ -856,7 +843,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         return err(403, "NoSetRoletoECSServiceAcount", "ECS service account Have no right to access your OSS.please attach a role of access your oss to ECS service account.");
     }
     if let Some(n) = p.some("ImageName") {
-        if name_taken(c, &region, n) {
+        if c.name_taken(&region, n) {
             return err(
                 400,
                 "InvalidImageName.Duplicated",
@@ -864,7 +851,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             );
         }
     }
-    if custom_images_in(c, &region) >= rw.image_quota {
+    if c.custom_images_in(&region) >= rw.image_quota {
         return err(403, "QuotaExceed.Image", "The Image Quota exceeds.");
     }
     dry_run(
@@ -1995,7 +1982,7 @@ fn modify_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         "The specified Status is not supported.",
     )?;
     if let Some(n) = p.some("ImageName") {
-        if n != img.name && name_taken(c, &region, n) {
+        if n != img.name && c.name_taken(&region, n) {
             return err(
                 400,
                 "InvalidImageName.Duplicated",
@@ -2281,7 +2268,7 @@ fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let tags = p.tags("Tag");
     check_tags(&tags, "Duplicate.TagKey", 400)?;
     if let Some(n) = p.some("DestinationImageName") {
-        if name_taken(c, dest, n) {
+        if c.name_taken(dest, n) {
             return err(
                 400,
                 "InvalidImageName.Duplicated",
@@ -2289,7 +2276,7 @@ fn copy_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             );
         }
     }
-    if custom_images_in(c, dest) >= c.regions[dest].image_quota {
+    if c.custom_images_in(dest) >= c.regions[dest].image_quota {
         return err(403, "QuotaExceed.Image", "The Image Quota exceeds.");
     }
     let id = c.new_id("m-");

@@ -12,7 +12,7 @@ pub mod store;
 pub mod world;
 
 pub use api::ApiErr;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -202,8 +202,14 @@ pub struct Cloud {
     pub(crate) faults: Faults,
     pub(crate) key_id: String,
     pub(crate) secret: String,
-    /// Signature nonces seen in the last 15 minutes (replays are refused).
-    pub(crate) nonces: HashMap<String, Instant>,
+    /// Signature nonces seen in the last 30 minutes (replays are refused), and the order
+    /// they arrived in, so that forgetting the expired ones costs only them.
+    pub(crate) nonces: HashSet<String>,
+    pub(crate) nonce_order: VecDeque<(Instant, String)>,
+    /// Live custom images by region and name, so that the name and quota checks of a
+    /// create do not scan every image (derived from `images`, never stored).
+    /// Per region: how many, and how many of each name.
+    custom_names: HashMap<String, (usize, HashMap<String, usize>)>,
     pending: Vec<(&'static str, String, String)>,
     pending_tokens: Vec<(String, String, String)>,
     clock_saved: Instant,
@@ -247,7 +253,9 @@ impl Cloud {
             faults: opts.faults.clone(),
             key_id: opts.key_id.clone(),
             secret: opts.secret.clone(),
-            nonces: HashMap::new(),
+            nonces: HashSet::new(),
+            nonce_order: VecDeque::new(),
+            custom_names: HashMap::new(),
             store,
             pending: Vec::new(),
             pending_tokens: Vec::new(),
@@ -268,6 +276,7 @@ impl Cloud {
                 c.regions.insert(r.id.clone(), r);
             }
             for i in load::<ImageRec>(&c.store, "image") {
+                c.index_image(&i, 1);
                 c.images.insert(Self::image_key(&i), i);
             }
             for t in load::<TaskRec>(&c.store, "task") {
@@ -404,7 +413,36 @@ impl Cloud {
             key.clone(),
             serde_json::to_string(&i).expect("serialisable"),
         ));
-        self.images.insert(key, i);
+        self.index_image(&i, 1);
+        if let Some(old) = self.images.insert(key, i) {
+            self.index_image(&old, -1);
+        }
+    }
+
+    /// Counts a live custom image in (`+1`) or out of (`-1`) the name index.
+    fn index_image(&mut self, i: &ImageRec, by: isize) {
+        if i.owner_alias != "self" || i.deleted {
+            return;
+        }
+        let (count, names) = self.custom_names.entry(i.region.clone()).or_default();
+        *count = count.saturating_add_signed(by);
+        let n = names.entry(i.name.clone()).or_default();
+        *n = n.saturating_add_signed(by);
+        if *n == 0 {
+            names.remove(&i.name);
+        }
+    }
+
+    /// How many live custom images `region` holds.
+    pub(crate) fn custom_images_in(&self, region: &str) -> usize {
+        self.custom_names.get(region).map_or(0, |(count, _)| *count)
+    }
+
+    /// Whether a live custom image in `region` is called `name`.
+    pub(crate) fn name_taken(&self, region: &str, name: &str) -> bool {
+        self.custom_names
+            .get(region)
+            .is_some_and(|(_, names)| names.contains_key(name))
     }
 
     pub(crate) fn put_task(&mut self, t: TaskRec) {

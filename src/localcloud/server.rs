@@ -141,21 +141,27 @@ fn check_freshness(
             "SignatureNonce is mandatory for this action.",
         ));
     };
+    // A nonce is remembered for twice the timestamp window, so that any request that could
+    // still pass the timestamp check is checked for a replay. Forgetting walks only the
+    // expired ones, oldest first (the cost of a request does not grow with the traffic).
     let window = Duration::from_secs(TIMESTAMP_WINDOW_SECS as u64 * 2);
-    g.nonces.retain(|_, seen| seen.elapsed() < window);
-    if g.nonces.len() > 1_000_000 {
-        g.nonces.clear();
+    while let Some((seen, _)) = g.nonce_order.front() {
+        if seen.elapsed() < window {
+            break;
+        }
+        if let Some((_, old)) = g.nonce_order.pop_front() {
+            g.nonces.remove(&old);
+        }
     }
-    if g.nonces
-        .insert(nonce.to_string(), std::time::Instant::now())
-        .is_some()
-    {
+    if !g.nonces.insert(nonce.to_string()) {
         return Err(ApiErr::new(
             400,
             "SignatureNonceUsed",
             "Specified signature nonce was used already.",
         ));
     }
+    g.nonce_order
+        .push_back((std::time::Instant::now(), nonce.to_string()));
     Ok(())
 }
 
