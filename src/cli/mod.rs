@@ -176,7 +176,9 @@ pub fn normalize_args(args: Vec<String>) -> Vec<String> {
     out
 }
 
-fn init_logging(verbose: u8) {
+/// Logs go to stderr, coloured only where diagnostics are (a terminal, without `--no-color`
+/// or `NO_COLOR`): a CI log or a redirected file never receives an escape sequence.
+fn init_logging(verbose: u8, color: bool) {
     let filter = match std::env::var("IMGFORM_LOG") {
         Ok(f) if !f.is_empty() => f,
         _ => match verbose {
@@ -188,6 +190,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .try_init();
 }
@@ -219,9 +222,9 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
             return Ok(ended);
         }
     };
-    init_logging(cli.verbose);
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    init_logging(cli.verbose, color);
     let ctx = Context { color_err: color };
     match &cli.command {
         Command::Validate(a) => validate::exec(&cli, &ctx, a),
