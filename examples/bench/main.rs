@@ -1,10 +1,15 @@
 //! imgform's benchmarks, against the built-in local cloud. Prints one table of figures.
 //!
-//!     cargo run --release --example bench -- [all|apply-wide|refresh|plan-large|validate-small|chain|crash|soak]
+//!     cargo run --release --example bench -- [all|apply-wide|refresh|plan-large|plan-ref|validate-small|chain|crash|kill|soak]
+//!     cargo run --release --example bench -- scale [images|imports|builds|plans] [N...]
 //!
 //! Simulated time runs `BENCH_SPEED` times faster (default 120): a 4-minute image takes 2 s,
 //! so ratios keep real proportions while a run takes seconds. `crash` and `soak` drive the
-//! release binary (`target/release/imgform`), so build it first.
+//! release binary (`target/release/imgform`), so build it first. `scale` runs the release
+//! binary against `imgform cloud serve` as separate processes (see `scale.rs`); its speed is
+//! `SCALE_SPEED` (default 20: a 40 GiB image takes 12 s).
+
+mod scale;
 
 use imgform::apply::{walk, Connect, Session};
 use imgform::cloud::client::{Client, ClientConfig, Scheme};
@@ -47,7 +52,7 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-struct Row(String, String);
+pub(crate) struct Row(pub(crate) String, pub(crate) String);
 
 fn write_config(dir: &Path, body: &str) {
     std::fs::write(
@@ -528,7 +533,7 @@ async fn chain(speed: f64, depth: usize) -> Vec<Row> {
     ]
 }
 
-fn release_bin() -> PathBuf {
+pub(crate) fn release_bin() -> PathBuf {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/imgform");
     assert!(
         bin.exists(),
@@ -641,7 +646,7 @@ fn crash(rounds: usize, seed: u64) -> Vec<Row> {
     ]
 }
 
-#[path = "../tests/it/killharness.rs"]
+#[path = "../../tests/it/killharness.rs"]
 mod killharness;
 
 /// The kill harness: every kind through create, replacement and destroy, killed at each of
@@ -745,6 +750,36 @@ fn main() {
         .expect("runtime");
     let mut rows = Vec::new();
     let all = which == "all";
+    if which == "scale" {
+        let speed: f64 = std::env::var("SCALE_SPEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20.0);
+        let what = args.get(1).map(String::as_str).unwrap_or("all");
+        let sizes: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        let or = |d: &[usize]| {
+            if sizes.is_empty() {
+                d.to_vec()
+            } else {
+                sizes.clone()
+            }
+        };
+        if what == "all" || what == "images" {
+            rows.extend(scale::images(speed, &or(&[1, 1000, 3000, 10_000])));
+        }
+        if what == "all" || what == "imports" {
+            rows.extend(scale::imports(speed, &or(&[1, 100, 500])));
+        }
+        if what == "all" || what == "builds" {
+            rows.extend(scale::builds(speed, &or(&[1, 100, 500])));
+        }
+        if what == "all" || what == "plans" {
+            rows.extend(scale::plans(
+                600.0,
+                &or(&[1000, 2000, 8000, 10_000, 50_000]),
+            ));
+        }
+    }
     if all || which == "plan-large" {
         rows.extend(plan_large(10_000));
     }

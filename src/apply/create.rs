@@ -48,21 +48,24 @@ pub(super) async fn create(
 ) -> Result<(), String> {
     let kind = resource::kind(&c.kind)?;
     let client = ctx.sess.client(&c.provider, &c.region)?;
-    let existing = row(&ctx.store, &c.addr)?;
+    let existing = row(ctx, &c.addr)?;
     let resuming = existing
         .as_ref()
         .is_some_and(|r| r.status == Status::Creating);
     let mut row = match existing.clone().filter(|_| resuming) {
         Some(r) => r,
-        None => pending_row(
-            ctx,
-            kind,
-            c,
-            &client,
-            existing.as_ref(),
-            start,
-            replaced_generation,
-        )?,
+        None => {
+            pending_row(
+                ctx,
+                kind,
+                c,
+                &client,
+                existing.as_ref(),
+                start,
+                replaced_generation,
+            )
+            .await?
+        }
     };
     let _slot = match &ctx.in_progress {
         Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
@@ -78,7 +81,7 @@ pub(super) async fn create(
 }
 
 /// Builds the pending row (the request with its ClientToken) and commits it.
-fn pending_row(
+async fn pending_row(
     ctx: &Ctx,
     kind: &dyn Kind,
     c: &Change,
@@ -132,7 +135,7 @@ fn pending_row(
         pending: Some(json!(pending)),
     };
     // The pending row with its ClientToken is committed before the create is sent.
-    put(&ctx.store, &row)?;
+    put(ctx, &row).await?;
     crate::crash::at("before_send");
     Ok(row)
 }
@@ -168,7 +171,7 @@ async fn adopted(
     if let Some(o) = row.attrs.as_object_mut() {
         o.extend(extra);
     }
-    put(&ctx.store, row)?;
+    put(ctx, row).await?;
     Ok(true)
 }
 
@@ -202,7 +205,7 @@ async fn send_create(
             ));
         }
         Err(e) => {
-            forget_refused(ctx, &c.addr, existing)?;
+            forget_refused(ctx, &c.addr, existing).await?;
             return Err(e.message);
         }
     };
@@ -215,7 +218,7 @@ async fn send_create(
         o.extend(extra);
     }
     // The id is committed the moment the API returns it.
-    put(&ctx.store, row)?;
+    put(ctx, row).await?;
     crate::crash::at("after_id");
     Ok(())
 }
@@ -239,7 +242,7 @@ async fn finish(
             }
             row.status = Status::Tainted;
             row.pending = None;
-            put(&ctx.store, &row)?;
+            put(ctx, &row).await?;
             return Err(e);
         }
         Err(WaitOutcome::TimedOut(e)) => return Err(e),
@@ -249,21 +252,21 @@ async fn finish(
     }
     row.status = Status::Ready;
     row.pending = None;
-    put(&ctx.store, &row)
+    put(ctx, &row).await
 }
 
 /// After the cloud refused a create: nothing was made, so the pending row goes. When the
 /// row replaced the row of a live object (create_before_destroy, or a replacement of an
 /// interrupted destroy), that row comes back: the old object stays managed.
-fn forget_refused(
+async fn forget_refused(
     ctx: &Ctx,
     addr: &ResourceAddr,
     before: Option<&ResourceState>,
 ) -> Result<(), String> {
     match before.filter(|r| r.status != Status::Creating || r.id.is_some()) {
-        Some(live) => put(&ctx.store, live),
-        None => match row(&ctx.store, addr)? {
-            Some(r) if r.status == Status::Creating && r.id.is_none() => remove(&ctx.store, addr),
+        Some(live) => put(ctx, live).await,
+        None => match row(ctx, addr)? {
+            Some(r) if r.status == Status::Creating && r.id.is_none() => remove(ctx, addr).await,
             _ => Ok(()),
         },
     }
@@ -338,12 +341,13 @@ async fn wait_created(
 /// the apply see it.
 pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
     let kind = resource::data_kind(&c.kind)?;
-    let st = super::ctx::state_of(&ctx.store)?;
-    let args = evaluate_instance(&ctx.ev, &st, &c.addr)?;
+    let args = ctx
+        .ledger
+        .with_state(|st| evaluate_instance(&ctx.ev, st, &c.addr))?;
     let client = ctx.sess.client(&c.provider, &c.region)?;
     let v = kind.read(&client, &J::Object(args)).await?;
     put(
-        &ctx.store,
+        ctx,
         &ResourceState {
             addr: c.addr.clone(),
             kind: c.kind.clone(),
@@ -358,4 +362,5 @@ pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
             pending: None,
         },
     )
+    .await
 }

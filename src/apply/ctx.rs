@@ -10,7 +10,7 @@ use crate::cloud::waiter::{Acceptance, WaitError, Waiter};
 use crate::config::check::Evaluated;
 use crate::events::{Event, EventSink, Verb};
 use crate::resource::kind::Cx;
-use crate::state::{ResourceState, State};
+use crate::state::ResourceState;
 use futures_util::future::BoxFuture;
 use serde_json::Value as J;
 use std::sync::Arc;
@@ -22,6 +22,8 @@ use tokio::time::Instant;
 pub(super) struct Ctx {
     pub sess: Arc<Session>,
     pub store: SharedStore,
+    /// The state as the walk sees it: rows in memory, writes grouped (see `ledger`).
+    pub ledger: super::ledger::Ledger,
     pub ev: Arc<Evaluated>,
     pub lineage: String,
     pub api: Limiter,
@@ -235,38 +237,19 @@ pub(super) async fn api_call_replaying(
     }
 }
 
-pub(super) fn state_of(store: &SharedStore) -> Result<State, String> {
-    store
-        .lock()
-        .expect("the state lock is never poisoned")
-        .load()
-        .map_err(|e| e.to_string())
+/// One row as last committed (from the walk's mirror, no database read).
+pub(super) fn row(ctx: &Ctx, a: &ResourceAddr) -> Result<Option<ResourceState>, String> {
+    Ok(ctx.ledger.row(a))
 }
 
-pub(super) fn row(store: &SharedStore, a: &ResourceAddr) -> Result<Option<ResourceState>, String> {
-    store
-        .lock()
-        .expect("the state lock is never poisoned")
-        .get(a)
-        .map_err(|e| e.to_string())
+/// Commits one row; returns once it is in the state.
+pub(super) async fn put(ctx: &Ctx, r: &ResourceState) -> Result<(), String> {
+    ctx.ledger.put(r).await
 }
 
-pub(super) fn put(store: &SharedStore, r: &ResourceState) -> Result<(), String> {
-    store
-        .lock()
-        .expect("the state lock is never poisoned")
-        .put(r)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-pub(super) fn remove(store: &SharedStore, a: &ResourceAddr) -> Result<(), String> {
-    store
-        .lock()
-        .expect("the state lock is never poisoned")
-        .remove(a)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// Removes one row; returns once that is committed.
+pub(super) async fn remove(ctx: &Ctx, a: &ResourceAddr) -> Result<(), String> {
+    ctx.ledger.remove(a).await
 }
 
 /// What a kind's procedures see of the run: calls through the limiter in any region of
@@ -318,12 +301,12 @@ impl Cx for RunCx<'_> {
     }
 
     fn attr_of(&self, id: &str, attr: &str) -> Option<J> {
-        let st: State = state_of(&self.ctx.store).ok()?;
-        let r: &ResourceState = st
-            .resources
-            .values()
-            .find(|r| r.id.as_deref() == Some(id))?;
-        r.attrs.get(attr).cloned()
+        self.ctx.ledger.with_state(|st| {
+            st.resources
+                .values()
+                .find(|r| r.id.as_deref() == Some(id))
+                .and_then(|r| r.attrs.get(attr).cloned())
+        })
     }
 }
 

@@ -14,15 +14,15 @@ use tokio::time::Instant;
 
 /// Destroys the object of `c`, and first what it had replaced and not yet deleted.
 pub(super) async fn delete(ctx: &Ctx, c: &Change, start: Instant) -> Result<(), String> {
-    let Some(row) = row(&ctx.store, &c.addr)? else {
+    let Some(row) = row(ctx, &c.addr)? else {
         return Ok(());
     };
     // Objects an earlier create_before_destroy replaced but did not delete go first: the
     // row that remembers them is about to go.
     delete_deposed(ctx, &row, None, start).await?;
-    let row = self::row(&ctx.store, &c.addr)?.unwrap_or(row);
+    let row = self::row(ctx, &c.addr)?.unwrap_or(row);
     delete_object(ctx, &row, start, true).await?;
-    remove(&ctx.store, &c.addr)
+    remove(ctx, &c.addr).await
 }
 
 /// The objects a row replaced and has yet to delete: `(id, region)`. Older states kept
@@ -85,9 +85,9 @@ pub(super) async fn delete_deposed(
         ghost.status = Status::Ready;
         delete_object(ctx, &ghost, start, false).await?;
         left.remove(0);
-        let mut now = self::row(&ctx.store, &row.addr)?.unwrap_or_else(|| row.clone());
+        let mut now = self::row(ctx, &row.addr)?.unwrap_or_else(|| row.clone());
         set_deposed(&mut now.attrs, &left);
-        put(&ctx.store, &now)?;
+        put(ctx, &now).await?;
     }
     Ok(())
 }
@@ -110,7 +110,7 @@ async fn delete_object(
     if mark {
         let mut marked = row.clone();
         marked.status = Status::Deleting;
-        put(&ctx.store, &marked)?;
+        put(ctx, &marked).await?;
     }
     let cx = RunCx {
         ctx,
@@ -160,7 +160,7 @@ async fn learn_id(
             o.extend(extra);
         }
         if mark {
-            put(&ctx.store, &with_id)?;
+            put(ctx, &with_id).await?;
         }
         return Ok(Some(with_id));
     }
@@ -186,7 +186,7 @@ async fn learn_id(
         o.extend(extra);
     }
     if mark {
-        put(&ctx.store, &with_id)?;
+        put(ctx, &with_id).await?;
     }
     Ok(Some(with_id))
 }

@@ -1,7 +1,7 @@
 //! Values during apply: what expressions see of the state, and the attributes an instance
 //! is created or updated with, re-evaluated once the values its plan did not know are known.
 
-use super::ctx::{state_of, Ctx};
+use super::ctx::Ctx;
 use crate::addr::{InstanceKey, ResourceAddr, ResourceId};
 use crate::config::check::{self, Evaluated};
 use crate::diag::Diagnostics;
@@ -178,6 +178,7 @@ pub(super) fn desired(ctx: &Ctx, c: &Change) -> Result<J, String> {
         }
         return Ok(a);
     }
-    let st = state_of(&ctx.store)?;
-    Ok(J::Object(evaluate_instance(&ctx.ev, &st, &c.addr)?))
+    Ok(J::Object(ctx.ledger.with_state(|st| {
+        evaluate_instance(&ctx.ev, st, &c.addr)
+    })?))
 }

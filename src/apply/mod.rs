@@ -9,7 +9,8 @@ mod create;
 mod ctx;
 mod destroy;
 mod eval;
-pub mod poll;
+mod ledger;
+mod poll;
 mod update;
 pub mod walk;
 

@@ -9,7 +9,7 @@ use serde_json::json;
 /// Changes the object of `c` in place with the calls its kind gives for the difference.
 pub(super) async fn update(ctx: &Ctx, c: &Change) -> Result<(), String> {
     let kind = resource::kind(&c.kind)?;
-    let mut row = row(&ctx.store, &c.addr)?.ok_or("the object is not in state")?;
+    let mut row = row(ctx, &c.addr)?.ok_or("the object is not in state")?;
     let id = row.id.clone().ok_or("the object has no id")?;
     let client = ctx.sess.client(&c.provider, &row.region)?;
     let after = desired(ctx, c)?;
@@ -27,5 +27,5 @@ pub(super) async fn update(ctx: &Ctx, c: &Change) -> Result<(), String> {
             o.insert("_sensitive".into(), json!(c.sensitive));
         }
     }
-    put(&ctx.store, &row)
+    put(ctx, &row).await
 }

@@ -6,9 +6,10 @@
 //! the API returns it, the final attributes when the wait ends.
 
 use super::create::{create, read};
-use super::ctx::{put, remove, row, state_of, Ctx, Limiter};
+use super::ctx::{put, remove, row, Ctx, Limiter};
 use super::destroy::{delete, delete_deposed, deposed_of};
 use super::eval::known_from_state;
+use super::ledger::Ledger;
 use super::update::update;
 use super::{Session, SharedStore};
 use crate::addr::{Mode, ResourceAddr, ResourceId};
@@ -85,21 +86,23 @@ pub async fn apply(
     stop: Arc<AtomicBool>,
 ) -> Outcome {
     let mut out = Outcome::default();
-    let lineage = match state_of(&store) {
-        Ok(s) => s.lineage,
+    if let Err(failed) = state_only_changes(&store, plan, &mut out) {
+        out.failed.push(*failed);
+        return out;
+    }
+    let ledger = match Ledger::open(store.clone()) {
+        Ok(l) => l,
         Err(e) => {
             out.failed
                 .push(("imgform.state".parse().expect("valid address"), e));
             return out;
         }
     };
-    if let Err(failed) = state_only_changes(&store, plan, &mut out) {
-        out.failed.push(*failed);
-        return out;
-    }
+    let lineage = ledger.with_state(|st| st.lineage.clone());
     let ctx = Arc::new(Ctx {
         sess,
         store: store.clone(),
+        ledger,
         ev: ev.clone(),
         lineage,
         api: Limiter::new(opts.parallelism),
@@ -112,6 +115,7 @@ pub async fn apply(
     }
     walk(&ctx, plan, &stop, &mut out).await;
     out.outputs = record_outputs(&ctx, plan.options.destroy);
+    ctx.ledger.close();
     let summary = format!(
         "{} added, {} changed, {} destroyed, {} failed",
         out.added,
@@ -144,9 +148,16 @@ fn state_only_changes(
         .iter()
         .filter(|c| c.prev_addr.is_some() || c.importing.is_some() || c.action == Action::Forget)
     {
-        let st = state_of(store).map_err(|e| Box::new((c.addr.clone(), e)))?;
+        // Single rows by key: a plan of many moves costs each move its own rows.
+        let get = |a: &ResourceAddr| {
+            store
+                .lock()
+                .expect("the state lock is never poisoned")
+                .get(a)
+                .map_err(|e| Box::new((c.addr.clone(), e.to_string())))
+        };
         if let Some(prev) = &c.prev_addr {
-            if let Some(mut r) = st.resources.get(prev).cloned() {
+            if let Some(mut r) = get(prev)? {
                 r.addr = c.addr.clone();
                 // One transaction: the object is at one address before and after, never two.
                 store
@@ -158,7 +169,7 @@ fn state_only_changes(
                     })?;
             }
         }
-        if let (Some(id), None) = (&c.importing, st.resources.get(&c.addr)) {
+        if let (Some(id), None) = (&c.importing, get(&c.addr)?) {
             let r = ResourceState {
                 addr: c.addr.clone(),
                 kind: c.kind.clone(),
@@ -172,12 +183,18 @@ fn state_only_changes(
                 deps: c.deps.clone(),
                 pending: None,
             };
-            put(store, &r)
+            store
+                .lock()
+                .expect("the state lock is never poisoned")
+                .put(&r)
                 .map_err(|e| Box::new((c.addr.clone(), format!("importing {id}: {e}"))))?;
             out.imported += 1;
         }
         if c.action == Action::Forget {
-            remove(store, &c.addr)
+            store
+                .lock()
+                .expect("the state lock is never poisoned")
+                .remove(&c.addr)
                 .map_err(|e| Box::new((c.addr.clone(), format!("forgetting: {e}"))))?;
             out.forgotten += 1;
         }
@@ -266,10 +283,7 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
 
 /// Outputs, from the state as it is now, recorded in it.
 fn record_outputs(ctx: &Ctx, destroy: bool) -> BTreeMap<String, OutputState> {
-    let Ok(st) = state_of(&ctx.store) else {
-        return BTreeMap::new();
-    };
-    let mut known = known_from_state(&ctx.ev, &st);
+    let mut known = ctx.ledger.with_state(|st| known_from_state(&ctx.ev, st));
     let mut diags = Diagnostics::default();
     let (_, outputs) = check::walk(
         &ctx.ev.config,
@@ -308,11 +322,7 @@ fn record_outputs(ctx: &Ctx, destroy: bool) -> BTreeMap<String, OutputState> {
 }
 
 async fn record_data_sources(ctx: &Arc<Ctx>) {
-    let st = match state_of(&ctx.store) {
-        Ok(s) => s,
-        Err(_) => return,
-    };
-    let mut known = known_from_state(&ctx.ev, &st);
+    let mut known = ctx.ledger.with_state(|st| known_from_state(&ctx.ev, st));
     let mut diags = Diagnostics::default();
     let mut reads = Vec::new();
     check::walk(
@@ -340,12 +350,15 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
         .filter(|id| id.mode == Mode::Data)
         .cloned()
         .collect();
-    for r in st
-        .resources
-        .values()
-        .filter(|r| r.addr.id.mode == Mode::Data && !configured.contains(&r.addr.id))
-    {
-        let _ = remove(&ctx.store, &r.addr);
+    let gone: Vec<ResourceAddr> = ctx.ledger.with_state(|st| {
+        st.resources
+            .values()
+            .filter(|r| r.addr.id.mode == Mode::Data && !configured.contains(&r.addr.id))
+            .map(|r| r.addr.clone())
+            .collect()
+    });
+    for a in &gone {
+        let _ = remove(ctx, a).await;
     }
     for (addr, provider, args) in reads {
         let region = ctx.sess.regions.get(&provider).cloned().unwrap_or_default();
@@ -367,7 +380,7 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
                     deps: vec![],
                     pending: None,
                 };
-                let _ = put(&ctx.store, &r);
+                let _ = put(ctx, &r).await;
             }
         }
     }
@@ -453,7 +466,7 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
         Action::Create | Action::Resume => {
             create(ctx, c, start, 0).await?;
             // A resumed create_before_destroy still owes the deletion of what it replaces.
-            if let Some(now) = row(&ctx.store, &c.addr)? {
+            if let Some(now) = row(ctx, &c.addr)? {
                 delete_deposed(ctx, &now, None, start).await?;
             }
             Ok((1, 0, 0))
@@ -467,9 +480,9 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
         }
         Action::DeleteThenCreate => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
         Action::CreateThenDelete => {
-            let old = row(&ctx.store, &c.addr)?;
+            let old = row(ctx, &c.addr)?;
             create(ctx, c, start, 0).await?;
-            let now = row(&ctx.store, &c.addr)?.ok_or("state row vanished")?;
+            let now = row(ctx, &c.addr)?.ok_or("state row vanished")?;
             delete_deposed(ctx, &now, old.as_ref(), start).await?;
             Ok((1, 0, 1))
         }
@@ -478,7 +491,7 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
     };
     match &r {
         Ok(_) => {
-            let id = row(&ctx.store, &c.addr).ok().flatten().and_then(|r| r.id);
+            let id = row(ctx, &c.addr).ok().flatten().and_then(|r| r.id);
             ctx.sink.emit(Event::Complete {
                 addr: c.addr.clone(),
                 verb,
@@ -503,10 +516,12 @@ pub async fn clean_deposed(
     ev: Arc<Evaluated>,
     sink: Arc<dyn EventSink>,
 ) -> Result<(), String> {
-    let st = state_of(&store)?;
+    let ledger = Ledger::open(store.clone())?;
+    let st = ledger.with_state(|st| st.clone());
     let ctx = Arc::new(Ctx {
         sess,
         store: store.clone(),
+        ledger,
         ev,
         lineage: st.lineage.clone(),
         api: Limiter::new(4),

@@ -1,0 +1,273 @@
+//! The walk's state: every row in memory, and every write grouped with the writes that
+//! arrive with it.
+//!
+//! An apply of N objects makes about 2N state transitions (the pending row, then the
+//! finished one). Each used to be its own transaction, taken with the store's lock on an
+//! async worker, and every read of a row or of the whole state went back to the database.
+//! Here the rows are loaded once into a mirror that reads cost nothing; writes go to one
+//! writer thread, which commits everything queued at that moment in one transaction (a
+//! group commit) and only then updates the mirror and answers each writer.
+//!
+//! The crash rule holds: a task continues only after its transition is committed, each
+//! transition is in exactly one transaction, and a transaction holds at most one
+//! transition per address (a second one for the same address waits for the next commit),
+//! so whatever a kill leaves is a state some order of the transitions passed through.
+
+use super::SharedStore;
+use crate::addr::ResourceAddr;
+use crate::state::{ResourceState, State};
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// One state transition: rows written and rows removed, committed together.
+struct Job {
+    puts: Vec<ResourceState>,
+    removes: Vec<ResourceAddr>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+impl Job {
+    fn addresses(&self) -> impl Iterator<Item = &ResourceAddr> {
+        self.puts.iter().map(|r| &r.addr).chain(&self.removes)
+    }
+}
+
+/// The walk's state (see the module's documentation).
+pub(super) struct Ledger {
+    mirror: Arc<Mutex<State>>,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Ledger {
+    /// Loads the state once and starts the writer.
+    pub fn open(store: SharedStore) -> Result<Ledger, String> {
+        let st = store
+            .lock()
+            .expect("the state lock is never poisoned")
+            .load()
+            .map_err(|e| e.to_string())?;
+        let mirror = Arc::new(Mutex::new(st));
+        let (tx, rx) = mpsc::channel::<Job>();
+        let m = mirror.clone();
+        let writer = std::thread::Builder::new()
+            .name("imgform-state-writer".into())
+            .spawn(move || write_loop(&store, &m, &rx))
+            .map_err(|e| format!("cannot start the state writer: {e}"))?;
+        Ok(Ledger {
+            mirror,
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Commits one transition; returns once it is in the database.
+    async fn commit(
+        &self,
+        puts: Vec<ResourceState>,
+        removes: Vec<ResourceAddr>,
+    ) -> Result<(), String> {
+        let (done, answer) = oneshot::channel();
+        let sent = self
+            .jobs
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .as_ref()
+            .map(|tx| {
+                tx.send(Job {
+                    puts,
+                    removes,
+                    done,
+                })
+                .is_ok()
+            });
+        if sent != Some(true) {
+            return Err("the state writer has stopped".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the state writer stopped before committing".into()))
+    }
+
+    /// Writes one row (one transition).
+    pub async fn put(&self, r: &ResourceState) -> Result<(), String> {
+        self.commit(vec![r.clone()], vec![]).await
+    }
+
+    /// Removes one row (one transition).
+    pub async fn remove(&self, a: &ResourceAddr) -> Result<(), String> {
+        self.commit(vec![], vec![a.clone()]).await
+    }
+
+    /// One row as last committed.
+    pub fn row(&self, a: &ResourceAddr) -> Option<ResourceState> {
+        self.mirror
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .resources
+            .get(a)
+            .cloned()
+    }
+
+    /// Runs `f` over the state as last committed (without copying it). `f` must not wait.
+    pub fn with_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self
+            .mirror
+            .lock()
+            .expect("the ledger lock is never poisoned"))
+    }
+
+    /// Stops the writer after everything sent is committed.
+    pub fn close(&self) {
+        self.jobs
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .take();
+        if let Some(w) = self
+            .writer
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .take()
+        {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The writer: takes every job queued, commits them in one transaction (up to the first
+/// job that touches an address already in the batch), then answers them.
+fn write_loop(store: &SharedStore, mirror: &Mutex<State>, rx: &mpsc::Receiver<Job>) {
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
+        let mut seen: HashSet<ResourceAddr> = first.addresses().cloned().collect();
+        let mut batch = vec![first];
+        while let Ok(j) = rx.try_recv() {
+            if j.addresses().any(|a| seen.contains(a)) {
+                next = Some(j);
+                break;
+            }
+            seen.extend(j.addresses().cloned());
+            batch.push(j);
+        }
+        let puts: Vec<ResourceState> = batch.iter().flat_map(|j| j.puts.iter().cloned()).collect();
+        let removes: Vec<ResourceAddr> = batch
+            .iter()
+            .flat_map(|j| j.removes.iter().cloned())
+            .collect();
+        let r = store
+            .lock()
+            .expect("the state lock is never poisoned")
+            .edit(&puts, &removes)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if r.is_ok() {
+            let mut m = mirror.lock().expect("the ledger lock is never poisoned");
+            for a in &removes {
+                m.resources.remove(a);
+            }
+            for p in puts {
+                m.resources.insert(p.addr.clone(), p);
+            }
+        }
+        for j in batch {
+            let _ = j.done.send(r.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::store::Store;
+    use crate::state::Status;
+
+    fn row(addr: &str, status: Status) -> ResourceState {
+        let addr: ResourceAddr = addr.parse().expect("address");
+        ResourceState {
+            kind: addr.id.kind.clone(),
+            addr,
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: None,
+            status,
+            client_token: None,
+            generation: 1,
+            attrs: serde_json::json!({}),
+            deps: vec![],
+            pending: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_transitions_are_grouped_and_each_is_committed_before_its_answer() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        let backend: Box<dyn crate::state::backend::Backend> =
+            Box::new(Store::open(&path).expect("store"));
+        let store: SharedStore = Arc::new(Mutex::new(backend));
+        let serial0 = store.lock().expect("lock").load().expect("load").serial;
+        let ledger = Arc::new(Ledger::open(store.clone()).expect("ledger"));
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let (l, path) = (ledger.clone(), path.clone());
+            set.spawn(async move {
+                let a = format!("alicloud_image.x[{i}]");
+                l.put(&row(&a, Status::Creating)).await.expect("pending");
+                if i % 50 == 0 {
+                    // Committed before the answer: another connection sees it.
+                    let seen = Store::open(&path)
+                        .expect("open")
+                        .get(&a.parse().expect("address"))
+                        .expect("get");
+                    assert_eq!(seen.map(|r| r.status), Some(Status::Creating));
+                }
+                l.put(&row(&a, Status::Ready)).await.expect("ready");
+                assert_eq!(
+                    l.row(&a.parse().expect("address")).map(|r| r.status),
+                    Some(Status::Ready)
+                );
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            r.expect("task");
+        }
+        let st = Store::open(&path).expect("reopen").load().expect("load");
+        assert_eq!(st.resources.len(), 200);
+        assert!(st.resources.values().all(|r| r.status == Status::Ready));
+        let commits = st.serial - serial0;
+        assert!(
+            (1..400).contains(&commits),
+            "400 transitions in {commits} commits: concurrent ones share a transaction"
+        );
+        // Two transitions of one address are never in one transaction, and a removal
+        // after a write wins.
+        let a: ResourceAddr = "alicloud_image.x[0]".parse().expect("address");
+        let tainted = row("alicloud_image.x[0]", Status::Tainted);
+        let (p, r) = tokio::join!(
+            ledger.put(&tainted),
+            ledger.remove(&a)
+        );
+        p.expect("put");
+        r.expect("remove");
+        assert!(ledger.row(&a).is_none());
+        ledger.close();
+        let st = Store::open(&path).expect("reopen").load().expect("load");
+        assert!(!st.resources.contains_key(&a));
+        assert_eq!(st.resources.len(), 199);
+    }
+}
