@@ -3,6 +3,12 @@
 use imgform::cli::Ended;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: an apply of 10,000 images spent about 40% of
+/// its CPU in glibc's malloc and free (consolidation of the many short-lived JSON values of
+/// each poll tick), which sets the pace of the walk once thousands of objects finish at once.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match imgform::cli::run(args) {

@@ -91,12 +91,7 @@ async fn pending_row(
     replaced_generation: u64,
 ) -> Result<ResourceState, String> {
     let mut attrs = desired(ctx, c)?;
-    let generation = ctx
-        .store
-        .lock()
-        .expect("the state lock is never poisoned")
-        .next_generation(&c.addr, replaced_generation)
-        .map_err(|e| e.to_string())?;
+    let generation = ctx.ledger.next_generation(&c.addr, replaced_generation);
     let token = client_token(&ctx.lineage, &c.addr, generation);
     let region = kind.region(client.region(), &attrs);
     let cx = RunCx {

@@ -5,8 +5,9 @@
 //! finished one). Each used to be its own transaction, taken with the store's lock on an
 //! async worker, and every read of a row or of the whole state went back to the database.
 //! Here the rows are loaded once into a mirror that reads cost nothing; writes go to one
-//! writer thread, which commits everything queued at that moment in one transaction (a
-//! group commit) and only then updates the mirror and answers each writer.
+//! writer task, which commits everything queued at that moment in one transaction (a
+//! group commit, on tokio's blocking pool, never on an async worker) and only then
+//! updates the mirror and answers each writer.
 //!
 //! The crash rule holds: a task continues only after its transition is committed, each
 //! transition is in exactly one transaction, and a transaction holds at most one
@@ -17,9 +18,8 @@ use super::SharedStore;
 use crate::addr::ResourceAddr;
 use crate::state::{ResourceState, State};
 use std::collections::HashSet;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// One state transition: rows written and rows removed, committed together.
 struct Job {
@@ -37,12 +37,11 @@ impl Job {
 /// The walk's state (see the module's documentation).
 pub(super) struct Ledger {
     mirror: Arc<Mutex<State>>,
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
 }
 
 impl Ledger {
-    /// Loads the state once and starts the writer.
+    /// Loads the state once and starts the writer (on the current tokio runtime).
     pub fn open(store: SharedStore) -> Result<Ledger, String> {
         let st = store
             .lock()
@@ -50,16 +49,11 @@ impl Ledger {
             .load()
             .map_err(|e| e.to_string())?;
         let mirror = Arc::new(Mutex::new(st));
-        let (tx, rx) = mpsc::channel::<Job>();
-        let m = mirror.clone();
-        let writer = std::thread::Builder::new()
-            .name("imgform-state-writer".into())
-            .spawn(move || write_loop(&store, &m, &rx))
-            .map_err(|e| format!("cannot start the state writer: {e}"))?;
+        let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(write_loop(store, mirror.clone(), rx));
         Ok(Ledger {
             mirror,
             jobs: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
         })
     }
 
@@ -101,6 +95,29 @@ impl Ledger {
         self.commit(vec![], vec![a.clone()]).await
     }
 
+    /// The generation of `addr`'s next create (its ClientToken's seed): above every
+    /// generation the state remembers for it, its row's, `at_least`, and any handed out in
+    /// this run. It is stored with the pending row that carries it (every row written
+    /// raises its address's remembered generation in the same transaction), so no commit
+    /// of its own is needed: a generation whose row was never committed was never sent.
+    pub fn next_generation(&self, addr: &ResourceAddr, at_least: u64) -> u64 {
+        let mut m = self
+            .mirror
+            .lock()
+            .expect("the ledger lock is never poisoned");
+        let key = addr.to_string();
+        let next = m
+            .generations
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+            .max(m.resources.get(addr).map_or(0, |r| r.generation))
+            .max(at_least)
+            + 1;
+        m.generations.insert(key, next);
+        next
+    }
+
     /// One row as last committed.
     pub fn row(&self, a: &ResourceAddr) -> Option<ResourceState> {
         self.mirror
@@ -119,39 +136,30 @@ impl Ledger {
             .expect("the ledger lock is never poisoned"))
     }
 
-    /// Stops the writer after everything sent is committed.
+    /// Stops the writer. Every write was answered before its task went on, so nothing
+    /// is left to commit.
     pub fn close(&self) {
         self.jobs
             .lock()
             .expect("the ledger lock is never poisoned")
             .take();
-        if let Some(w) = self
-            .writer
-            .lock()
-            .expect("the ledger lock is never poisoned")
-            .take()
-        {
-            let _ = w.join();
-        }
-    }
-}
-
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        self.close();
     }
 }
 
 /// The writer: takes every job queued, commits them in one transaction (up to the first
 /// job that touches an address already in the batch), then answers them.
-fn write_loop(store: &SharedStore, mirror: &Mutex<State>, rx: &mpsc::Receiver<Job>) {
+async fn write_loop(
+    store: SharedStore,
+    mirror: Arc<Mutex<State>>,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
     let mut next: Option<Job> = None;
     loop {
         let first = match next.take() {
             Some(j) => j,
-            None => match rx.recv() {
-                Ok(j) => j,
-                Err(_) => return,
+            None => match rx.recv().await {
+                Some(j) => j,
+                None => return,
             },
         };
         let mut seen: HashSet<ResourceAddr> = first.addresses().cloned().collect();
@@ -169,21 +177,30 @@ fn write_loop(store: &SharedStore, mirror: &Mutex<State>, rx: &mpsc::Receiver<Jo
             .iter()
             .flat_map(|j| j.removes.iter().cloned())
             .collect();
-        let r = store
-            .lock()
-            .expect("the state lock is never poisoned")
-            .edit(&puts, &removes)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        if r.is_ok() {
-            let mut m = mirror.lock().expect("the ledger lock is never poisoned");
-            for a in &removes {
-                m.resources.remove(a);
+        let (s, m) = (store.clone(), mirror.clone());
+        // The commit runs on the blocking pool: it holds the store's lock and waits for
+        // the disk, which must not stall an async worker (and tokio's paused test clock
+        // does not jump ahead while it runs).
+        let r = tokio::task::spawn_blocking(move || {
+            let r = s
+                .lock()
+                .expect("the state lock is never poisoned")
+                .edit(&puts, &removes)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            if r.is_ok() {
+                let mut m = m.lock().expect("the ledger lock is never poisoned");
+                for a in &removes {
+                    m.resources.remove(a);
+                }
+                for p in puts {
+                    m.resources.insert(p.addr.clone(), p);
+                }
             }
-            for p in puts {
-                m.resources.insert(p.addr.clone(), p);
-            }
-        }
+            r
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the state writer failed: {e}")));
         for j in batch {
             let _ = j.done.send(r.clone());
         }
@@ -258,10 +275,7 @@ mod tests {
         // after a write wins.
         let a: ResourceAddr = "alicloud_image.x[0]".parse().expect("address");
         let tainted = row("alicloud_image.x[0]", Status::Tainted);
-        let (p, r) = tokio::join!(
-            ledger.put(&tainted),
-            ledger.remove(&a)
-        );
+        let (p, r) = tokio::join!(ledger.put(&tainted), ledger.remove(&a));
         p.expect("put");
         r.expect("remove");
         assert!(ledger.row(&a).is_none());

@@ -124,7 +124,9 @@ impl Poller {
                 interval_ms = interval.as_millis() as u64,
                 "poll tick"
             );
+            let t = std::time::Instant::now();
             let result = (self.fetch)(self.client.clone(), ids.clone()).await;
+            let fetched = t.elapsed();
             {
                 let g = self
                     .inner
@@ -142,6 +144,12 @@ impl Poller {
                     }
                 }
             }
+            tracing::debug!(
+                objects = ids.len(),
+                read_ms = fetched.as_millis() as u64,
+                handed_ms = (t.elapsed() - fetched).as_millis() as u64,
+                "poll read done"
+            );
             interval = interval.mul_f64(1.5).min(self.max);
         }
     }

@@ -220,6 +220,11 @@ fn upsert(
              attributes = EXCLUDED.attributes, dependencies = EXCLUDED.dependencies, pending_request = EXCLUDED.pending_request, updated = now()"
         ),
         &[&ws, &r.addr.to_string(), &r.kind, &r.provider, &r.region, &r.id, &r.status.as_str(), &r.client_token, &(r.generation as i64), &r.attrs.to_string(), &serde_json::to_string(&r.deps).unwrap_or_default(), &r.pending.as_ref().map(|p| p.to_string())],
+    )?;
+    // Every generation a row was written with stays used (see the SQLite store).
+    tx.execute(
+        &format!("INSERT INTO {s}.generations (workspace, address, generation) VALUES ($1, $2, $3) ON CONFLICT (workspace, address) DO UPDATE SET generation = GREATEST({s}.generations.generation, EXCLUDED.generation)"),
+        &[&ws, &r.addr.to_string(), &(r.generation as i64)],
     )
     .map(|_| ())
 }

@@ -294,14 +294,13 @@ impl Store {
     }
 
     fn bump(tx: &rusqlite::Transaction) -> rusqlite::Result<u64> {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'",
-            [],
-        )?;
-        tx.query_row("SELECT value FROM meta WHERE key = 'serial'", [], |r| {
-            r.get::<_, String>(0)
-        })
-        .map(|s| s.parse().unwrap_or(0))
+        )?
+        .execute([])?;
+        tx.prepare_cached("SELECT value FROM meta WHERE key = 'serial'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .map(|s| s.parse().unwrap_or(0))
     }
 
     /// One resource, without loading the whole state.
@@ -685,10 +684,11 @@ fn remember_generation(tx: &rusqlite::Transaction, addr: &str) -> rusqlite::Resu
 }
 
 fn insert_resource(tx: &rusqlite::Transaction, r: &ResourceState) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO resources (address, type, provider, region, cloud_id, status, client_token, generation, attributes, dependencies, pending_request, updated)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+    )?
+    .execute(params![
             r.addr.to_string(),
             r.kind,
             r.provider,
@@ -702,7 +702,15 @@ fn insert_resource(tx: &rusqlite::Transaction, r: &ResourceState) -> rusqlite::R
             r.pending.as_ref().map(|p| p.to_string()),
             now_iso(),
         ],
-    )
+    )?;
+    // Every generation a row was written with stays used, so that an in-memory allocation
+    // (the apply's ledger) that starts above the remembered one never reissues a
+    // ClientToken a committed pending row carried.
+    tx.prepare_cached(
+        "INSERT INTO generations (address, generation) VALUES (?1, ?2)
+         ON CONFLICT(address) DO UPDATE SET generation = MAX(generation, excluded.generation)",
+    )?
+    .execute(params![r.addr.to_string(), r.generation as i64])
     .map(|_| ())
 }
 
