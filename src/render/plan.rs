@@ -548,6 +548,19 @@ pub fn apply_summary(destroy: bool, o: &crate::apply::walk::Outcome) -> String {
     s
 }
 
+/// How many addresses a line of the human "Summary by action" names (a plan of 10,000
+/// creates would otherwise print one line of 300 KB).
+const SUMMARY_NAMES: usize = 20;
+
+/// The first `max` of `names`, then how many more there are.
+fn first_of(names: impl Iterator<Item = String>, total: usize, max: usize) -> String {
+    let mut s = names.take(max).collect::<Vec<_>>().join(", ");
+    if total > max {
+        let _ = write!(s, ", ... and {} more", total - max);
+    }
+    s
+}
+
 /// The addresses by action, destroys first.
 pub fn address_summary(plan: &Plan) -> Vec<(String, Vec<String>)> {
     type Pick = fn(&Change) -> bool;
@@ -694,7 +707,16 @@ pub fn human(plan: &Plan, st: Style) -> String {
     if !groups.is_empty() {
         let _ = writeln!(out, "\nSummary by action:");
         for (name, addrs) in groups {
-            let _ = writeln!(out, "  {name} ({}): {}", addrs.len(), addrs.join(", "));
+            let _ = writeln!(
+                out,
+                "  {name} ({}): {}",
+                addrs.len(),
+                first_of(
+                    addrs.iter().map(|a| a.to_string()),
+                    addrs.len(),
+                    SUMMARY_NAMES
+                )
+            );
         }
     }
     for w in &plan.warnings {
@@ -838,12 +860,7 @@ pub fn markdown(plan: &Plan, budget: usize) -> String {
             summary,
             "- **{name}** ({}): {}",
             addrs.len(),
-            addrs
-                .iter()
-                .take(200)
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            first_of(addrs.iter().map(|a| format!("`{a}`")), addrs.len(), 200)
         );
     }
     summary.push_str("\n</details>\n");
@@ -926,4 +943,20 @@ pub fn markdown(plan: &Plan, budget: usize) -> String {
         let _ = writeln!(out, "\n> [!NOTE]\n> The details of {cut} resource(s) were left out to stay within the comment size limit ({budget} characters). The summary above is complete; run `imgform show PLANFILE` for every detail.");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_of;
+
+    #[test]
+    fn a_long_summary_names_the_first_addresses_and_counts_the_rest() {
+        let names = (0..25).map(|i| format!("alicloud_image.wide[{i}]"));
+        let s = first_of(names, 25, 20);
+        assert!(s.starts_with("alicloud_image.wide[0], alicloud_image.wide[1]"));
+        assert!(s.contains("alicloud_image.wide[19], ... and 5 more"), "{s}");
+        assert!(!s.contains("wide[20]"));
+        let all = first_of(["a".to_string(), "b".to_string()].into_iter(), 2, 20);
+        assert_eq!(all, "a, b");
+    }
 }
