@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// Walk options.
 #[derive(Debug, Clone)]
@@ -234,7 +235,10 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
             while let Some(i) = walk.next_ready() {
                 let (c, phase) = (nodes[i].0.clone(), nodes[i].1);
                 let ctx = ctx.clone();
-                set.spawn(async move { (i, run_node(&ctx, &c, phase).await) });
+                // The node's logs carry its address (a span entered across awaits would
+                // leak into whatever task the worker polls next).
+                let span = tracing::info_span!("resource", addr = %c.addr);
+                set.spawn(async move { (i, run_node(&ctx, &c, phase).await) }.instrument(span));
             }
         }
         let Some(done) = set.join_next().await else {
@@ -460,8 +464,6 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
         verb,
         id: prior_id,
     });
-    let span = tracing::info_span!("resource", addr = %c.addr);
-    let _g = span.enter();
     let r = match c.action {
         Action::Create | Action::Resume => {
             create(ctx, c, start, 0).await?;
