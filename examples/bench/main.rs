@@ -774,10 +774,10 @@ fn main() {
             rows.extend(scale::builds(speed, &or(&[1, 100, 500])));
         }
         if what == "all" || what == "plans" {
-            rows.extend(scale::plans(
-                600.0,
-                &or(&[1000, 2000, 8000, 10_000, 50_000]),
-            ));
+            rows.extend(scale::plans(600.0, &or(&[1000, 2000, 8000]), true));
+        }
+        if what == "all" || what == "plans-plain" {
+            rows.extend(scale::plans(600.0, &or(&[10_000, 50_000]), false));
         }
     }
     if all || which == "plan-large" {

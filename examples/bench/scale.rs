@@ -171,9 +171,9 @@ fn imgform(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-/// The poller's ticks in a run's log: (ticks, read calls they needed at 100 ids per call,
-/// most objects in one tick).
-fn ticks(stderr: &str) -> (u64, u64, u64) {
+/// The poller's ticks in a run's log: (ticks, read calls they needed at `per_call` ids per
+/// call, most objects in one tick).
+fn ticks(stderr: &str, per_call: u64) -> (u64, u64, u64) {
     let mut t = (0, 0, 0);
     for l in stderr.lines().filter(|l| l.contains("poll tick")) {
         let n: u64 = l
@@ -182,7 +182,7 @@ fn ticks(stderr: &str) -> (u64, u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         t.0 += 1;
-        t.1 += n.div_ceil(100);
+        t.1 += n.div_ceil(per_call);
         t.2 = t.2.max(n);
     }
     t
@@ -208,7 +208,7 @@ fn apply_rows(
     op_secs: f64,
     body: &str,
     create_action: &str,
-    read_action: &str,
+    (read_action, per_call): (&str, u64),
 ) -> Vec<Row> {
     let cloud = Served::start(speed);
     let dir = tempfile::tempdir().expect("tmp");
@@ -233,13 +233,13 @@ fn apply_rows(
     );
     let limit = Duration::from_secs_f64(op_secs / speed) + tick;
     let ratio = r.wall.as_secs_f64() / limit.as_secs_f64();
-    let (t, needed, most) = ticks(&r.stderr);
+    let (t, needed, most) = ticks(&r.stderr, per_call);
     let reads = cloud.calls(read_action);
     let creates = cloud.calls(create_action);
     vec![Row(
         format!("{what}: {n}"),
         format!(
-            "wall {:.2} s, limit {:.2} s, ratio {ratio:.2}; {create_action} {creates}; {read_action} {reads} (ticks {t}, at most {most} objects per tick: {needed} calls at 100 per call); peak RSS {:.0} MB",
+            "wall {:.2} s, limit {:.2} s, ratio {ratio:.2}; {create_action} {creates}; {read_action} {reads} (ticks {t}, at most {most} objects per tick: {needed} calls at {per_call} per call); peak RSS {:.0} MB",
             r.wall.as_secs_f64(),
             limit.as_secs_f64(),
             r.peak_rss_mb
@@ -261,7 +261,7 @@ pub fn images(speed: f64, sizes: &[usize]) -> Vec<Row> {
             240.0,
             &body,
             "CreateImage",
-            "DescribeImages",
+            ("DescribeImages", 100),
         ));
     }
     rows
@@ -281,7 +281,7 @@ pub fn imports(speed: f64, sizes: &[usize]) -> Vec<Row> {
             425.0,
             &body,
             "ImportImage",
-            "DescribeTasks",
+            ("DescribeTasks", 100),
         ));
     }
     rows
@@ -301,15 +301,16 @@ pub fn builds(speed: f64, sizes: &[usize]) -> Vec<Row> {
             600.0,
             &body,
             "StartImagePipelineExecution",
-            "DescribeImagePipelineExecutions",
+            // One call per build: the action reads one execution by its id.
+            ("DescribeImagePipelineExecutions", 1),
         ));
     }
     rows
 }
 
-/// A plan of 2N applied images where `b[i]` reads `a[count.index].id`, with the refresh,
-/// as a process: wall time and peak memory.
-pub fn plans(speed: f64, sizes: &[usize]) -> Vec<Row> {
+/// A plan of `total` applied images, with the refresh, as a process: wall time and peak
+/// memory. With `refs`, half of them (`b[i]`) read `a[count.index].id`.
+pub fn plans(speed: f64, sizes: &[usize], refs: bool) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut first: Option<(usize, f64)> = None;
     for &total in sizes {
@@ -317,11 +318,16 @@ pub fn plans(speed: f64, sizes: &[usize]) -> Vec<Row> {
         let cloud = Served::start(speed);
         let dir = tempfile::tempdir().expect("tmp");
         let tick = Duration::from_secs_f64(15.0 / speed);
+        let description = if refs {
+            "alicloud_image.a[count.index].id"
+        } else {
+            "\"plain\""
+        };
         write(
             dir.path(),
             &cloud.endpoint(),
             tick,
-            &format!("resource \"alicloud_image\" \"a\" {{\n  count       = {n}\n  image_name  = \"a-${{count.index}}\"\n  snapshot_id = \"s-bp1system0001\"\n}}\n\nresource \"alicloud_image\" \"b\" {{\n  count       = {n}\n  image_name  = \"b-${{count.index}}\"\n  description = alicloud_image.a[count.index].id\n  snapshot_id = \"s-bp1system0001\"\n}}\n"),
+            &format!("resource \"alicloud_image\" \"a\" {{\n  count       = {n}\n  image_name  = \"a-${{count.index}}\"\n  snapshot_id = \"s-bp1system0001\"\n}}\n\nresource \"alicloud_image\" \"b\" {{\n  count       = {n}\n  image_name  = \"b-${{count.index}}\"\n  description = {description}\n  snapshot_id = \"s-bp1system0001\"\n}}\n"),
         );
         let a = imgform(dir.path(), &["apply", "--auto-approve", "--no-color"]);
         assert!(a.ok, "apply of {total} failed: {}", a.stderr);
@@ -348,7 +354,10 @@ pub fn plans(speed: f64, sizes: &[usize]) -> Vec<Row> {
             ),
         };
         rows.push(Row(
-            format!("scale plan: {total} applied images, b[i] reads a[count.index].id"),
+            format!(
+                "scale plan: {total} applied images{}",
+                if refs { ", b[i] reads a[count.index].id" } else { "" }
+            ),
             format!(
                 "{secs:.2} s, peak RSS {:.0} MB ({:.1} KB per resource), {reads} DescribeImages{growth} (apply took {:.1} s)",
                 p.peak_rss_mb,
