@@ -284,4 +284,31 @@ mod tests {
         assert!(!st.resources.contains_key(&a));
         assert_eq!(st.resources.len(), 199);
     }
+
+    #[tokio::test]
+    async fn a_generation_a_committed_row_carried_is_never_handed_out_again() {
+        // A create_before_destroy whose create is refused puts the old row (generation 2)
+        // back over the pending one (generation 5): the next create must still go above 5,
+        // or it would reuse the refused request's ClientToken.
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        let backend: Box<dyn crate::state::backend::Backend> =
+            Box::new(Store::open(&path).expect("store"));
+        let store: SharedStore = Arc::new(Mutex::new(backend));
+        let a: ResourceAddr = "alicloud_image.x".parse().expect("address");
+        let ledger = Ledger::open(store.clone()).expect("ledger");
+        let mut old = row("alicloud_image.x", Status::Ready);
+        old.generation = 2;
+        ledger.put(&old).await.expect("old");
+        let g = ledger.next_generation(&a, 0);
+        assert_eq!(g, 3);
+        let mut pending = row("alicloud_image.x", Status::Creating);
+        pending.generation = 5;
+        ledger.put(&pending).await.expect("pending");
+        ledger.put(&old).await.expect("restored");
+        ledger.close();
+        // A later run (a fresh ledger over the same state) starts above 5.
+        let again = Ledger::open(store).expect("ledger");
+        assert_eq!(again.next_generation(&a, 0), 6);
+    }
 }
