@@ -4,7 +4,7 @@
 //! create whose outcome is unknown keeps its row, and the next run sends it again.
 
 use super::ctx::{api_call_replaying, put, remove, row, Ctx, RunCx};
-use super::eval::{desired, evaluate_instance};
+use super::eval::desired;
 use crate::addr::ResourceAddr;
 use crate::cloud::client::Client;
 use crate::cloud::waiter::{fmt_elapsed, Acceptance, WaitError, Waiter};
@@ -336,9 +336,7 @@ async fn wait_created(
 /// the apply see it.
 pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
     let kind = resource::data_kind(&c.kind)?;
-    let args = ctx
-        .ledger
-        .with_state(|st| evaluate_instance(&ctx.ev, st, &c.addr))?;
+    let args = ctx.ledger.evaluate(&c.addr)?;
     let client = ctx.sess.client(&c.provider, &c.region)?;
     let v = kind.read(&client, &J::Object(args)).await?;
     put(

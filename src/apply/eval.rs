@@ -7,102 +7,178 @@ use crate::config::check::{self, Evaluated};
 use crate::diag::Diagnostics;
 use crate::plan::build::config_json;
 use crate::plan::model::Change;
-use crate::state::{State, Status};
+use crate::state::{ResourceState, State, Status};
 use crate::value::Value;
 use serde_json::{json, Map, Value as J};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Resource values known from state, as expressions see them.
 pub fn known_from_state(ev: &Evaluated, st: &State) -> BTreeMap<ResourceId, Value> {
-    known_from_state_where(ev, st, |_| true)
+    let mut k = BTreeMap::new();
+    for r in st.resources.values() {
+        put_known(ev, &mut k, r);
+    }
+    // A resource with count = 0 (or an empty for_each) is an empty list (map), known.
+    for id in ev.config.resources.keys() {
+        if let (None, Some(empty)) = (k.get(id), empty_known(ev, id)) {
+            k.insert(id.clone(), empty);
+        }
+    }
+    k
 }
 
-/// [`known_from_state`] for the resources `keep` admits only.
-fn known_from_state_where(
-    ev: &Evaluated,
-    st: &State,
-    keep: impl Fn(&ResourceId) -> bool,
-) -> BTreeMap<ResourceId, Value> {
-    let mut groups: BTreeMap<ResourceId, Vec<(&Option<InstanceKey>, Value)>> = BTreeMap::new();
-    for r in st.resources.values() {
-        if r.status != Status::Ready || !keep(&r.addr.id) {
-            continue;
+/// The value of a repeated resource none of whose instances is in the configuration: an
+/// empty list (count) or map (for_each), known; `None` for anything else.
+fn empty_known(ev: &Evaluated, id: &ResourceId) -> Option<Value> {
+    let res = ev.config.resources.get(id)?;
+    let none = ev
+        .instances
+        .range(id.instance(None)..)
+        .next()
+        .is_none_or(|(a, _)| a.id != *id);
+    match (none, res.count.is_some(), res.for_each.is_some()) {
+        (true, true, _) => Some(Value::List(vec![])),
+        (true, false, true) => Some(Value::Map(BTreeMap::new())),
+        _ => None,
+    }
+}
+
+/// The value expressions see of one row: its attributes, its id, and the schema's
+/// defaults for what is unset.
+fn row_value(r: &ResourceState) -> Value {
+    let mut attrs = r.attrs.clone();
+    if let (Some(o), Some(id)) = (attrs.as_object_mut(), &r.id) {
+        o.insert("id".into(), J::String(id.clone()));
+        if let Some(schema) = check::schema_of(&r.addr.id) {
+            schema.fill_unset(o);
         }
-        let mut attrs = r.attrs.clone();
-        if let (Some(o), Some(id)) = (attrs.as_object_mut(), &r.id) {
-            o.insert("id".into(), J::String(id.clone()));
-            if let Some(schema) = check::schema_of(&r.addr.id) {
-                schema.fill_unset(o);
+    }
+    Value::from_json(&attrs)
+}
+
+/// Updates `known` for one row written: a ready row's instance becomes known, any other
+/// row's instance unknown. O(log N), so the walk keeps one map up to date instead of
+/// converting the state for every evaluation.
+pub(super) fn put_known(
+    ev: &Evaluated,
+    known: &mut BTreeMap<ResourceId, Value>,
+    r: &ResourceState,
+) {
+    if r.status == Status::Ready {
+        set_known(ev, known, &r.addr, Some(row_value(r)));
+    } else {
+        set_known(ev, known, &r.addr, None);
+    }
+}
+
+/// Updates `known` for one row removed.
+pub(super) fn remove_known(
+    ev: &Evaluated,
+    known: &mut BTreeMap<ResourceId, Value>,
+    a: &ResourceAddr,
+) {
+    set_known(ev, known, a, None);
+}
+
+/// Sets (or, with `None`, forgets) one instance's value. A list keeps each instance at
+/// its index, with unknown in the gaps and no unknown at the end; a resource with no
+/// known instance left is unknown (or empty, when the configuration has none of it).
+fn set_known(
+    ev: &Evaluated,
+    known: &mut BTreeMap<ResourceId, Value>,
+    a: &ResourceAddr,
+    v: Option<Value>,
+) {
+    let Some(res) = ev.config.resources.get(&a.id) else {
+        return;
+    };
+    let id = &a.id;
+    let emptied = if res.count.is_some() {
+        let Some(InstanceKey::Int(i)) = a.key else {
+            return;
+        };
+        let i = i as usize;
+        let entry = known
+            .entry(id.clone())
+            .or_insert_with(|| Value::List(vec![]));
+        if !matches!(entry, Value::List(_)) {
+            *entry = Value::List(vec![]);
+        }
+        let Value::List(l) = entry else {
+            unreachable!("made a list above")
+        };
+        match v {
+            Some(v) => {
+                if l.len() <= i {
+                    l.resize(i + 1, Value::Unknown);
+                }
+                l[i] = v;
+            }
+            None => {
+                if i < l.len() {
+                    l[i] = Value::Unknown;
+                }
+                while matches!(l.last(), Some(Value::Unknown)) {
+                    l.pop();
+                }
             }
         }
-        groups
-            .entry(r.addr.id.clone())
-            .or_default()
-            .push((&r.addr.key, Value::from_json(&attrs)));
-    }
-    let mut out = BTreeMap::new();
-    // A resource with count = 0 (or an empty for_each) is an empty list (map), known.
-    for (id, res) in &ev.config.resources {
-        let repeated = res.count.is_some() || res.for_each.is_some();
-        let none = ev
-            .instances
-            .range(id.instance(None)..)
-            .next()
-            .is_none_or(|(a, _)| a.id != *id);
-        if repeated && none && keep(id) {
-            let empty = if res.count.is_some() {
-                Value::List(vec![])
-            } else {
-                Value::Map(BTreeMap::new())
-            };
-            out.insert(id.clone(), empty);
+        l.is_empty()
+    } else if res.for_each.is_some() {
+        let Some(InstanceKey::Str(k)) = &a.key else {
+            return;
+        };
+        let entry = known
+            .entry(id.clone())
+            .or_insert_with(|| Value::Map(BTreeMap::new()));
+        if !matches!(entry, Value::Map(_)) {
+            *entry = Value::Map(BTreeMap::new());
         }
-    }
-    for (id, vals) in groups {
-        let Some(res) = ev.config.resources.get(&id) else {
-            continue;
+        let Value::Map(m) = entry else {
+            unreachable!("made a map above")
         };
-        let v = if res.count.is_some() {
-            Value::List(vals.into_iter().map(|x| x.1).collect())
-        } else if res.for_each.is_some() {
-            Value::Map(
-                vals.into_iter()
-                    .filter_map(|(k, v)| match k {
-                        Some(InstanceKey::Str(s)) => Some((s.clone(), v)),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        } else {
-            vals.into_iter()
-                .next()
-                .map(|x| x.1)
-                .unwrap_or(Value::Unknown)
+        match v {
+            Some(v) => {
+                m.insert(k.clone(), v);
+            }
+            None => {
+                m.remove(k);
+            }
+        }
+        m.is_empty()
+    } else {
+        if a.key.is_some() {
+            return;
+        }
+        match v {
+            Some(v) => {
+                known.insert(id.clone(), v);
+                false
+            }
+            None => true,
+        }
+    };
+    if emptied {
+        match empty_known(ev, id) {
+            Some(e) => known.insert(id.clone(), e),
+            None => known.remove(id),
         };
-        out.insert(id, v);
     }
-    out
 }
 
 /// Re-evaluates one instance with the values its dependencies have now; fails when a value
 /// is still unknown or a rule of the API is broken.
+///
+/// `known` is the walk's map of known values, kept up to date as rows are committed
+/// (see [`put_known`]); only what the instance depends on is evaluated, and
+/// `x[count.index]` reads one instance of `x`, so a re-evaluation costs its own
+/// dependencies, whatever the size of the configuration or the state.
 pub(super) fn evaluate_instance(
     ev: &Evaluated,
-    st: &State,
+    known: &mut BTreeMap<ResourceId, Value>,
     addr: &ResourceAddr,
 ) -> Result<Map<String, J>, String> {
-    // Only what the instance depends on is evaluated, not the whole configuration: a
-    // build re-evaluated during apply costs its own dependencies, whatever the size of the
-    // configuration.
     let needed = check::closure(ev, &check::Node::Resource(addr.id.clone()));
-    let ids: BTreeSet<&ResourceId> = needed
-        .iter()
-        .filter_map(|n| match n {
-            check::Node::Resource(id) => Some(id),
-            _ => None,
-        })
-        .collect();
-    let mut known = known_from_state_where(ev, st, |id| ids.contains(id));
     let mut diags = Diagnostics::default();
     let mut found = None;
     let mut hook = |id: &ResourceId,
@@ -126,7 +202,7 @@ pub(super) fn evaluate_instance(
         ev,
         nodes,
         Some(addr),
-        &mut known,
+        known,
         &mut diags,
         &mut hook,
     );
@@ -178,7 +254,112 @@ pub(super) fn desired(ctx: &Ctx, c: &Change) -> Result<J, String> {
         }
         return Ok(a);
     }
-    Ok(J::Object(ctx.ledger.with_state(|st| {
-        evaluate_instance(&ctx.ev, st, &c.addr)
-    })?))
+    Ok(J::Object(ctx.ledger.evaluate(&c.addr)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check::{load, Options};
+
+    fn config(text: &str) -> (tempfile::TempDir, Evaluated) {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("main.tf"), text).expect("write");
+        let (ev, diags) = load(&Options {
+            dir: dir.path().into(),
+            ..Default::default()
+        });
+        let ev = ev.unwrap_or_else(|| panic!("valid configuration: {diags:?}"));
+        (dir, ev)
+    }
+
+    fn row(addr: &str, id: Option<&str>, status: Status) -> ResourceState {
+        let addr: ResourceAddr = addr.parse().expect("address");
+        ResourceState {
+            kind: addr.id.kind.clone(),
+            addr,
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: id.map(String::from),
+            status,
+            client_token: None,
+            generation: 1,
+            attrs: json!({"image_name": "x"}),
+            deps: vec![],
+            pending: None,
+        }
+    }
+
+    const PAIRS: &str = r#"
+resource "alicloud_image" "a" {
+  count       = 3
+  snapshot_id = "s-1"
+  image_name  = "a-${count.index}"
+}
+resource "alicloud_image" "b" {
+  count       = 3
+  snapshot_id = "s-2"
+  image_name  = "b-${alicloud_image.a[count.index].id}"
+}
+resource "alicloud_image" "c" {
+  count       = 0
+  snapshot_id = "s-3"
+}
+"#;
+
+    #[test]
+    fn known_values_kept_up_to_date_row_by_row_equal_those_converted_from_the_whole_state() {
+        let (_d, ev) = config(PAIRS);
+        let mut st = State::default();
+        let mut k = known_from_state(&ev, &st);
+        // Nothing applied: `a` is unknown, the empty `c` is a known empty list.
+        assert!(!k.contains_key(&ResourceId::managed("alicloud_image", "a")));
+        assert_eq!(
+            k.get(&ResourceId::managed("alicloud_image", "c")),
+            Some(&Value::List(vec![]))
+        );
+        let steps = [
+            row("alicloud_image.a[1]", Some("m-1"), Status::Ready),
+            row("alicloud_image.a[2]", None, Status::Creating),
+            row("alicloud_image.a[2]", Some("m-2"), Status::Ready),
+            row("alicloud_image.a[2]", Some("m-2"), Status::Tainted),
+            row("alicloud_image.a[0]", Some("m-0"), Status::Ready),
+        ];
+        for r in steps {
+            put_known(&ev, &mut k, &r);
+            st.resources.insert(r.addr.clone(), r);
+            assert_eq!(k, known_from_state(&ev, &st));
+        }
+        let a0: ResourceAddr = "alicloud_image.a[0]".parse().expect("address");
+        remove_known(&ev, &mut k, &a0);
+        st.resources.remove(&a0);
+        assert_eq!(k, known_from_state(&ev, &st));
+        // A gap is unknown, never the next instance moved down.
+        let Some(Value::List(l)) = k.get(&ResourceId::managed("alicloud_image", "a")) else {
+            panic!("a is a list: {k:?}")
+        };
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0], Value::Unknown);
+        let a1: ResourceAddr = "alicloud_image.a[1]".parse().expect("address");
+        remove_known(&ev, &mut k, &a1);
+        assert!(!k.contains_key(&ResourceId::managed("alicloud_image", "a")));
+    }
+
+    #[test]
+    fn an_instance_is_evaluated_with_the_one_instance_it_reads() {
+        let (_d, ev) = config(PAIRS);
+        let mut k = known_from_state(&ev, &State::default());
+        put_known(
+            &ev,
+            &mut k,
+            &row("alicloud_image.a[1]", Some("m-1"), Status::Ready),
+        );
+        let b1: ResourceAddr = "alicloud_image.b[1]".parse().expect("address");
+        let got = evaluate_instance(&ev, &mut k, &b1).expect("b[1] is known");
+        assert_eq!(got["image_name"], json!("b-m-1"));
+        // b[0] reads a[0], which is not applied: still unknown, not a[1]'s value.
+        let b0: ResourceAddr = "alicloud_image.b[0]".parse().expect("address");
+        let err = evaluate_instance(&ev, &mut k, &b0).expect_err("a[0] is unknown");
+        assert!(err.contains("image_name"), "{err}");
+    }
 }

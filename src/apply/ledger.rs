@@ -14,10 +14,14 @@
 //! transition per address (a second one for the same address waits for the next commit),
 //! so whatever a kill leaves is a state some order of the transitions passed through.
 
+use super::eval::{evaluate_instance, known_from_state, put_known, remove_known};
 use super::SharedStore;
-use crate::addr::ResourceAddr;
+use crate::addr::{ResourceAddr, ResourceId};
+use crate::config::check::Evaluated;
 use crate::state::{ResourceState, State};
-use std::collections::HashSet;
+use crate::value::Value;
+use serde_json::{Map, Value as J};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
@@ -34,21 +38,51 @@ impl Job {
     }
 }
 
+/// The rows as last committed, and (given the configuration) the values expressions see
+/// of them, updated with each commit.
+struct Mirror {
+    state: State,
+    known: Option<(Arc<Evaluated>, BTreeMap<ResourceId, Value>)>,
+}
+
+impl Mirror {
+    fn apply(&mut self, puts: Vec<ResourceState>, removes: &[ResourceAddr]) {
+        for a in removes {
+            self.state.resources.remove(a);
+            if let Some((ev, k)) = &mut self.known {
+                remove_known(ev, k, a);
+            }
+        }
+        for p in puts {
+            if let Some((ev, k)) = &mut self.known {
+                put_known(ev, k, &p);
+            }
+            self.state.resources.insert(p.addr.clone(), p);
+        }
+    }
+}
+
 /// The walk's state (see the module's documentation).
 pub(super) struct Ledger {
-    mirror: Arc<Mutex<State>>,
+    mirror: Arc<Mutex<Mirror>>,
     jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
 }
 
 impl Ledger {
-    /// Loads the state once and starts the writer (on the current tokio runtime).
-    pub fn open(store: SharedStore) -> Result<Ledger, String> {
-        let st = store
+    /// Loads the state once and starts the writer (on the current tokio runtime). With
+    /// the configuration, it also keeps the values expressions see up to date, for
+    /// [`Ledger::evaluate`].
+    pub fn open(store: SharedStore, ev: Option<Arc<Evaluated>>) -> Result<Ledger, String> {
+        let state = store
             .lock()
             .expect("the state lock is never poisoned")
             .load()
             .map_err(|e| e.to_string())?;
-        let mirror = Arc::new(Mutex::new(st));
+        let known = ev.map(|ev| {
+            let k = known_from_state(&ev, &state);
+            (ev, k)
+        });
+        let mirror = Arc::new(Mutex::new(Mirror { state, known }));
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(write_loop(store, mirror.clone(), rx));
         Ok(Ledger {
@@ -107,14 +141,15 @@ impl Ledger {
             .expect("the ledger lock is never poisoned");
         let key = addr.to_string();
         let next = m
+            .state
             .generations
             .get(&key)
             .copied()
             .unwrap_or(0)
-            .max(m.resources.get(addr).map_or(0, |r| r.generation))
+            .max(m.state.resources.get(addr).map_or(0, |r| r.generation))
             .max(at_least)
             + 1;
-        m.generations.insert(key, next);
+        m.state.generations.insert(key, next);
         next
     }
 
@@ -123,6 +158,7 @@ impl Ledger {
         self.mirror
             .lock()
             .expect("the ledger lock is never poisoned")
+            .state
             .resources
             .get(a)
             .cloned()
@@ -133,7 +169,43 @@ impl Ledger {
         f(&self
             .mirror
             .lock()
-            .expect("the ledger lock is never poisoned"))
+            .expect("the ledger lock is never poisoned")
+            .state)
+    }
+
+    /// The values expressions see, as last committed (empty without the configuration).
+    pub fn known(&self) -> BTreeMap<ResourceId, Value> {
+        self.mirror
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .known
+            .as_ref()
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default()
+    }
+
+    /// Re-evaluates one instance against the values known now (see
+    /// [`evaluate_instance`]). Evaluation is CPU work: on a multi-threaded runtime it runs
+    /// with the worker handed over, so that other tasks (and their request timeouts) do
+    /// not wait behind it.
+    pub fn evaluate(&self, addr: &ResourceAddr) -> Result<Map<String, J>, String> {
+        let run = || {
+            let mut m = self
+                .mirror
+                .lock()
+                .expect("the ledger lock is never poisoned");
+            match &mut m.known {
+                Some((ev, k)) => {
+                    let ev = ev.clone();
+                    evaluate_instance(&ev, k, addr)
+                }
+                None => Err("the walk has no configuration to evaluate".into()),
+            }
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            _ => run(),
+        }
     }
 
     /// Stops the writer. Every write was answered before its task went on, so nothing
@@ -150,7 +222,7 @@ impl Ledger {
 /// job that touches an address already in the batch), then answers them.
 async fn write_loop(
     store: SharedStore,
-    mirror: Arc<Mutex<State>>,
+    mirror: Arc<Mutex<Mirror>>,
     mut rx: mpsc::UnboundedReceiver<Job>,
 ) {
     let mut next: Option<Job> = None;
@@ -189,13 +261,9 @@ async fn write_loop(
                 .map(|_| ())
                 .map_err(|e| e.to_string());
             if r.is_ok() {
-                let mut m = m.lock().expect("the ledger lock is never poisoned");
-                for a in &removes {
-                    m.resources.remove(a);
-                }
-                for p in puts {
-                    m.resources.insert(p.addr.clone(), p);
-                }
+                m.lock()
+                    .expect("the ledger lock is never poisoned")
+                    .apply(puts, &removes);
             }
             r
         })
@@ -238,7 +306,7 @@ mod tests {
             Box::new(Store::open(&path).expect("store"));
         let store: SharedStore = Arc::new(Mutex::new(backend));
         let serial0 = store.lock().expect("lock").load().expect("load").serial;
-        let ledger = Arc::new(Ledger::open(store.clone()).expect("ledger"));
+        let ledger = Arc::new(Ledger::open(store.clone(), None).expect("ledger"));
         let mut set = tokio::task::JoinSet::new();
         for i in 0..200 {
             let (l, path) = (ledger.clone(), path.clone());
@@ -296,7 +364,7 @@ mod tests {
             Box::new(Store::open(&path).expect("store"));
         let store: SharedStore = Arc::new(Mutex::new(backend));
         let a: ResourceAddr = "alicloud_image.x".parse().expect("address");
-        let ledger = Ledger::open(store.clone()).expect("ledger");
+        let ledger = Ledger::open(store.clone(), None).expect("ledger");
         let mut old = row("alicloud_image.x", Status::Ready);
         old.generation = 2;
         ledger.put(&old).await.expect("old");
@@ -308,7 +376,7 @@ mod tests {
         ledger.put(&old).await.expect("restored");
         ledger.close();
         // A later run (a fresh ledger over the same state) starts above 5.
-        let again = Ledger::open(store).expect("ledger");
+        let again = Ledger::open(store, None).expect("ledger");
         assert_eq!(again.next_generation(&a, 0), 6);
     }
 }

@@ -8,7 +8,6 @@
 use super::create::{create, read};
 use super::ctx::{put, remove, row, Ctx, Limiter};
 use super::destroy::{delete, delete_deposed, deposed_of};
-use super::eval::known_from_state;
 use super::ledger::Ledger;
 use super::update::update;
 use super::{Session, SharedStore};
@@ -91,7 +90,7 @@ pub async fn apply(
         out.failed.push(*failed);
         return out;
     }
-    let ledger = match Ledger::open(store.clone()) {
+    let ledger = match Ledger::open(store.clone(), Some(ev.clone())) {
         Ok(l) => l,
         Err(e) => {
             out.failed
@@ -287,7 +286,7 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
 
 /// Outputs, from the state as it is now, recorded in it.
 fn record_outputs(ctx: &Ctx, destroy: bool) -> BTreeMap<String, OutputState> {
-    let mut known = ctx.ledger.with_state(|st| known_from_state(&ctx.ev, st));
+    let mut known = ctx.ledger.known();
     let mut diags = Diagnostics::default();
     let (_, outputs) = check::walk(
         &ctx.ev.config,
@@ -326,7 +325,7 @@ fn record_outputs(ctx: &Ctx, destroy: bool) -> BTreeMap<String, OutputState> {
 }
 
 async fn record_data_sources(ctx: &Arc<Ctx>) {
-    let mut known = ctx.ledger.with_state(|st| known_from_state(&ctx.ev, st));
+    let mut known = ctx.ledger.known();
     let mut diags = Diagnostics::default();
     let mut reads = Vec::new();
     check::walk(
@@ -518,7 +517,7 @@ pub async fn clean_deposed(
     ev: Arc<Evaluated>,
     sink: Arc<dyn EventSink>,
 ) -> Result<(), String> {
-    let ledger = Ledger::open(store.clone())?;
+    let ledger = Ledger::open(store.clone(), Some(ev.clone()))?;
     let st = ledger.with_state(|st| st.clone());
     let ctx = Arc::new(Ctx {
         sess,
