@@ -13,6 +13,7 @@ use crate::plan::model::{Action, Change};
 use crate::resource::{self, kind::Kind, kind::Verdict};
 use crate::state::{client_token, ResourceState, Status};
 use serde_json::{json, Map, Value as J};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -240,7 +241,7 @@ async fn finish(
             put(ctx, &row).await?;
             return Err(e);
         }
-        Err(WaitOutcome::TimedOut(e)) => return Err(e),
+        Err(WaitOutcome::Unfinished(e)) => return Err(e),
     };
     if let Some(o) = row.attrs.as_object_mut() {
         o.extend(learned.into_iter().filter(|(k, _)| k != "id"));
@@ -267,10 +268,14 @@ async fn forget_refused(
     }
 }
 
+/// Reads of an object in flight that may fail in a row (each after the client's own
+/// retries) before its wait gives up.
+const READ_FAILURES: u32 = 3;
+
 enum WaitOutcome {
     /// The object ended in failure; the attributes learned about it.
     Failed(String, Option<Map<String, J>>),
-    TimedOut(String),
+    Unfinished(String),
 }
 
 /// Waits for each of the kind's stages through the region's batched poller, judging every
@@ -289,11 +294,29 @@ async fn wait_created(
     let mut learned = Map::new();
     for stage in kind.stages(&id, &row.attrs) {
         let rx = tokio::sync::Mutex::new(ctx.sess.poller(client, stage.lookup).watch(&stage.key));
+        // Reads that keep failing (the client has already retried each of them) end the
+        // wait: the object may be fine, so its row stays `creating` for the next run,
+        // instead of the run hanging until the create timeout on an unreachable cloud.
+        let failed_reads = AtomicU32::new(0);
+        let unreadable: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
         let r = waiter
             .wait(|_| async {
-                let Some(Ok(Some(item))) = rx.lock().await.recv().await else {
-                    return Acceptance::Retry(());
+                let item = match rx.lock().await.recv().await {
+                    Some(Ok(Some(item))) => item,
+                    Some(Err(e)) => {
+                        if failed_reads.fetch_add(1, Ordering::Relaxed) + 1 >= READ_FAILURES {
+                            let msg = format!(
+                                "cannot read {} {id} while waiting for it ({READ_FAILURES} reads failed in a row): {e}",
+                                stage.what
+                            );
+                            *unreadable.lock().expect("never poisoned") = Some(msg.clone());
+                            return Acceptance::Failure((msg, None));
+                        }
+                        return Acceptance::Retry(());
+                    }
+                    _ => return Acceptance::Retry(()),
                 };
+                failed_reads.store(0, Ordering::Relaxed);
                 crate::crash::at("waiting");
                 match kind.judge(&stage, &item, &row.attrs) {
                     Verdict::Done(m, warning) => Acceptance::Success((m, warning)),
@@ -318,10 +341,17 @@ async fn wait_created(
                 }
                 learned.extend(m);
             }
-            Err(WaitError::Failed((e, l))) => return Err(WaitOutcome::Failed(e, l)),
+            Err(WaitError::Failed((e, l))) => {
+                return Err(match unreadable.into_inner().expect("never poisoned") {
+                    Some(msg) => WaitOutcome::Unfinished(format!(
+                        "{msg}\n  it is still recorded as creating, so the next `imgform apply` resumes the wait"
+                    )),
+                    None => WaitOutcome::Failed(e, l),
+                })
+            }
             Err(_) => {
                 let which = stage.key.rsplit('/').next().unwrap_or_default();
-                return Err(WaitOutcome::TimedOut(format!(
+                return Err(WaitOutcome::Unfinished(format!(
                     "timed out after {} waiting for {} {which}; it is still recorded as creating, so the next `imgform apply` resumes the wait",
                     fmt_elapsed(timeout),
                     stage.what

@@ -553,3 +553,55 @@ fn an_apply_that_waited_for_the_lock_sees_the_world_the_first_one_left() {
         "{counts:?}"
     );
 }
+
+#[test]
+fn a_cloud_that_stops_answering_reads_ends_the_wait_and_the_next_apply_resumes_it() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        r#"
+provider "alicloud" {
+  region            = "cn-hangzhou"
+  max_retries       = 0
+  poll_interval     = "20ms"
+  max_poll_interval = "40ms"
+}
+
+resource "alicloud_image" "web" {
+  image_name  = "web-unreadable"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+"#,
+    )
+    .expect("write");
+    // The create is answered, then every read of the image fails: the run ends (it used
+    // to wait out the whole create timeout) and says the wait resumes.
+    let o = run_with(
+        d.path(),
+        "error500=1,only=DescribeImages",
+        &["apply", "--auto-approve", "--no-color"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("3 reads failed in a row") && t.contains("InternalError"),
+        "{t}"
+    );
+    assert!(
+        t.contains("the next `imgform apply` resumes the wait"),
+        "{t}"
+    );
+    assert!(!t.contains("Apply complete!"), "{t}");
+    let o = imgform(d.path())
+        .args(["--cloud", "local", "state", "pull"])
+        .output()
+        .expect("runs");
+    let st: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(st["resources"][0]["status"], "creating", "{st}");
+    assert!(st["resources"][0]["id"].is_string(), "{st}");
+    // The cloud answers again: the wait resumes, and there is one image.
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(image_counts(d.path()).get("web-unreadable"), Some(&1));
+    plan_is_empty(d.path());
+}
