@@ -99,7 +99,7 @@ async fn apply_dir(
     let (p, diags) = plan(
         Input {
             ev: &ev,
-            state: &state,
+            state: state.clone(),
             drift: vec![],
             regions: &regions,
             options: &opts,
@@ -320,7 +320,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
         .expect("state")
         .load()
         .expect("load");
-    let (refreshed, drift) = imgform::apply::refresh(&sess, &state)
+    let (refreshed, drift) = imgform::apply::refresh(&sess, state)
         .await
         .expect("refresh");
     let regions = sess.regions.clone();
@@ -328,7 +328,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
     let (p, _) = plan(
         Input {
             ev: &ev,
-            state: &refreshed,
+            state: refreshed,
             drift,
             regions: &regions,
             options: &opts,
@@ -378,7 +378,7 @@ fn plan_large(n: usize) -> Vec<Row> {
     let (p, _) = plan(
         Input {
             ev: &ev,
-            state: &state,
+            state: state.clone(),
             drift: vec![],
             regions: &regions,
             options: &opts,
@@ -456,7 +456,7 @@ fn plan_ref(n: usize) -> Vec<Row> {
     let (p, diags) = plan(
         Input {
             ev: &ev,
-            state: &state,
+            state: state.clone(),
             drift: vec![],
             regions: &regions,
             options: &opts,

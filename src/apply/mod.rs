@@ -212,10 +212,10 @@ impl Session {
 /// reported as drift, as are attributes changed outside imgform; computed attributes are
 /// updated silently. Which lookup reads an object and which attributes count as drift are
 /// its kind's.
-pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>), String> {
+pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Drift>), String> {
     let mut batches: BTreeMap<(String, &'static str), (Client, &'static Lookup, Vec<String>)> =
         BTreeMap::new();
-    let mut keys: HashMap<&ResourceAddr, (String, &'static str, String)> = HashMap::new();
+    let mut keys: Vec<(ResourceAddr, (String, &'static str, String))> = Vec::new();
     for r in state.resources.values() {
         let Some(id) = &r.id else { continue };
         if r.addr.id.mode == crate::addr::Mode::Data {
@@ -230,7 +230,7 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
             .or_insert_with(|| (c, lookup, vec![]))
             .2
             .push(key.clone());
-        keys.insert(&r.addr, (batch, lookup.name, key));
+        keys.push((r.addr.clone(), (batch, lookup.name, key)));
     }
     let reads = futures_util::future::join_all(batches.into_iter().map(
         |((region, name), (c, lookup, ids))| async move {
@@ -243,14 +243,15 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
     for (k, r) in reads {
         seen.insert(k, r.map_err(|e| format!("refresh failed: {e}"))?);
     }
-    let mut out = state.clone();
+    // The state is updated in place: a plan of 50,000 objects holds one copy of it.
     let mut drift = Vec::new();
-    for (addr, r) in state.resources.iter() {
-        let Some((batch, lookup, key)) = keys.get(addr) else {
+    let mut gone = Vec::new();
+    for (addr, (batch, lookup, key)) in keys {
+        let Some(r) = state.resources.get_mut(&addr) else {
             continue;
         };
         let kind = resource::kind(&r.kind)?;
-        let item = seen.get(&(batch.clone(), *lookup)).and_then(|m| m.get(key));
+        let item = seen.get(&(batch, lookup)).and_then(|m| m.get(&key));
         match item.and_then(|i| kind.read_back(i)) {
             None => {
                 if r.status == Status::Ready || r.status == Status::Tainted {
@@ -263,28 +264,45 @@ pub async fn refresh(sess: &Session, state: &State) -> Result<(State, Vec<Drift>
                     });
                 }
                 if r.status != Status::Creating {
-                    out.resources.remove(addr);
+                    gone.push(addr.clone());
                 }
             }
             Some(cloud) => {
-                let Some(o) = out.resources.get_mut(addr) else {
-                    continue;
-                };
-                let before = o.attrs.clone();
-                let changed = merge_refreshed(kind, &mut o.attrs, &cloud);
-                if changed && r.status == Status::Ready {
+                let drifted = drifted(kind, &r.attrs, &cloud);
+                let before = drifted.then(|| r.attrs.clone());
+                merge_refreshed(kind, &mut r.attrs, &cloud);
+                if let (Some(before), Status::Ready) = (before, r.status) {
                     drift.push(Drift {
                         addr: addr.clone(),
                         kind: r.kind.clone(),
                         deleted: false,
                         before,
-                        after: o.attrs.clone(),
+                        after: r.attrs.clone(),
                     });
                 }
             }
         }
     }
-    Ok((out, drift))
+    drop(seen);
+    for a in gone {
+        state.resources.remove(&a);
+    }
+    Ok((state, drift))
+}
+
+/// Values of the kind's drift attributes differ between the recorded attributes and the
+/// cloud's (an empty value and a missing one are the same).
+fn drifted(kind: &dyn resource::Kind, attrs: &J, cloud: &serde_json::Map<String, J>) -> bool {
+    kind.drift()
+        .iter()
+        .any(|k| match (attrs.get(*k), cloud.get(*k)) {
+            (Some(old), Some(new)) => old != new && !(empty_value(old) && empty_value(new)),
+            _ => false,
+        })
+}
+
+fn empty_value(v: &J) -> bool {
+    v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(|m| m.is_empty())
 }
 
 /// Takes what the cloud reports into recorded attributes: the kind's drift attributes
@@ -297,9 +315,7 @@ fn merge_refreshed(
     let Some(attrs) = attrs.as_object_mut() else {
         return false;
     };
-    let empty = |v: &J| {
-        v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(|m| m.is_empty())
-    };
+    let empty = empty_value;
     let mut changed = false;
     for k in kind.drift() {
         if let (Some(old), Some(new)) = (attrs.get(k).cloned(), cloud.get(k)) {

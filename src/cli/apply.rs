@@ -285,8 +285,6 @@ fn persist_refresh(run: &run::Run, plan: &crate::plan::model::Plan) -> anyhow::R
     if plan.options.no_refresh {
         return Ok(());
     }
-    let refreshed =
-        crate::state::State::from_json(&plan.prior_state).map_err(anyhow::Error::msg)?;
     let mut store = run.store.lock().expect("never poisoned");
-    crate::state::edit::persist_refresh(store.as_mut(), &refreshed)
+    crate::state::edit::persist_refresh(store.as_mut(), &plan.prior_state)
 }

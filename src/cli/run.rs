@@ -396,11 +396,14 @@ pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
 /// Builds a plan (refresh included), with diagnostics printed.
 pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result<Option<Plan>> {
     let state = run.store.lock().expect("never poisoned").load()?;
+    let (lineage, serial) = (state.lineage.clone(), state.serial);
+    // One copy of the state from here on: refresh updates it, and the plan keeps it as its
+    // prior state.
     let (refreshed, drift) = if opts.no_refresh {
-        (state.clone(), vec![])
+        (state, vec![])
     } else {
         run.rt
-            .block_on(apply::refresh(&run.sess, &state))
+            .block_on(apply::refresh(&run.sess, state))
             .map_err(anyhow::Error::msg)?
     };
     let sess = run.sess.clone();
@@ -418,7 +421,7 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
             build::plan(
                 Input {
                     ev: &ev,
-                    state: &refreshed,
+                    state: refreshed,
                     drift,
                     regions: &regions,
                     options: &opts2,
@@ -433,8 +436,8 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
         render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)
     );
     Ok(plan.map(|mut p| {
-        p.lineage = state.lineage.clone();
-        p.serial = state.serial;
+        p.lineage = lineage;
+        p.serial = serial;
         p.config_digest = config_digest(&run.dir, &run.ev);
         p
     }))

@@ -43,8 +43,8 @@ impl Reader for NoReader {
 pub struct Input<'a> {
     /// The configuration.
     pub ev: &'a Evaluated,
-    /// The state after refresh.
-    pub state: &'a State,
+    /// The state after refresh (the plan keeps it as its prior state).
+    pub state: State,
     /// Drift found by refresh.
     pub drift: Vec<Drift>,
     /// Region of each provider key.
@@ -414,7 +414,12 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
     let ev = input.ev;
     let cfg = &ev.config;
     let opts = input.options;
-    let mut state = input.state.clone();
+    // The working state, with moves and imports applied; the prior state is the state as
+    // refresh found it, copied only when moves or imports change the working one.
+    let mut state = input.state;
+    let prior_state =
+        (!cfg.moved_modules.is_empty() || !cfg.moved.is_empty() || !cfg.imports.is_empty())
+            .then(|| state.clone());
     let mut changes: Vec<Change> = Vec::new();
     // moved blocks: rename state entries first, whole modules before single resources.
     let mut moved_from: BTreeMap<ResourceAddr, ResourceAddr> = BTreeMap::new();
@@ -610,6 +615,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                                 sensitive: vec![],
                                 importing: None,
                                 deps: resource_deps(ev, id),
+                                unchanged: false,
                             });
                         }
                     }
@@ -722,6 +728,12 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     inst.addr.key.clone(),
                     instance_value(schema, &d.after, unknown_value),
                 ));
+                // A no-op that is exactly its row in the prior state (not moved, not
+                // imported) keeps neither copy: the prior state has it.
+                let unchanged = d.action == Action::NoOp
+                    && !moved_ref.contains_key(&inst.addr)
+                    && !importing_ref.contains_key(&inst.addr)
+                    && prior.is_some_and(|p| p.status == Status::Ready && p.attrs == d.after);
                 changes_ref.push(Change {
                     addr: inst.addr.clone(),
                     prev_addr: moved_ref.get(&inst.addr).cloned(),
@@ -733,14 +745,15 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                         .unwrap_or(region),
                     action: d.action,
                     reason,
-                    before: prior.map(|p| p.attrs.clone()),
-                    after: Some(d.after),
+                    before: prior.filter(|_| !unchanged).map(|p| p.attrs.clone()),
+                    after: Some(d.after).filter(|_| !unchanged),
                     after_unknown: d.after_unknown,
                     replace_paths: d.replace_paths,
                     changed: d.changed,
                     sensitive,
                     importing: importing_ref.get(&inst.addr).cloned(),
                     deps: resource_deps(ev, id),
+                    unchanged,
                 });
             }
             known.insert(id.clone(), aggregate(r, values));
@@ -826,6 +839,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             },
             importing: None,
             deps: r.deps.clone(),
+            unchanged: false,
         });
     }
     changes.sort_by(|a, b| a.addr.cmp(&b.addr));
@@ -881,8 +895,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         return (None, diags);
     }
     let plan = Plan {
-        lineage: input.state.lineage.clone(),
-        serial: input.state.serial,
+        lineage: state.lineage.clone(),
+        serial: state.serial,
         changes,
         drift: input.drift,
         outputs: out_changes,
@@ -894,7 +908,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect(),
         warnings,
-        prior_state: input.state.to_json(),
+        prior_state: prior_state.unwrap_or(state),
         configuration: super::configuration::configuration(ev),
         relevant_attributes: super::configuration::relevant_attributes(ev),
     };

@@ -100,6 +100,11 @@ pub struct Change {
     pub importing: Option<String>,
     /// Resource blocks this one depends on (apply order).
     pub deps: Vec<String>,
+    /// A no-op whose object is exactly its row in the prior state: `before` and `after`
+    /// are not stored (a plan of 50,000 unchanged images would hold every one three
+    /// times); [`Plan::before_after`] reads them from the prior state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchanged: bool,
 }
 
 /// An object changed outside imgform, found by refresh.
@@ -168,8 +173,10 @@ pub struct Plan {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// Warnings to show with the plan.
     pub warnings: Vec<String>,
-    /// The state after refresh (Terraform's `prior_state`).
-    pub prior_state: serde_json::Value,
+    /// The state after refresh (Terraform's `prior_state`), stored in plan files as
+    /// `state pull` JSON.
+    #[serde(with = "crate::state::as_json")]
+    pub prior_state: crate::state::State,
     /// Terraform's `configuration`: the configuration's expressions and references.
     #[serde(default)]
     pub configuration: serde_json::Value,
@@ -196,6 +203,29 @@ pub struct Counts {
 }
 
 impl Plan {
+    /// A change's attributes before and after: as stored, or for an [`Change::unchanged`]
+    /// no-op both its row in the prior state, with its id.
+    pub fn before_after<'a>(
+        &'a self,
+        c: &'a Change,
+    ) -> (
+        std::borrow::Cow<'a, Option<serde_json::Value>>,
+        std::borrow::Cow<'a, Option<serde_json::Value>>,
+    ) {
+        use std::borrow::Cow;
+        if !c.unchanged {
+            return (Cow::Borrowed(&c.before), Cow::Borrowed(&c.after));
+        }
+        let v = self.prior_state.resources.get(&c.addr).map(|r| {
+            let mut a = r.attrs.clone();
+            if let (Some(o), Some(id)) = (a.as_object_mut(), &r.id) {
+                o.insert("id".into(), serde_json::Value::String(id.clone()));
+            }
+            a
+        });
+        (Cow::Owned(v.clone()), Cow::Owned(v))
+    }
+
     /// The changes that do something.
     pub fn actions(&self) -> impl Iterator<Item = &Change> {
         self.changes

@@ -102,7 +102,13 @@ pub fn state_values(st: &crate::state::State) -> J {
             )
         })
         .collect();
-    json!({"outputs": outputs, "root_module": module_tree(resources)})
+    // Terraform's `StateValues` omits `outputs` when there are none (`omitempty`).
+    let mut v = Map::new();
+    if !outputs.is_empty() {
+        v.insert("outputs".into(), J::Object(outputs));
+    }
+    v.insert("root_module".into(), module_tree(resources));
+    J::Object(v)
 }
 
 /// The caller of module instance `path` (`module.a[0]` for `module.a[0].module.b`).
@@ -188,9 +194,10 @@ pub fn plan(p: &Plan) -> J {
                 m.insert("previous_address".into(), json!(prev.to_string()));
             }
             m.insert("provider_name".into(), json!(PROVIDER));
+            let (before, after) = p.before_after(c);
             let mut ch = Map::new();
             ch.insert("actions".into(), json!(c.action.terraform_actions()));
-            ch.insert("before".into(), strip_private(&c.before));
+            ch.insert("before".into(), strip_private(&before));
             ch.insert(
                 "after".into(),
                 if matches!(
@@ -199,17 +206,17 @@ pub fn plan(p: &Plan) -> J {
                 ) {
                     J::Null
                 } else {
-                    strip_private(&c.after)
+                    strip_private(&after)
                 },
             );
             ch.insert("after_unknown".into(), c.after_unknown.clone());
             ch.insert(
                 "before_sensitive".into(),
-                sensitive_map(&c.before, &c.sensitive),
+                sensitive_map(&before, &c.sensitive),
             );
             ch.insert(
                 "after_sensitive".into(),
-                sensitive_map(&c.after, &c.sensitive),
+                sensitive_map(&after, &c.sensitive),
             );
             if !c.replace_paths.is_empty() {
                 ch.insert(
@@ -263,10 +270,11 @@ pub fn plan(p: &Plan) -> J {
             let mut m = addr_parts(&c.addr);
             m.insert("provider_name".into(), json!(PROVIDER));
             m.insert("schema_version".into(), json!(0));
-            m.insert("values".into(), strip_private(&c.after));
+            let (_, after) = p.before_after(c);
+            m.insert("values".into(), strip_private(&after));
             m.insert(
                 "sensitive_values".into(),
-                sensitive_map(&c.after, &c.sensitive),
+                sensitive_map(&after, &c.sensitive),
             );
             J::Object(m)
         })
@@ -282,10 +290,7 @@ pub fn plan(p: &Plan) -> J {
         "resource_drift": drift,
         "resource_changes": resource_changes,
         "output_changes": output_changes,
-        "prior_state": match crate::state::State::from_json(&p.prior_state) {
-            Ok(st) => state(&st),
-            Err(_) => json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"root_module": {"resources": []}}}),
-        },
+        "prior_state": state(&p.prior_state),
         "configuration": if p.configuration.is_null() {
             json!({"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}})
         } else {

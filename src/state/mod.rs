@@ -105,6 +105,27 @@ pub struct State {
     pub generations: BTreeMap<String, u64>,
 }
 
+/// Serde through [`State::to_json`] and [`State::from_json`]: a state inside another
+/// document (a plan file's prior state) in the `state pull` format.
+pub mod as_json {
+    use super::State;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes `st` as `state pull` JSON.
+    pub fn serialize<S: Serializer>(st: &State, s: S) -> Result<S::Ok, S::Error> {
+        st.to_json().serialize(s)
+    }
+
+    /// Reads `state pull` JSON; `null` (a plan file without a prior state) is empty.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        if v.is_null() {
+            return Ok(State::default());
+        }
+        State::from_json(&v).map_err(serde::de::Error::custom)
+    }
+}
+
 /// The state format this imgform writes and reads (`version` in `state pull` JSON).
 pub const STATE_JSON_VERSION: u64 = 1;
 

@@ -86,7 +86,7 @@ impl Core {
         let ev = self.load(hcl);
         let sess = self.session(&ev);
         let state = state_of(&self.store);
-        let (refreshed, drift) = apply::refresh(&sess, &state).await.expect("refresh");
+        let (refreshed, drift) = apply::refresh(&sess, state).await.expect("refresh");
         let opts = PlanOptions {
             destroy,
             ..Default::default()
@@ -94,7 +94,7 @@ impl Core {
         let (p, diags) = plan(
             Input {
                 ev: &ev,
-                state: &refreshed,
+                state: refreshed,
                 drift,
                 regions: &sess.regions,
                 options: &opts,
@@ -380,7 +380,7 @@ async fn refresh_reads_changes_made_outside_and_objects_gone() {
         )
         .await
         .expect("tag");
-    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    let (refreshed, drift) = apply::refresh(&sess, core.state()).await.expect("refresh");
     assert_eq!(drift.len(), 1);
     assert!(!drift[0].deleted);
     assert_eq!(
@@ -404,7 +404,7 @@ async fn refresh_reads_changes_made_outside_and_objects_gone() {
         )
         .await
         .expect("delete");
-    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    let (refreshed, drift) = apply::refresh(&sess, core.state()).await.expect("refresh");
     assert!(drift.len() == 1 && drift[0].deleted);
     assert!(refreshed.resources.is_empty());
 }
@@ -1045,7 +1045,7 @@ async fn a_component_named_by_literal_id_must_exist_when_the_plan_is_made() {
         let (p, diags) = plan(
             Input {
                 ev: &ev,
-                state: &state,
+                state,
                 drift: vec![],
                 regions: &sess.regions,
                 options: &opts,
@@ -1156,7 +1156,7 @@ async fn a_component_updates_its_tags_in_place_and_a_vanished_export_is_made_aga
     let task = export.attrs["task_id"].as_str().expect("task").to_string();
     let ev = core.load(&retagged);
     let sess = core.session(&ev);
-    let (refreshed, drift) = apply::refresh(&sess, &core.state()).await.expect("refresh");
+    let (refreshed, drift) = apply::refresh(&sess, core.state()).await.expect("refresh");
     assert!(drift.is_empty(), "{drift:?}");
     assert!(refreshed.resources.contains_key(&export.addr));
     core.cloud.with(|c| c.forget_task(&task));

@@ -207,6 +207,23 @@ fn json_plan_and_saved_plans() {
         .output()
         .expect("runs"));
     assert!(shown.contains("No changes."), "{shown}");
+    // A no-op is stored once (its row in the prior state), and shown in full: before and
+    // after equal, with the id, in the change and in planned_values.
+    let shown = ok(&imgform(d.path())
+        .args(["show", "--json", "noop"])
+        .output()
+        .expect("runs"));
+    let v: serde_json::Value = serde_json::from_str(shown.trim()).expect("json");
+    let rc = &v["resource_changes"][0];
+    assert_eq!(
+        rc["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "{rc}"
+    );
+    assert!(rc["change"]["before"]["id"].is_string(), "{rc}");
+    assert_eq!(rc["change"]["before"], rc["change"]["after"], "{rc}");
+    let planned = &v["planned_values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(planned, &rc["change"]["after"]);
     let raw = ok(&imgform(d.path())
         .args(["output", "--raw", "web_image_id"])
         .output()

@@ -92,7 +92,7 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
     let sess = session(&h, &[]);
     let before = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0);
     let t = std::time::Instant::now();
-    let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
+    let (refreshed, drift) = refresh(&sess, state.clone()).await.expect("refresh");
     let took = t.elapsed();
     let calls = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0) - before;
     assert!(
@@ -207,7 +207,7 @@ async fn refresh_reads_every_page_of_builds() {
         },
     );
     let sess = session(&h, &[]);
-    let (refreshed, drift) = refresh(&sess, &state).await.expect("refresh");
+    let (refreshed, drift) = refresh(&sess, state.clone()).await.expect("refresh");
     assert!(drift.is_empty(), "not deleted: {drift:?}");
     assert!(refreshed.resources.contains_key(&addr));
     h.stop().await;

@@ -58,6 +58,7 @@ fn change(
         sensitive: vec![],
         importing: None,
         deps: vec![],
+        unchanged: false,
     }
 }
 
