@@ -213,9 +213,10 @@ impl Session {
 /// updated silently. Which lookup reads an object and which attributes count as drift are
 /// its kind's.
 pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Drift>), String> {
-    let mut batches: BTreeMap<(String, &'static str), (Client, &'static Lookup, Vec<String>)> =
-        BTreeMap::new();
-    let mut keys: Vec<(ResourceAddr, (String, &'static str, String))> = Vec::new();
+    type Batch = (String, &'static str);
+    let mut batches: BTreeMap<Batch, (Client, &'static Lookup, Vec<String>)> = BTreeMap::new();
+    // Which rows each key read answers, per batch.
+    let mut rows: HashMap<Batch, HashMap<String, Vec<ResourceAddr>>> = HashMap::new();
     for r in state.resources.values() {
         let Some(id) = &r.id else { continue };
         if r.addr.id.mode == crate::addr::Mode::Data {
@@ -224,69 +225,104 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
         let kind = resource::kind(&r.kind)?;
         let c = sess.client(&r.provider, &r.region)?;
         let (lookup, key) = kind.read_key(id, &r.attrs);
-        let batch = format!("{}|{}", c.endpoint(), c.region());
-        batches
-            .entry((batch.clone(), lookup.name))
-            .or_insert_with(|| (c, lookup, vec![]))
-            .2
-            .push(key.clone());
-        keys.push((r.addr.clone(), (batch, lookup.name, key)));
+        let batch = (format!("{}|{}", c.endpoint(), c.region()), lookup.name);
+        let keys = rows.entry(batch.clone()).or_default();
+        if !keys.contains_key(&key) {
+            batches
+                .entry(batch)
+                .or_insert_with(|| (c, lookup, vec![]))
+                .2
+                .push(key.clone());
+        }
+        keys.entry(key).or_default().push(r.addr.clone());
     }
-    let reads = futures_util::future::join_all(batches.into_iter().map(
-        |((region, name), (c, lookup, ids))| async move {
-            let found = (lookup.fetch)(c, ids).await;
-            ((region, name), found)
-        },
-    ))
-    .await;
-    let mut seen: HashMap<(String, &'static str), HashMap<String, J>> = HashMap::new();
-    for (k, r) in reads {
-        seen.insert(k, r.map_err(|e| format!("refresh failed: {e}"))?);
-    }
-    // The state is updated in place: a plan of 50,000 objects holds one copy of it.
-    let mut drift = Vec::new();
-    let mut gone = Vec::new();
-    for (addr, (batch, lookup, key)) in keys {
-        let Some(r) = state.resources.get_mut(&addr) else {
-            continue;
-        };
-        let kind = resource::kind(&r.kind)?;
-        let item = seen.get(&(batch, lookup)).and_then(|m| m.get(&key));
-        match item.and_then(|i| kind.read_back(i)) {
-            None => {
-                if r.status == Status::Ready || r.status == Status::Tainted {
-                    drift.push(Drift {
-                        addr: addr.clone(),
-                        kind: r.kind.clone(),
-                        deleted: true,
-                        before: r.attrs.clone(),
-                        after: J::Null,
-                    });
-                }
-                if r.status != Status::Creating {
-                    gone.push(addr.clone());
+    // Each batch is read in waves of READ_PARALLELISM calls, and each wave's answers are
+    // taken into the state as they arrive and then dropped: the decoded answers for 50,000
+    // images never sit in memory together. The state is updated in place, so a plan holds
+    // one copy of it.
+    const WAVE: usize = 100 * crate::cloud::client::READ_PARALLELISM;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Batch, Result<HashMap<String, J>, String>)>(
+        crate::cloud::client::READ_PARALLELISM,
+    );
+    let readers =
+        futures_util::future::join_all(batches.into_iter().map(|(batch, (c, lookup, ids))| {
+            let tx = tx.clone();
+            async move {
+                for wave in ids.chunks(WAVE) {
+                    let r = (lookup.fetch)(c.clone(), wave.to_vec())
+                        .await
+                        .map_err(|e| format!("refresh failed: {e}"));
+                    let failed = r.is_err();
+                    if tx.send((batch.clone(), r)).await.is_err() || failed {
+                        return;
+                    }
                 }
             }
-            Some(cloud) => {
-                let drifted = drifted(kind, &r.attrs, &cloud);
-                let before = drifted.then(|| r.attrs.clone());
-                merge_refreshed(kind, &mut r.attrs, &cloud);
-                if let (Some(before), Status::Ready) = (before, r.status) {
-                    drift.push(Drift {
-                        addr: addr.clone(),
-                        kind: r.kind.clone(),
-                        deleted: false,
-                        before,
-                        after: r.attrs.clone(),
-                    });
+        }));
+    drop(tx);
+    let mut drift = Vec::new();
+    let mut gone = Vec::new();
+    let merge = async {
+        while let Some((batch, found)) = rx.recv().await {
+            let found = found?;
+            let Some(keys) = rows.get_mut(&batch) else {
+                continue;
+            };
+            for (key, item) in found {
+                for addr in keys.remove(&key).unwrap_or_default() {
+                    let Some(r) = state.resources.get_mut(&addr) else {
+                        continue;
+                    };
+                    let kind = resource::kind(&r.kind)?;
+                    match kind.read_back(&item) {
+                        None => {
+                            // The cloud reports it in a form that means gone.
+                            keys.entry(key.clone()).or_default().push(addr);
+                        }
+                        Some(cloud) => {
+                            let drifted = drifted(kind, &r.attrs, &cloud);
+                            let before = drifted.then(|| r.attrs.clone());
+                            merge_refreshed(kind, &mut r.attrs, &cloud);
+                            if let (Some(before), Status::Ready) = (before, r.status) {
+                                drift.push(Drift {
+                                    kind: r.kind.clone(),
+                                    deleted: false,
+                                    before,
+                                    after: r.attrs.clone(),
+                                    addr,
+                                });
+                            }
+                        }
+                    }
                 }
             }
         }
+        Ok::<(), String>(())
+    };
+    let (_, merged) = tokio::join!(readers, merge);
+    merged?;
+    // What no answer reported is gone from the cloud.
+    for addr in rows.into_values().flat_map(|k| k.into_values()).flatten() {
+        let Some(r) = state.resources.get(&addr) else {
+            continue;
+        };
+        if r.status == Status::Ready || r.status == Status::Tainted {
+            drift.push(Drift {
+                addr: addr.clone(),
+                kind: r.kind.clone(),
+                deleted: true,
+                before: r.attrs.clone(),
+                after: J::Null,
+            });
+        }
+        if r.status != Status::Creating {
+            gone.push(addr);
+        }
     }
-    drop(seen);
     for a in gone {
         state.resources.remove(&a);
     }
+    drift.sort_by(|a, b| a.addr.cmp(&b.addr));
     Ok((state, drift))
 }
 

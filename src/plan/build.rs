@@ -376,11 +376,18 @@ fn instance_value(schema: &crate::resource::Schema, after: &J, unknown: bool) ->
     if unknown {
         return Value::Unknown;
     }
-    let mut after = after.clone();
-    if let Some(o) = after.as_object_mut() {
-        schema.fill_unset(o);
+    // Converted once, with the schema's unset attributes (null, or no blocks) filled in.
+    let mut v = Value::from_json(after);
+    if let Value::Map(m) = &mut v {
+        for a in schema.attrs {
+            m.entry(a.name.to_string()).or_insert(Value::Null);
+        }
+        for b in schema.blocks {
+            m.entry(b.name.to_string())
+                .or_insert_with(|| Value::List(vec![]));
+        }
     }
-    Value::from_json(&after)
+    v
 }
 
 fn aggregate(
@@ -557,6 +564,9 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 return;
             };
             let schema = check::schema_of(id);
+            // Values only something reads are kept: a plan of 50,000 images that nothing
+            // refers to does not convert each of them for the evaluator.
+            let read = !ev.graph.dependents(&Node::Resource(id.clone())).is_empty();
             let mut values = Vec::new();
             for inst in made {
                 config_addrs_ref.insert(inst.addr.clone());
@@ -726,7 +736,11 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     .unwrap_or_default();
                 values.push((
                     inst.addr.key.clone(),
-                    instance_value(schema, &d.after, unknown_value),
+                    if read {
+                        instance_value(schema, &d.after, unknown_value)
+                    } else {
+                        Value::Unknown
+                    },
                 ));
                 // A no-op that is exactly its row in the prior state (not moved, not
                 // imported) keeps neither copy: the prior state has it.
