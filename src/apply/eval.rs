@@ -43,6 +43,19 @@ fn empty_known(ev: &Evaluated, id: &ResourceId) -> Option<Value> {
     }
 }
 
+/// How many instances a counted resource has in the configuration: one past its highest
+/// index.
+fn configured_len(ev: &Evaluated, id: &ResourceId) -> usize {
+    ev.instances
+        .range(id.instance(Some(InstanceKey::Int(0)))..=id.instance(Some(InstanceKey::Int(u64::MAX))))
+        .next_back()
+        .and_then(|(a, _)| match a.key {
+            Some(InstanceKey::Int(i)) => Some(i as usize + 1),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
 /// The value expressions see of one row: its attributes, its id, and the schema's
 /// defaults for what is unset.
 fn row_value(r: &ResourceState) -> Value {
@@ -107,6 +120,10 @@ fn set_known(
         let Value::List(l) = entry else {
             unreachable!("made a list above")
         };
+        // As long as the configuration's list: `b[count.index]` reading `a[count.index]`
+        // for an instance of `a` not made yet finds it unknown (and picks it), rather than
+        // out of range (which evaluates the whole list to say so).
+        let configured = configured_len(ev, id);
         match v {
             Some(v) => {
                 if l.len() <= i {
@@ -118,12 +135,15 @@ fn set_known(
                 if i < l.len() {
                     l[i] = Value::Unknown;
                 }
-                while matches!(l.last(), Some(Value::Unknown)) {
+                while l.len() > configured && matches!(l.last(), Some(Value::Unknown)) {
                     l.pop();
                 }
             }
         }
-        l.is_empty()
+        if l.len() < configured {
+            l.resize(configured, Value::Unknown);
+        }
+        l.iter().all(|v| matches!(v, Value::Unknown))
     } else if res.for_each.is_some() {
         let Some(InstanceKey::Str(k)) = &a.key else {
             return;
@@ -334,12 +354,15 @@ resource "alicloud_image" "c" {
         remove_known(&ev, &mut k, &a0);
         st.resources.remove(&a0);
         assert_eq!(k, known_from_state(&ev, &st));
-        // A gap is unknown, never the next instance moved down.
+        // A gap is unknown, never the next instance moved down, and the list is as long
+        // as the configuration's (a[2], not made yet, is unknown, not out of range).
         let Some(Value::List(l)) = k.get(&ResourceId::managed("alicloud_image", "a")) else {
             panic!("a is a list: {k:?}")
         };
-        assert_eq!(l.len(), 2);
+        assert_eq!(l.len(), 3);
         assert_eq!(l[0], Value::Unknown);
+        assert!(matches!(l[1], Value::Map(_)));
+        assert_eq!(l[2], Value::Unknown);
         let a1: ResourceAddr = "alicloud_image.a[1]".parse().expect("address");
         remove_known(&ev, &mut k, &a1);
         assert!(!k.contains_key(&ResourceId::managed("alicloud_image", "a")));

@@ -120,7 +120,13 @@ pub fn load_config_with(
     compact: bool,
 ) -> anyhow::Result<Option<Evaluated>> {
     let opts = config_options(cli, vars);
+    let t = std::time::Instant::now();
     let (ev, diags, sources) = check::load_with_sources(&opts);
+    tracing::debug!(
+        instances = ev.as_ref().map_or(0, |e| e.instances.len()),
+        ms = t.elapsed().as_millis() as u64,
+        "configuration checked"
+    );
     let text = if compact {
         render::diag::human_compact(&sources, &diags, ctx.color_err)
     } else {
@@ -395,8 +401,10 @@ pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
 
 /// Builds a plan (refresh included), with diagnostics printed.
 pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result<Option<Plan>> {
+    let t = std::time::Instant::now();
     let state = run.store.lock().expect("never poisoned").load()?;
     let (lineage, serial) = (state.lineage.clone(), state.serial);
+    tracing::debug!(rows = state.resources.len(), ms = t.elapsed().as_millis() as u64, "state loaded");
     // One copy of the state from here on: refresh updates it, and the plan keeps it as its
     // prior state.
     let (refreshed, drift) = if opts.no_refresh {
@@ -406,6 +414,7 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
             .block_on(apply::refresh(&run.sess, state))
             .map_err(anyhow::Error::msg)?
     };
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "refreshed");
     let sess = run.sess.clone();
     let ev = run.ev.clone();
     let handle = run.rt.handle().clone();
@@ -431,6 +440,7 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
         })
         .await
     })?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "planned");
     eprint!(
         "{}",
         render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)

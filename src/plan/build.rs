@@ -427,7 +427,9 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
     let prior_state =
         (!cfg.moved_modules.is_empty() || !cfg.moved.is_empty() || !cfg.imports.is_empty())
             .then(|| state.clone());
-    let mut changes: Vec<Change> = Vec::new();
+    // One change per configured instance (and per row to destroy), sized once: growing by
+    // doubling would hold two copies of the list at its peak.
+    let mut changes: Vec<Change> = Vec::with_capacity(ev.instances.len());
     // moved blocks: rename state entries first, whole modules before single resources.
     let mut moved_from: BTreeMap<ResourceAddr, ResourceAddr> = BTreeMap::new();
     for m in &cfg.moved_modules {
@@ -856,7 +858,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             unchanged: false,
         });
     }
-    changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    // Addresses are unique: an unstable sort orders them the same, without a buffer.
+    changes.sort_unstable_by(|a, b| a.addr.cmp(&b.addr));
     let mut out_changes = BTreeMap::new();
     for (name, o) in &cfg.outputs {
         let v = outputs.get(name).cloned().unwrap_or(Value::Unknown);
