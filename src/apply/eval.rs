@@ -47,7 +47,9 @@ fn empty_known(ev: &Evaluated, id: &ResourceId) -> Option<Value> {
 /// index.
 fn configured_len(ev: &Evaluated, id: &ResourceId) -> usize {
     ev.instances
-        .range(id.instance(Some(InstanceKey::Int(0)))..=id.instance(Some(InstanceKey::Int(u64::MAX))))
+        .range(
+            id.instance(Some(InstanceKey::Int(0)))..=id.instance(Some(InstanceKey::Int(u64::MAX))),
+        )
         .next_back()
         .and_then(|(a, _)| match a.key {
             Some(InstanceKey::Int(i)) => Some(i as usize + 1),

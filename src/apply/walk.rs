@@ -22,7 +22,7 @@ use crate::resource;
 use crate::state::{OutputState, ResourceState, Status};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::{json, Value as J};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -232,6 +232,11 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
     loop {
         if !stop.load(Ordering::SeqCst) {
             while let Some(i) = walk.next_ready() {
+                if i >= nodes.len() {
+                    // A barrier (see `apply_graph`): nothing to run.
+                    walk.done(i);
+                    continue;
+                }
                 let (c, phase) = (nodes[i].0.clone(), nodes[i].1);
                 let ctx = ctx.clone();
                 // The node's logs carry its address (a span entered across awaits would
@@ -262,7 +267,19 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
             }
             Err(e) => {
                 out.failed.push((nodes[i].0.addr.clone(), e));
+                // A barrier is skipped for the node it waited on; what waited on the
+                // barrier is skipped because of that node.
+                let mut through: HashMap<usize, usize> = HashMap::new();
                 for (skipped, because) in walk.failed(i) {
+                    let because = if because < nodes.len() {
+                        because
+                    } else {
+                        through.get(&because).copied().unwrap_or(i)
+                    };
+                    if skipped >= nodes.len() {
+                        through.insert(skipped, because);
+                        continue;
+                    }
                     let reason = format!("{} did not complete", nodes[because].0.addr);
                     ctx.sink.emit(Event::Skipped {
                         addr: nodes[skipped].0.addr.clone(),
@@ -394,30 +411,52 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
 /// (no pairwise comparison): a create waits for the creates of what it refers to, a
 /// destroy for the destroys of what refers to it, and the create half of a replacement for
 /// its destroy half (the node just before it).
+///
+/// Every instance of `b` waits for every instance of `a` it refers to, as in Terraform.
+/// Written as edges between instances that is N×M edges (25,000 builds of 25,000 pipelines
+/// would be 625 million), so each such wait goes through a barrier node instead (indices
+/// from `nodes.len()` on, done as soon as they are ready): N+M edges.
 fn apply_graph(nodes: &[(&Change, Phase)]) -> DiGraph<ResourceAddr, ()> {
     let destroying =
         |(c, p): &(&Change, Phase)| c.action == Action::Delete || *p == Phase::DestroyHalf;
     let creating = |(c, p): &(&Change, Phase)| create_ish(c.action) && *p != Phase::DestroyHalf;
-    let mut by_id: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
     let mut g = DiGraph::with_capacity(nodes.len(), nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         by_id.entry(n.0.addr.id.to_string()).or_default().push(i);
         g.add_node(n.0.addr.clone());
     }
     let ix = NodeIndex::new;
+    // The barriers of a resource: after its creates, and after its dependents' destroys.
+    let mut created: HashMap<&str, NodeIndex> = HashMap::new();
+    let mut released: HashMap<&str, NodeIndex> = HashMap::new();
     for (i, n) in nodes.iter().enumerate() {
+        let own = n.0.addr.id.to_string();
         for d in &n.0.deps {
-            for &j in by_id.get(d).map(Vec::as_slice).unwrap_or_default() {
-                if i == j {
-                    continue;
-                }
-                // n refers to m: n's create waits for m's, and m's destroy for n's.
-                if creating(n) && creating(&nodes[j]) {
-                    g.add_edge(ix(j), ix(i), ());
-                }
-                if destroying(n) && destroying(&nodes[j]) {
-                    g.add_edge(ix(i), ix(j), ());
-                }
+            if *d == own {
+                continue;
+            }
+            let Some(of_d) = by_id.get(d) else { continue };
+            // n refers to d: n's create waits for d's creates, and d's destroys for n's.
+            if creating(n) {
+                let b = *created.entry(d.as_str()).or_insert_with(|| {
+                    let b = g.add_node(nodes[of_d[0]].0.addr.id.instance(None));
+                    for &j in of_d.iter().filter(|&&j| creating(&nodes[j])) {
+                        g.add_edge(ix(j), b, ());
+                    }
+                    b
+                });
+                g.add_edge(b, ix(i), ());
+            }
+            if destroying(n) {
+                let b = *released.entry(d.as_str()).or_insert_with(|| {
+                    let b = g.add_node(nodes[of_d[0]].0.addr.id.instance(None));
+                    for &j in of_d.iter().filter(|&&j| destroying(&nodes[j])) {
+                        g.add_edge(b, ix(j), ());
+                    }
+                    b
+                });
+                g.add_edge(ix(i), b, ());
             }
         }
         if n.1 == Phase::CreateHalf {
@@ -536,4 +575,80 @@ pub async fn clean_deposed(
         delete_deposed(&ctx, r, None, Instant::now()).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(addr: &str, action: Action, deps: &[&str]) -> Change {
+        let addr: ResourceAddr = addr.parse().expect("address");
+        Change {
+            kind: addr.id.kind.clone(),
+            addr,
+            prev_addr: None,
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            action,
+            reason: None,
+            before: None,
+            after: Some(json!({})),
+            after_unknown: json!({}),
+            replace_paths: vec![],
+            changed: vec![],
+            sensitive: vec![],
+            importing: None,
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            unchanged: false,
+        }
+    }
+
+    #[test]
+    fn instances_wait_for_every_instance_they_refer_to_through_one_barrier() {
+        let n = 50;
+        let mut changes: Vec<Change> = (0..n)
+            .map(|i| change(&format!("alicloud_image.a[{i}]"), Action::Create, &[]))
+            .collect();
+        changes.extend((0..n).map(|i| {
+            change(
+                &format!("alicloud_image.b[{i}]"),
+                Action::Create,
+                &["alicloud_image.a"],
+            )
+        }));
+        let nodes: Vec<(&Change, Phase)> = changes.iter().map(|c| (c, Phase::Whole)).collect();
+        let g = apply_graph(&nodes);
+        // N + M edges through one barrier, not N x M.
+        assert_eq!(g.node_count(), 2 * n + 1);
+        assert_eq!(g.edge_count(), 2 * n);
+        let mut walk = ReadyWalk::over(&g);
+        let mut order = Vec::new();
+        while let Some(i) = walk.next_ready() {
+            if i < nodes.len() {
+                order.push(i);
+            }
+            walk.done(i);
+        }
+        assert_eq!(order.len(), 2 * n, "every node runs once");
+        let last_a = order.iter().rposition(|&i| i < n).expect("a ran");
+        let first_b = order.iter().position(|&i| i >= n).expect("b ran");
+        assert!(last_a < first_b, "every a before any b: {order:?}");
+    }
+
+    #[test]
+    fn destroys_wait_for_the_destroys_of_what_refers_to_them() {
+        let changes = [
+            change("alicloud_image.a[0]", Action::Delete, &[]),
+            change("alicloud_image.a[1]", Action::Delete, &[]),
+            change("alicloud_image.b[0]", Action::Delete, &["alicloud_image.a"]),
+        ];
+        let nodes: Vec<(&Change, Phase)> = changes.iter().map(|c| (c, Phase::Whole)).collect();
+        let mut walk = ReadyWalk::over(&apply_graph(&nodes));
+        assert_eq!(walk.next_ready(), Some(2), "b first");
+        assert_eq!(walk.next_ready(), None);
+        // b fails: both a are skipped (through the barrier).
+        let skipped: Vec<usize> = walk.failed(2).into_iter().map(|x| x.0).collect();
+        assert_eq!(skipped.iter().filter(|&&i| i < 2).count(), 2, "{skipped:?}");
+    }
 }

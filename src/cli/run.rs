@@ -404,7 +404,11 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
     let t = std::time::Instant::now();
     let state = run.store.lock().expect("never poisoned").load()?;
     let (lineage, serial) = (state.lineage.clone(), state.serial);
-    tracing::debug!(rows = state.resources.len(), ms = t.elapsed().as_millis() as u64, "state loaded");
+    tracing::debug!(
+        rows = state.resources.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "state loaded"
+    );
     // One copy of the state from here on: refresh updates it, and the plan keeps it as its
     // prior state.
     let (refreshed, drift) = if opts.no_refresh {
