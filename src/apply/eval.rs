@@ -14,12 +14,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Resource values known from state, as expressions see them.
 pub fn known_from_state(ev: &Evaluated, st: &State) -> BTreeMap<ResourceId, Value> {
+    known_from_state_where(ev, st, |_| true)
+}
+
+/// [`known_from_state`] for the resources `keep` admits only.
+pub(super) fn known_from_state_where(
+    ev: &Evaluated,
+    st: &State,
+    keep: impl Fn(&ResourceId) -> bool,
+) -> BTreeMap<ResourceId, Value> {
     let mut k = BTreeMap::new();
-    for r in st.resources.values() {
+    for r in st.resources.values().filter(|r| keep(&r.addr.id)) {
         put_known(ev, &mut k, r);
     }
     // A resource with count = 0 (or an empty for_each) is an empty list (map), known.
-    for id in ev.config.resources.keys() {
+    for id in ev.config.resources.keys().filter(|id| keep(id)) {
         if let (None, Some(empty)) = (k.get(id), empty_known(ev, id)) {
             k.insert(id.clone(), empty);
         }

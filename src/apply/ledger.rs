@@ -14,10 +14,10 @@
 //! transition per address (a second one for the same address waits for the next commit),
 //! so whatever a kill leaves is a state some order of the transitions passed through.
 
-use super::eval::{evaluate_instance, known_from_state, put_known, remove_known};
+use super::eval::{evaluate_instance, known_from_state_where, put_known, remove_known};
 use super::SharedStore;
 use crate::addr::{ResourceAddr, ResourceId};
-use crate::config::check::Evaluated;
+use crate::config::check::{Evaluated, Node};
 use crate::state::{ResourceState, State};
 use crate::value::Value;
 use serde_json::{Map, Value as J};
@@ -42,20 +42,28 @@ impl Job {
 /// of them, updated with each commit.
 struct Mirror {
     state: State,
-    known: Option<(Arc<Evaluated>, BTreeMap<ResourceId, Value>)>,
+    known: Option<Known>,
+}
+
+/// The values expressions see, of the resources something refers to (an apply of 10,000
+/// images nothing refers to converts none of them).
+struct Known {
+    ev: Arc<Evaluated>,
+    read: HashSet<ResourceId>,
+    values: BTreeMap<ResourceId, Value>,
 }
 
 impl Mirror {
     fn apply(&mut self, puts: Vec<ResourceState>, removes: &[ResourceAddr]) {
         for a in removes {
             self.state.resources.remove(a);
-            if let Some((ev, k)) = &mut self.known {
-                remove_known(ev, k, a);
+            if let Some(k) = self.known.as_mut().filter(|k| k.read.contains(&a.id)) {
+                remove_known(&k.ev, &mut k.values, a);
             }
         }
         for p in puts {
-            if let Some((ev, k)) = &mut self.known {
-                put_known(ev, k, &p);
+            if let Some(k) = self.known.as_mut().filter(|k| k.read.contains(&p.addr.id)) {
+                put_known(&k.ev, &mut k.values, &p);
             }
             self.state.resources.insert(p.addr.clone(), p);
         }
@@ -79,8 +87,19 @@ impl Ledger {
             .load()
             .map_err(|e| e.to_string())?;
         let known = ev.map(|ev| {
-            let k = known_from_state(&ev, &state);
-            (ev, k)
+            let read: HashSet<ResourceId> = ev
+                .config
+                .resources
+                .keys()
+                .filter(|id| {
+                    !ev.graph
+                        .dependents(&Node::Resource((*id).clone()))
+                        .is_empty()
+                })
+                .cloned()
+                .collect();
+            let values = known_from_state_where(&ev, &state, |id| read.contains(id));
+            Known { ev, read, values }
         });
         let mirror = Arc::new(Mutex::new(Mirror { state, known }));
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
@@ -180,7 +199,7 @@ impl Ledger {
             .expect("the ledger lock is never poisoned")
             .known
             .as_ref()
-            .map(|(_, k)| k.clone())
+            .map(|k| k.values.clone())
             .unwrap_or_default()
     }
 
@@ -196,9 +215,9 @@ impl Ledger {
                 .lock()
                 .expect("the ledger lock is never poisoned");
             match &mut m.known {
-                Some((ev, k)) => {
-                    let ev = ev.clone();
-                    evaluate_instance(&ev, k, addr)
+                Some(k) => {
+                    let ev = k.ev.clone();
+                    evaluate_instance(&ev, &mut k.values, addr)
                 }
                 None => Err("the walk has no configuration to evaluate".into()),
             }
