@@ -305,20 +305,9 @@ mod tests {
     }
 
     fn row(addr: &str, id: Option<&str>, status: Status) -> ResourceState {
-        let addr: ResourceAddr = addr.parse().expect("address");
-        ResourceState {
-            kind: addr.id.kind.clone(),
-            addr,
-            provider: "alicloud".into(),
-            region: "cn-hangzhou".into(),
-            id: id.map(String::from),
-            status,
-            client_token: None,
-            generation: 1,
-            attrs: json!({"image_name": "x"}),
-            deps: vec![],
-            pending: None,
-        }
+        let mut r = ResourceState::for_test(addr, id, status);
+        r.attrs = json!({"image_name": "x"});
+        r
     }
 
     const PAIRS: &str = r#"

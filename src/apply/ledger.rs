@@ -299,20 +299,7 @@ mod tests {
     use crate::state::Status;
 
     fn row(addr: &str, status: Status) -> ResourceState {
-        let addr: ResourceAddr = addr.parse().expect("address");
-        ResourceState {
-            kind: addr.id.kind.clone(),
-            addr,
-            provider: "alicloud".into(),
-            region: "cn-hangzhou".into(),
-            id: None,
-            status,
-            client_token: None,
-            generation: 1,
-            attrs: serde_json::json!({}),
-            deps: vec![],
-            pending: None,
-        }
+        ResourceState::for_test(addr, None, status)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

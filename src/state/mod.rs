@@ -79,6 +79,28 @@ pub struct ResourceState {
     pub pending: Option<serde_json::Value>,
 }
 
+#[cfg(test)]
+impl ResourceState {
+    /// A row for unit tests: provider `alicloud`, region `cn-hangzhou`, generation 1, no
+    /// attributes.
+    pub(crate) fn for_test(addr: &str, id: Option<&str>, status: Status) -> ResourceState {
+        let addr: ResourceAddr = addr.parse().expect("address");
+        ResourceState {
+            kind: addr.id.kind.clone(),
+            addr,
+            provider: "alicloud".into(),
+            region: "cn-hangzhou".into(),
+            id: id.map(String::from),
+            status,
+            client_token: None,
+            generation: 1,
+            attrs: serde_json::json!({}),
+            deps: vec![],
+            pending: None,
+        }
+    }
+}
+
 /// An output value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputState {
