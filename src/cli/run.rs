@@ -324,6 +324,8 @@ pub enum Prompt {
     Destroy,
     /// Applying a refresh-only plan.
     RefreshOnly,
+    /// `force-unlock` without `-force`.
+    ForceUnlock,
 }
 
 impl Prompt {
@@ -332,6 +334,7 @@ impl Prompt {
         match self {
             Prompt::Apply => "Do you want to perform these actions?\n  imgform will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
             Prompt::Destroy => "Do you really want to destroy all resources?\n  imgform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.",
+            Prompt::ForceUnlock => "Do you really want to force-unlock?\n  imgform will remove the lock on the state.\n  This will allow local imgform commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.",
             Prompt::RefreshOnly => "Would you like to update the imgform state to reflect these detected changes?\n  imgform will write these changes to the state without modifying any real infrastructure.\n  There is no undo. Only 'yes' will be accepted to confirm.",
         }
     }

@@ -515,13 +515,20 @@ fn import_terraform(
 pub struct UnlockArgs {
     /// The lock id, as printed by the command that could not take the lock.
     pub lock_id: String,
+    /// Don't ask for input for unlock confirmation (Terraform's `-force`).
+    #[arg(long)]
+    pub force: bool,
 }
 
-/// Runs `force-unlock`.
+/// Runs `force-unlock`: asks first, as Terraform does, unless `-force`.
 pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<Ended> {
     let mut store = open_store(cli)?;
+    if !a.force && !super::run::confirm(super::run::Prompt::ForceUnlock)? {
+        println!("force-unlock cancelled.");
+        return Ok(Ended::Failed);
+    }
     if store.force_unlock(&a.lock_id)? {
-        println!("imgform state has been successfully unlocked!");
+        println!("imgform state has been successfully unlocked!\n\nThe state has been unlocked, and imgform commands should now be able to\nobtain a new lock on the state.");
         Ok(Ended::Success)
     } else {
         let held = store.lock_holder()?;

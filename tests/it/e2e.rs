@@ -1168,7 +1168,41 @@ fn input_false_never_prompts_and_lock_false_skips_the_lock() {
         );
         let o = run(d.path(), &["plan"]);
         assert_eq!(o.status.code(), Some(1), "the lock is respected by default");
-        holder.unlock(&held.id).expect("unlocks");
+        // force-unlock asks, as Terraform does; anything but `yes` cancels.
+        let mut ask = imgform(d.path())
+            .args(["force-unlock", &held.id])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        std::io::Write::write_all(&mut ask.stdin.take().expect("stdin"), b"no\n").expect("answers");
+        let o = ask.wait_with_output().expect("waits");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains("Do you really want to force-unlock?")
+                && out.contains("force-unlock cancelled."),
+            "{out}"
+        );
+        assert_eq!(
+            run(d.path(), &["plan"]).status.code(),
+            Some(1),
+            "still locked"
+        );
+        // `-force` (what CI scripts pass) does not ask.
+        let o = imgform(d.path())
+            .args(["force-unlock", "-force", &held.id])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("runs");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(
+            out.contains("successfully unlocked") && !out.contains("Do you really"),
+            "{out}"
+        );
+        assert_eq!(run(d.path(), &["plan"]).status.code(), Some(0), "unlocked");
+        drop(holder);
     }
     // Without a terminal to answer, -input=false fails at once instead of waiting.
     let o = imgform(d.path())
