@@ -105,8 +105,9 @@ pub(super) fn remove_known(
 }
 
 /// Sets (or, with `None`, forgets) one instance's value. A list keeps each instance at
-/// its index, with unknown in the gaps and no unknown at the end; a resource with no
-/// known instance left is unknown (or empty, when the configuration has none of it).
+/// its index and is as long as the configuration's (or its highest known index), with
+/// unknown in the gaps; a resource with no known instance left is unknown (or empty, when
+/// the configuration has none of it).
 fn set_known(
     ev: &Evaluated,
     known: &mut BTreeMap<ResourceId, Value>,

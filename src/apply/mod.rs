@@ -327,37 +327,34 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
 }
 
 /// Values of the kind's drift attributes differ between the recorded attributes and the
-/// cloud's (an empty value and a missing one are the same).
+/// cloud's.
 fn drifted(kind: &dyn resource::Kind, attrs: &J, cloud: &serde_json::Map<String, J>) -> bool {
     kind.drift()
         .iter()
         .any(|k| match (attrs.get(*k), cloud.get(*k)) {
-            (Some(old), Some(new)) => old != new && !(empty_value(old) && empty_value(new)),
+            (Some(old), Some(new)) => differs(old, new),
             _ => false,
         })
 }
 
-fn empty_value(v: &J) -> bool {
-    v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(|m| m.is_empty())
+/// A recorded value and the cloud's differ (an empty value and a missing one are the same).
+fn differs(old: &J, new: &J) -> bool {
+    let empty = |v: &J| {
+        v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(|m| m.is_empty())
+    };
+    old != new && !(empty(old) && empty(new))
 }
 
-/// Takes what the cloud reports into recorded attributes: the kind's drift attributes
-/// (true when one changed) and its computed attributes (silently).
-fn merge_refreshed(
-    kind: &dyn resource::Kind,
-    attrs: &mut J,
-    cloud: &serde_json::Map<String, J>,
-) -> bool {
+/// Takes what the cloud reports into recorded attributes: the kind's drift attributes that
+/// differ ([`drifted`] reports them) and its computed attributes (silently).
+fn merge_refreshed(kind: &dyn resource::Kind, attrs: &mut J, cloud: &serde_json::Map<String, J>) {
     let Some(attrs) = attrs.as_object_mut() else {
-        return false;
+        return;
     };
-    let empty = empty_value;
-    let mut changed = false;
     for k in kind.drift() {
-        if let (Some(old), Some(new)) = (attrs.get(k).cloned(), cloud.get(k)) {
-            if old != *new && !(empty(&old) && empty(new)) {
+        if let Some(new) = cloud.get(k) {
+            if attrs.get(k).is_some_and(|old| differs(old, new)) {
                 attrs.insert(k.to_string(), new.clone());
-                changed = true;
             }
         }
     }
@@ -366,7 +363,6 @@ fn merge_refreshed(
             attrs.insert(k.to_string(), v.clone());
         }
     }
-    changed
 }
 
 /// Reads data sources and import targets during planning.
