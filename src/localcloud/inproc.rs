@@ -5,7 +5,8 @@
 //! leaves `Creating`, a refusal at a chosen moment).
 
 use super::api::ApiErr;
-use super::server::{error_body, request_id, roll_faults, run, with_request_id, Served};
+use super::api::Doc;
+use super::server::{error_body, request_id, roll_faults, run, Served};
 use super::{Cloud, Options};
 use crate::cloud::client::{Answer, Transport};
 use crate::cloud::error::Error;
@@ -70,7 +71,7 @@ impl Transport for InProcess {
                 let mut g = self.cloud.lock().expect("never poisoned");
                 *g.calls.entry(action.to_string()).or_default() += 1;
                 match scripted {
-                    Some(r) => Served::Answer(r),
+                    Some(r) => Served::Answer(r.map(Doc::Json)),
                     None => {
                         let faults = roll_faults(&mut g, action);
                         match faults.before() {
@@ -90,7 +91,7 @@ impl Transport for InProcess {
                     status: 200,
                     request_id: rid.clone(),
                     retry_after: None,
-                    body: with_request_id(v, &rid).to_string().into_bytes(),
+                    body: v.with_request_id(&rid).into_bytes(),
                 }),
                 Served::Answer(Err(e)) => Ok(Answer {
                     status: e.status,

@@ -170,13 +170,17 @@ pub(super) fn request_id() -> String {
 }
 
 fn json_response(status: StatusCode, v: &serde_json::Value, rid: &str) -> Response {
+    text_response(status, v.to_string(), rid)
+}
+
+fn text_response(status: StatusCode, body: String, rid: &str) -> Response {
     let mut b = Response::builder()
         .status(status)
         .header("content-type", "application/json;charset=utf-8");
     if !rid.is_empty() {
         b = b.header("x-acs-request-id", rid);
     }
-    b.body(Body::from(v.to_string())).expect("a valid response")
+    b.body(Body::from(body)).expect("a valid response")
 }
 
 /// The error document ECS answers with.
@@ -359,7 +363,10 @@ async fn handle(
     ] {
         params.remove(k);
     }
-    served_response(run(&mut g, &action, &params, &faults), &rid, &region)
+    let served = run(&mut g, &action, &params, &faults);
+    // The answer is written out without the lock: other requests go on meanwhile.
+    drop(g);
+    served_response(served, &rid, &region)
 }
 
 /// The faults one request draws (before and after the operation runs).
@@ -376,7 +383,7 @@ pub(super) enum Served {
     /// The connection drops (before or after the operation ran).
     Reset,
     /// An answer.
-    Answer(Result<serde_json::Value, ApiErr>),
+    Answer(Result<api::Doc, ApiErr>),
 }
 
 impl Drawn {
@@ -434,7 +441,7 @@ pub(super) fn run(
     params: &BTreeMap<String, String>,
     faults: &Drawn,
 ) -> Served {
-    let result = api::dispatch(g, action, params);
+    let result = api::answer(g, action, params);
     g.flush();
     if faults.lost {
         *g.calls.entry("(lost answers)".into()).or_default() += 1;
@@ -451,18 +458,10 @@ pub(super) fn run(
     Served::Answer(result)
 }
 
-/// The answer document of a successful call: the result with its RequestId.
-pub(super) fn with_request_id(mut v: serde_json::Value, rid: &str) -> serde_json::Value {
-    if let Some(o) = v.as_object_mut() {
-        o.insert("RequestId".into(), rid.into());
-    }
-    v
-}
-
 fn served_response(s: Served, rid: &str, region: &str) -> Response {
     match s {
         Served::Reset => reset(),
-        Served::Answer(Ok(v)) => json_response(StatusCode::OK, &with_request_id(v, rid), rid),
+        Served::Answer(Ok(d)) => text_response(StatusCode::OK, d.with_request_id(rid), rid),
         Served::Answer(Err(e)) => error_response(&e, rid, region),
     }
 }

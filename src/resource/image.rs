@@ -249,10 +249,22 @@ fn fetch_images(
         Ok(imgs
             .into_iter()
             .map(|i| {
-                let j = serde_json::to_value(&i).expect("an image serialises");
-                (i.image_id, j)
+                let item = image_item(&i);
+                (i.image_id, item)
             })
             .collect())
+    })
+}
+
+/// The item the image lookup hands out, taken once from the typed answer: what a wait
+/// judges (`Status`, `Progress`, `Usable`) and the image's attributes. Every reader of an
+/// image item is in this file.
+fn image_item(i: &ops::Image) -> J {
+    json!({
+        "Status": i.status,
+        "Progress": i.progress,
+        "Usable": i.usable,
+        "Attributes": read_image(i),
     })
 }
 
@@ -261,16 +273,10 @@ pub(super) fn judge_image(id: &str, item: &J) -> Verdict {
     let status = item["Status"].as_str().unwrap_or_default();
     let pct = ops::parse_progress(item["Progress"].as_str().unwrap_or(""));
     match status {
-        "Available"
-            if item
-                .get("Usable")
-                .is_none_or(|u| u.as_bool() != Some(false)) =>
-        {
-            match serde_json::from_value::<ops::Image>(item.clone()) {
-                Ok(i) => Verdict::Done(read_image(&i), None),
-                Err(e) => Verdict::Failed(format!("image {id}: unexpected answer: {e}"), None),
-            }
-        }
+        "Available" if item["Usable"].as_bool() != Some(false) => match read_image_item(item) {
+            Some(attrs) => Verdict::Done(attrs, None),
+            None => Verdict::Failed(format!("image {id}: unexpected answer: {item}"), None),
+        },
         "CreateFailed" | "UnAvailable" => {
             Verdict::Failed(format!("image {id} ended {status}"), None)
         }
@@ -278,11 +284,9 @@ pub(super) fn judge_image(id: &str, item: &J) -> Verdict {
     }
 }
 
-/// An image's attributes from a DescribeImages item.
+/// An image's attributes from an item of the image lookup.
 pub(super) fn read_image_item(item: &J) -> Option<Map<String, J>> {
-    serde_json::from_value::<ops::Image>(item.clone())
-        .ok()
-        .map(|i| read_image(&i))
+    item.get("Attributes").and_then(J::as_object).cloned()
 }
 
 /// The in-place calls of an image: ModifyImageAttribute for the attributes it takes,
