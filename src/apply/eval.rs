@@ -214,11 +214,11 @@ pub(super) fn evaluate_instance(
     let mut diags = Diagnostics::default();
     let mut found = None;
     let mut hook = |id: &ResourceId,
-                    made: Vec<check::Instance>,
+                    made: check::Made<'_>,
                     _: &mut BTreeMap<ResourceId, Value>,
                     _: &mut Diagnostics| {
         if *id == addr.id {
-            found = made.into_iter().find(|i| i.addr == *addr);
+            found = made.into_owned().into_iter().find(|i| i.addr == *addr);
         }
     };
     // Locals and module values are evaluated; resources the instance depends on come from the state; of the

@@ -305,9 +305,11 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
 fn record_outputs(ctx: &Ctx, destroy: bool) -> BTreeMap<String, OutputState> {
     let mut known = ctx.ledger.known();
     let mut diags = Diagnostics::default();
-    let (_, outputs) = check::walk(
+    // Outputs read resources from the known values: no resource is evaluated.
+    let (_, outputs) = check::walk_expanding(
         &ctx.ev.config,
         &ctx.ev,
+        check::Expand::Nothing,
         &mut known,
         &mut diags,
         &mut |_, _, _, _| {},
@@ -345,14 +347,15 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
     let mut known = ctx.ledger.known();
     let mut diags = Diagnostics::default();
     let mut reads = Vec::new();
-    check::walk(
+    check::walk_expanding(
         &ctx.ev.config,
         &ctx.ev,
+        check::Expand::Reading,
         &mut known,
         &mut diags,
         &mut |id, made, _, _| {
             if id.mode == Mode::Data {
-                for i in made {
+                for i in made.iter() {
                     let (cfg, unknown) = config_json(&i.body);
                     if unknown.is_empty() {
                         reads.push((i.addr.clone(), i.provider.clone(), cfg));

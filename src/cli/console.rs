@@ -67,9 +67,11 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
         .unwrap_or_default();
     let mut known = crate::apply::known_from_state(&ev, &state);
     let mut diags = Diagnostics::default();
-    let (locals, _) = check::walk(
+    // Locals read resources from the known values: no resource is evaluated.
+    let (locals, _) = check::walk_expanding(
         &ev.config,
         &ev,
+        check::Expand::Nothing,
         &mut known,
         &mut diags,
         &mut |_, _, _, _| {},

@@ -52,6 +52,10 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
         a.common.lock,
     )?;
     let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
+    // The configuration and the plan live until the process ends, which frees them at
+    // once: dropping 50,000 instances and state rows one by one took a tenth of a large
+    // plan's time.
+    let ev = std::sync::Arc::clone(&run.ev);
     drop(run);
     let Some(plan) = plan? else {
         return Ok(Ended::Failed);
@@ -84,8 +88,12 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
             println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply {}", p.display(), p.display());
         }
     }
-    if a.detailed_exitcode && plan.has_changes() {
-        return Ok(Ended::Changes);
-    }
-    Ok(Ended::Success)
+    let ended = if a.detailed_exitcode && plan.has_changes() {
+        Ended::Changes
+    } else {
+        Ended::Success
+    };
+    std::mem::forget(plan);
+    std::mem::forget(ev);
+    Ok(ended)
 }

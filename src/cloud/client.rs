@@ -734,6 +734,68 @@ mod tests {
         assert!(endpoint_for("x", Some("http://ecs.example.com")).is_err());
     }
 
+    fn answered(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            request_id: "R-header".into(),
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn answers_decode_from_their_text_and_errors_keep_their_code_and_request_id() {
+        let r: ops::DescribeImagesResponse = interpret(
+            "DescribeImages",
+            answered(
+                200,
+                r#"{"RequestId":"R-1","TotalCount":1,"PageNumber":1,"PageSize":100,"Images":{"Image":[{"ImageId":"m-1","Status":"Available"}]}}"#,
+            ),
+        )
+        .expect("decoded");
+        assert_eq!(r.images.items[0].image_id, "m-1");
+        // A 2xx answer carrying an error code is the error.
+        let e = interpret::<serde_json::Value>(
+            "DescribeImages",
+            answered(
+                200,
+                r#"{"RequestId":"R-2","Code":"Throttling","Message":"slow down"}"#,
+            ),
+        )
+        .expect_err("an error document");
+        assert_eq!(e.code(), Some("Throttling"));
+        assert!(e.to_string().contains("R-2"), "{e}");
+        // Wrongly shaped: the request id of the body is kept.
+        let e = interpret::<ops::DescribeImagesResponse>(
+            "DescribeImages",
+            answered(200, r#"{"RequestId":"R-3","Images":7}"#),
+        )
+        .expect_err("wrong shape");
+        assert!(
+            matches!(&e, Error::Decode { request_id, reason, .. } if request_id == "R-3" && reason.starts_with("unexpected shape")),
+            "{e:?}"
+        );
+        for (body, reason) in [
+            ("[1, 2]", "the answer is not a JSON object"),
+            ("<xml/>", "not JSON"),
+        ] {
+            let e = interpret::<serde_json::Value>("X", answered(200, body)).expect_err(body);
+            assert!(
+                matches!(&e, Error::Decode { reason: r, request_id, .. } if r.starts_with(reason) && request_id == "R-header"),
+                "{body}: {e:?}"
+            );
+        }
+        let e = interpret::<serde_json::Value>(
+            "X",
+            answered(
+                404,
+                r#"{"RequestId":"R-4","Code":"InvalidImageId.NotFound","Message":"gone"}"#,
+            ),
+        )
+        .expect_err("404");
+        assert_eq!(e.code(), Some("InvalidImageId.NotFound"));
+    }
+
     #[test]
     fn redacts_secrets() {
         let s = redact(&[

@@ -353,7 +353,7 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     let mut known = BTreeMap::new();
     let mut instances = BTreeMap::new();
     let (locals, outputs) = walk(cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
-        for i in made {
+        for i in made.into_owned() {
             instances.insert(i.addr.clone(), i);
         }
     });
@@ -497,7 +497,48 @@ fn file_access(cfg: &Config, opts: &Options, diags: &mut Diagnostics) -> FileAcc
 /// Called after each resource's instances are evaluated; may add the resource's value to
 /// the known values its dependents see.
 pub type Hook<'h> =
-    dyn FnMut(&ResourceId, Vec<Instance>, &mut BTreeMap<ResourceId, Value>, &mut Diagnostics) + 'h;
+    dyn FnMut(&ResourceId, Made<'_>, &mut BTreeMap<ResourceId, Value>, &mut Diagnostics) + 'h;
+
+/// Which resources a walk evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expand {
+    /// Every instance of every resource.
+    All,
+    /// Every resource whose arguments read another resource, directly or through locals
+    /// and modules; the others cannot evaluate differently from the check, which made
+    /// them once (`Evaluated::instances`), and are handed over as the check made them.
+    Reading,
+    /// No resource: the walk is for locals and outputs, which read resources from the
+    /// known values.
+    Nothing,
+}
+
+/// The instances a walk hands to its hook: evaluated by this walk, or the check's.
+pub enum Made<'a> {
+    /// Evaluated by this walk.
+    Fresh(Vec<Instance>),
+    /// As the check made them.
+    Checked(Vec<&'a Instance>),
+}
+
+impl Made<'_> {
+    /// The instances, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = &Instance> {
+        let (fresh, checked): (&[Instance], &[&Instance]) = match self {
+            Made::Fresh(v) => (v, &[]),
+            Made::Checked(v) => (&[], v),
+        };
+        fresh.iter().chain(checked.iter().copied())
+    }
+
+    /// The instances, owned.
+    pub fn into_owned(self) -> Vec<Instance> {
+        match self {
+            Made::Fresh(v) => v,
+            Made::Checked(v) => v.into_iter().cloned().collect(),
+        }
+    }
+}
 
 /// Evaluates locals, resources and outputs in topological order. `known` holds resource
 /// values known so far (from state, or reads); the hook decides what each resource
@@ -509,7 +550,19 @@ pub fn walk(
     diags: &mut Diagnostics,
     hook: &mut Hook,
 ) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
-    walk_nodes(cfg, ev, ev.order.iter(), None, known, diags, hook)
+    walk_expanding(cfg, ev, Expand::All, known, diags, hook)
+}
+
+/// Like [`walk`], evaluating the resources `expand` says.
+pub fn walk_expanding(
+    cfg: &Config,
+    ev: &Evaluated,
+    expand: Expand,
+    known: &mut BTreeMap<ResourceId, Value>,
+    diags: &mut Diagnostics,
+    hook: &mut Hook,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    walk_inner(cfg, ev, ev.order.iter(), None, expand, known, diags, hook)
 }
 
 /// The nodes `n` depends on, directly or not, and `n` itself, in topological order: all
@@ -540,10 +593,36 @@ pub fn walk_nodes<'n>(
     diags: &mut Diagnostics,
     hook: &mut Hook,
 ) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    walk_inner(cfg, ev, nodes, only, Expand::All, known, diags, hook)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_inner<'n>(
+    cfg: &Config,
+    ev: &Evaluated,
+    nodes: impl Iterator<Item = &'n Node>,
+    only: Option<&ResourceAddr>,
+    expand: Expand,
+    known: &mut BTreeMap<ResourceId, Value>,
+    diags: &mut Diagnostics,
+    hook: &mut Hook,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
     let dir = ev.dir.as_path();
+    // With `Expand::Reading`: the nodes whose value reads a resource, directly or not
+    // (nodes come in topological order, so a node's dependencies are settled first).
+    let mut reading: std::collections::HashSet<&Node> = std::collections::HashSet::new();
     let mut locals: BTreeMap<String, Value> = BTreeMap::new();
     let mut outputs = BTreeMap::new();
     for node in nodes {
+        if expand == Expand::Reading
+            && ev
+                .graph
+                .dependencies(node)
+                .into_iter()
+                .any(|d| matches!(d, Node::Resource(_)) || reading.contains(d))
+        {
+            reading.insert(node);
+        }
         let sc = Scope {
             dir,
             files: &ev.files,
@@ -569,8 +648,20 @@ pub fn walk_nodes<'n>(
             }
             Node::Resource(id) => {
                 let r = &cfg.resources[id];
-                let one = only.filter(|a| a.id == *id).map(|a| &a.key);
-                let made = expand_resource(cfg, &sc, r, diags, one);
+                let made = match expand {
+                    Expand::Nothing => continue,
+                    Expand::Reading if !reading.contains(node) => Made::Checked(
+                        ev.instances
+                            .range(id.instance(None)..)
+                            .take_while(|(a, _)| a.id == *id)
+                            .map(|(_, i)| i)
+                            .collect(),
+                    ),
+                    _ => {
+                        let one = only.filter(|a| a.id == *id).map(|a| &a.key);
+                        Made::Fresh(expand_resource(cfg, &sc, r, diags, one))
+                    }
+                };
                 hook(id, made, known, diags);
             }
             Node::Output(name) => {
@@ -1409,11 +1500,11 @@ fn eval_body(
         }
         out.attrs.insert(
             a.name.clone(),
-            EvalAttr {
+            Box::new(EvalAttr {
                 value,
                 span: a.expr.span.clone(),
                 key_span: a.key_span.clone(),
-            },
+            }),
         );
     }
     for b in &body.blocks {
@@ -1882,5 +1973,99 @@ pub fn eval_simple(ev: &Evaluated, e: &Expr) -> Option<String> {
     match eval(&ev.config.sources, e, &sc) {
         Ok(Value::String(s)) => Some(s),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_reading_resources_hands_over_the_checks_instances_of_resources_that_read_none() {
+        let (mut cfg, mut diags) = load::load_str(&[(
+            "main.tf",
+            r#"
+locals {
+  from_a = alicloud_image.a[0].id
+}
+resource "alicloud_image" "a" {
+  count       = 2
+  image_name  = "a-${count.index}"
+  snapshot_id = "s-bp1system0001"
+}
+resource "alicloud_image" "b" {
+  image_name  = "image-b"
+  description = local.from_a
+  snapshot_id = "s-bp1system0001"
+}
+resource "alicloud_image" "c" {
+  image_name  = "image-c"
+  snapshot_id = "s-bp1system0001"
+}
+"#,
+        )]);
+        let ev = check(&mut cfg, &Options::default(), &mut diags).expect("valid");
+        assert!(!diags.has_errors(), "{diags:?}");
+        let a = ResourceId::managed("alicloud_image", "a");
+        let mut known = BTreeMap::new();
+        known.insert(
+            a.clone(),
+            Value::List(vec![
+                Value::Map(BTreeMap::from([(
+                    "id".to_string(),
+                    Value::String("m-a0".into()),
+                )])),
+                Value::Map(BTreeMap::from([(
+                    "id".to_string(),
+                    Value::String("m-a1".into()),
+                )])),
+            ]),
+        );
+        let mut seen = Vec::new();
+        walk_expanding(
+            &ev.config,
+            &ev,
+            Expand::Reading,
+            &mut known,
+            &mut diags,
+            &mut |id, made, _, _| {
+                let checked = matches!(made, Made::Checked(_));
+                let descriptions: Vec<Option<Value>> = made
+                    .iter()
+                    .map(|i| i.body.get("description").cloned())
+                    .collect();
+                for i in made.iter() {
+                    // The check's instances are the very ones in `ev.instances`.
+                    if checked {
+                        assert!(std::ptr::eq(i, &ev.instances[&i.addr]));
+                    }
+                }
+                seen.push((id.name.clone(), checked, made.iter().count(), descriptions));
+            },
+        );
+        assert_eq!(
+            seen,
+            vec![
+                ("a".to_string(), true, 2, vec![None, None]),
+                // `b` reads `a` through a local: evaluated again, with what is known of `a`.
+                (
+                    "b".to_string(),
+                    false,
+                    1,
+                    vec![Some(Value::String("m-a0".into()))]
+                ),
+                ("c".to_string(), true, 1, vec![None]),
+            ]
+        );
+        // Walks for locals and outputs evaluate no resource.
+        let (locals, _) = walk_expanding(
+            &ev.config,
+            &ev,
+            Expand::Nothing,
+            &mut known,
+            &mut diags,
+            &mut |id, _, _, _| panic!("{id} was evaluated"),
+        );
+        assert_eq!(locals["from_a"], Value::String("m-a0".into()));
     }
 }

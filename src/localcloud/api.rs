@@ -2976,6 +2976,115 @@ mod tests {
     use super::*;
 
     #[test]
+    fn describe_images_is_written_as_text_that_reads_as_the_api_document() {
+        let mut c = Cloud::open(&crate::localcloud::Options::default()).expect("a cloud");
+        let params = |kv: &[(&str, &str)]| -> BTreeMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let made = answer(
+            &mut c,
+            "CreateImage",
+            &params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("SnapshotId", "s-bp1system0001"),
+                ("ImageName", "text-answer"),
+                ("Tag.1.Key", "team"),
+                ("Tag.1.Value", "platform"),
+            ]),
+        )
+        .expect("created");
+        let Doc::Json(made) = made else {
+            panic!("CreateImage answers a built document")
+        };
+        let id = made["ImageId"].as_str().expect("an id").to_string();
+        let doc = answer(
+            &mut c,
+            "DescribeImages",
+            &params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("ImageId", &id),
+                ("Status", "Creating,Available"),
+            ]),
+        )
+        .expect("described");
+        assert!(
+            matches!(doc, Doc::Text(_)),
+            "DescribeImages is written as text"
+        );
+        let text = doc.with_request_id("R-1");
+        let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(j["RequestId"], "R-1");
+        assert_eq!(j["TotalCount"], 1);
+        let item = &j["Images"]["Image"][0];
+        // Every field the SDKs' DescribeImages models read.
+        let keys: Vec<&str> = item
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "ImageId",
+                "ImageName",
+                "Status",
+                "Progress",
+                "Usable",
+                "CreationTime",
+                "Description",
+                "Architecture",
+                "OSType",
+                "Platform",
+                "OSName",
+                "OSNameEn",
+                "BootMode",
+                "Size",
+                "ImageFamily",
+                "ImageVersion",
+                "ImageOwnerAlias",
+                "ImageOwnerId",
+                "IsCopied",
+                "IsSelfShared",
+                "IsPublic",
+                "IsSubscribed",
+                "IsSupportCloudinit",
+                "IsSupportIoOptimized",
+                "LicenseType",
+                "LoginAsNonRootSupported",
+                "ProductCode",
+                "ResourceGroupId",
+                "SupplierName",
+                "Usage",
+                "Features",
+                "DiskDeviceMappings",
+                "Tags",
+            ]
+        );
+        let r: crate::cloud::ops::DescribeImagesResponse =
+            serde_json::from_str(&text).expect("the client's typed answer");
+        let img = &r.images.items[0];
+        assert_eq!(
+            (img.image_id.as_str(), img.image_name.as_str()),
+            (id.as_str(), "text-answer")
+        );
+        assert_eq!(img.image_owner_alias, "self");
+        assert_eq!(
+            img.disk_device_mappings.items[0].snapshot_id,
+            "s-bp1system0001"
+        );
+        assert_eq!(img.tags.items[0].tag_key, "team");
+        assert_eq!(img.tags.items[0].tag_value, "platform");
+        // An empty document still takes its RequestId.
+        assert_eq!(
+            Doc::Text("{}".into()).with_request_id("R-2"),
+            r#"{"RequestId":"R-2"}"#
+        );
+    }
+
+    #[test]
     fn content_rules() {
         assert!(check_content("RUN echo hi\nENV A=b", "X").is_ok());
         assert_eq!(

@@ -559,7 +559,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         let importing_ref = &importing;
         let moved_ref = &moved_from;
         let mut hook = |id: &ResourceId,
-                        made: Vec<Instance>,
+                        made: check::Made<'_>,
                         known: &mut BTreeMap<ResourceId, Value>,
                         diags: &mut Diagnostics| {
             let Some(r) = cfg.resources.get(id) else {
@@ -569,8 +569,25 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             // Values only something reads are kept: a plan of 50,000 images that nothing
             // refers to does not convert each of them for the evaluator.
             let read = !ev.graph.dependents(&Node::Resource(id.clone())).is_empty();
+            // What every instance of the resource shares, worked out once.
+            let deps = resource_deps(ev, id);
+            let ignore: Vec<String> = r
+                .lifecycle
+                .ignore_changes
+                .iter()
+                .map(|x| x.0.clone())
+                .collect();
+            // Attributes marked sensitive by the schema, or set from a sensitive value
+            // (propagated through locals, templates, functions and other resources), are
+            // shown as `(sensitive value)`.
+            let sensitive: Vec<String> = ev
+                .sensitive
+                .attrs
+                .get(id)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
             let mut values = Vec::new();
-            for inst in made {
+            for inst in made.iter() {
                 config_addrs_ref.insert(inst.addr.clone());
                 let Some(schema) = schema else { continue };
                 let region = regions.get(&inst.provider).cloned().unwrap_or_default();
@@ -626,14 +643,24 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                                 changed: vec![],
                                 sensitive: vec![],
                                 importing: None,
-                                deps: resource_deps(ev, id),
+                                deps: deps.clone(),
                                 unchanged: false,
                             });
                         }
                     }
                     continue;
                 }
+                // The row as the diff reads it: with its id among the attributes (a row
+                // read back from the cloud has it already, and is only borrowed).
                 let prior_owned = state_ref.resources.get(&inst.addr).map(|p| {
+                    let has_id = match (&p.id, p.attrs.get("id")) {
+                        (Some(id), Some(J::String(s))) => s == id,
+                        (Some(_), _) => !p.attrs.is_object(),
+                        (None, _) => true,
+                    };
+                    if has_id && !importing_ref.contains_key(&inst.addr) {
+                        return std::borrow::Cow::Borrowed(p);
+                    }
                     let mut p = p.clone();
                     if let (Some(o), Some(id)) = (p.attrs.as_object_mut(), &p.id) {
                         o.insert("id".into(), J::String(id.clone()));
@@ -647,15 +674,9 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                             }
                         }
                     }
-                    p
+                    std::borrow::Cow::Owned(p)
                 });
-                let prior = prior_owned.as_ref();
-                let ignore: Vec<String> = r
-                    .lifecycle
-                    .ignore_changes
-                    .iter()
-                    .map(|x| x.0.clone())
-                    .collect();
+                let prior = prior_owned.as_deref();
                 let mut d = diff(
                     schema,
                     &cfg_json,
@@ -666,7 +687,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     &ignore,
                 );
                 if matches!(d.action, Action::Create) || !d.replace_paths.is_empty() {
-                    check_references(reader, &inst, &id.kind, &cfg_json, &unknown, diags);
+                    check_references(reader, inst, &id.kind, &cfg_json, &unknown, diags);
                 }
                 let mut reason = None;
                 if let Some(p) = prior {
@@ -727,15 +748,6 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 if opts.refresh_only {
                     d.action = Action::NoOp;
                 }
-                // Attributes marked sensitive by the schema, or set from a sensitive value
-                // (propagated through locals, templates, functions and other resources),
-                // are shown as `(sensitive value)`.
-                let sensitive: Vec<String> = ev
-                    .sensitive
-                    .attrs
-                    .get(id)
-                    .map(|s| s.iter().cloned().collect())
-                    .unwrap_or_default();
                 values.push((
                     inst.addr.key.clone(),
                     if read {
@@ -766,15 +778,23 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     after_unknown: d.after_unknown,
                     replace_paths: d.replace_paths,
                     changed: d.changed,
-                    sensitive,
+                    sensitive: sensitive.clone(),
                     importing: importing_ref.get(&inst.addr).cloned(),
-                    deps: resource_deps(ev, id),
+                    deps: deps.clone(),
                     unchanged,
                 });
             }
             known.insert(id.clone(), aggregate(r, values));
         };
-        check::walk(cfg, ev, &mut known, &mut diags, &mut hook)
+        // A resource that reads no other is handed over as the check evaluated it.
+        check::walk_expanding(
+            cfg,
+            ev,
+            check::Expand::Reading,
+            &mut known,
+            &mut diags,
+            &mut hook,
+        )
     };
     // State entries without configuration: destroy, or forget for `removed` blocks.
     for (addr, r) in &state.resources {

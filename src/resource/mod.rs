@@ -201,8 +201,9 @@ pub struct EvalBlock {
 /// An evaluated resource body.
 #[derive(Debug, Clone, Default)]
 pub struct EvalBody {
-    /// Attributes by name.
-    pub attrs: BTreeMap<String, EvalAttr>,
+    /// Attributes by name. Boxed: a map node has room for eleven entries, and a body of
+    /// three attributes held inline took 1.2 KB; 50,000 instances hold their bodies.
+    pub attrs: BTreeMap<String, Box<EvalAttr>>,
     /// Blocks in order.
     pub blocks: Vec<EvalBlock>,
     /// The enclosing block.
