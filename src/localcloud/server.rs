@@ -279,7 +279,7 @@ async fn handle(
     .unwrap_or_default();
     let region = params.get("RegionId").cloned().unwrap_or_default();
 
-    let latency = {
+    let (latency, key_id, secret) = {
         let mut g = c.lock().expect("the local cloud lock is never poisoned");
         *g.calls
             .entry(if action.is_empty() {
@@ -288,18 +288,13 @@ async fn handle(
                 action.clone()
             })
             .or_default() += 1;
-        g.faults.latency
+        (g.faults.latency, g.key_id.clone(), g.secret.clone())
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let mut g = c.lock().expect("the local cloud lock is never poisoned");
-    let faults = roll_faults(&mut g, &action);
-    if let Some(r) = faults.before() {
-        return served_response(r, &rid, &region);
-    }
-    let key_id = g.key_id.clone();
-    let secret = g.secret.clone();
+    // The signature is checked without the lock (it reads only the request and the key);
+    // its verdict counts after the faults are drawn, as before.
     let req = RawRequest {
         method: method.as_str(),
         path: uri.path(),
@@ -307,7 +302,13 @@ async fn handle(
         headers: &raw_headers,
         body: &body,
     };
-    if let Err(v) = sign::verify(&req, |k| (k == key_id).then(|| secret.clone())) {
+    let verified = sign::verify(&req, |k| (k == key_id).then(|| secret.clone()));
+    let mut g = c.lock().expect("the local cloud lock is never poisoned");
+    let faults = roll_faults(&mut g, &action);
+    if let Some(r) = faults.before() {
+        return served_response(r, &rid, &region);
+    }
+    if let Err(v) = verified {
         let e = match v {
             VerifyError::Missing(m) => ApiErr::new(400, "MissingParameter", &format!("The input parameter that is mandatory for processing this request is not supplied: {m}")),
             VerifyError::UnknownKey(k) => ApiErr::new(404, "InvalidAccessKeyId.NotFound", &format!("Specified access key is not found: {k}")),

@@ -79,19 +79,26 @@ impl Store {
         let Ok(tx) = self.conn.transaction() else {
             return;
         };
+        // Statements are prepared once per connection: every request that changes the
+        // cloud writes here, under the cloud's lock.
+        let put = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
+            if let Ok(mut st) = tx.prepare_cached(sql) {
+                let _ = st.execute(p);
+            }
+        };
         for (kind, id, json) in items {
-            let _ = tx.execute(
+            put(
                 "INSERT OR REPLACE INTO objects (kind, id, json) VALUES (?1, ?2, ?3)",
                 params![kind, id, json],
             );
         }
         for (key, fp, resp) in tokens {
-            let _ = tx.execute(
+            put(
                 "INSERT OR REPLACE INTO tokens (key, fingerprint, response) VALUES (?1, ?2, ?3)",
                 params![key, fp, resp],
             );
         }
-        let _ = tx.execute(
+        put(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('sim_now', ?1)",
             params![sim_now.to_string()],
         );
