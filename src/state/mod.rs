@@ -151,24 +151,6 @@ pub mod as_json {
 /// The state format this imgform writes and reads (`version` in `state pull` JSON).
 pub const STATE_JSON_VERSION: u64 = 1;
 
-/// Decodes a row's attributes, each object sized to its entries: a JSON object grows by
-/// doubling while it is read, and 50,000 rows would otherwise keep about 0.7 KB each of
-/// room they never use.
-pub fn decode_attrs(text: &str) -> Result<serde_json::Value, serde_json::Error> {
-    fn compact(v: serde_json::Value) -> serde_json::Value {
-        match v {
-            serde_json::Value::Object(m) => {
-                serde_json::Value::Object(m.into_iter().map(|(k, v)| (k, compact(v))).collect())
-            }
-            serde_json::Value::Array(a) => {
-                serde_json::Value::Array(a.into_iter().map(compact).collect())
-            }
-            other => other,
-        }
-    }
-    serde_json::from_str(text).map(compact)
-}
-
 /// The deterministic ClientToken of a create: the same lineage, address and generation
 /// always give the same token (≤ 64 ASCII characters), so a create re-sent after a crash
 /// returns the same object instead of a duplicate.
@@ -297,17 +279,6 @@ pub fn sensitive_attrs(r: &ResourceState) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn decoded_attributes_equal_the_text() {
-        let text = r#"{"id":"m-1","tags":{"b":"2","a":"1"},"disk_device_mapping":[{"size":40,"device":"/dev/xvda"}],"n":null}"#;
-        let plain: serde_json::Value = serde_json::from_str(text).expect("JSON");
-        let compact = super::decode_attrs(text).expect("JSON");
-        assert_eq!(compact, plain);
-        // Key order is kept (the state's JSON is written in it).
-        assert_eq!(compact.to_string(), plain.to_string());
-        assert!(super::decode_attrs("{").is_err());
-    }
-
     use super::*;
 
     #[test]

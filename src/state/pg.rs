@@ -182,7 +182,7 @@ fn row_to_state(r: &postgres::Row) -> std::result::Result<ResourceState, String>
         status: Status::parse(&r.get::<_, String>(5)).ok_or("corrupt status")?,
         client_token: r.get(6),
         generation: r.get::<_, i64>(7) as u64,
-        attrs: super::decode_attrs(&r.get::<_, String>(8)).map_err(|e| e.to_string())?,
+        attrs: serde_json::from_str(&r.get::<_, String>(8)).map_err(|e| e.to_string())?,
         deps: serde_json::from_str(&r.get::<_, String>(9)).unwrap_or_default(),
         pending: r
             .get::<_, Option<String>>(10)

@@ -246,7 +246,7 @@ impl Store {
                     status,
                     client_token: token,
                     generation: generation as u64,
-                    attrs: super::decode_attrs(&attrs)
+                    attrs: serde_json::from_str(&attrs)
                         .map_err(|e| Error::Other(format!("corrupt attributes: {e}")))?,
                     deps: serde_json::from_str(&deps).unwrap_or_default(),
                     pending: pending.and_then(|p| serde_json::from_str(&p).ok()),
