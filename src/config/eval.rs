@@ -38,6 +38,19 @@ pub struct Scope<'a> {
 
 /// Evaluates `expr`. Errors are diagnostics at the expression.
 pub fn eval(sources: &Sources, expr: &Expr, scope: &Scope) -> Result<Value, Diagnostic> {
+    let module = sources.module_of(expr.span.file);
+    if let Some(v) = super::quick::eval(&expr.edit, module, scope) {
+        return Ok(v);
+    }
+    eval_long(sources, expr, scope)
+}
+
+/// [`eval`] through hcl-rs, for every form of expression.
+pub(crate) fn eval_long(
+    sources: &Sources,
+    expr: &Expr,
+    scope: &Scope,
+) -> Result<Value, Diagnostic> {
     // A failure is reported from the expression as written, not as rewritten by picking.
     eval_picking(sources, expr, scope, true).or_else(|_| eval_picking(sources, expr, scope, false))
 }

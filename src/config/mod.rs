@@ -16,6 +16,7 @@ pub mod lazy;
 pub mod load;
 pub mod modules;
 pub mod pick;
+pub mod quick;
 pub mod refs;
 pub mod types;
 pub mod vars;
