@@ -236,71 +236,65 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
         }
         keys.entry(key).or_default().push(r.addr.clone());
     }
-    // Each batch is read in waves of READ_PARALLELISM calls, and each wave's answers are
-    // taken into the state as they arrive and then dropped: the decoded answers for 50,000
-    // images never sit in memory together. The state is updated in place, so a plan holds
-    // one copy of it.
-    const WAVE: usize = 100 * crate::cloud::client::READ_PARALLELISM;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Batch, Result<HashMap<String, J>, String>)>(
-        crate::cloud::client::READ_PARALLELISM,
-    );
-    let readers =
-        futures_util::future::join_all(batches.into_iter().map(|(batch, (c, lookup, ids))| {
-            let tx = tx.clone();
-            async move {
-                for wave in ids.chunks(WAVE) {
-                    let r = (lookup.fetch)(c.clone(), wave.to_vec())
-                        .await
-                        .map_err(|e| format!("refresh failed: {e}"));
-                    let failed = r.is_err();
-                    if tx.send((batch.clone(), r)).await.is_err() || failed {
-                        return;
-                    }
-                }
-            }
-        }));
-    drop(tx);
+    // Each batch is read in fetches of what one call reads, READ_PARALLELISM in flight,
+    // each on its own task: the answers are decoded on every core while this task takes
+    // them into the state as they arrive, and then drops them. The decoded answers for
+    // 50,000 images never sit in memory together, and the state is updated in place, so
+    // a plan holds one copy of it.
+    use futures_util::stream::{self, StreamExt};
+    let fetches = batches
+        .into_iter()
+        .flat_map(|(batch, (c, lookup, ids))| {
+            ids.chunks(lookup.batch.max(1))
+                .map(|keys| (batch.clone(), c.clone(), lookup, keys.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .map(|(batch, c, lookup, keys)| async move {
+            let found = match tokio::spawn((lookup.fetch)(c, keys)).await {
+                Ok(r) => r.map_err(|e| format!("refresh failed: {e}")),
+                Err(e) => Err(format!("refresh failed: {e}")),
+            };
+            (batch, found)
+        });
+    let mut answers =
+        stream::iter(fetches).buffer_unordered(crate::cloud::client::READ_PARALLELISM);
     let mut drift = Vec::new();
     let mut gone = Vec::new();
-    let merge = async {
-        while let Some((batch, found)) = rx.recv().await {
-            let found = found?;
-            let Some(keys) = rows.get_mut(&batch) else {
-                continue;
-            };
-            for (key, item) in found {
-                for addr in keys.remove(&key).unwrap_or_default() {
-                    let Some(r) = state.resources.get_mut(&addr) else {
-                        continue;
-                    };
-                    let kind = resource::kind(&r.kind)?;
-                    match kind.read_back(&item) {
-                        None => {
-                            // The cloud reports it in a form that means gone.
-                            keys.entry(key.clone()).or_default().push(addr);
-                        }
-                        Some(cloud) => {
-                            let drifted = drifted(kind, &r.attrs, &cloud);
-                            let before = drifted.then(|| r.attrs.clone());
-                            merge_refreshed(kind, &mut r.attrs, &cloud);
-                            if let (Some(before), Status::Ready) = (before, r.status) {
-                                drift.push(Drift {
-                                    kind: r.kind.clone(),
-                                    deleted: false,
-                                    before,
-                                    after: r.attrs.clone(),
-                                    addr,
-                                });
-                            }
+    while let Some((batch, found)) = answers.next().await {
+        let found = found?;
+        let Some(keys) = rows.get_mut(&batch) else {
+            continue;
+        };
+        for (key, item) in found {
+            for addr in keys.remove(&key).unwrap_or_default() {
+                let Some(r) = state.resources.get_mut(&addr) else {
+                    continue;
+                };
+                let kind = resource::kind(&r.kind)?;
+                match kind.read_back(&item) {
+                    None => {
+                        // The cloud reports it in a form that means gone.
+                        keys.entry(key.clone()).or_default().push(addr);
+                    }
+                    Some(cloud) => {
+                        let drifted = drifted(kind, &r.attrs, &cloud);
+                        let before = drifted.then(|| r.attrs.clone());
+                        merge_refreshed(kind, &mut r.attrs, &cloud);
+                        if let (Some(before), Status::Ready) = (before, r.status) {
+                            drift.push(Drift {
+                                kind: r.kind.clone(),
+                                deleted: false,
+                                before,
+                                after: r.attrs.clone(),
+                                addr,
+                            });
                         }
                     }
                 }
             }
         }
-        Ok::<(), String>(())
-    };
-    let (_, merged) = tokio::join!(readers, merge);
-    merged?;
+    }
+    drop(answers);
     // What no answer reported is gone from the cloud.
     for addr in rows.into_values().flat_map(|k| k.into_values()).flatten() {
         let Some(r) = state.resources.get(&addr) else {

@@ -195,6 +195,8 @@ pub struct Cloud {
     pub(crate) components: BTreeMap<String, ComponentRec>,
     pub(crate) tokens: HashMap<String, (String, serde_json::Value)>,
     pub(crate) calls: BTreeMap<String, u64>,
+    /// Requests being served now, and the most ever served at once (`stats`).
+    pub(crate) in_flight: (u64, u64),
     pub(crate) store: store::Store,
     pub(crate) clock: Clock,
     pub(crate) rng: Rng,
@@ -242,6 +244,7 @@ impl Cloud {
             components: BTreeMap::new(),
             tokens: HashMap::new(),
             calls: BTreeMap::new(),
+            in_flight: (0, 0),
             clock: Clock {
                 base,
                 start: tokio::time::Instant::now(),
@@ -564,6 +567,7 @@ impl Cloud {
         let _ = now;
         serde_json::json!({
             "calls": self.calls,
+            "in_flight_peak": self.in_flight.1,
             "objects": {
                 "images": self.images.values().filter(|i| i.owner_alias != "system" && !i.deleted).count(),
                 "tasks": self.tasks.len(),

@@ -232,6 +232,26 @@ fn reset() -> Response {
         .expect("a valid response")
 }
 
+/// Counts a request in flight while it is served, including one whose client went away.
+struct InFlight(Shared);
+
+impl InFlight {
+    fn enter(c: &Shared) -> InFlight {
+        let mut g = c.lock().expect("the local cloud lock is never poisoned");
+        g.in_flight.0 += 1;
+        g.in_flight.1 = g.in_flight.1.max(g.in_flight.0);
+        InFlight(c.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.0.lock() {
+            g.in_flight.0 -= 1;
+        }
+    }
+}
+
 async fn handle(
     State(c): State<Shared>,
     method: Method,
@@ -239,6 +259,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _counted = InFlight::enter(&c);
     let rid = request_id();
     let raw_headers: Vec<(String, String)> = headers
         .iter()

@@ -48,6 +48,7 @@ pub struct ImageComponent;
 pub static COMPONENTS: Lookup = Lookup {
     name: "components",
     fetch: fetch_components,
+    batch: 20,
 };
 
 fn fetch_components(

@@ -238,6 +238,7 @@ pub struct Image;
 pub static IMAGES: Lookup = Lookup {
     name: "images",
     fetch: fetch_images,
+    batch: 100,
 };
 
 fn fetch_images(

@@ -127,6 +127,7 @@ pub struct ImageImport;
 pub static TASKS: Lookup = Lookup {
     name: "tasks",
     fetch: fetch_tasks,
+    batch: 100,
 };
 
 fn fetch_tasks(

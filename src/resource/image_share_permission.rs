@@ -42,6 +42,7 @@ pub struct ImageSharePermission;
 pub static SHARES: Lookup = Lookup {
     name: "shares",
     fetch: fetch_shares,
+    batch: 100,
 };
 
 fn fetch_shares(

@@ -46,6 +46,11 @@ pub struct Lookup {
     pub name: &'static str,
     /// The read.
     pub fetch: Fetch,
+    /// How many keys a refresh hands one fetch: as many as one call reads (100 images or
+    /// tasks, 20 pipelines or components), so that the refresh's calls in flight are its
+    /// fetches in flight. A fetch that makes one call per group of keys reads them one
+    /// after another (shares: one image's accounts per call) or gets one key (builds).
+    pub batch: usize,
 }
 
 impl PartialEq for Lookup {

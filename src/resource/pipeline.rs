@@ -220,6 +220,7 @@ pub struct Pipeline;
 pub static PIPELINES: Lookup = Lookup {
     name: "pipelines",
     fetch: fetch_pipelines,
+    batch: 20,
 };
 
 fn fetch_pipelines(

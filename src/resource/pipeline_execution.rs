@@ -60,6 +60,7 @@ pub struct PipelineExecution;
 pub static BUILDS: Lookup = Lookup {
     name: "builds",
     fetch: fetch_builds,
+    batch: 1,
 };
 
 fn fetch_builds(

@@ -34,7 +34,16 @@ fn session(h: &localcloud::Handle, extra: &[(&str, &str)]) -> Session {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_of_5000_images_takes_at_most_50_calls() {
-    let h = localcloud::start(Options::default()).await.expect("starts");
+    // A network of 2 ms per call: reads that are in flight together overlap.
+    let h = localcloud::start(Options {
+        faults: localcloud::Faults {
+            latency: std::time::Duration::from_millis(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("starts");
     // 4,999 images plus one deleted out of band: 5,000 rows in state.
     let n = 4999;
     let images: Vec<serde_json::Value> = (0..n).map(|i| serde_json::json!({"id": format!("m-bulk{i:05}"), "name": format!("bulk-{i}"), "owner_alias": "self"})).collect();
@@ -100,6 +109,12 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
         "{calls} DescribeImages calls for {} images",
         state.resources.len()
     );
+    // The reads run side by side, never more at once than the read parallelism.
+    let peak = h.stats()["in_flight_peak"].as_u64().unwrap_or(0);
+    assert!(
+        (2..=imgform::cloud::client::READ_PARALLELISM as u64).contains(&peak),
+        "{peak} calls were in flight at once"
+    );
     assert_eq!(
         refreshed.resources.len(),
         n,
@@ -120,7 +135,7 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
         refreshed.resources[&renamed].attrs["image_name"], "bulk-7",
         "drift is adopted into the refreshed state"
     );
-    eprintln!("refresh of {n} images: {calls} calls in {took:?}");
+    eprintln!("refresh of {n} images: {calls} calls in {took:?}, {peak} at most in flight");
     h.stop().await;
 }
 
