@@ -15,6 +15,7 @@ mod plan;
 mod run;
 mod state;
 mod validate;
+mod workspace;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -54,14 +55,10 @@ pub struct Cli {
     /// Path of the state database (default: imgform.state.db in the working directory).
     #[arg(long, global = true, value_name = "PATH")]
     pub state: Option<PathBuf>,
-    /// The state workspace of a team backend (several states side by side in one database).
-    #[arg(
-        long,
-        global = true,
-        env = "IMGFORM_WORKSPACE",
-        default_value = "default"
-    )]
-    pub workspace: String,
+    /// The workspace: one of several states of this configuration, side by side (default:
+    /// the one `imgform workspace select` chose, else `default`).
+    #[arg(long, global = true, env = "IMGFORM_WORKSPACE", value_name = "NAME")]
+    pub workspace: Option<String>,
     /// More logging on stderr (-v debug, -vv trace); IMGFORM_LOG takes a filter too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -127,6 +124,9 @@ pub enum Command {
     /// Release a lock left by a process that is gone.
     #[command(name = "force-unlock")]
     ForceUnlock(state::UnlockArgs),
+    /// Workspaces: several states of one configuration, side by side.
+    #[command(subcommand)]
+    Workspace(workspace::Cmd),
     /// The local cloud: a simulated ECS region that speaks the real API.
     #[command(subcommand)]
     Cloud(cloud::Cmd),
@@ -208,10 +208,94 @@ pub enum Ended {
     Unformatted,
 }
 
+/// The global flags each command does not use, left out of its `--help` (still accepted,
+/// so that a wrapper passing them to every command keeps working). `-C`, `-v` and
+/// `--no-color` apply everywhere.
+const NOT_USED: &[(&str, &[&str])] = &[
+    ("fmt", &[CLOUD, STATE, WORKSPACE, FILES, UNTRUSTED]),
+    ("validate", &[CLOUD, STATE, WORKSPACE]),
+    ("graph", &[CLOUD, STATE, WORKSPACE]),
+    ("show", &[CLOUD, FILES, UNTRUSTED]),
+    ("output", &[CLOUD, FILES, UNTRUSTED]),
+    ("console", &[CLOUD]),
+    ("force-unlock", &[CLOUD, FILES, UNTRUSTED]),
+    ("workspace", &[CLOUD, FILES, UNTRUSTED]),
+    ("cloud", &[CLOUD, STATE, WORKSPACE, FILES, UNTRUSTED]),
+    ("version", &[CLOUD, STATE, WORKSPACE, FILES, UNTRUSTED]),
+    // The state commands read only the state (`state import-terraform` is the exception).
+    ("state", &[CLOUD, FILES, UNTRUSTED]),
+];
+const CLOUD: &str = "cloud";
+const STATE: &str = "state";
+const WORKSPACE: &str = "workspace";
+const FILES: &str = "allow_files_outside";
+const UNTRUSTED: &str = "untrusted_config";
+
+/// The help of the command that `args` name, listing only the flags it uses; `None` for
+/// the top level, whose help lists every global flag.
+fn help_of(args: &[String]) -> Option<String> {
+    let mut root = Cli::command();
+    // Global flags are copied into every command when it is built.
+    root.build();
+    let mut path: Vec<String> = Vec::new();
+    {
+        let mut cur = &root;
+        for a in args.iter().skip(1).filter(|a| !a.starts_with('-')) {
+            match cur.find_subcommand(a) {
+                Some(s) => {
+                    path.push(s.get_name().to_string());
+                    cur = s;
+                }
+                None => break,
+            }
+        }
+    }
+    let first = path.first()?.clone();
+    let mut cur = &mut root;
+    for n in &path {
+        cur = cur.find_subcommand_mut(n)?;
+    }
+    // `state import-terraform` reads the configuration and the cloud's region.
+    let ids: &[&str] = if path == ["state", "import-terraform"] {
+        &[]
+    } else {
+        NOT_USED
+            .iter()
+            .find(|(n, _)| *n == first)
+            .map(|(_, ids)| *ids)
+            .unwrap_or(&[])
+    };
+    for id in ids {
+        if cur.get_arguments().any(|a| a.get_id() == *id) {
+            let c = std::mem::replace(cur, clap::Command::new("imgform"));
+            *cur = c.mut_arg(*id, |a| a.hide(true));
+        }
+    }
+    let long = !args.iter().any(|a| a == "-h");
+    Some(
+        if long {
+            cur.render_long_help()
+        } else {
+            cur.render_help()
+        }
+        .to_string(),
+    )
+}
+
 /// Runs the command line; returns how it ended. Errors are reported by `main`.
 pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
-    let cli = match Cli::try_parse_from(normalize_args(args)) {
+    let args = normalize_args(args);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            match help_of(&args) {
+                Some(text) => print!("{text}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
+            return Ok(Ended::Success);
+        }
         Err(e) => {
             let ended = if e.use_stderr() {
                 Ended::Failed
@@ -242,6 +326,7 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
         Command::State(c) => state::exec(&cli, c),
         Command::Import(a) => state::exec_import(&cli, &ctx, a),
         Command::ForceUnlock(a) => state::exec_unlock(&cli, a),
+        Command::Workspace(c) => workspace::exec(&cli, c),
         Command::Version { json: false } => {
             println!("imgform {}", env!("CARGO_PKG_VERSION"));
             Ok(Ended::Success)

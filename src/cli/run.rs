@@ -245,11 +245,15 @@ pub fn open_backend(
 ) -> anyhow::Result<Box<dyn Backend>> {
     if cli.state.is_none() {
         if let Some((conn, schema)) = pg_settings(settings) {
-            let pg = crate::state::pg::PgStore::open(&conn, &schema, &cli.workspace)?;
+            let pg = crate::state::pg::PgStore::open(&conn, &schema, &workspace(cli)?.0)?;
             return Ok(Box::new(pg));
         }
     }
-    let path = local_state_path(cli, settings);
+    let path = local_state_path(cli, settings)?;
+    let ws = workspace(cli)?.0;
+    if ws != DEFAULT_WORKSPACE && !path.exists() {
+        anyhow::bail!("{}", workspace_missing(&ws));
+    }
     let store = Store::open(&path)
         .with_context(|| format!("cannot open the state at {}", path.display()))?;
     Ok(Box::new(store))
@@ -267,8 +271,19 @@ pub fn pg_settings(settings: &crate::config::Settings) -> Option<(String, String
     Some((conn, schema))
 }
 
-/// The local state file: `--state`, `imgform { state_path }`, or `imgform.state.db`.
-pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> PathBuf {
+/// The local state file of the selected workspace: `--state`, `imgform { state_path }`,
+/// or `imgform.state.db` for `default`; for another workspace W, the file of the same name
+/// in `imgform.state.d/W/` beside it (Terraform's `terraform.tfstate.d/W/`).
+pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> anyhow::Result<PathBuf> {
+    let ws = workspace(cli)?.0;
+    Ok(workspace_state_path(
+        &default_state_path(cli, settings),
+        &ws,
+    ))
+}
+
+/// The local state file of the `default` workspace.
+pub fn default_state_path(cli: &Cli, settings: &crate::config::Settings) -> PathBuf {
     if let Some(p) = &cli.state {
         return p.clone();
     }
@@ -280,6 +295,72 @@ pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> PathBu
         return cli.chdir.join(s);
     }
     cli.chdir.join("imgform.state.db")
+}
+
+/// Terraform's words for a workspace that does not exist.
+pub fn workspace_missing(ws: &str) -> String {
+    format!("Workspace {ws:?} doesn't exist.\n\nYou can create this workspace with the \"new\" subcommand \nor include the \"-or-create\" flag with the \"select\" subcommand.")
+}
+
+/// The workspace every configuration has.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Where the local states of workspaces other than `default` live, beside `base`.
+pub fn workspaces_dir(base: &Path) -> PathBuf {
+    base.parent()
+        .unwrap_or(Path::new("."))
+        .join("imgform.state.d")
+}
+
+/// The local state file of workspace `ws`, given the `default` one.
+pub fn workspace_state_path(base: &Path, ws: &str) -> PathBuf {
+    if ws == DEFAULT_WORKSPACE {
+        return base.to_path_buf();
+    }
+    let name = base
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "imgform.state.db".into());
+    workspaces_dir(base).join(ws).join(name)
+}
+
+/// The file that remembers the selected workspace (Terraform's `.terraform/environment`).
+pub fn workspace_file(cli: &Cli) -> PathBuf {
+    cli.chdir.join(".imgform").join("environment")
+}
+
+/// A workspace name is letters, digits, `-`, `_` and `.`, and not only dots: it names a
+/// directory of the local state and a key of the team backend.
+pub fn check_workspace_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 90
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.chars().all(|c| c == '.');
+    if !ok {
+        anyhow::bail!("The workspace name {name:?} is not allowed. The name must contain only letters, digits, '-', '_' and '.', and no path separators.");
+    }
+    Ok(())
+}
+
+/// The selected workspace, and whether `--workspace` or `IMGFORM_WORKSPACE` chose it
+/// (overriding what `imgform workspace select` remembered).
+pub fn workspace(cli: &Cli) -> anyhow::Result<(String, bool)> {
+    if let Some(w) = cli.workspace.as_deref().filter(|w| !w.is_empty()) {
+        check_workspace_name(w)?;
+        return Ok((w.to_string(), true));
+    }
+    let path = workspace_file(cli);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => {
+            let w = s.trim().to_string();
+            check_workspace_name(&w)
+                .with_context(|| format!("{} names no valid workspace", path.display()))?;
+            Ok((w, false))
+        }
+        _ => Ok((DEFAULT_WORKSPACE.into(), false)),
+    }
 }
 
 /// Parses `--lock-timeout`.

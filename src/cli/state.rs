@@ -83,7 +83,7 @@ pub(crate) fn open_store(cli: &Cli) -> anyhow::Result<Box<dyn Backend>> {
     if cli.state.is_none() && run::pg_settings(&cfg.settings).is_some() {
         return run::open_backend(cli, &cfg.settings);
     }
-    let path = run::local_state_path(cli, &cfg.settings);
+    let path = run::local_state_path(cli, &cfg.settings)?;
     if !path.exists() {
         bail!("no state at {}: nothing has been applied here yet (use --state PATH to point elsewhere)", path.display());
     }
@@ -547,12 +547,12 @@ fn migrate(cli: &Cli, to: &str) -> anyhow::Result<Ended> {
     let Some((conn, schema)) = run::pg_settings(&cfg.settings) else {
         bail!("no PostgreSQL backend is configured: add imgform {{ backend \"pg\" {{ conn_str = \"...\" }} }} or set IMGFORM_PG_CONN_STR");
     };
-    let local_path = run::local_state_path(cli, &cfg.settings);
+    let local_path = run::local_state_path(cli, &cfg.settings)?;
     let mut local: Box<dyn Backend> = Box::new(crate::state::store::Store::open(&local_path)?);
     let mut pg: Box<dyn Backend> = Box::new(crate::state::pg::PgStore::open(
         &conn,
         &schema,
-        &cli.workspace,
+        &run::workspace(cli)?.0,
     )?);
     let (src, dst): (&mut Box<dyn Backend>, &mut Box<dyn Backend>) = if to == "pg" {
         (&mut local, &mut pg)

@@ -154,6 +154,38 @@ impl PgStore {
         .map_err(Error::Other)
     }
 
+    /// The workspaces of the schema: those with a lineage, in name order.
+    pub fn workspaces(&self) -> Result<Vec<String>> {
+        let s = self.schema.clone();
+        self.run(move |c| {
+            let rows = c.query(
+                &format!("SELECT DISTINCT workspace FROM {s}.meta WHERE key = 'lineage' ORDER BY workspace"),
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        })
+    }
+
+    /// Removes this store's workspace: its rows, outputs, history, generations and lineage,
+    /// in one transaction.
+    pub fn delete_workspace(&self) -> Result<()> {
+        let (s, ws) = (self.schema.clone(), self.workspace.clone());
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for t in [
+                "resources",
+                "outputs",
+                "history",
+                "generations",
+                "lock_info",
+                "meta",
+            ] {
+                tx.execute(&format!("DELETE FROM {s}.{t} WHERE workspace = $1"), &[&ws])?;
+            }
+            tx.commit()
+        })
+    }
+
     fn bump(
         tx: &mut postgres::Transaction,
         s: &str,

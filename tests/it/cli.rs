@@ -192,3 +192,170 @@ fn init_prepares_the_directory_and_is_idempotent() {
     );
     assert_eq!(v["imgform_version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn workspaces_keep_separate_states_in_terraform_words() {
+    let d = dir_with(&[(
+        "main.tf",
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\n\nresource \"alicloud_image\" \"web\" {\n  image_name  = \"web-1\"\n  snapshot_id = \"s-bp1system0001\"\n}\n",
+    )]);
+    let run = |args: &[&str]| {
+        let o = imgform(d.path())
+            .args(["--cloud", "local"])
+            .args(args)
+            .env("IMGFORM_LOCAL_SPEED", "600")
+            .output()
+            .expect("runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert_eq!(run(&["workspace", "show"]).1, "default\n");
+    assert_eq!(run(&["workspace", "list"]).1, "* default\n\n");
+    let (code, out, err) = run(&["workspace", "new", "dev"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with(
+            "Created and switched to workspace \"dev\"!\n\nYou're now on a new, empty workspace."
+        ),
+        "{out}"
+    );
+    assert!(d
+        .path()
+        .join("imgform.state.d/dev/imgform.state.db")
+        .exists());
+    assert_eq!(run(&["workspace", "list"]).1, "  default\n* dev\n\n");
+    let (code, _, err) = run(&["workspace", "new", "dev"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Workspace \"dev\" already exists"), "{err}");
+    // The apply writes the selected workspace's state, and only it.
+    let (code, out, err) = run(&["apply", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        !d.path().join("imgform.state.db").exists(),
+        "default untouched"
+    );
+    assert_eq!(run(&["state", "list"]).1, "alicloud_image.web\n");
+    // The same configuration in another workspace plans the image afresh.
+    let (code, out, _) = run(&["--workspace", "default", "plan", "-detailed-exitcode"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{out}"
+    );
+    // Names that are not names, and workspaces that do not exist.
+    let (code, _, err) = run(&["--workspace", "..", "plan"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("The workspace name \"..\" is not allowed"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["--workspace", "nope", "plan"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Workspace \"nope\" doesn't exist."), "{err}");
+    let (code, _, err) = run(&["workspace", "select", "nope"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("include the \"-or-create\" flag"), "{err}");
+    // The active workspace and a non-empty one are not deleted.
+    let (code, _, err) = run(&["workspace", "delete", "dev"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("Workspace \"dev\" is your active workspace."),
+        "{err}"
+    );
+    let (code, out, _) = run(&["workspace", "select", "default"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "Switched to workspace \"default\".\n")
+    );
+    let (code, _, err) = run(&["workspace", "delete", "dev"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error: Workspace is not empty"), "{err}");
+    assert!(err.contains("\n  - alicloud_image.web\n"), "{err}");
+    // The override is honoured and reported; selecting is refused while it is set.
+    let o = imgform(d.path())
+        .args(["workspace", "select", "default"])
+        .env("IMGFORM_WORKSPACE", "dev")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("currently overridden"));
+    let (code, out, _) = run(&["workspace", "select", "-or-create", "stage"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "Switched to workspace \"stage\".\n")
+    );
+    assert_eq!(
+        run(&["workspace", "list"]).1,
+        "  default\n  dev\n* stage\n\n"
+    );
+    let (code, out, err) = run(&["workspace", "delete", "-force", "dev"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("Deleted workspace \"dev\"!\nWARNING: \"dev\" was non-empty."),
+        "{out}"
+    );
+    assert!(!d.path().join("imgform.state.d/dev").exists());
+    assert_eq!(run(&["workspace", "list"]).1, "  default\n* stage\n\n");
+}
+
+#[test]
+fn each_commands_help_lists_only_the_flags_it_uses() {
+    let help = |args: &[&str]| {
+        let o = imgform(&root()).args(args).output().expect("runs");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let flags = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("--")))
+            .map(|w| w.trim_end_matches(',').to_string())
+            .collect()
+    };
+    let fmt = flags(&help(&["fmt", "--help"]));
+    for f in [
+        "--cloud",
+        "--state",
+        "--workspace",
+        "--allow-files-outside",
+        "--untrusted-config",
+    ] {
+        assert!(!fmt.iter().any(|x| x == f), "fmt --help lists {f}: {fmt:?}");
+    }
+    assert!(fmt.iter().any(|x| x == "--check") && fmt.iter().any(|x| x == "--chdir"));
+    let plan = flags(&help(&["plan", "-h"]));
+    for f in [
+        "--cloud",
+        "--state",
+        "--workspace",
+        "--allow-files-outside",
+        "--out",
+    ] {
+        assert!(plan.iter().any(|x| x == f), "plan -h lacks {f}: {plan:?}");
+    }
+    let list = flags(&help(&["state", "list", "--help"]));
+    assert!(
+        list.iter().any(|x| x == "--state") && !list.iter().any(|x| x == "--cloud"),
+        "{list:?}"
+    );
+    let tf = flags(&help(&["state", "import-terraform", "--help"]));
+    assert!(tf.iter().any(|x| x == "--cloud"), "{tf:?}");
+    let ws = flags(&help(&["workspace", "delete", "-h"]));
+    assert!(
+        ws.iter().any(|x| x == "--force") && !ws.iter().any(|x| x == "--cloud"),
+        "{ws:?}"
+    );
+    // Hidden, not refused: a wrapper that passes --cloud to every command keeps working.
+    let o = imgform(&root())
+        .args(["--cloud", "local", "fmt", "-check", "examples/quickstart"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

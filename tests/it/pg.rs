@@ -28,6 +28,7 @@ fn example(dir: &Path) {
 fn local(dir: &Path, args: &[&str]) -> Output {
     imgform(dir)
         .env_remove("IMGFORM_PG_CONN_STR")
+        .env_remove("IMGFORM_WORKSPACE")
         .env("IMGFORM_LOCAL_SPEED", "600")
         .args(args)
         .output()
@@ -62,6 +63,8 @@ fn migrate_to_pg_and_back_keeps_the_lineage_and_refuses_to_overwrite_newer_state
     let d = tempfile::tempdir().expect("tmp");
     example(d.path());
     let ws = format!("migrate{}", std::process::id());
+    // Migration moves workspace ws of the local files to workspace ws of PostgreSQL.
+    ok(&local(d.path(), &["workspace", "new", &ws]));
     ok(&local(
         d.path(),
         &["--cloud", "local", "apply", "--auto-approve"],
@@ -220,4 +223,47 @@ fn connection_errors_never_print_the_password() {
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (IMGFORM_TEST_PG)"]
+fn workspaces_on_postgres_are_created_listed_selected_and_deleted() {
+    let conn = conn();
+    let d = tempfile::tempdir().expect("tmp");
+    example(d.path());
+    let name = format!("wsp{}", std::process::id());
+    // The selection is remembered in the directory, not given by IMGFORM_WORKSPACE.
+    let run = |args: &[&str]| {
+        imgform(d.path())
+            .env("IMGFORM_PG_CONN_STR", &conn)
+            .env_remove("IMGFORM_WORKSPACE")
+            .env("IMGFORM_LOCAL_SPEED", "600")
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let out = ok(&run(&["workspace", "new", &name]));
+    assert!(
+        out.starts_with(&format!("Created and switched to workspace \"{name}\"!")),
+        "{out}"
+    );
+    let list = ok(&run(&["workspace", "list"]));
+    assert!(list.starts_with("  default\n"), "{list}");
+    assert!(list.lines().any(|l| l == format!("* {name}")), "{list}");
+    assert_eq!(ok(&run(&["workspace", "show"])), format!("{name}\n"));
+    ok(&run(&["--cloud", "local", "apply", "--auto-approve"]));
+    assert!(!ok(&run(&["state", "list"])).is_empty());
+    ok(&run(&["workspace", "select", "default"]));
+    let o = run(&["workspace", "delete", &name]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Workspace is not empty"));
+    let out = ok(&run(&["workspace", "delete", "-force", &name]));
+    assert!(
+        out.starts_with(&format!("Deleted workspace \"{name}\"!")),
+        "{out}"
+    );
+    let list = ok(&run(&["workspace", "list"]));
+    assert!(!list.contains(&name), "{list}");
+    let o = run(&["workspace", "select", &name]);
+    assert_eq!(o.status.code(), Some(1), "a deleted workspace is gone");
 }

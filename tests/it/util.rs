@@ -34,7 +34,8 @@ pub fn imgform(dir: &Path) -> Command {
                 .env("IMGFORM_WORKSPACE", ws);
         }
         _ => {
-            c.env_remove("IMGFORM_PG_CONN_STR");
+            c.env_remove("IMGFORM_PG_CONN_STR")
+                .env_remove("IMGFORM_WORKSPACE");
         }
     }
     c
