@@ -86,6 +86,30 @@ fn expressions(cfg: &Config, body: &Body) -> Map<String, J> {
     m
 }
 
+/// A module instance's path without its instance keys: `module.env["prod"].module.x`
+/// is `module.env.module.x`, the path of the configuration it was made from.
+fn call_path(instance: &str) -> String {
+    let mut out = String::with_capacity(instance.len());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in instance.chars() {
+        if depth > 0 {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+        } else if c == '[' {
+            depth = 1;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The module whose files live in instance `path` (the first instance of each call stands
 /// for the call, as Terraform's configuration is per call, not per instance).
 fn module(cfg: &Config, path: &str) -> J {
@@ -112,6 +136,13 @@ fn module(cfg: &Config, path: &str) -> J {
             .as_ref()
             .map(|p| p.0.clone())
             .unwrap_or_else(|| "alicloud".into());
+        // Terraform's opaque key: `alicloud` in the root module, `module.x:alicloud` in a
+        // module (the call path, without instance keys).
+        let key = if id.module.is_empty() {
+            key
+        } else {
+            format!("{}:{key}", call_path(&id.module))
+        };
         m.insert("provider_config_key".into(), json!(key));
         m.insert("expressions".into(), J::Object(expressions(cfg, &r.body)));
         m.insert("schema_version".into(), json!(0));
@@ -316,4 +347,17 @@ pub fn relevant_attributes(ev: &Evaluated) -> J {
             .map(|(res, attr)| json!({ "resource": res, "attribute": [attr] }))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_call_path_drops_instance_keys_even_with_brackets_in_them() {
+        assert_eq!(super::call_path("module.x"), "module.x");
+        assert_eq!(
+            super::call_path(r#"module.env["prod"].module.img[0]"#),
+            "module.env.module.img"
+        );
+        assert_eq!(super::call_path(r#"module.e["a]\"b["]"#), "module.e");
+    }
 }

@@ -23,7 +23,7 @@ fn addresses(dir: &Path) -> Vec<String> {
 #[test]
 fn a_module_called_once_and_with_for_each_applies_and_plans_empty() {
     let d = copy_tree(&root().join("testdata/modules/basic"));
-    let plan: J = serde_json::from_str(&ok(&run(d.path(), &["plan", "--json"]))).expect("json");
+    let plan: J = crate::e2e::plan_document(d.path(), &[]);
     // Terraform's shapes: module_address on each change, child_modules in planned_values.
     let changes = plan["resource_changes"].as_array().expect("changes");
     let env_dev = changes
@@ -67,6 +67,12 @@ fn a_module_called_once_and_with_for_each_applies_and_plans_empty() {
     assert_eq!(
         env["module"]["resources"][0]["expressions"]["image_name"]["references"],
         serde_json::json!(["var.name"])
+    );
+    // Terraform's opaque provider keys: the module's call path before the local name.
+    assert_eq!(share["provider_config_key"], "alicloud");
+    assert_eq!(
+        env["module"]["resources"][0]["provider_config_key"],
+        "module.env:alicloud"
     );
     assert!(plan["relevant_attributes"]
         .as_array()
