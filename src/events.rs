@@ -85,6 +85,20 @@ pub enum Event {
     },
     /// A warning worth a line (retries, lock takeover).
     Warning(String),
+    /// The refresh is about to read an object (Terraform's `refresh_start`).
+    RefreshStart {
+        /// Address.
+        addr: ResourceAddr,
+        /// The object's id.
+        id: String,
+    },
+    /// The refresh read an object (Terraform's `refresh_complete`).
+    RefreshComplete {
+        /// Address.
+        addr: ResourceAddr,
+        /// The object's id.
+        id: String,
+    },
 }
 
 /// Receives events.

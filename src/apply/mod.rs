@@ -212,7 +212,18 @@ impl Session {
 /// reported as drift, as are attributes changed outside imgform; computed attributes are
 /// updated silently. Which lookup reads an object and which attributes count as drift are
 /// its kind's.
-pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Drift>), String> {
+pub async fn refresh(sess: &Session, state: State) -> Result<(State, Vec<Drift>), String> {
+    refresh_with(sess, state, &crate::events::Discard).await
+}
+
+/// [`refresh`], telling `sink` which object it reads (`RefreshStart`) and which it has
+/// read (`RefreshComplete`), for Terraform's `refresh_start`/`refresh_complete` lines.
+pub async fn refresh_with(
+    sess: &Session,
+    mut state: State,
+    sink: &dyn crate::events::EventSink,
+) -> Result<(State, Vec<Drift>), String> {
+    use crate::events::Event;
     type Batch = (String, &'static str);
     let mut batches: BTreeMap<Batch, (Client, &'static Lookup, Vec<String>)> = BTreeMap::new();
     // Which rows each key read answers, per batch.
@@ -235,6 +246,10 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
                 .push(key.clone());
         }
         keys.entry(key).or_default().push(r.addr.clone());
+        sink.emit(Event::RefreshStart {
+            addr: r.addr.clone(),
+            id: id.clone(),
+        });
     }
     // Each batch is read in fetches of what one call reads, READ_PARALLELISM in flight,
     // each on its own task: the answers are decoded on every core while this task takes
@@ -277,6 +292,12 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
                         keys.entry(key.clone()).or_default().push(addr);
                     }
                     Some(cloud) => {
+                        if let Some(id) = &r.id {
+                            sink.emit(Event::RefreshComplete {
+                                addr: addr.clone(),
+                                id: id.clone(),
+                            });
+                        }
                         let drifted = drifted(kind, &r.attrs, &cloud);
                         let before = drifted.then(|| r.attrs.clone());
                         merge_refreshed(kind, &mut r.attrs, &cloud);
@@ -300,6 +321,13 @@ pub async fn refresh(sess: &Session, mut state: State) -> Result<(State, Vec<Dri
         let Some(r) = state.resources.get(&addr) else {
             continue;
         };
+        // Read, and found gone (Terraform's hook says complete, with the old id).
+        if let Some(id) = &r.id {
+            sink.emit(Event::RefreshComplete {
+                addr: addr.clone(),
+                id: id.clone(),
+            });
+        }
         if r.status == Status::Ready || r.status == Status::Tainted {
             drift.push(Drift {
                 addr: addr.clone(),

@@ -505,33 +505,37 @@ async fn run_node(ctx: &Arc<Ctx>, c: &Change, phase: Phase) -> NodeResult {
         verb,
         id: prior_id,
     });
-    let r = match c.action {
-        Action::Create | Action::Resume => {
-            create(ctx, c, start, 0).await?;
-            // A resumed create_before_destroy still owes the deletion of what it replaces.
-            if let Some(now) = row(ctx, &c.addr)? {
-                delete_deposed(ctx, &now, None, start).await?;
+    // Inside a block of its own, so that a failure (`?`) still reaches the Errored event.
+    let r: NodeResult = async {
+        match c.action {
+            Action::Create | Action::Resume => {
+                create(ctx, c, start, 0).await?;
+                // A resumed create_before_destroy still owes the deletion of what it replaces.
+                if let Some(now) = row(ctx, &c.addr)? {
+                    delete_deposed(ctx, &now, None, start).await?;
+                }
+                Ok((1, 0, 0))
             }
-            Ok((1, 0, 0))
+            Action::Update => update(ctx, c).await.map(|_| (0, 1, 0)),
+            Action::Delete => delete(ctx, c, start).await.map(|_| (0, 0, 1)),
+            // The replacement is a new generation (the state's generations never go back), so
+            // its ClientToken differs from the one that made the object being replaced.
+            Action::DeleteThenCreate if phase == Phase::DestroyHalf => {
+                delete(ctx, c, start).await.map(|_| (0, 0, 1))
+            }
+            Action::DeleteThenCreate => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
+            Action::CreateThenDelete => {
+                let old = row(ctx, &c.addr)?;
+                create(ctx, c, start, 0).await?;
+                let now = row(ctx, &c.addr)?.ok_or("state row vanished")?;
+                delete_deposed(ctx, &now, old.as_ref(), start).await?;
+                Ok((1, 0, 1))
+            }
+            Action::Read => read(ctx, c).await.map(|_| (0, 0, 0)),
+            Action::NoOp | Action::Forget => Ok((0, 0, 0)),
         }
-        Action::Update => update(ctx, c).await.map(|_| (0, 1, 0)),
-        Action::Delete => delete(ctx, c, start).await.map(|_| (0, 0, 1)),
-        // The replacement is a new generation (the state's generations never go back), so
-        // its ClientToken differs from the one that made the object being replaced.
-        Action::DeleteThenCreate if phase == Phase::DestroyHalf => {
-            delete(ctx, c, start).await.map(|_| (0, 0, 1))
-        }
-        Action::DeleteThenCreate => create(ctx, c, start, 0).await.map(|_| (1, 0, 0)),
-        Action::CreateThenDelete => {
-            let old = row(ctx, &c.addr)?;
-            create(ctx, c, start, 0).await?;
-            let now = row(ctx, &c.addr)?.ok_or("state row vanished")?;
-            delete_deposed(ctx, &now, old.as_ref(), start).await?;
-            Ok((1, 0, 1))
-        }
-        Action::Read => read(ctx, c).await.map(|_| (0, 0, 0)),
-        Action::NoOp | Action::Forget => Ok((0, 0, 0)),
-    };
+    }
+    .await;
     match &r {
         Ok(_) => {
             let id = row(ctx, &c.addr).ok().flatten().and_then(|r| r.id);

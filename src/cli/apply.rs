@@ -82,7 +82,38 @@ fn go(
     json: bool,
     destroy: bool,
 ) -> anyhow::Result<Ended> {
-    let Some(ev) = run::load_config_with(cli, ctx, &common.vars, common.compact_warnings)? else {
+    let jl = json.then(|| Arc::new(render::json::JsonLines::default()));
+    if let Some(jl) = &jl {
+        jl.version();
+    }
+    let ended = go_on(cli, ctx, common, planfile, auto, jl.clone(), destroy);
+    match (&jl, ended) {
+        // In the stream, an error is a diagnostic line like every other.
+        (Some(jl), Err(e)) => {
+            jl.error(&format!("{e:#}"), "");
+            Ok(Ended::Failed)
+        }
+        (_, r) => r,
+    }
+}
+
+fn go_on(
+    cli: &Cli,
+    ctx: &Context,
+    common: &PlanArgs,
+    planfile: Option<&std::path::Path>,
+    auto: bool,
+    jl: Option<Arc<render::json::JsonLines>>,
+    destroy: bool,
+) -> anyhow::Result<Ended> {
+    let Some(ev) = run::load_config_with(
+        cli,
+        ctx,
+        &common.vars,
+        common.compact_warnings,
+        jl.as_deref(),
+    )?
+    else {
         return Ok(Ended::Failed);
     };
     let timeout = run::lock_timeout(&common.lock_timeout)?;
@@ -95,7 +126,7 @@ fn go(
         timeout,
         common.lock,
     )?;
-    apply_locked(cli, ctx, &run, common, planfile, auto, json, destroy)
+    apply_locked(cli, ctx, &run, common, planfile, auto, jl, destroy)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -106,11 +137,11 @@ fn apply_locked(
     common: &PlanArgs,
     planfile: Option<&std::path::Path>,
     auto: bool,
-    json: bool,
+    jl: Option<Arc<render::json::JsonLines>>,
     destroy: bool,
 ) -> anyhow::Result<Ended> {
     let color = run::color_out(cli);
-    let jl = Arc::new(render::json::JsonLines::default());
+    let json = jl.is_some();
     let plan = match planfile {
         Some(p) => {
             let plan = run::read_plan_file(p)?;
@@ -124,11 +155,13 @@ fn apply_locked(
             plan
         }
         None => {
-            let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy))? else {
+            let Some(plan) =
+                run::make_plan(run, ctx, &run::plan_options(common, destroy), jl.as_deref())?
+            else {
                 return Ok(Ended::Failed);
             };
-            if json {
-                jl.message("info", "change_summary", &render::plan::summary_line(&plan.counts()), serde_json::json!({"changes": {"add": plan.counts().add, "change": plan.counts().change, "import": plan.counts().import, "remove": plan.counts().destroy, "operation": "plan"}}));
+            if let Some(jl) = &jl {
+                jl.plan(&plan);
             } else {
                 print!(
                     "{}",
@@ -146,14 +179,17 @@ fn apply_locked(
                 // interrupted after the cloud deleted the object leaves a `deleting` row
                 // that refresh found gone, and it must not outlive this run.
                 persist_refresh(run, &plan)?;
-                if !json {
-                    // Terraform ends every apply with its count and the outputs, nothing
-                    // done included.
-                    let none = crate::apply::walk::Outcome::default();
-                    println!("\n{}", render::plan::apply_summary(destroy, &none));
-                    if !destroy {
-                        let st = run.store.lock().expect("never poisoned").load()?;
-                        print_outputs(&st.outputs);
+                // Terraform ends every apply with its count and the outputs, nothing done
+                // included.
+                let mut none = crate::apply::walk::Outcome::default();
+                if !destroy {
+                    none.outputs = run.store.lock().expect("never poisoned").load()?.outputs;
+                }
+                match &jl {
+                    Some(jl) => jl.applied(destroy, &none),
+                    None => {
+                        println!("\n{}", render::plan::apply_summary(destroy, &none));
+                        print_outputs(&none.outputs);
                     }
                 }
                 return Ok(Ended::Success);
@@ -182,7 +218,7 @@ fn apply_locked(
     };
     let stop = run::interrupts(&run.rt);
     // JSON lines with --json; live lines on a terminal; Terraform-style lines otherwise.
-    let sink: Arc<dyn EventSink> = if json {
+    let sink: Arc<dyn EventSink> = if let Some(jl) = &jl {
         jl.clone()
     } else if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         Arc::new(render::apply::Live::default())
@@ -199,7 +235,14 @@ fn apply_locked(
         .map_err(anyhow::Error::msg)?;
     persist_refresh(run, &plan)?;
     if plan.options.refresh_only {
-        println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+        let none = crate::apply::walk::Outcome {
+            outputs: run.store.lock().expect("never poisoned").load()?.outputs,
+            ..Default::default()
+        };
+        match &jl {
+            Some(jl) => jl.applied(false, &none),
+            None => println!("\n{}", render::plan::apply_summary(false, &none)),
+        }
         return Ok(Ended::Success);
     }
     let opts = walk::Options {
@@ -216,14 +259,29 @@ fn apply_locked(
         stop,
     ));
     let verb = if destroy { "Destroy" } else { "Apply" };
-    if json {
-        let text = crate::render::plan::apply_summary(destroy, &out);
-        jl.message("info", "change_summary", &text, serde_json::json!({"changes": {"add": out.added, "change": out.changed, "import": out.imported, "remove": out.destroyed, "forget": out.forgotten, "operation": if destroy { "destroy" } else { "apply" }}}));
-        if !out.outputs.is_empty() {
-            jl.message("info", "outputs", "Outputs", serde_json::json!({"outputs": out.outputs.iter().map(|(k, v)| (k.clone(), serde_json::json!({"sensitive": v.sensitive, "value": if v.sensitive { serde_json::Value::Null } else { v.value.clone() }}))).collect::<serde_json::Map<_, _>>()}));
-        }
-    }
     if !out.failed.is_empty() || out.interrupted {
+        // A failed run never ends with "Apply complete!": each failure was an
+        // `apply_errored` line and its diagnostic; what was left undone follows.
+        if let Some(jl) = &jl {
+            let mut detail = format!(
+                "{} added, {} changed, {} destroyed; {} failed, {} skipped.",
+                out.added,
+                out.changed,
+                out.destroyed,
+                out.failed.len(),
+                out.skipped.len()
+            );
+            for (addr, why) in &out.skipped {
+                detail.push_str(&format!("\n  skipped {addr}: {why}"));
+            }
+            detail.push_str("\nThe state records what was done; fix the errors and run `imgform apply` again to continue.");
+            let what = if out.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            };
+            jl.error(&format!("{verb} {what}"), &detail);
+        }
         if !json {
             for (addr, e) in &out.failed {
                 eprintln!("\nError: {addr}: {e}");
@@ -249,7 +307,9 @@ fn apply_locked(
         }
         return Ok(Ended::Failed);
     }
-    if !json {
+    if let Some(jl) = &jl {
+        jl.applied(destroy, &out);
+    } else {
         // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts only
         // what it destroyed.
         println!("\n{}", crate::render::plan::apply_summary(destroy, &out));

@@ -25,7 +25,9 @@ pub struct Args {
     /// Exit 2 when the plan has changes (0 when none, 1 on error).
     #[arg(long = "detailed-exitcode")]
     pub detailed_exitcode: bool,
-    /// Print Terraform's `show -json` plan document (stdout holds JSON only).
+    /// Stream Terraform's machine-readable UI (one JSON object per line: version,
+    /// refresh_start/complete, planned_change, change_summary, outputs, diagnostic). The
+    /// plan document is `imgform show -json PLANFILE` of a plan saved with --out.
     #[arg(long)]
     pub json: bool,
     /// Human text or markdown.
@@ -38,7 +40,28 @@ pub struct Args {
 
 /// Runs `plan`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
-    let Some(ev) = run::load_config_with(cli, ctx, &a.common.vars, a.common.compact_warnings)?
+    let jl = a.json.then(render::json::JsonLines::default);
+    if let Some(jl) = &jl {
+        jl.version();
+    }
+    let ended = plan(cli, ctx, a, jl.as_ref());
+    match (&jl, ended) {
+        // In the stream, an error is a diagnostic line like every other.
+        (Some(jl), Err(e)) => {
+            jl.error(&format!("{e:#}"), "");
+            Ok(Ended::Failed)
+        }
+        (_, r) => r,
+    }
+}
+
+fn plan(
+    cli: &Cli,
+    ctx: &Context,
+    a: &Args,
+    jl: Option<&render::json::JsonLines>,
+) -> anyhow::Result<Ended> {
+    let Some(ev) = run::load_config_with(cli, ctx, &a.common.vars, a.common.compact_warnings, jl)?
     else {
         return Ok(Ended::Failed);
     };
@@ -51,7 +74,7 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
         timeout,
         a.common.lock,
     )?;
-    let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy));
+    let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy), jl);
     // The configuration and the plan live until the process ends, which frees them at
     // once: dropping 50,000 instances and state rows one by one took a tenth of a large
     // plan's time.
@@ -60,8 +83,8 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
     let Some(plan) = plan? else {
         return Ok(Ended::Failed);
     };
-    if a.json {
-        println!("{}", serde_json::to_string(&render::json::plan(&plan))?);
+    if let Some(jl) = jl {
+        jl.plan(&plan);
     } else if a.format == Format::Markdown {
         print!(
             "{}",

@@ -108,16 +108,17 @@ pub fn config_options(cli: &Cli, vars: &VarArgs) -> Options {
 
 /// Loads and checks the configuration, printing diagnostics.
 pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
-    load_config_with(cli, ctx, vars, false)
+    load_config_with(cli, ctx, vars, false, None)
 }
 
 /// Like [`load_config`]; with `compact`, warnings are listed one line each
-/// (`-compact-warnings`).
+/// (`-compact-warnings`); with `json`, diagnostics are Terraform's `diagnostic` lines.
 pub fn load_config_with(
     cli: &Cli,
     ctx: &Context,
     vars: &VarArgs,
     compact: bool,
+    json: Option<&render::json::JsonLines>,
 ) -> anyhow::Result<Option<Evaluated>> {
     let opts = config_options(cli, vars);
     let t = std::time::Instant::now();
@@ -127,6 +128,10 @@ pub fn load_config_with(
         ms = t.elapsed().as_millis() as u64,
         "configuration checked"
     );
+    if let Some(jl) = json {
+        jl.diagnostics(&sources, &diags);
+        return Ok(ev);
+    }
     let text = if compact {
         render::diag::human_compact(&sources, &diags, ctx.color_err)
     } else {
@@ -484,7 +489,12 @@ pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
 }
 
 /// Builds a plan (refresh included), with diagnostics printed.
-pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result<Option<Plan>> {
+pub fn make_plan(
+    run: &Run,
+    ctx: &Context,
+    opts: &PlanOptions,
+    json: Option<&render::json::JsonLines>,
+) -> anyhow::Result<Option<Plan>> {
     let t = std::time::Instant::now();
     let state = run.store.lock().expect("never poisoned").load()?;
     let (lineage, serial) = (state.lineage.clone(), state.serial);
@@ -499,7 +509,14 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
         (state, vec![])
     } else {
         run.rt
-            .block_on(apply::refresh(&run.sess, state))
+            .block_on(apply::refresh_with(
+                &run.sess,
+                state,
+                match json {
+                    Some(jl) => jl as &dyn crate::events::EventSink,
+                    None => &crate::events::Discard,
+                },
+            ))
             .map_err(anyhow::Error::msg)?
     };
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "refreshed");
@@ -529,10 +546,13 @@ pub fn make_plan(run: &Run, ctx: &Context, opts: &PlanOptions) -> anyhow::Result
         .await
     })?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "planned");
-    eprint!(
-        "{}",
-        render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)
-    );
+    match json {
+        Some(jl) => jl.diagnostics(&run.ev.config.sources, &diags),
+        None => eprint!(
+            "{}",
+            render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)
+        ),
+    }
     Ok(plan.map(|mut p| {
         p.lineage = lineage;
         p.serial = serial;

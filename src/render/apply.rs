@@ -163,6 +163,8 @@ impl EventSink for Lines {
                 self.bold(&addr.to_string())
             )),
             Event::Warning(w) => self.line(format!("Warning: {w}")),
+            // A refresh reads objects in batches of a hundred; people see the plan.
+            Event::RefreshStart { .. } | Event::RefreshComplete { .. } => {}
         }
     }
 }
@@ -288,6 +290,7 @@ impl EventSink for Live {
             Event::Warning(w) => {
                 let _ = self.multi.println(format!("Warning: {w}"));
             }
+            Event::RefreshStart { .. } | Event::RefreshComplete { .. } => {}
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Machine-readable output: the plan in Terraform's `show -json` format (so existing
-//! policy and summary tools read it), and apply events as JSON lines (Terraform's
-//! machine-readable UI: `apply_start`, `apply_progress`, `apply_complete`, `apply_errored`,
-//! `change_summary`).
+//! policy and summary tools read it), and Terraform's machine-readable UI for `plan -json`
+//! and `apply -json` (`version`, `refresh_start`, `planned_change`, `change_summary`,
+//! `apply_start`, `apply_progress`, `apply_complete`, `apply_errored`, `outputs`,
+//! `diagnostic`), with Terraform's message texts.
 
 use crate::addr::{InstanceKey, Mode};
 use crate::events::{Event, EventSink};
@@ -311,20 +312,37 @@ fn ts() -> String {
         .unwrap_or_default()
 }
 
-/// Writes one JSON object per line on stdout.
+/// The version of Terraform's machine-readable UI these lines follow.
+pub const UI_VERSION: &str = "1.2";
+
+/// Terraform's machine-readable UI (`plan -json`, `apply -json`): one JSON object per line
+/// on stdout, with Terraform's types, shapes and message texts. `apply_progress` comes
+/// every `every` per object (Terraform's 10 s), not on every poll.
 pub struct JsonLines {
-    out: Mutex<std::io::Stdout>,
+    out: Mutex<Box<dyn Write + Send>>,
+    every: std::time::Duration,
+    last: Mutex<std::collections::HashMap<crate::addr::ResourceAddr, tokio::time::Instant>>,
 }
 
 impl Default for JsonLines {
     fn default() -> Self {
-        JsonLines {
-            out: Mutex::new(std::io::stdout()),
-        }
+        JsonLines::new(
+            std::time::Duration::from_secs(10),
+            Box::new(std::io::stdout()),
+        )
     }
 }
 
 impl JsonLines {
+    /// Lines written to `out`, progress at most every `every` per object.
+    pub fn new(every: std::time::Duration, out: Box<dyn Write + Send>) -> JsonLines {
+        JsonLines {
+            out: Mutex::new(out),
+            every,
+            last: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
     /// Writes one message.
     pub fn write(&self, v: J) {
         if let Ok(mut o) = self.out.lock() {
@@ -335,53 +353,346 @@ impl JsonLines {
 
     /// A message with Terraform's common fields.
     pub fn message(&self, level: &str, typ: &str, msg: &str, extra: J) {
-        let mut v = json!({"@level": level, "@message": msg, "@module": "imgform.ui", "@timestamp": ts(), "type": typ});
+        let mut v = json!({"@level": level, "@message": msg, "@module": "terraform.ui", "@timestamp": ts(), "type": typ});
         if let (Some(o), J::Object(e)) = (v.as_object_mut(), extra) {
             o.extend(e);
         }
         self.write(v);
     }
+
+    /// The first line: which Terraform format and UI version the stream follows, and
+    /// imgform's own version beside them.
+    pub fn version(&self) {
+        self.message(
+            "info",
+            "version",
+            &format!("Terraform {TERRAFORM_FORMAT_VERSION}"),
+            json!({"terraform": TERRAFORM_FORMAT_VERSION, "ui": UI_VERSION, "imgform": env!("CARGO_PKG_VERSION")}),
+        );
+    }
+
+    /// One diagnostic (`Error: ...` / `Warning: ...`).
+    pub fn diagnostic(&self, sources: &crate::diag::Sources, d: &crate::diag::Diagnostic) {
+        let (level, word) = match d.severity {
+            crate::diag::Severity::Error => ("error", "Error"),
+            crate::diag::Severity::Warning => ("warn", "Warning"),
+        };
+        self.message(
+            level,
+            "diagnostic",
+            &format!("{word}: {}", d.summary),
+            json!({"diagnostic": crate::render::diag::json_diag(sources, d)}),
+        );
+    }
+
+    /// Every diagnostic of `diags`.
+    pub fn diagnostics(&self, sources: &crate::diag::Sources, diags: &crate::diag::Diagnostics) {
+        for d in &diags.0 {
+            self.diagnostic(sources, d);
+        }
+    }
+
+    /// An error that has no place in the configuration.
+    pub fn error(&self, summary: &str, detail: &str) {
+        self.message(
+            "error",
+            "diagnostic",
+            &format!("Error: {summary}"),
+            json!({"diagnostic": {"severity": "error", "summary": summary, "detail": detail}}),
+        );
+    }
+
+    /// A plan as Terraform streams it: drift, each planned change, the summary and the
+    /// root module's output changes.
+    pub fn plan(&self, p: &Plan) {
+        use crate::plan::model::Action;
+        for d in &p.drift {
+            let action = if d.deleted { "delete" } else { "update" };
+            self.message(
+                "info",
+                "resource_drift",
+                &format!("{}: Drift detected ({action})", d.addr),
+                json!({"change": {"resource": resource(&d.addr), "action": action}}),
+            );
+        }
+        for c in &p.changes {
+            let mut action = match c.action {
+                Action::NoOp => "noop",
+                Action::Create | Action::Resume => "create",
+                Action::Update => "update",
+                Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
+                Action::Delete => "delete",
+                Action::Read => "read",
+                Action::Forget => "remove",
+            };
+            if action == "noop" && c.prev_addr.is_some() {
+                action = "move";
+            }
+            if action == "noop" && c.importing.is_some() {
+                action = "import";
+            }
+            if action == "noop" {
+                continue;
+            }
+            let mut change = json!({"resource": resource(&c.addr), "action": action});
+            if let Some(prev) = &c.prev_addr {
+                change["previous_resource"] = resource(prev);
+            }
+            if let Some(r) = c.reason.as_deref().and_then(stream_reason) {
+                change["reason"] = json!(r);
+            }
+            if let Some(i) = &c.importing {
+                change["importing"] = json!({"id": i});
+            }
+            self.message(
+                "info",
+                "planned_change",
+                &format!("{}: Plan to {action}", c.addr),
+                json!({ "change": change }),
+            );
+        }
+        let n = p.counts();
+        let cs = json!({"add": n.add, "change": n.change, "import": n.import, "remove": n.destroy, "operation": if p.options.destroy { "destroy" } else { "plan" }});
+        self.message(
+            "info",
+            "change_summary",
+            &crate::render::plan::summary_line(&n),
+            json!({ "changes": cs }),
+        );
+        if !p.outputs.is_empty() {
+            let outs: Map<String, J> = p
+                .outputs
+                .iter()
+                .map(|(k, o)| {
+                    let action = match o.action.as_str() {
+                        "no-op" => "noop",
+                        a => a,
+                    };
+                    (
+                        k.clone(),
+                        json!({"sensitive": o.sensitive, "action": action}),
+                    )
+                })
+                .collect();
+            self.message(
+                "info",
+                "outputs",
+                &format!("Outputs: {}", outs.len()),
+                json!({ "outputs": outs }),
+            );
+        }
+    }
+
+    /// What an apply did (`Apply complete! ...`), then the outputs, values of sensitive
+    /// ones left out, as Terraform streams them.
+    pub fn applied(&self, destroy: bool, out: &crate::apply::walk::Outcome) {
+        let text = crate::render::plan::apply_summary(destroy, out);
+        self.message(
+            "info",
+            "change_summary",
+            &text,
+            json!({"changes": {"add": out.added, "change": out.changed, "import": out.imported, "remove": out.destroyed, "operation": if destroy { "destroy" } else { "apply" }}}),
+        );
+        self.outputs(&out.outputs);
+    }
+
+    /// The root module's outputs with their values (sensitive values left out).
+    pub fn outputs(&self, outputs: &std::collections::BTreeMap<String, crate::state::OutputState>) {
+        if outputs.is_empty() {
+            return;
+        }
+        let outs: Map<String, J> = outputs
+            .iter()
+            .map(|(k, v)| {
+                let mut o = json!({"sensitive": v.sensitive, "type": json_type(&v.value)});
+                if !v.sensitive {
+                    o["value"] = v.value.clone();
+                }
+                (k.clone(), o)
+            })
+            .collect();
+        self.message(
+            "info",
+            "outputs",
+            &format!("Outputs: {}", outs.len()),
+            json!({ "outputs": outs }),
+        );
+    }
 }
 
+/// The cty type of a JSON value as Terraform writes it (`"string"`, `["object", {...}]`).
+fn json_type(v: &J) -> J {
+    match v {
+        J::Null => json!("dynamic"),
+        J::Bool(_) => json!("bool"),
+        J::Number(_) => json!("number"),
+        J::String(_) => json!("string"),
+        J::Array(a) => json!(["tuple", a.iter().map(json_type).collect::<Vec<_>>()]),
+        J::Object(o) => json!([
+            "object",
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_type(v)))
+                .collect::<Map<String, J>>()
+        ]),
+    }
+}
+
+/// Terraform's short reason names in the streamed `planned_change` (the `show -json`
+/// document keeps the long ones); imgform's own reasons have none.
+fn stream_reason(r: &str) -> Option<&'static str> {
+    Some(match r {
+        "replace_because_tainted" => "tainted",
+        "replace_by_request" => "requested",
+        "replace_because_cannot_update" => "cannot_update",
+        "replace_by_triggers" => "replace_triggered_by",
+        "delete_because_no_resource_config" => "delete_because_no_resource_config",
+        "delete_because_wrong_repetition" => "delete_because_wrong_repetition",
+        "delete_because_count_index" => "delete_because_count_index",
+        "delete_because_each_key" => "delete_because_each_key",
+        "delete_because_no_module" => "delete_because_no_module",
+        "delete_because_no_move_target" => "delete_because_no_move_target",
+        "read_because_config_unknown" => "read_because_config_unknown",
+        "read_because_dependency_pending" => "read_because_dependency_pending",
+        _ => return None,
+    })
+}
+
+/// Terraform's resource address object: the module path and the address within it apart.
 fn resource(a: &crate::addr::ResourceAddr) -> J {
+    let mut within = a.clone();
+    within.id.module = String::new();
     json!({
-        "addr": a.to_string(), "module": "", "resource": a.to_string(), "implied_provider": "alicloud",
+        "addr": a.to_string(), "module": a.id.module, "resource": within.to_string(), "implied_provider": "alicloud",
         "resource_type": a.id.kind, "resource_name": a.id.name,
         "resource_key": a.key.as_ref().map(|k| match k { InstanceKey::Int(i) => json!(i), InstanceKey::Str(s) => json!(s) }),
     })
 }
 
+/// Terraform's verbs: `Creating...`, `Still creating...`, `Creation complete`.
+fn verbs(v: crate::events::Verb) -> (&'static str, &'static str, &'static str) {
+    use crate::events::Verb;
+    match v {
+        Verb::Create => ("Creating", "creating", "Creation"),
+        Verb::Update => ("Modifying", "modifying", "Modifications"),
+        Verb::Delete => ("Destroying", "destroying", "Destruction"),
+        Verb::Read => ("Refreshing", "refreshing", "Refresh"),
+    }
+}
+
+fn id_suffix(id: Option<&str>) -> String {
+    id.filter(|i| !i.is_empty())
+        .map(|i| format!(" [id={i}]"))
+        .unwrap_or_default()
+}
+
 impl EventSink for JsonLines {
     fn emit(&self, e: Event) {
+        use crate::render::apply::elapsed as go_duration;
         match e {
             Event::Start { addr, verb, id } => {
+                self.last
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(addr.clone(), tokio::time::Instant::now());
                 let mut hook = json!({"resource": resource(&addr), "action": verb.as_str()});
-                if let Some(id) = id {
+                if let Some(id) = id.as_deref().filter(|i| !i.is_empty()) {
                     hook["id_key"] = json!("id");
                     hook["id_value"] = json!(id);
                 }
-                self.message("info", "apply_start", &format!("{addr}: {}...", verb.as_str()), json!({ "hook": hook }));
+                let msg = format!("{addr}: {}...{}", verbs(verb).0, id_suffix(id.as_deref()));
+                self.message("info", "apply_start", &msg, json!({ "hook": hook }));
             }
-            Event::Progress { addr, verb, elapsed, percent, status } => self.message(
+            Event::Progress {
+                addr,
+                verb,
+                elapsed,
+                percent,
+                status,
+            } => {
+                let mut g = self.last.lock().expect("never poisoned");
+                if g.get(&addr).is_some_and(|t| t.elapsed() < self.every) {
+                    return;
+                }
+                g.insert(addr.clone(), tokio::time::Instant::now());
+                drop(g);
+                let mut hook = json!({"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs()});
+                // The cloud's own progress, which Terraform's providers cannot report.
+                if let Some(p) = percent {
+                    hook["progress_percent"] = json!(p);
+                }
+                if !status.is_empty() {
+                    hook["status"] = json!(status);
+                }
+                let msg = format!(
+                    "{addr}: Still {}... [{} elapsed]",
+                    verbs(verb).1,
+                    go_duration(elapsed)
+                );
+                self.message("info", "apply_progress", &msg, json!({ "hook": hook }));
+            }
+            Event::Complete {
+                addr,
+                verb,
+                elapsed,
+                id,
+            } => {
+                self.last.lock().expect("never poisoned").remove(&addr);
+                let mut hook = json!({"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs()});
+                if let Some(id) = id.as_deref().filter(|i| !i.is_empty()) {
+                    hook["id_key"] = json!("id");
+                    hook["id_value"] = json!(id);
+                }
+                let msg = format!(
+                    "{addr}: {} complete after {}{}",
+                    verbs(verb).2,
+                    go_duration(elapsed),
+                    id_suffix(id.as_deref())
+                );
+                self.message("info", "apply_complete", &msg, json!({ "hook": hook }));
+            }
+            Event::Errored {
+                addr,
+                verb,
+                elapsed,
+                error,
+            } => {
+                self.last.lock().expect("never poisoned").remove(&addr);
+                let msg = format!(
+                    "{addr}: {} errored after {}",
+                    verbs(verb).2,
+                    go_duration(elapsed)
+                );
+                self.message(
+                    "error",
+                    "apply_errored",
+                    &msg,
+                    json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs()}}),
+                );
+                // As in Terraform, the error itself follows as a diagnostic.
+                self.error(
+                    &format!("{addr}: {} failed", verbs(verb).2.to_lowercase()),
+                    &error,
+                );
+            }
+            Event::Skipped { addr, reason } => self.message(
+                "warn",
+                "log",
+                &format!("{addr}: Skipped ({reason})"),
+                json!({}),
+            ),
+            Event::Warning(w) => self.message("warn", "log", &format!("Warning: {w}"), json!({})),
+            Event::RefreshStart { addr, id } => self.message(
                 "info",
-                "apply_progress",
-                &format!("{addr}: still {}... [{}s elapsed]", verb.as_str(), elapsed.as_secs()),
-                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs(), "progress_percent": percent, "status": status}}),
+                "refresh_start",
+                &format!("{addr}: Refreshing state...{}", id_suffix(Some(&id))),
+                json!({"hook": {"resource": resource(&addr), "id_key": "id", "id_value": id}}),
             ),
-            Event::Complete { addr, verb, elapsed, id } => self.message(
+            Event::RefreshComplete { addr, id } => self.message(
                 "info",
-                "apply_complete",
-                &format!("{addr}: {} complete after {}s", verb.as_str(), elapsed.as_secs()),
-                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs(), "id_key": "id", "id_value": id}}),
+                "refresh_complete",
+                &format!("{addr}: Refresh complete{}", id_suffix(Some(&id))),
+                json!({"hook": {"resource": resource(&addr), "id_key": "id", "id_value": id}}),
             ),
-            Event::Errored { addr, verb, elapsed, error } => self.message(
-                "error",
-                "apply_errored",
-                &format!("{addr}: {} errored after {}s", verb.as_str(), elapsed.as_secs()),
-                json!({"hook": {"resource": resource(&addr), "action": verb.as_str(), "elapsed_seconds": elapsed.as_secs()}, "diagnostic": {"severity": "error", "summary": format!("{addr}: {} failed", verb.as_str()), "detail": error}}),
-            ),
-            Event::Skipped { addr, reason } => self.message("warn", "apply_skipped", &format!("{addr}: skipped: {reason}"), json!({"hook": {"resource": resource(&addr)}})),
-            Event::Warning(w) => self.message("warn", "log", &w, json!({})),
         }
     }
 }

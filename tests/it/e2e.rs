@@ -31,6 +31,17 @@ pub fn ok(o: &Output) -> String {
     s
 }
 
+/// Terraform's plan document (`show -json` of a plan saved with `--out`), for `args`.
+pub fn plan_document(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let file = dir.join(".imgform-test-plan.bin");
+    let file = file.to_str().expect("utf-8 path");
+    let mut plan = vec!["plan", "--out", file];
+    plan.extend_from_slice(args);
+    ok(&run(dir, &plan));
+    let doc = ok(&run(dir, &["show", "--json", file]));
+    serde_json::from_str(doc.trim()).expect("stdout is one JSON document")
+}
+
 fn copy_example(name: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tmp");
     for f in std::fs::read_dir(root().join("examples").join(name)).expect("example") {
@@ -178,9 +189,7 @@ fn quickstart_lifecycle() {
 #[test]
 fn json_plan_and_saved_plans() {
     let d = copy_example("quickstart");
-    let out = ok(&run(d.path(), &["plan", "--json"]));
-    let v: serde_json::Value =
-        serde_json::from_str(out.trim()).expect("stdout is one JSON document");
+    let v = plan_document(d.path(), &[]);
     assert_eq!(v["format_version"], "1.2");
     let acts: Vec<String> = v["resource_changes"]
         .as_array()
@@ -1309,8 +1318,7 @@ output "found" {
         plan.contains("# data.alicloud_images.mine will be read during apply\n  # (depends on a resource or a module with changes pending)"),
         "{plan}"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&ok(&run(d.path(), &["plan", "--json"]))).expect("json");
+    let json = plan_document(d.path(), &[]);
     let read = json["resource_changes"]
         .as_array()
         .expect("changes")
@@ -1587,4 +1595,151 @@ fn console_never_prints_a_sensitive_value() {
         3,
         "{out}"
     );
+}
+
+/// The JSON lines of a `-json` run, each checked to be one object.
+fn stream(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn messages(lines: &[serde_json::Value], typ: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == typ)
+        .map(|l| l["@message"].as_str().expect("@message").to_string())
+        .collect()
+}
+
+#[test]
+fn plan_and_apply_stream_terraforms_machine_readable_ui() {
+    let d = copy_example("quickstart");
+    let plan = run(d.path(), &["plan", "-json"]);
+    let lines = stream(&plan);
+    assert_eq!(plan.status.code(), Some(0));
+    // Terraform's envelope on every line, the version first.
+    assert_eq!(lines[0]["type"], "version");
+    assert_eq!(lines[0]["ui"], "1.2");
+    assert!(lines[0]["@message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("Terraform 1.")));
+    for l in &lines {
+        assert_eq!(l["@module"], "terraform.ui", "{l}");
+        assert!(
+            l["@timestamp"].is_string() && l["@level"].is_string(),
+            "{l}"
+        );
+    }
+    let planned = messages(&lines, "planned_change");
+    assert_eq!(planned.len(), 3, "{planned:?}");
+    assert!(
+        planned.contains(&"alicloud_image.web: Plan to create".to_string()),
+        "{planned:?}"
+    );
+    let web = lines
+        .iter()
+        .find(|l| {
+            l["type"] == "planned_change" && l["change"]["resource"]["addr"] == "alicloud_image.web"
+        })
+        .expect("web");
+    assert_eq!(
+        web["change"]["resource"],
+        serde_json::json!({"addr": "alicloud_image.web", "module": "", "resource": "alicloud_image.web", "implied_provider": "alicloud", "resource_type": "alicloud_image", "resource_name": "web", "resource_key": null})
+    );
+    assert_eq!(web["change"]["action"], "create");
+    assert_eq!(
+        messages(&lines, "change_summary"),
+        ["Plan: 3 to add, 0 to change, 0 to destroy."]
+    );
+    assert_eq!(lines.last().expect("lines")["type"], "outputs");
+
+    // apply -json: the plan, then each operation, then the summary and the outputs.
+    let apply = run(d.path(), &["apply", "-auto-approve", "-json"]);
+    assert_eq!(apply.status.code(), Some(0));
+    let lines = stream(&apply);
+    assert_eq!(lines[0]["type"], "version");
+    let starts = messages(&lines, "apply_start");
+    assert!(
+        starts.contains(&"alicloud_image.web: Creating...".to_string()),
+        "{starts:?}"
+    );
+    let done = messages(&lines, "apply_complete");
+    assert_eq!(done.len(), 3, "{done:?}");
+    assert!(
+        done.iter().any(
+            |m| m.starts_with("alicloud_image.web: Creation complete after ")
+                && m.contains(" [id=m-")
+        ),
+        "{done:?}"
+    );
+    let complete = lines
+        .iter()
+        .find(|l| l["type"] == "apply_complete")
+        .expect("complete");
+    assert_eq!(complete["hook"]["id_key"], "id");
+    assert!(complete["hook"]["elapsed_seconds"].is_number());
+    assert_eq!(
+        messages(&lines, "change_summary"),
+        [
+            "Plan: 3 to add, 0 to change, 0 to destroy.",
+            "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+        ]
+    );
+    let outputs = lines.last().expect("lines");
+    assert_eq!(outputs["type"], "outputs");
+    assert!(outputs["outputs"]
+        .as_object()
+        .expect("outputs")
+        .values()
+        .all(|o| o["type"].is_string() || o["type"].is_array()));
+
+    // A plan of the applied state refreshes each object, in Terraform's words.
+    let lines = stream(&run(d.path(), &["plan", "-json"]));
+    let refreshing = messages(&lines, "refresh_start");
+    let refreshed = messages(&lines, "refresh_complete");
+    assert_eq!((refreshing.len(), refreshed.len()), (3, 3));
+    assert!(refreshing
+        .iter()
+        .any(|m| m.starts_with("alicloud_image.web: Refreshing state... [id=m-")));
+    assert!(refreshed
+        .iter()
+        .any(|m| m.starts_with("alicloud_image.web: Refresh complete [id=m-")));
+    assert_eq!(
+        messages(&lines, "change_summary"),
+        ["Plan: 0 to add, 0 to change, 0 to destroy."]
+    );
+
+    // A failed apply: apply_errored and the error as a diagnostic, never "Apply complete!".
+    let p = d.path().join("main.hcl");
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p)
+            .expect("read")
+            .replace("resource \"alicloud_image\" \"web\" {", "resource \"alicloud_image\" \"web2\" {\n  image_name  = \"web-two\"\n  snapshot_id = \"s-bp1system0001\"\n}\n\nresource \"alicloud_image\" \"web\" {"),
+    )
+    .expect("write");
+    let failed = imgform(d.path())
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .env("IMGFORM_LOCAL_FAULTS", "fail_create=1")
+        .args(["--cloud", "local", "apply", "-auto-approve", "-json"])
+        .output()
+        .expect("runs");
+    assert_eq!(failed.status.code(), Some(1));
+    let lines = stream(&failed);
+    let errored = messages(&lines, "apply_errored");
+    assert!(
+        errored
+            .iter()
+            .any(|m| m.starts_with("alicloud_image.web2: Creation errored after ")),
+        "{errored:?}"
+    );
+    let diags: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "diagnostic").collect();
+    assert!(diags
+        .iter()
+        .all(|l| l["@level"] == "error" && l["diagnostic"]["severity"] == "error"));
+    assert!(diags.len() >= 2, "{diags:?}");
+    assert!(!String::from_utf8_lossy(&failed.stdout).contains("Apply complete!"));
 }

@@ -115,11 +115,19 @@ fn a_fifo_is_refused_without_hanging() {
     assert!(err.contains("is a FIFO"), "{err}");
 }
 
+/// The plan document (`show -json` of the saved plan), or how planning failed.
 fn plan_output(r: &Repo, extra: &[&str]) -> (i32, String, String) {
+    let file = r.top.join("plan.bin");
+    let file = file.to_str().expect("utf-8 path");
     let mut args = vec!["--cloud", "local"];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&["plan", "--json"]);
-    r.run(&args)
+    args.extend_from_slice(&["plan", "--out", file]);
+    let planned = r.run(&args);
+    if planned.0 != 0 {
+        return planned;
+    }
+    let (code, out, err) = r.run(&["show", "--json", file]);
+    (code, out, format!("{}{err}", planned.2))
 }
 
 #[test]

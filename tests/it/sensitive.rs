@@ -95,10 +95,17 @@ fn a_sensitive_value_is_shown_nowhere_but_the_json_and_the_state() {
         assert_eq!(code, 0, "{}: {out}", args.join(" "));
         clean(&args.join(" "), &out);
     }
-    // The JSON plan carries it, marked sensitive, as Terraform's does.
-    let (_, json) = run(d.path(), &["plan", "--destroy", "--json"]);
+    // The JSON plan document carries it, marked sensitive, as Terraform's does; the
+    // streamed UI names changes, never values.
+    let (code, out) = run(d.path(), &["plan", "--destroy", "--out", "destroy.plan"]);
+    assert_eq!(code, 0, "{out}");
+    let (_, json) = run(d.path(), &["show", "--json", "destroy.plan"]);
     assert!(json.contains(SECRET), "{json}");
     assert!(json.contains("before_sensitive"), "{json}");
+    let (code, stream) = run(d.path(), &["plan", "--destroy", "--json"]);
+    assert_eq!(code, 0, "{stream}");
+    assert!(stream.contains("\"type\":\"planned_change\""), "{stream}");
+    clean("plan --destroy --json", &stream);
     let (code, out) = run(d.path(), &["destroy", "--auto-approve"]);
     assert_eq!(code, 0, "{out}");
     clean("destroy", &out);
