@@ -451,7 +451,11 @@ impl JsonLines {
                 json!({ "change": change }),
             );
         }
-        let n = p.counts();
+        // Terraform's streamed summary counts no forgets (its human plan line does).
+        let n = crate::plan::model::Counts {
+            forget: 0,
+            ..p.counts()
+        };
         let cs = json!({"add": n.add, "change": n.change, "import": n.import, "remove": n.destroy, "operation": if p.options.destroy { "destroy" } else { "plan" }});
         self.message(
             "info",

@@ -426,3 +426,119 @@ fn state_json_has_terraforms_values_shape() {
         serde_json::json!({"description": true})
     );
 }
+
+/// A writer whose bytes the test reads afterwards.
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn json_stream_with_every_action() {
+    use imgform::events::{Event, EventSink, Verb};
+    use imgform::render::json::JsonLines;
+    use std::time::Duration;
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let jl = JsonLines::new(Duration::from_secs(10), Box::new(Shared(buf.clone())));
+    jl.version();
+    let web = addr("module.env[\"prod\"].alicloud_image.web[0]");
+    jl.emit(Event::RefreshStart {
+        addr: web.clone(),
+        id: "m-web".into(),
+    });
+    jl.emit(Event::RefreshComplete {
+        addr: web.clone(),
+        id: "m-web".into(),
+    });
+    jl.plan(&every_action());
+    let created = addr("alicloud_image.created");
+    jl.emit(Event::Start {
+        addr: created.clone(),
+        verb: Verb::Create,
+        id: None,
+    });
+    // Polls come every tick; Terraform's apply_progress every 10 s: this one is dropped.
+    jl.emit(Event::Progress {
+        addr: created.clone(),
+        verb: Verb::Create,
+        elapsed: Duration::from_secs(2),
+        percent: Some(40),
+        status: "Creating".into(),
+    });
+    jl.emit(Event::Complete {
+        addr: created.clone(),
+        verb: Verb::Create,
+        elapsed: Duration::from_secs(64),
+        id: Some("m-new".into()),
+    });
+    // The destroy half of a replacement, with the id of what it destroys.
+    let replaced = addr("alicloud_image.replaced");
+    jl.emit(Event::Start {
+        addr: replaced.clone(),
+        verb: Verb::Delete,
+        id: Some("m-old".into()),
+    });
+    jl.emit(Event::Complete {
+        addr: replaced.clone(),
+        verb: Verb::Delete,
+        elapsed: Duration::from_secs(3),
+        id: None,
+    });
+    let updated = addr("alicloud_image.updated");
+    jl.emit(Event::Start {
+        addr: updated.clone(),
+        verb: Verb::Update,
+        id: Some("m-upd".into()),
+    });
+    jl.emit(Event::Errored {
+        addr: updated,
+        verb: Verb::Update,
+        elapsed: Duration::from_secs(1),
+        error: "ModifyImageAttribute failed: InvalidDescription.Malformed".into(),
+    });
+    let mut outputs = std::collections::BTreeMap::new();
+    outputs.insert(
+        "image_id".to_string(),
+        imgform::state::OutputState {
+            value: json!("m-new"),
+            sensitive: false,
+        },
+    );
+    outputs.insert(
+        "token".to_string(),
+        imgform::state::OutputState {
+            value: json!("s3cr3t"),
+            sensitive: true,
+        },
+    );
+    jl.applied(
+        false,
+        &imgform::apply::walk::Outcome {
+            added: 1,
+            destroyed: 1,
+            outputs,
+            ..Default::default()
+        },
+    );
+    let text = String::from_utf8(buf.lock().expect("lock").clone()).expect("utf-8");
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("one object per line");
+            v["@timestamp"] = json!("[timestamp]");
+            if v["type"] == "version" {
+                v["imgform"] = json!("[version]");
+            }
+            v.to_string()
+        })
+        .collect();
+    assert!(!text.contains("s3cr3t"), "a sensitive output's value is left out");
+    insta::assert_snapshot!("json_stream_every_action", lines.join("\n"));
+}
