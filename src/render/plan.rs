@@ -372,7 +372,7 @@ fn header(c: &Change) -> String {
             _ => format!("# {a} will be read during apply\n  # (config refers to values not yet known)"),
         },
         Action::Forget => format!(
-            "# {a} will no longer be managed by imgform, but will not be destroyed\n  # (destroy = false is set in the configuration)"
+            "# {a} will no longer be managed by imgform, but will not be destroyed\n # (destroy = false is set in the configuration)"
         ),
         Action::NoOp => {
             if let Some(p) = &c.prev_addr {
@@ -398,7 +398,10 @@ fn header(c: &Change) -> String {
 /// One change, Terraform-style.
 pub fn change(c: &Change, st: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "  {}", st.bold(&header(c)));
+    // Terraform indents a forget's comment and mark by one space, not two
+    // (jsonformat/plan.go: "[bold] # %s[reset] will no longer be managed...").
+    let indent = if c.action == Action::Forget { " " } else { "  " };
+    let _ = writeln!(out, "{indent}{}", st.bold(&header(c)));
     if c.action == Action::Delete {
         let key = c
             .addr
@@ -440,7 +443,11 @@ pub fn change(c: &Change, st: Style) -> String {
         Action::Forget => ".".to_string(),
         a => a.symbol().to_string(),
     };
-    let sym_pad = format!("{sym:>3}");
+    let sym_pad = if c.action == Action::Forget {
+        format!(" {sym}")
+    } else {
+        format!("{sym:>3}")
+    };
     let _ = writeln!(
         out,
         "{} {kw} {} {} {{",
