@@ -400,7 +400,11 @@ pub fn change(c: &Change, st: Style) -> String {
     let mut out = String::new();
     // Terraform indents a forget's comment and mark by one space, not two
     // (jsonformat/plan.go: "[bold] # %s[reset] will no longer be managed...").
-    let indent = if c.action == Action::Forget { " " } else { "  " };
+    let indent = if c.action == Action::Forget {
+        " "
+    } else {
+        "  "
+    };
     let _ = writeln!(out, "{indent}{}", st.bold(&header(c)));
     if c.action == Action::Delete {
         let key = c

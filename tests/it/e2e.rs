@@ -1579,6 +1579,24 @@ fn console_evaluates_against_the_configuration_and_the_state() {
 }
 
 #[test]
+fn console_names_sets_lists_and_maps_as_terraforms_console_does() {
+    let d = crate::util::dir_with(&[(
+        "main.tf",
+        "variable \"zones\" {\n  type    = set(string)\n  default = [\"b\", \"a\"]\n}\n\nlocals {\n  regions = toset([\"cn-shanghai\", \"cn-beijing\", \"cn-shanghai\"])\n}\n",
+    )]);
+    let (code, out) = with_stdin(
+        d.path(),
+        &["console"],
+        "local.regions\nvar.zones\ntolist([\"x\"])\ntomap({a = 1})\n[\"t\", 1]\ntoset([])\n",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "toset([\n  \"cn-beijing\",\n  \"cn-shanghai\",\n])\ntoset([\n  \"a\",\n  \"b\",\n])\ntolist([\n  \"x\",\n])\ntomap({\n  \"a\" = 1\n})\n[\n  \"t\",\n  1,\n]\ntoset([])\n"
+    );
+}
+
+#[test]
 fn console_never_prints_a_sensitive_value() {
     let d = crate::util::dir_with(&[(
         "main.tf",

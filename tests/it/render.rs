@@ -539,6 +539,9 @@ fn json_stream_with_every_action() {
             v.to_string()
         })
         .collect();
-    assert!(!text.contains("s3cr3t"), "a sensitive output's value is left out");
+    assert!(
+        !text.contains("s3cr3t"),
+        "a sensitive output's value is left out"
+    );
     insta::assert_snapshot!("json_stream_every_action", lines.join("\n"));
 }
