@@ -12,7 +12,7 @@ use crate::resource::{same_value, BlockSchema, EvalBody, Schema, Ty, Update};
 use crate::state::{ResourceState, State, Status};
 use crate::value::Value;
 use serde_json::{json, Map, Value as J};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Reads from the cloud what planning needs: data sources and objects to import.
 pub trait Reader {
@@ -372,17 +372,77 @@ fn dep_names(t: &crate::config::DepTarget, id: &ResourceId) -> bool {
     }
 }
 
-fn instance_value(schema: &crate::resource::Schema, after: &J, unknown: bool) -> Value {
+/// The attributes of each resource that some expression reads, from every expression of
+/// every configuration file: `None` for a resource read whole (`alicloud_image.a[0]`,
+/// `[for i in alicloud_image.a : i]`, `a[0]["id"]`). `None` overall when a file cannot be
+/// read as HCL here, so that nothing is left out.
+fn read_attributes(
+    cfg: &crate::config::Config,
+) -> Option<HashMap<ResourceId, Option<BTreeSet<String>>>> {
+    use hcl_edit::visit::Visit;
+    struct Refs<'a> {
+        file: usize,
+        module: &'a str,
+        out: HashMap<ResourceId, Option<BTreeSet<String>>>,
+    }
+    impl Visit for Refs<'_> {
+        fn visit_attr(&mut self, a: &hcl_edit::structure::Attribute) {
+            for r in crate::config::refs::find(self.file, &a.value).refs {
+                if let crate::config::refs::Target::Resource(id) = r.target {
+                    let e = self
+                        .out
+                        .entry(id.in_module(self.module))
+                        .or_insert_with(|| Some(BTreeSet::new()));
+                    match (e.as_mut(), r.attr) {
+                        (Some(set), Some(attr)) => {
+                            set.insert(attr);
+                        }
+                        _ => *e = None,
+                    }
+                }
+            }
+        }
+    }
+    let mut refs = Refs {
+        file: 0,
+        module: "",
+        out: HashMap::new(),
+    };
+    for (i, f) in cfg.sources.files().iter().enumerate() {
+        let body = hcl_edit::parser::parse_body(&f.text).ok()?;
+        refs.file = i;
+        refs.module = &f.module;
+        refs.visit_body(&body);
+    }
+    Some(refs.out)
+}
+
+/// An instance's value for the expressions that read it: only the attributes they read
+/// (`read`, `None` for all), with the schema's unset ones (null, or no blocks) filled in.
+fn instance_value(
+    schema: &crate::resource::Schema,
+    after: &J,
+    unknown: bool,
+    read: Option<&BTreeSet<String>>,
+) -> Value {
     if unknown {
         return Value::Unknown;
     }
-    // Converted once, with the schema's unset attributes (null, or no blocks) filled in.
-    let mut v = Value::from_json(after);
+    let wanted = |k: &str| read.is_none_or(|r| r.contains(k));
+    let mut v = match (after, read) {
+        (J::Object(o), Some(_)) => Value::Map(
+            o.iter()
+                .filter(|(k, _)| wanted(k))
+                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect(),
+        ),
+        _ => Value::from_json(after),
+    };
     if let Value::Map(m) = &mut v {
-        for a in schema.attrs {
+        for a in schema.attrs.iter().filter(|a| wanted(a.name)) {
             m.entry(a.name.to_string()).or_insert(Value::Null);
         }
-        for b in schema.blocks {
+        for b in schema.blocks.iter().filter(|b| wanted(b.name)) {
             m.entry(b.name.to_string())
                 .or_insert_with(|| Value::List(vec![]));
         }
@@ -558,6 +618,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         let config_addrs_ref = &mut config_addrs;
         let importing_ref = &importing;
         let moved_ref = &moved_from;
+        let read_attrs_all = read_attributes(cfg);
+        let read_attrs_ref = &read_attrs_all;
         let mut hook = |id: &ResourceId,
                         made: check::Made<'_>,
                         known: &mut BTreeMap<ResourceId, Value>,
@@ -569,6 +631,11 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             // Values only something reads are kept: a plan of 50,000 images that nothing
             // refers to does not convert each of them for the evaluator.
             let read = !ev.graph.dependents(&Node::Resource(id.clone())).is_empty();
+            // ... and of those, only the attributes something reads.
+            let read_attrs = read_attrs_ref
+                .as_ref()
+                .and_then(|m| m.get(id))
+                .and_then(|a| a.as_ref());
             // What every instance of the resource shares, worked out once.
             let deps = resource_deps(ev, id);
             let ignore: Vec<String> = r
@@ -751,7 +818,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 values.push((
                     inst.addr.key.clone(),
                     if read {
-                        instance_value(schema, &d.after, unknown_value)
+                        instance_value(schema, &d.after, unknown_value, read_attrs)
                     } else {
                         Value::Unknown
                     },
@@ -955,6 +1022,62 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_attributes_expressions_read_are_kept_and_a_whole_read_keeps_all() {
+        let (cfg, diags) = crate::config::load::load_str(&[(
+            "main.tf",
+            r#"
+resource "alicloud_image" "a" {
+  count       = 2
+  image_name  = "a-${count.index}"
+  snapshot_id = "s-1"
+}
+resource "alicloud_image" "b" {
+  count       = 2
+  image_name  = "b-${count.index}"
+  description = alicloud_image.a[count.index].id
+  snapshot_id = alicloud_image.a[0].snapshot_id
+}
+resource "alicloud_image" "c" {
+  image_name = "c"
+  snapshot_id = "s-1"
+}
+output "all" {
+  value = [for x in alicloud_image.b : x.id]
+}
+output "splat" {
+  value = alicloud_image.c[*].image_name
+}
+"#,
+        )]);
+        assert!(!diags.has_errors());
+        let read = read_attributes(&cfg).expect("every file reads as HCL");
+        let a = read[&ResourceId::managed("alicloud_image", "a")].clone();
+        assert_eq!(
+            a,
+            Some(["id", "snapshot_id"].map(String::from).into_iter().collect())
+        );
+        assert_eq!(read[&ResourceId::managed("alicloud_image", "b")], None);
+        assert_eq!(
+            read[&ResourceId::managed("alicloud_image", "c")],
+            Some(["image_name".to_string()].into_iter().collect())
+        );
+        // The value handed to the evaluator holds what is read, unset ones as null.
+        let v = instance_value(
+            schema(),
+            &json!({"id": "m-1", "image_name": "a-0", "size": 40}),
+            false,
+            a.as_ref(),
+        );
+        assert_eq!(
+            v,
+            Value::Map(BTreeMap::from([
+                ("id".to_string(), Value::String("m-1".into())),
+                ("snapshot_id".to_string(), Value::Null),
+            ]))
+        );
+    }
 
     fn schema() -> &'static Schema {
         crate::resource::managed("alicloud_image").expect("schema")

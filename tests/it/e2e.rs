@@ -1361,8 +1361,9 @@ fn a_removed_block_forgets_in_terraforms_words_and_leaves_the_image() {
     .expect("write");
     let plan = ok(&run(d.path(), &["plan"]));
     for want in [
-        "  # alicloud_image.old will no longer be managed by imgform, but will not be destroyed\n  # (destroy = false is set in the configuration)\n",
-        "  . resource \"alicloud_image\" \"old\" {\n",
+        // One space before `#` and `.`, as Terraform's jsonformat/plan.go writes a forget.
+        "\n # alicloud_image.old will no longer be managed by imgform, but will not be destroyed\n # (destroy = false is set in the configuration)\n",
+        "\n . resource \"alicloud_image\" \"old\" {\n",
         "Plan: 0 to add, 0 to change, 0 to destroy, 1 to forget.\n",
         "Warning: Some objects will no longer be managed by imgform",
         " - alicloud_image.old\n",
