@@ -351,15 +351,15 @@ pub fn check(cfg: &mut Config, opts: &Options, diags: &mut Diagnostics) -> Optio
     // evaluating.
     ev.sensitive = Sensitivity::of(cfg, &ev.order);
     let mut known = BTreeMap::new();
-    let mut instances = BTreeMap::new();
+    let mut instances = Vec::new();
     let (locals, outputs) = walk(cfg, &ev, &mut known, diags, &mut |_, made, _, _| {
-        for i in made.into_owned() {
-            instances.insert(i.addr.clone(), i);
-        }
+        instances.extend(made.into_owned().into_iter().map(|i| (i.addr.clone(), i)));
     });
     ev.locals = locals;
     ev.outputs = outputs;
-    ev.instances = instances;
+    // Built in one pass (as the last of equal addresses wins, as inserting did): a B-tree
+    // filled one instance at a time leaves its nodes about half empty.
+    ev.instances = instances.into_iter().collect();
     resolve_timeouts(cfg, &ev, diags);
     check_providers(cfg, dir, &mut ev, diags);
     check_moves(cfg, &ev, diags);
