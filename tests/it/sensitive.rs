@@ -90,6 +90,11 @@ fn a_sensitive_value_is_shown_nowhere_but_the_json_and_the_state() {
         &["plan"],
         &["plan", "--destroy"],
         &["plan", "--destroy", "--format", "markdown"],
+        &["plan", "--json"],
+        &["plan", "--refresh-only"],
+        &["apply", "--auto-approve", "--json"],
+        &["refresh"],
+        &["refresh", "--json"],
     ] {
         let (code, out) = run(d.path(), args);
         assert_eq!(code, 0, "{}: {out}", args.join(" "));
