@@ -1056,7 +1056,12 @@ output "splat" {
         let a = read[&ResourceId::managed("alicloud_image", "a")].clone();
         assert_eq!(
             a,
-            Some(["id", "snapshot_id"].map(String::from).into_iter().collect())
+            Some(
+                ["id", "snapshot_id"]
+                    .map(String::from)
+                    .into_iter()
+                    .collect()
+            )
         );
         assert_eq!(read[&ResourceId::managed("alicloud_image", "b")], None);
         assert_eq!(

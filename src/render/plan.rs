@@ -617,30 +617,33 @@ fn output_value(v: &J, unknown: bool, sensitive: bool) -> String {
 /// The whole human plan.
 pub fn human(plan: &Plan, st: Style) -> String {
     let mut out = String::new();
-    if !plan.drift.is_empty() {
+    // As Terraform (jsonformat/plan.go): drift is shown in a refresh-only plan, and in
+    // another plan only when that plan changes something.
+    let show_drift = !plan.drift.is_empty() && (plan.options.refresh_only || plan.has_changes());
+    if show_drift {
         let _ = writeln!(
             out,
             "\n{}\n",
             st.bold("Note: Objects have changed outside of imgform")
         );
-        let _ = writeln!(out, "imgform detected the following changes made outside of imgform since the last \"imgform apply\":\n");
+        let _ = writeln!(out, "imgform detected the following changes made outside of imgform since the last \"imgform apply\" which may have affected this plan:\n");
         for d in &plan.drift {
             out.push_str(&drift_block(d, st));
             out.push('\n');
+        }
+        if plan.options.refresh_only {
+            let _ = writeln!(out, "\nThis is a refresh-only plan, so imgform will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the imgform state without changing any remote objects.");
+            return out;
         }
         let _ = writeln!(out, "Unless you have made equivalent changes to your configuration, or ignored the relevant attributes using ignore_changes, the following plan may include actions to undo or respond to these changes.\n");
         let _ = writeln!(out, "{}", "─".repeat(77));
     }
     if plan.options.refresh_only {
-        if plan.drift.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n{}",
-                st.bold("No changes. Your infrastructure still matches the configuration.")
-            );
-        } else {
-            let _ = writeln!(out, "\nThis is a refresh-only plan, so imgform will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the imgform state without changing any remote objects.");
-        }
+        let _ = writeln!(
+            out,
+            "\n{}\n\nimgform has checked that the real remote objects still match the result of your most recent changes, and found no differences.",
+            st.bold("No changes. Your infrastructure still matches the configuration.")
+        );
         return out;
     }
     if !plan.has_changes() && plan.options.destroy {

@@ -545,3 +545,81 @@ fn json_stream_with_every_action() {
     );
     insta::assert_snapshot!("json_stream_every_action", lines.join("\n"));
 }
+
+/// The plans that say little, each in Terraform's words (jsonformat/plan.go, with
+/// "Terraform" as "imgform"): refresh-only with and without drift, drift behind a plan that
+/// changes nothing (not shown), outputs only, an empty destroy, and the apply and destroy
+/// summaries.
+#[test]
+fn plans_that_say_little_say_it_as_terraform_does() {
+    use imgform::plan::model::Options;
+    let plain = Style {
+        color: false,
+        reveal: false,
+    };
+    let drift = every_action().drift;
+    let with = |options: Options, drift: Vec<Drift>, outputs| Plan {
+        options,
+        drift,
+        outputs,
+        ..Plan::default()
+    };
+    let refresh_only = Options {
+        refresh_only: true,
+        ..Options::default()
+    };
+    let destroy = Options {
+        destroy: true,
+        ..Options::default()
+    };
+    let mut outputs = std::collections::BTreeMap::new();
+    outputs.insert(
+        "image_id".to_string(),
+        OutputChange {
+            action: "create".into(),
+            before: json!(null),
+            after: json!("m-1"),
+            after_unknown: false,
+            sensitive: false,
+        },
+    );
+    let none = imgform::apply::walk::Outcome::default();
+    let some = imgform::apply::walk::Outcome {
+        added: 2,
+        changed: 1,
+        destroyed: 1,
+        imported: 1,
+        forgotten: 1,
+        ..Default::default()
+    };
+    let mut text = String::new();
+    for (name, plan) in [
+        (
+            "refresh-only, drift",
+            with(refresh_only.clone(), drift.clone(), Default::default()),
+        ),
+        (
+            "refresh-only, no drift",
+            with(refresh_only, vec![], Default::default()),
+        ),
+        (
+            "no changes, drift",
+            with(Options::default(), drift, Default::default()),
+        ),
+        ("outputs only", with(Options::default(), vec![], outputs)),
+        ("empty destroy", with(destroy, vec![], Default::default())),
+    ] {
+        text.push_str(&format!("=== {name}\n{}", human(&plan, plain)));
+    }
+    for (name, d, o) in [
+        ("apply, nothing", false, &none),
+        ("apply", false, &some),
+        ("destroy", true, &some),
+    ] {
+        text.push_str(&format!(
+            "=== {name}\n{}\n",
+            imgform::render::plan::apply_summary(d, o)
+        ));
+    }
+    insta::assert_snapshot!("plans_that_say_little", text);
+}
