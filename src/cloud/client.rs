@@ -691,18 +691,50 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Parameters for logs, with signatures and tokens removed.
+/// The parameters whose values logs show: ids, regions, paging and the request's own
+/// fields. Every other value (a name, a description, a tag, a build's content, a
+/// signature or token) may come from a sensitive variable, and logs at any verbosity
+/// never show one.
+const LOGGED: &[&str] = &[
+    "RegionId",
+    "DestinationRegionId",
+    "ImageId",
+    "SourceImageId",
+    "SnapshotId",
+    "InstanceId",
+    "TaskId",
+    "TaskIds",
+    "ImagePipelineId",
+    "ExecutionId",
+    "ImageComponentId",
+    "ResourceGroupId",
+    "ClientToken",
+    "PageNumber",
+    "PageSize",
+    "MaxResults",
+    "NextToken",
+    "Status",
+    "Action",
+    "Version",
+    "Format",
+    "Timestamp",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "AccessKeyId",
+];
+
+/// Parameters for logs: names always, values only of [`LOGGED`] parameters (`ImageId.3`
+/// counts as `ImageId`).
 pub fn redact(params: &[(String, String)]) -> String {
     params
         .iter()
         .map(|(k, v)| {
-            if matches!(
-                k.as_str(),
-                "Signature" | "SecurityToken" | "AccessKeySecret"
-            ) {
-                format!("{k}=<redacted>")
-            } else {
+            let base = k.split('.').next().unwrap_or(k);
+            if LOGGED.contains(&base) {
                 format!("{k}={v}")
+            } else {
+                format!("{k}=<redacted>")
             }
         })
         .collect::<Vec<_>>()
@@ -797,15 +829,19 @@ mod tests {
     }
 
     #[test]
-    fn redacts_secrets() {
+    fn logs_show_ids_and_never_a_value_that_could_be_sensitive() {
         let s = redact(&[
             ("Signature".into(), "abc".into()),
             ("SecurityToken".into(), "tok".into()),
             ("RegionId".into(), "r".into()),
+            ("ImageId.2".into(), "m-2".into()),
+            ("Description".into(), "built with hunter2".into()),
+            ("Tag.1.Value".into(), "HUNTER2".into()),
+            ("BuildContent".into(), "RUN echo hunter2".into()),
         ]);
         assert_eq!(
             s,
-            "Signature=<redacted>&SecurityToken=<redacted>&RegionId=r"
+            "Signature=<redacted>&SecurityToken=<redacted>&RegionId=r&ImageId.2=m-2&Description=<redacted>&Tag.1.Value=<redacted>&BuildContent=<redacted>"
         );
     }
 }

@@ -79,9 +79,11 @@ fn a_sensitive_value_is_shown_nowhere_but_the_json_and_the_state() {
         clean(&args.join(" "), &out);
         assert!(out.contains("(sensitive value)"), "{out}");
     }
-    let (code, out) = run(d.path(), &["apply", "--auto-approve"]);
+    // The most verbose logs included: they show each request's ids, never its values.
+    let (code, out) = run(d.path(), &["apply", "--auto-approve", "-vv"]);
     assert_eq!(code, 0, "{out}");
-    clean("apply", &out);
+    assert!(out.contains("Description=<redacted>"), "{out}");
+    clean("apply -vv", &out);
     for args in [
         &["show"][..],
         &["state", "show", "alicloud_image.a"],
@@ -92,6 +94,7 @@ fn a_sensitive_value_is_shown_nowhere_but_the_json_and_the_state() {
         &["plan", "--destroy", "--format", "markdown"],
         &["plan", "--json"],
         &["plan", "--refresh-only"],
+        &["plan", "-vv"],
         &["apply", "--auto-approve", "--json"],
         &["refresh"],
         &["refresh", "--json"],
@@ -104,6 +107,10 @@ fn a_sensitive_value_is_shown_nowhere_but_the_json_and_the_state() {
     // streamed UI names changes, never values.
     let (code, out) = run(d.path(), &["plan", "--destroy", "--out", "destroy.plan"]);
     assert_eq!(code, 0, "{out}");
+    let (code, shown) = run(d.path(), &["show", "destroy.plan"]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("(sensitive value)"), "{shown}");
+    clean("show destroy.plan", &shown);
     let (_, json) = run(d.path(), &["show", "--json", "destroy.plan"]);
     assert!(json.contains(SECRET), "{json}");
     assert!(json.contains("before_sensitive"), "{json}");
