@@ -144,20 +144,9 @@ impl EventSink for Lines {
                     elapsed(el)
                 ));
             }
-            Event::Errored {
-                addr,
-                verb,
-                elapsed: el,
-                ..
-            } => {
-                let (start, _, _) = words(verb);
-                self.line(format!(
-                    "{}: {} failed after {}",
-                    self.bold(&addr.to_string()),
-                    start.trim_end_matches("..."),
-                    elapsed(el)
-                ));
-            }
+            // As Terraform's UI hook: nothing here; the error is printed with the others
+            // when the apply ends.
+            Event::Errored { .. } => {}
             Event::Skipped { addr, reason } => self.line(format!(
                 "{}: Skipped ({reason})",
                 self.bold(&addr.to_string())

@@ -623,3 +623,89 @@ fn plans_that_say_little_say_it_as_terraform_does() {
     }
     insta::assert_snapshot!("plans_that_say_little", text);
 }
+
+/// Progress lines as a terminal-less apply prints them (Terraform's hook words): a
+/// create, the destroy half of a replacement with the id it destroys, an update that
+/// fails, a destroy, and an operation skipped after a failure.
+#[test]
+fn progress_lines_for_every_operation() {
+    use imgform::events::{Event, EventSink, Verb};
+    use imgform::render::apply::Lines;
+    use std::time::Duration;
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = Lines::to_writer(Duration::ZERO, false, Box::new(Shared(buf.clone())));
+    let (created, replaced, updated, gone) = (
+        addr("alicloud_image.created"),
+        addr("alicloud_image.replaced"),
+        addr("alicloud_image.updated"),
+        addr("alicloud_image.gone"),
+    );
+    for e in [
+        Event::Start {
+            addr: created.clone(),
+            verb: Verb::Create,
+            id: None,
+        },
+        Event::Progress {
+            addr: created.clone(),
+            verb: Verb::Create,
+            elapsed: Duration::from_secs(10),
+            percent: Some(40),
+            status: "Creating".into(),
+        },
+        Event::Complete {
+            addr: created,
+            verb: Verb::Create,
+            elapsed: Duration::from_secs(64),
+            id: Some("m-new".into()),
+        },
+        Event::Start {
+            addr: replaced.clone(),
+            verb: Verb::Delete,
+            id: Some("m-old".into()),
+        },
+        Event::Complete {
+            addr: replaced,
+            verb: Verb::Delete,
+            elapsed: Duration::from_secs(3),
+            id: None,
+        },
+        Event::Start {
+            addr: updated.clone(),
+            verb: Verb::Update,
+            id: Some("m-upd".into()),
+        },
+        Event::Errored {
+            addr: updated,
+            verb: Verb::Update,
+            elapsed: Duration::from_secs(1),
+            error: "InvalidDescription.Malformed".into(),
+        },
+        Event::Start {
+            addr: gone.clone(),
+            verb: Verb::Delete,
+            id: Some("m-gone".into()),
+        },
+        Event::Progress {
+            addr: gone.clone(),
+            verb: Verb::Delete,
+            elapsed: Duration::from_secs(12),
+            percent: None,
+            status: String::new(),
+        },
+        Event::Complete {
+            addr: gone,
+            verb: Verb::Delete,
+            elapsed: Duration::from_secs(13),
+            id: None,
+        },
+        Event::Skipped {
+            addr: addr("alicloud_ecs_image_pipeline.p"),
+            reason: "alicloud_image.updated did not complete".into(),
+        },
+    ] {
+        lines.emit(e);
+    }
+    let text = String::from_utf8(buf.lock().expect("lock").clone()).expect("utf-8");
+    insta::assert_snapshot!("progress_lines", text);
+}
