@@ -83,18 +83,9 @@ fn go(
     destroy: bool,
 ) -> anyhow::Result<Ended> {
     let jl = json.then(|| Arc::new(render::json::JsonLines::default()));
-    if let Some(jl) = &jl {
-        jl.version();
-    }
-    let ended = go_on(cli, ctx, common, planfile, auto, jl.clone(), destroy);
-    match (&jl, ended) {
-        // In the stream, an error is a diagnostic line like every other.
-        (Some(jl), Err(e)) => {
-            jl.error(&format!("{e:#}"), "");
-            Ok(Ended::Failed)
-        }
-        (_, r) => r,
-    }
+    run::streamed(jl, |jl| {
+        go_on(cli, ctx, common, planfile, auto, jl.cloned(), destroy)
+    })
 }
 
 fn go_on(

@@ -40,19 +40,8 @@ pub struct Args {
 
 /// Runs `plan`.
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
-    let jl = a.json.then(render::json::JsonLines::default);
-    if let Some(jl) = &jl {
-        jl.version();
-    }
-    let ended = plan(cli, ctx, a, jl.as_ref());
-    match (&jl, ended) {
-        // In the stream, an error is a diagnostic line like every other.
-        (Some(jl), Err(e)) => {
-            jl.error(&format!("{e:#}"), "");
-            Ok(Ended::Failed)
-        }
-        (_, r) => r,
-    }
+    let jl = a.json.then(|| Box::new(render::json::JsonLines::default()));
+    run::streamed(jl, |jl| plan(cli, ctx, a, jl.map(|j| &**j)))
 }
 
 fn plan(

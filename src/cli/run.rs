@@ -106,6 +106,24 @@ pub fn config_options(cli: &Cli, vars: &VarArgs) -> Options {
     }
 }
 
+/// Starts Terraform's machine-readable UI for `-json` (its version line first), runs
+/// `body` and ends the stream: an error becomes a diagnostic line like every other.
+pub fn streamed<J: std::ops::Deref<Target = render::json::JsonLines>>(
+    jl: Option<J>,
+    body: impl FnOnce(Option<&J>) -> anyhow::Result<super::Ended>,
+) -> anyhow::Result<super::Ended> {
+    if let Some(jl) = &jl {
+        jl.version();
+    }
+    match (body(jl.as_ref()), &jl) {
+        (Err(e), Some(jl)) => {
+            jl.error(&format!("{e:#}"), "");
+            Ok(super::Ended::Failed)
+        }
+        (r, _) => r,
+    }
+}
+
 /// Loads and checks the configuration, printing diagnostics.
 pub fn load_config(cli: &Cli, ctx: &Context, vars: &VarArgs) -> anyhow::Result<Option<Evaluated>> {
     load_config_with(cli, ctx, vars, false, None)

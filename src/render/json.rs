@@ -508,7 +508,7 @@ impl JsonLines {
         let outs: Map<String, J> = outputs
             .iter()
             .map(|(k, v)| {
-                let mut o = json!({"sensitive": v.sensitive, "type": json_type(&v.value)});
+                let mut o = json!({"sensitive": v.sensitive, "type": type_of(&v.value)});
                 if !v.sensitive {
                     o["value"] = v.value.clone();
                 }
@@ -521,23 +521,6 @@ impl JsonLines {
             &format!("Outputs: {}", outs.len()),
             json!({ "outputs": outs }),
         );
-    }
-}
-
-/// The cty type of a JSON value as Terraform writes it (`"string"`, `["object", {...}]`).
-fn json_type(v: &J) -> J {
-    match v {
-        J::Null => json!("dynamic"),
-        J::Bool(_) => json!("bool"),
-        J::Number(_) => json!("number"),
-        J::String(_) => json!("string"),
-        J::Array(a) => json!(["tuple", a.iter().map(json_type).collect::<Vec<_>>()]),
-        J::Object(o) => json!([
-            "object",
-            o.iter()
-                .map(|(k, v)| (k.clone(), json_type(v)))
-                .collect::<Map<String, J>>()
-        ]),
     }
 }
 
