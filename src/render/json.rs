@@ -478,13 +478,18 @@ impl JsonLines {
                     )
                 })
                 .collect();
-            self.message(
-                "info",
-                "outputs",
-                &format!("Outputs: {}", outs.len()),
-                json!({ "outputs": outs }),
-            );
+            self.outputs_message(outs);
         }
+    }
+
+    /// Terraform's `outputs` message (`Outputs: N`).
+    fn outputs_message(&self, outs: Map<String, J>) {
+        self.message(
+            "info",
+            "outputs",
+            &format!("Outputs: {}", outs.len()),
+            json!({ "outputs": outs }),
+        );
     }
 
     /// What an apply did (`Apply complete! ...`), then the outputs, values of sensitive
@@ -515,12 +520,7 @@ impl JsonLines {
                 (k.clone(), o)
             })
             .collect();
-        self.message(
-            "info",
-            "outputs",
-            &format!("Outputs: {}", outs.len()),
-            json!({ "outputs": outs }),
-        );
+        self.outputs_message(outs);
     }
 }
 
