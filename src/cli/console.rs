@@ -6,6 +6,7 @@
 use super::{Cli, Context, Ended, VarArgs};
 use crate::config::check::{self, Evaluated};
 use crate::config::eval::{eval, Scope};
+use crate::config::types::Collection;
 use crate::config::Expr;
 use crate::diag::{Diagnostics, Span};
 use crate::value::Value;
@@ -50,29 +51,23 @@ pub fn answer(
     };
     match eval(&ev.config.sources, &expr, &scope) {
         Ok(Value::Unknown) => "(known after apply)".into(),
-        Ok(v) => match (collection_kind(ev, &expr.edit, 0), v.to_json()) {
+        Ok(v) => match (
+            crate::config::types::collection_of(&ev.config, &expr.edit),
+            v.to_json(),
+        ) {
             // Terraform shows a set's elements in its order (strings lexically, numbers
             // by value), inside `toset(...)`.
-            (Some(Kind::Set), serde_json::Value::Array(mut items)) => {
+            (Some(Collection::Set), serde_json::Value::Array(mut items)) => {
                 items.sort_by(set_order);
                 items.dedup();
                 wrap("toset", &serde_json::Value::Array(items))
             }
-            (Some(Kind::List), j @ serde_json::Value::Array(_)) => wrap("tolist", &j),
-            (Some(Kind::Map), j @ serde_json::Value::Object(_)) => wrap("tomap", &j),
+            (Some(Collection::List), j @ serde_json::Value::Array(_)) => wrap("tolist", &j),
+            (Some(Collection::Map), j @ serde_json::Value::Object(_)) => wrap("tomap", &j),
             (_, j) => crate::render::value::hcl(&j, 0),
         },
         Err(d) => format!("Error: {}: {}", d.summary, d.detail),
     }
-}
-
-/// The collection types Terraform's console names when it prints a value (a tuple or an
-/// object prints bare).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Set,
-    List,
-    Map,
 }
 
 /// `toset([...])`, `tolist([...])`, `tomap({...})`.
@@ -89,51 +84,6 @@ fn set_order(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering
             .unwrap_or(std::cmp::Ordering::Equal),
         (J::String(x), J::String(y)) => x.cmp(y),
         _ => a.to_string().cmp(&b.to_string()),
-    }
-}
-
-/// Which collection type an expression has, where it can be told without evaluating it:
-/// the conversion and set functions, a local defined by one, a variable declared with one.
-fn collection_kind(ev: &Evaluated, e: &hcl_edit::expr::Expression, depth: usize) -> Option<Kind> {
-    use hcl_edit::expr::{Expression as E, TraversalOperator as Op};
-    if depth > 16 {
-        return None;
-    }
-    match e {
-        E::Parenthesis(p) => collection_kind(ev, p.inner(), depth + 1),
-        E::FuncCall(f) if f.name.namespace.is_empty() => match f.name.name.as_str() {
-            "toset" | "setunion" | "setintersection" | "setsubtract" | "setproduct" | "fileset" => {
-                Some(Kind::Set)
-            }
-            "tolist" | "split" => Some(Kind::List),
-            "tomap" => Some(Kind::Map),
-            _ => None,
-        },
-        E::Traversal(t) if t.operators.len() == 1 => {
-            let E::Variable(root) = &t.expr else {
-                return None;
-            };
-            let Op::GetAttr(name) = t.operators[0].value() else {
-                return None;
-            };
-            match root.as_str() {
-                "local" => {
-                    let l = ev.config.locals.get(name.as_str())?;
-                    collection_kind(ev, &l.expr.edit, depth + 1)
-                }
-                "var" => {
-                    let ty = ev.config.variables.get(name.as_str())?.ty.as_ref()?;
-                    match crate::config::types::Type::parse(&ty.edit).ok()? {
-                        crate::config::types::Type::Set(_) => Some(Kind::Set),
-                        crate::config::types::Type::List(_) => Some(Kind::List),
-                        crate::config::types::Type::Map(_) => Some(Kind::Map),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
 

@@ -274,7 +274,7 @@ pub fn open_backend(
     }
     let path = local_state_path(cli, settings)?;
     let ws = workspace(cli)?.0;
-    if ws != DEFAULT_WORKSPACE && !path.exists() {
+    if ws != crate::state::workspace::DEFAULT && !path.exists() {
         anyhow::bail!("{}", workspace_missing(&ws));
     }
     let store = Store::open(&path)
@@ -299,7 +299,7 @@ pub fn pg_settings(settings: &crate::config::Settings) -> Option<(String, String
 /// in `imgform.state.d/W/` beside it (Terraform's `terraform.tfstate.d/W/`).
 pub fn local_state_path(cli: &Cli, settings: &crate::config::Settings) -> anyhow::Result<PathBuf> {
     let ws = workspace(cli)?.0;
-    Ok(workspace_state_path(
+    Ok(crate::state::workspace::state_path(
         &default_state_path(cli, settings),
         &ws,
     ))
@@ -325,64 +325,27 @@ pub fn workspace_missing(ws: &str) -> String {
     format!("Workspace {ws:?} doesn't exist.\n\nYou can create this workspace with the \"new\" subcommand \nor include the \"-or-create\" flag with the \"select\" subcommand.")
 }
 
-/// The workspace every configuration has.
-pub const DEFAULT_WORKSPACE: &str = "default";
-
-/// Where the local states of workspaces other than `default` live, beside `base`.
-pub fn workspaces_dir(base: &Path) -> PathBuf {
-    base.parent()
-        .unwrap_or(Path::new("."))
-        .join("imgform.state.d")
-}
-
-/// The local state file of workspace `ws`, given the `default` one.
-pub fn workspace_state_path(base: &Path, ws: &str) -> PathBuf {
-    if ws == DEFAULT_WORKSPACE {
-        return base.to_path_buf();
-    }
-    let name = base
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "imgform.state.db".into());
-    workspaces_dir(base).join(ws).join(name)
-}
-
 /// The file that remembers the selected workspace (Terraform's `.terraform/environment`).
 pub fn workspace_file(cli: &Cli) -> PathBuf {
     cli.chdir.join(".imgform").join("environment")
-}
-
-/// A workspace name is letters, digits, `-`, `_` and `.`, and not only dots: it names a
-/// directory of the local state and a key of the team backend.
-pub fn check_workspace_name(name: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 90
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && !name.chars().all(|c| c == '.');
-    if !ok {
-        anyhow::bail!("The workspace name {name:?} is not allowed. The name must contain only letters, digits, '-', '_' and '.', and no path separators.");
-    }
-    Ok(())
 }
 
 /// The selected workspace, and whether `--workspace` or `IMGFORM_WORKSPACE` chose it
 /// (overriding what `imgform workspace select` remembered).
 pub fn workspace(cli: &Cli) -> anyhow::Result<(String, bool)> {
     if let Some(w) = cli.workspace.as_deref().filter(|w| !w.is_empty()) {
-        check_workspace_name(w)?;
+        crate::state::workspace::check_name(w)?;
         return Ok((w.to_string(), true));
     }
     let path = workspace_file(cli);
     match std::fs::read_to_string(&path) {
         Ok(s) if !s.trim().is_empty() => {
             let w = s.trim().to_string();
-            check_workspace_name(&w)
+            crate::state::workspace::check_name(&w)
                 .with_context(|| format!("{} names no valid workspace", path.display()))?;
             Ok((w, false))
         }
-        _ => Ok((DEFAULT_WORKSPACE.into(), false)),
+        _ => Ok((crate::state::workspace::DEFAULT.into(), false)),
     }
 }
 

@@ -4,13 +4,11 @@
 //! rows by workspace. The selection is remembered in `.imgform/environment`, and
 //! `--workspace` or `IMGFORM_WORKSPACE` overrides it (as `TF_WORKSPACE` does).
 
-use super::run::{self, DEFAULT_WORKSPACE};
+use super::run;
 use super::{Cli, Ended};
-use crate::state::backend::{Backend, Locked};
-use crate::state::pg::PgStore;
-use crate::state::store::Store;
+use crate::state::backend::Locked;
+use crate::state::workspace::{self, Home};
 use anyhow::{bail, Context as _};
-use std::path::PathBuf;
 
 /// The workspace subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -49,85 +47,15 @@ pub enum Cmd {
     },
 }
 
-/// Where the workspaces live.
-enum Home {
-    /// Local files: the default workspace's state file.
-    Local(PathBuf),
-    /// PostgreSQL: connection string and schema.
-    Pg(String, String),
-}
-
-impl Home {
-    fn of(cli: &Cli) -> Home {
-        let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
-        if cli.state.is_none() {
-            if let Some((conn, schema)) = run::pg_settings(&cfg.settings) {
-                return Home::Pg(conn, schema);
-            }
-        }
-        Home::Local(run::default_state_path(cli, &cfg.settings))
-    }
-
-    /// Every workspace: `default` first, then the others by name.
-    fn list(&self) -> anyhow::Result<Vec<String>> {
-        let mut others: Vec<String> = match self {
-            Home::Local(base) => {
-                let dir = run::workspaces_dir(base);
-                match std::fs::read_dir(&dir) {
-                    Ok(entries) => entries
-                        .filter_map(|e| e.ok())
-                        .filter_map(|e| e.file_name().into_string().ok())
-                        .filter(|n| {
-                            run::check_workspace_name(n).is_ok()
-                                && run::workspace_state_path(base, n).exists()
-                        })
-                        .collect(),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
-                    Err(e) => {
-                        return Err(e).with_context(|| format!("cannot list {}", dir.display()))
-                    }
-                }
-            }
-            Home::Pg(conn, schema) => {
-                PgStore::open(conn, schema, DEFAULT_WORKSPACE)?.workspaces()?
-            }
-        };
-        others.retain(|w| w != DEFAULT_WORKSPACE);
-        others.sort();
-        let mut all = vec![DEFAULT_WORKSPACE.to_string()];
-        all.extend(others);
-        Ok(all)
-    }
-
-    /// Opens the state of workspace `ws`, creating it when it does not exist.
-    fn open(&self, ws: &str) -> anyhow::Result<Box<dyn Backend>> {
-        Ok(match self {
-            Home::Local(base) => {
-                let path = run::workspace_state_path(base, ws);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                Box::new(
-                    Store::open(&path)
-                        .with_context(|| format!("cannot open the state at {}", path.display()))?,
-                )
-            }
-            Home::Pg(conn, schema) => Box::new(PgStore::open(conn, schema, ws)?),
-        })
-    }
-
-    /// Removes workspace `ws` (never `default`).
-    fn delete(&self, ws: &str) -> anyhow::Result<()> {
-        match self {
-            Home::Local(base) => {
-                let dir = run::workspaces_dir(base).join(ws);
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("cannot delete {}", dir.display()))
-            }
-            Home::Pg(conn, schema) => Ok(PgStore::open(conn, schema, ws)?.delete_workspace()?),
+/// Where the workspaces of this configuration live.
+fn home(cli: &Cli) -> Home {
+    let (cfg, _) = crate::config::load::load_dir(&cli.chdir);
+    if cli.state.is_none() {
+        if let Some((conn, schema)) = run::pg_settings(&cfg.settings) {
+            return Home::Pg(conn, schema);
         }
     }
+    Home::Local(run::default_state_path(cli, &cfg.settings))
 }
 
 fn select(cli: &Cli, ws: &str) -> anyhow::Result<()> {
@@ -145,7 +73,7 @@ fn select(cli: &Cli, ws: &str) -> anyhow::Result<()> {
 /// Runs a workspace subcommand.
 pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     let (current, overridden) = run::workspace(cli)?;
-    let home = Home::of(cli);
+    let home = home(cli);
     match cmd {
         Cmd::Show => println!("{current}"),
         Cmd::List => {
@@ -161,7 +89,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             }
         }
         Cmd::New { name } => {
-            run::check_workspace_name(name)?;
+            workspace::check_name(name)?;
             if overridden && *name != current {
                 bail!("The workspace is currently overridden using the IMGFORM_WORKSPACE environment\nvariable (or --workspace). You cannot create a new workspace when using this setting.\n\nTo create a new workspace, either unset this environment variable or update it\nto match the workspace name you are trying to create, and then run this command\nagain.");
             }
@@ -173,7 +101,7 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             println!("Created and switched to workspace {name:?}!\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"imgform plan\" imgform will not see any existing state\nfor this configuration.");
         }
         Cmd::Select { name, or_create } => {
-            run::check_workspace_name(name)?;
+            workspace::check_name(name)?;
             if overridden {
                 bail!("The selected workspace is currently overridden using the IMGFORM_WORKSPACE\nenvironment variable (or --workspace).\n\nTo select a new workspace, either update this environment variable or unset\nit and then run this command again.");
             }
@@ -192,14 +120,14 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             lock,
             lock_timeout,
         } => {
-            run::check_workspace_name(name)?;
+            workspace::check_name(name)?;
             if !home.list()?.contains(name) {
                 bail!("{}", run::workspace_missing(name));
             }
             if *name == current {
                 bail!("Workspace {name:?} is your active workspace.\n\nYou cannot delete the currently active workspace. Please switch\nto another workspace and try again.");
             }
-            if name == DEFAULT_WORKSPACE {
+            if name == workspace::DEFAULT {
                 bail!("cannot delete default state");
             }
             let mut store = home.open(name)?;

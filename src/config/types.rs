@@ -222,6 +222,71 @@ impl Type {
     }
 }
 
+/// The collection types a value prints as (`toset(...)`, `tolist(...)`, `tomap(...)`);
+/// tuples and objects have no name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Collection {
+    /// A set.
+    Set,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+/// Which collection type an expression has, where it can be told without evaluating it:
+/// the conversion and set functions, a local defined by one, a variable declared with one.
+pub fn collection_of(cfg: &super::Config, e: &hcl_edit::expr::Expression) -> Option<Collection> {
+    collection_at(cfg, e, 0)
+}
+
+fn collection_at(
+    cfg: &super::Config,
+    e: &hcl_edit::expr::Expression,
+    depth: usize,
+) -> Option<Collection> {
+    use hcl_edit::expr::{Expression as E, TraversalOperator as Op};
+    if depth > 16 {
+        return None;
+    }
+    match e {
+        E::Parenthesis(p) => collection_at(cfg, p.inner(), depth + 1),
+        E::FuncCall(f) if f.name.namespace.is_empty() => match f.name.name.as_str() {
+            "toset" | "setunion" | "setintersection" | "setsubtract" | "setproduct" | "fileset" => {
+                Some(Collection::Set)
+            }
+            "tolist" | "split" => Some(Collection::List),
+            "tomap" => Some(Collection::Map),
+            _ => None,
+        },
+        E::Traversal(t) if t.operators.len() == 1 => {
+            let E::Variable(root) = &t.expr else {
+                return None;
+            };
+            let Op::GetAttr(name) = t.operators[0].value() else {
+                return None;
+            };
+            match root.as_str() {
+                "local" => {
+                    let l = cfg.locals.get(name.as_str())?;
+                    collection_at(cfg, &l.expr.edit, depth + 1)
+                }
+                "var" => {
+                    let ty = cfg.variables.get(name.as_str())?.ty.as_ref()?;
+                    match Type::parse(&ty.edit).ok()? {
+                        Type::Set(_) => Some(Collection::Set),
+                        Type::List(_) => Some(Collection::List),
+                        Type::Map(_) => Some(Collection::Map),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

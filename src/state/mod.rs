@@ -7,6 +7,7 @@ pub mod edit;
 pub mod pg;
 pub mod store;
 pub mod terraform;
+pub mod workspace;
 
 use crate::addr::ResourceAddr;
 use serde::{Deserialize, Serialize};
