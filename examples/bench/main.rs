@@ -289,7 +289,7 @@ async fn refresh_bench(n: usize) -> Vec<Row> {
         for i in 0..n {
             let addr: imgform::addr::ResourceAddr =
                 format!("alicloud_image.many[{i}]").parse().expect("addr");
-            st.resources.insert(addr.clone(), imgform::state::ResourceState { addr, kind: "alicloud_image".into(), provider: "alicloud".into(), region: "cn-hangzhou".into(), id: Some(format!("m-bench{i:06}")), status: imgform::state::Status::Ready, client_token: None, generation: 1, attrs: serde_json::json!({"image_name": format!("bench-{i}"), "snapshot_id": "s-bp1system0001"}), deps: vec![], pending: None });
+            st.resources.insert(addr.clone(), imgform::state::ResourceState { addr, kind: "alicloud_image".into(), provider: "alicloud".into(), region: "cn-hangzhou".into(), id: Some(format!("m-bench{i:06}")), status: imgform::state::Status::Ready, client_token: None, generation: 1, attrs: serde_json::json!({"image_name": format!("bench-{i}"), "snapshot_id": "s-bp1system0001"}).into(), deps: vec![], pending: None });
         }
         st.lineage = store.load().expect("load").lineage;
         st.serial = 1;
@@ -441,7 +441,7 @@ fn plan_ref(n: usize) -> Vec<Row> {
                     status: Status::Ready,
                     client_token: None,
                     generation: 1,
-                    attrs,
+                    attrs: attrs.into(),
                     deps: vec![],
                     pending: None,
                 },

@@ -126,7 +126,7 @@ async fn pending_row(
         status: Status::Creating,
         client_token: Some(token),
         generation,
-        attrs,
+        attrs: attrs.into(),
         deps: c.deps.clone(),
         pending: Some(json!(pending)),
     };
@@ -160,13 +160,14 @@ async fn adopted(
         start,
         deadline: tokio::time::Instant::now(),
     };
-    let Some((id, extra)) = kind.adopt(&cx, &row.region, &token, &row.attrs).await? else {
+    let Some((id, extra)) = kind
+        .adopt(&cx, &row.region, &token, &row.attrs.value())
+        .await?
+    else {
         return Ok(false);
     };
     row.id = Some(id);
-    if let Some(o) = row.attrs.as_object_mut() {
-        o.extend(extra);
-    }
+    row.attrs.extend(extra);
     put(ctx, row).await?;
     Ok(true)
 }
@@ -187,9 +188,10 @@ async fn send_create(
         .and_then(|p| serde_json::from_value(p.clone()).ok())
         .ok_or("the pending create request is missing from state")?;
     let action = create_action(kind);
-    let client = &ctx
-        .sess
-        .client(&c.provider, &kind.call_region(client.region(), &row.attrs))?;
+    let client = &ctx.sess.client(
+        &c.provider,
+        &kind.call_region(client.region(), &row.attrs.value()),
+    )?;
     let answer = match api_call_replaying(ctx, client, action, params, kind.idempotent()).await {
         Ok(a) => a,
         Err(e) if e.may_have_acted => {
@@ -207,12 +209,10 @@ async fn send_create(
     };
     crate::crash::at("after_send");
     let (id, extra) = kind
-        .created(&answer, &row.attrs)
+        .created(&answer, &row.attrs.value())
         .ok_or_else(|| format!("{action} returned no id"))?;
     row.id = Some(id);
-    if let Some(o) = row.attrs.as_object_mut() {
-        o.extend(extra);
-    }
+    row.attrs.extend(extra);
     // The id is committed the moment the API returns it.
     put(ctx, row).await?;
     crate::crash::at("after_id");
@@ -233,8 +233,8 @@ async fn finish(
     let learned = match wait_created(ctx, kind, c, client, &row, start).await {
         Ok(a) => a,
         Err(WaitOutcome::Failed(e, learned)) => {
-            if let (Some(o), Some(l)) = (row.attrs.as_object_mut(), learned) {
-                o.extend(l);
+            if let Some(l) = learned {
+                row.attrs.extend(l);
             }
             row.status = Status::Tainted;
             row.pending = None;
@@ -243,9 +243,8 @@ async fn finish(
         }
         Err(WaitOutcome::Unfinished(e)) => return Err(e),
     };
-    if let Some(o) = row.attrs.as_object_mut() {
-        o.extend(learned.into_iter().filter(|(k, _)| k != "id"));
-    }
+    row.attrs
+        .extend(learned.into_iter().filter(|(k, _)| k != "id"));
     row.status = Status::Ready;
     row.pending = None;
     put(ctx, &row).await
@@ -292,7 +291,9 @@ async fn wait_created(
     let timeout = timeout_of(ctx, &c.addr, kind, false);
     let waiter = Waiter::new(timeout);
     let mut learned = Map::new();
-    for stage in kind.stages(&id, &row.attrs) {
+    // Parsed once for the whole wait: every poll's judgement reads them.
+    let attrs = row.attrs.value();
+    for stage in kind.stages(&id, &attrs) {
         let rx = tokio::sync::Mutex::new(ctx.sess.poller(client, stage.lookup).watch(&stage.key));
         // Reads that keep failing (the client has already retried each of them) end the
         // wait: the object may be fine, so its row stays `creating` for the next run,
@@ -318,7 +319,7 @@ async fn wait_created(
                 };
                 failed_reads.store(0, Ordering::Relaxed);
                 crate::crash::at("waiting");
-                match kind.judge(&stage, &item, &row.attrs) {
+                match kind.judge(&stage, &item, &attrs) {
                     Verdict::Done(m, warning) => Acceptance::Success((m, warning)),
                     Verdict::Failed(e, l) => Acceptance::Failure((e, l)),
                     Verdict::Pending(status, percent) => {
@@ -380,7 +381,7 @@ pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
             status: Status::Ready,
             client_token: None,
             generation: 1,
-            attrs: v,
+            attrs: v.into(),
             deps: vec![],
             pending: None,
         },

@@ -305,7 +305,7 @@ impl Cx for RunCx<'_> {
             st.resources
                 .values()
                 .find(|r| r.id.as_deref() == Some(id))
-                .and_then(|r| r.attrs.get(attr).cloned())
+                .and_then(|r| r.attrs.get(attr))
         })
     }
 }

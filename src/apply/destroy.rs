@@ -29,7 +29,7 @@ pub(super) async fn delete(ctx: &Ctx, c: &Change, start: Instant) -> Result<(), 
 /// one id as a string.
 pub(super) fn deposed_of(r: &ResourceState) -> Vec<(String, String)> {
     match r.attrs.get("_deposed") {
-        Some(J::String(id)) => vec![(id.clone(), r.region.clone())],
+        Some(J::String(id)) => vec![(id, r.region.clone())],
         Some(J::Array(items)) => items
             .iter()
             .filter_map(|d| {
@@ -86,7 +86,7 @@ pub(super) async fn delete_deposed(
         delete_object(ctx, &ghost, start, false).await?;
         left.remove(0);
         let mut now = self::row(ctx, &row.addr)?.unwrap_or_else(|| row.clone());
-        set_deposed(&mut now.attrs, &left);
+        now.attrs.modify(|a| set_deposed(a, &left));
         put(ctx, &now).await?;
     }
     Ok(())
@@ -120,10 +120,11 @@ async fn delete_object(
         start,
         deadline: tokio::time::Instant::now() + timeout_of(ctx, &row.addr, kind, true),
     };
+    let attrs = row.attrs.value();
     let obj = Object {
         id: &id,
         region: client.region(),
-        attrs: &row.attrs,
+        attrs: &attrs,
     };
     kind.delete(&cx, obj).await
 }
@@ -151,14 +152,15 @@ async fn learn_id(
             start: tokio::time::Instant::now(),
             deadline: tokio::time::Instant::now(),
         };
-        let Some((id, extra)) = kind.adopt(&cx, &row.region, token, &row.attrs).await? else {
+        let Some((id, extra)) = kind
+            .adopt(&cx, &row.region, token, &row.attrs.value())
+            .await?
+        else {
             return Ok(None);
         };
         let mut with_id = row.clone();
         with_id.id = Some(id);
-        if let Some(o) = with_id.attrs.as_object_mut() {
-            o.extend(extra);
-        }
+        with_id.attrs.extend(extra);
         if mark {
             put(ctx, &with_id).await?;
         }
@@ -171,20 +173,19 @@ async fn learn_id(
     else {
         return Ok(None);
     };
-    let client = ctx
-        .sess
-        .client(&row.provider, &kind.call_region(&row.region, &row.attrs))?;
+    let client = ctx.sess.client(
+        &row.provider,
+        &kind.call_region(&row.region, &row.attrs.value()),
+    )?;
     let answer = match api_call(ctx, &client, create_action(kind), params).await {
         Ok(a) => a,
         Err(e) if !e.may_have_acted => return Ok(None),
         Err(e) => return Err(e.message),
     };
-    let (id, extra) = kind.created(&answer, &row.attrs).ok_or("no id")?;
+    let (id, extra) = kind.created(&answer, &row.attrs.value()).ok_or("no id")?;
     let mut with_id = row.clone();
     with_id.id = Some(id);
-    if let Some(o) = with_id.attrs.as_object_mut() {
-        o.extend(extra);
-    }
+    with_id.attrs.extend(extra);
     if mark {
         put(ctx, &with_id).await?;
     }

@@ -70,7 +70,7 @@ fn configured_len(ev: &Evaluated, id: &ResourceId) -> usize {
 /// The value expressions see of one row: its attributes, its id, and the schema's
 /// defaults for what is unset.
 fn row_value(r: &ResourceState) -> Value {
-    let mut attrs = r.attrs.clone();
+    let mut attrs = r.attrs.value();
     if let (Some(o), Some(id)) = (attrs.as_object_mut(), &r.id) {
         o.insert("id".into(), J::String(id.clone()));
         if let Some(schema) = check::schema_of(&r.addr.id) {
@@ -307,7 +307,7 @@ mod tests {
 
     fn row(addr: &str, id: Option<&str>, status: Status) -> ResourceState {
         let mut r = ResourceState::for_test(addr, id, status);
-        r.attrs = json!({"image_name": "x"});
+        r.attrs = json!({"image_name": "x"}).into();
         r
     }
 

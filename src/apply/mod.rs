@@ -298,15 +298,19 @@ pub async fn refresh_with(
                                 id: id.clone(),
                             });
                         }
-                        let drifted = drifted(kind, &r.attrs, &cloud);
-                        let before = drifted.then(|| r.attrs.clone());
-                        merge_refreshed(kind, &mut r.attrs, &cloud);
+                        // Parsed once, and written back only when the cloud changed it.
+                        let mut attrs = r.attrs.value();
+                        let drifted = drifted(kind, &attrs, &cloud);
+                        let before = drifted.then(|| attrs.clone());
+                        if merge_refreshed(kind, &mut attrs, &cloud) {
+                            r.attrs = crate::state::Attrs::new(&attrs);
+                        }
                         if let (Some(before), Status::Ready) = (before, r.status) {
                             drift.push(Drift {
                                 kind: r.kind.clone(),
                                 deleted: false,
                                 before,
-                                after: r.attrs.clone(),
+                                after: attrs,
                                 addr,
                             });
                         }
@@ -333,7 +337,7 @@ pub async fn refresh_with(
                 addr: addr.clone(),
                 kind: r.kind.clone(),
                 deleted: true,
-                before: r.attrs.clone(),
+                before: r.attrs.value(),
                 after: J::Null,
             });
         }
@@ -368,23 +372,34 @@ fn differs(old: &J, new: &J) -> bool {
 }
 
 /// Takes what the cloud reports into recorded attributes: the kind's drift attributes that
-/// differ ([`drifted`] reports them) and its computed attributes (silently).
-fn merge_refreshed(kind: &dyn resource::Kind, attrs: &mut J, cloud: &serde_json::Map<String, J>) {
+/// differ ([`drifted`] reports them) and its computed attributes (silently). True when
+/// something changed.
+fn merge_refreshed(
+    kind: &dyn resource::Kind,
+    attrs: &mut J,
+    cloud: &serde_json::Map<String, J>,
+) -> bool {
     let Some(attrs) = attrs.as_object_mut() else {
-        return;
+        return false;
     };
+    let mut changed = false;
     for k in kind.drift() {
         if let Some(new) = cloud.get(k) {
             if attrs.get(k).is_some_and(|old| differs(old, new)) {
                 attrs.insert(k.to_string(), new.clone());
+                changed = true;
             }
         }
     }
     for k in kind.refreshed() {
         if let Some(v) = cloud.get(*k) {
-            attrs.insert(k.to_string(), v.clone());
+            if attrs.get(*k) != Some(v) {
+                attrs.insert(k.to_string(), v.clone());
+                changed = true;
+            }
         }
     }
+    changed
 }
 
 /// Reads data sources and import targets during planning.
@@ -406,7 +421,7 @@ impl CloudReader<'_> {
 /// Reads one object by kind and id, through its kind's lookup.
 pub async fn read_object(c: &Client, kind: &str, id: &str) -> Result<Option<J>, String> {
     let kind = resource::kind(kind)?;
-    let (lookup, key) = kind.read_key(id, &J::Object(Default::default()));
+    let (lookup, key) = kind.read_key(id, &crate::state::Attrs::empty());
     let found = (lookup.fetch)(c.clone(), vec![key.clone()])
         .await
         .map_err(|e| e.to_string())?;
@@ -480,7 +495,7 @@ pub async fn import(
             status: Status::Ready,
             client_token: None,
             generation: 1,
-            attrs,
+            attrs: attrs.into(),
             deps: vec![],
             pending: None,
         })

@@ -17,15 +17,17 @@ pub(super) async fn update(ctx: &Ctx, c: &Change) -> Result<(), String> {
     for (action, params) in kind.update(client.region(), &id, &before, &after) {
         api_call(ctx, &client, action, params).await?;
     }
-    if let (Some(o), Some(a)) = (row.attrs.as_object_mut(), after.as_object()) {
-        for (k, v) in a {
-            o.insert(k.clone(), v.clone());
+    row.attrs.modify(|attrs| {
+        if let (Some(o), Some(a)) = (attrs.as_object_mut(), after.as_object()) {
+            for (k, v) in a {
+                o.insert(k.clone(), v.clone());
+            }
+            if c.sensitive.is_empty() {
+                o.remove("_sensitive");
+            } else {
+                o.insert("_sensitive".into(), json!(c.sensitive));
+            }
         }
-        if c.sensitive.is_empty() {
-            o.remove("_sensitive");
-        } else {
-            o.insert("_sensitive".into(), json!(c.sensitive));
-        }
-    }
+    });
     put(ctx, &row).await
 }

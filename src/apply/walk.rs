@@ -179,7 +179,7 @@ fn state_only_changes(
                 status: Status::Ready,
                 client_token: None,
                 generation: 1,
-                attrs: c.before.clone().unwrap_or(json!({})),
+                attrs: c.before.clone().unwrap_or(json!({})).into(),
                 deps: c.deps.clone(),
                 pending: None,
             };
@@ -399,7 +399,7 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
                     status: Status::Ready,
                     client_token: None,
                     generation: 1,
-                    attrs: v,
+                    attrs: v.into(),
                     deps: vec![],
                     pending: None,
                 };

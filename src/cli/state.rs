@@ -104,6 +104,7 @@ fn show_resource(r: &ResourceState) -> String {
     // (lists of objects) as blocks after them.
     let mut attrs: std::collections::BTreeMap<String, serde_json::Value> = r
         .attrs
+        .value()
         .as_object()
         .map(|o| {
             o.iter()

@@ -563,7 +563,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                         status: Status::Ready,
                         client_token: None,
                         generation: 1,
-                        attrs,
+                        attrs: attrs.into(),
                         deps: vec![],
                         pending: None,
                     },
@@ -717,40 +717,32 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     }
                     continue;
                 }
-                // The row as the diff reads it: with its id among the attributes (a row
-                // read back from the cloud has it already, and is only borrowed).
-                let prior_owned = state_ref.resources.get(&inst.addr).map(|p| {
-                    let has_id = match (&p.id, p.attrs.get("id")) {
-                        (Some(id), Some(J::String(s))) => s == id,
-                        (Some(_), _) => !p.attrs.is_object(),
-                        (None, _) => true,
-                    };
-                    if has_id && !importing_ref.contains_key(&inst.addr) {
-                        return std::borrow::Cow::Borrowed(p);
-                    }
-                    let mut p = p.clone();
-                    if let (Some(o), Some(id)) = (p.attrs.as_object_mut(), &p.id) {
+                let prior = state_ref.resources.get(&inst.addr);
+                // The row's attributes as the diff reads them: parsed for this instance
+                // only, with its id among them.
+                let prior_attrs = prior.map(|p| {
+                    let mut a = p.attrs.value();
+                    if let (Some(o), Some(id)) = (a.as_object_mut(), &p.id) {
                         o.insert("id".into(), J::String(id.clone()));
                     }
                     if importing_ref.contains_key(&inst.addr) {
                         // An imported object adopts configured values the cloud cannot report
                         // (instance_id, build inputs) instead of being replaced for them.
-                        if let Some(o) = p.attrs.as_object_mut() {
+                        if let Some(o) = a.as_object_mut() {
                             for (k, v) in &cfg_json {
                                 o.entry(k.clone()).or_insert_with(|| v.clone());
                             }
                         }
                     }
-                    std::borrow::Cow::Owned(p)
+                    a
                 });
-                let prior = prior_owned.as_deref();
                 let mut d = diff(
                     schema,
                     &cfg_json,
                     &unknown,
-                    prior
-                        .filter(|p| p.status != Status::Creating)
-                        .map(|p| &p.attrs),
+                    prior_attrs
+                        .as_ref()
+                        .filter(|_| prior.is_some_and(|p| p.status != Status::Creating)),
                     &ignore,
                 );
                 if matches!(d.action, Action::Create) || !d.replace_paths.is_empty() {
@@ -766,11 +758,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                             } else {
                                 "resume_create".to_string()
                             });
-                            d.after = p
-                                .pending
-                                .as_ref()
-                                .map(|_| p.attrs.clone())
-                                .unwrap_or_else(|| p.attrs.clone());
+                            d.after = prior_attrs.clone().unwrap_or_default();
                             d.after_unknown = json!({"id": p.id.is_none(), "status": true});
                         }
                         Status::Tainted => {
@@ -828,7 +816,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 let unchanged = d.action == Action::NoOp
                     && !moved_ref.contains_key(&inst.addr)
                     && !importing_ref.contains_key(&inst.addr)
-                    && prior.is_some_and(|p| p.status == Status::Ready && p.attrs == d.after);
+                    && prior.is_some_and(|p| p.status == Status::Ready)
+                    && prior_attrs.as_ref() == Some(&d.after);
                 changes_ref.push(Change {
                     addr: inst.addr.clone(),
                     prev_addr: moved_ref.get(&inst.addr).cloned(),
@@ -840,7 +829,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                         .unwrap_or(region),
                     action: d.action,
                     reason,
-                    before: prior.filter(|_| !unchanged).map(|p| p.attrs.clone()),
+                    before: prior_attrs.filter(|_| !unchanged),
                     after: Some(d.after).filter(|_| !unchanged),
                     after_unknown: d.after_unknown,
                     replace_paths: d.replace_paths,
@@ -924,7 +913,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             } else {
                 "delete_because_no_resource_config".into()
             }),
-            before: Some(r.attrs.clone()),
+            before: Some(r.attrs.value()),
             after: None,
             after_unknown: json!({}),
             replace_paths: vec![],

@@ -217,7 +217,7 @@ impl Plan {
             return (Cow::Borrowed(&c.before), Cow::Borrowed(&c.after));
         }
         let v = self.prior_state.resources.get(&c.addr).map(|r| {
-            let mut a = r.attrs.clone();
+            let mut a = r.attrs.value();
             if let (Some(o), Some(id)) = (a.as_object_mut(), &r.id) {
                 o.insert("id".into(), serde_json::Value::String(id.clone()));
             }

@@ -80,7 +80,7 @@ pub fn state_values(st: &crate::state::State) -> J {
             let mut m = addr_parts(&r.addr);
             m.insert("provider_name".into(), json!(PROVIDER));
             m.insert("schema_version".into(), json!(0));
-            let mut values = strip_private(&Some(r.attrs.clone()));
+            let mut values = strip_private(&Some(r.attrs.value()));
             if let (Some(o), Some(id)) = (values.as_object_mut(), &r.id) {
                 o.insert("id".into(), json!(id));
             }

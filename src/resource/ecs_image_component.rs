@@ -150,7 +150,7 @@ impl Kind for ImageComponent {
         Some("imagecomponent")
     }
 
-    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&COMPONENTS, id.into())
     }
 

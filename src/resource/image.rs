@@ -431,7 +431,7 @@ impl Kind for Image {
         Some("image")
     }
 
-    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&IMAGES, id.into())
     }
 

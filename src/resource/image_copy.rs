@@ -169,7 +169,7 @@ impl Kind for ImageCopy {
         Some("image")
     }
 
-    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&IMAGES, id.into())
     }
 

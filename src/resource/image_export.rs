@@ -179,10 +179,13 @@ impl Kind for ImageExport {
         None
     }
 
-    fn read_key(&self, id: &str, attrs: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, attrs: &Attrs) -> (&'static Lookup, String) {
         (
             &TASKS,
-            s(attrs, "task_id").unwrap_or_else(|| id.to_string()),
+            attrs
+                .get("task_id")
+                .and_then(|t| t.as_str().map(String::from))
+                .unwrap_or_else(|| id.to_string()),
         )
     }
 

@@ -141,7 +141,7 @@ impl Kind for ImageSharePermission {
         None
     }
 
-    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&SHARES, id.into())
     }
 

@@ -13,6 +13,7 @@ use crate::cloud::client::Client;
 use crate::cloud::error::Error;
 use crate::cloud::ops;
 use crate::cloud::waiter::Waiter;
+pub use crate::state::Attrs;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, HashMap};
@@ -182,8 +183,10 @@ pub trait Kind: Send + Sync + 'static {
     /// Its resource type for TagResources/UntagResources (none: its tags force a new one).
     fn tag_type(&self) -> Option<&'static str>;
 
-    /// The lookup and key that read it back (refresh, import).
-    fn read_key(&self, id: &str, attrs: &J) -> (&'static Lookup, String);
+    /// The lookup and key that read it back (refresh, import), from its id and, for the
+    /// kinds whose reads need more, its row's attributes (read without parsing the row
+    /// for the kinds that do not).
+    fn read_key(&self, id: &str, attrs: &Attrs) -> (&'static Lookup, String);
 
     /// Its attributes from a lookup's item.
     fn read_back(&self, item: &J) -> Option<Map<String, J>>;

@@ -293,7 +293,7 @@ impl Kind for Pipeline {
         out
     }
 
-    fn read_key(&self, id: &str, _: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&PIPELINES, id.into())
     }
 

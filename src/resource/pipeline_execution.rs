@@ -214,12 +214,12 @@ impl Kind for PipelineExecution {
         vec![]
     }
 
-    fn read_key(&self, id: &str, attrs: &J) -> (&'static Lookup, String) {
+    fn read_key(&self, id: &str, attrs: &Attrs) -> (&'static Lookup, String) {
         (
             &BUILDS,
             format!(
                 "{}/{id}",
-                api::s(attrs, "image_pipeline_id").unwrap_or_default()
+                api::s(&attrs.value(), "image_pipeline_id").unwrap_or_default()
             ),
         )
     }

@@ -2,12 +2,15 @@
 //! attributes, status and pending ClientToken; outputs; lineage and serial) and its SQLite
 //! store ([`store`]). This is the only module with SQL, and it never calls the cloud.
 
+pub mod attrs;
 pub mod backend;
 pub mod edit;
 pub mod pg;
 pub mod store;
 pub mod terraform;
 pub mod workspace;
+
+pub use attrs::Attrs;
 
 use crate::addr::ResourceAddr;
 use serde::{Deserialize, Serialize};
@@ -72,7 +75,7 @@ pub struct ResourceState {
     /// Creation generation: grows with each replacement, part of the ClientToken.
     pub generation: u64,
     /// Attributes: the inputs as applied plus what the cloud computed.
-    pub attrs: serde_json::Value,
+    pub attrs: Attrs,
     /// Addresses this one depended on when it was applied (for destroy order).
     pub deps: Vec<String>,
     /// The exact create request of a pending create, so a resume re-sends the same
@@ -95,7 +98,7 @@ impl ResourceState {
             status,
             client_token: None,
             generation: 1,
-            attrs: serde_json::json!({}),
+            attrs: Attrs::empty(),
             deps: vec![],
             pending: None,
         }
@@ -229,7 +232,7 @@ impl State {
                     status,
                     client_token: r["client_token"].as_str().map(String::from),
                     generation: r["generation"].as_u64().unwrap_or(1),
-                    attrs: r["attributes"].clone(),
+                    attrs: Attrs::new(&r["attributes"]),
                     deps: r["dependencies"]
                         .as_array()
                         .map(|a| {
@@ -269,6 +272,7 @@ impl State {
 pub fn sensitive_attrs(r: &ResourceState) -> Vec<String> {
     r.attrs
         .get("_sensitive")
+        .as_ref()
         .and_then(|v| v.as_array())
         .map(|a| {
             a.iter()

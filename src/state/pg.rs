@@ -8,7 +8,7 @@
 
 use super::backend::{redact_conn_str, Backend};
 use super::store::{Error, LockInfo, Result};
-use super::{OutputState, ResourceState, State, Status};
+use super::{Attrs, OutputState, ResourceState, State, Status};
 use crate::addr::ResourceAddr;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -214,7 +214,7 @@ fn row_to_state(r: &postgres::Row) -> std::result::Result<ResourceState, String>
         status: Status::parse(&r.get::<_, String>(5)).ok_or("corrupt status")?,
         client_token: r.get(6),
         generation: r.get::<_, i64>(7) as u64,
-        attrs: serde_json::from_str(&r.get::<_, String>(8)).map_err(|e| e.to_string())?,
+        attrs: Attrs::from_text(r.get::<_, String>(8)).map_err(|e| e.to_string())?,
         deps: serde_json::from_str(&r.get::<_, String>(9)).unwrap_or_default(),
         pending: r
             .get::<_, Option<String>>(10)

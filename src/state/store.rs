@@ -7,7 +7,7 @@
 //! next `apply` must be able to resume; a live holder makes a second process wait up to the
 //! lock timeout and then fail naming it. `force-unlock` needs the lock id.
 
-use super::{OutputState, ResourceState, State, Status};
+use super::{Attrs, OutputState, ResourceState, State, Status};
 use crate::addr::ResourceAddr;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -250,7 +250,7 @@ impl Store {
                     status,
                     client_token: token,
                     generation: generation as u64,
-                    attrs: serde_json::from_str(&attrs)
+                    attrs: Attrs::from_text(attrs)
                         .map_err(|e| Error::Other(format!("corrupt attributes: {e}")))?,
                     deps: serde_json::from_str(&deps).unwrap_or_default(),
                     pending: pending.and_then(|p| serde_json::from_str(&p).ok()),
@@ -743,7 +743,7 @@ mod tests {
             status: Status::Creating,
             client_token: Some("tok".into()),
             generation: 1,
-            attrs: serde_json::json!({"image_name": "x"}),
+            attrs: serde_json::json!({"image_name": "x"}).into(),
             deps: vec![],
             pending: Some(serde_json::json!([["RegionId", "cn-hangzhou"]])),
         }

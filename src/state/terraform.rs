@@ -117,7 +117,7 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 status: Status::Ready,
                 client_token: None,
                 generation: 1,
-                attrs: J::Object(kept),
+                attrs: J::Object(kept).into(),
                 deps: vec![],
                 pending: None,
             });

@@ -184,9 +184,9 @@ async fn the_walk_creates_waits_and_a_second_plan_is_empty() {
     let a = &st.resources[&"alicloud_image.a".parse().expect("addr")];
     let b = &st.resources[&"alicloud_image.b".parse().expect("addr")];
     assert_eq!(a.status, Status::Ready);
-    assert_eq!(a.attrs["status"], "Available");
+    assert_eq!(a.attrs.value()["status"], "Available");
     assert_eq!(
-        b.attrs["description"],
+        b.attrs.value()["description"],
         json!(a.id),
         "b was made after a, with its id"
     );
@@ -384,7 +384,9 @@ async fn refresh_reads_changes_made_outside_and_objects_gone() {
     assert_eq!(drift.len(), 1);
     assert!(!drift[0].deleted);
     assert_eq!(
-        refreshed.resources[&"alicloud_image.a".parse().expect("addr")].attrs["tags"],
+        refreshed.resources[&"alicloud_image.a".parse().expect("addr")]
+            .attrs
+            .value()["tags"],
         json!({"team": "someone-else"})
     );
     // The plan changes it back in place.
@@ -466,8 +468,8 @@ resource "alicloud_ecs_image_pipeline_execution" "b" {
     let b = &st.resources[&"alicloud_ecs_image_pipeline_execution.b"
         .parse()
         .expect("addr")];
-    assert_eq!(b.attrs["status"], "SUCCESS");
-    assert_eq!(b.attrs["_copy_regions"], json!(["cn-shanghai"]));
+    assert_eq!(b.attrs.value()["status"], "SUCCESS");
+    assert_eq!(b.attrs.value()["_copy_regions"], json!(["cn-shanghai"]));
     let built = || {
         core.cloud.with(|c| {
             c.custom_images()
@@ -558,8 +560,8 @@ async fn import_reads_through_the_kind_and_refuses_a_second_address() {
         .expect("import");
     let row = &core.state().resources[&b];
     assert_eq!(row.id.as_deref(), Some(id.as_str()));
-    assert_eq!(row.attrs["image_name"], "core-a");
-    assert_eq!(row.attrs["tags"], json!({"team": "core"}));
+    assert_eq!(row.attrs.value()["image_name"], "core-a");
+    assert_eq!(row.attrs.value()["tags"], json!({"team": "core"}));
 }
 
 const LIFECYCLE: &str = r#"
@@ -626,9 +628,9 @@ async fn copies_shares_and_components_are_made_updated_read_and_destroyed() {
         copy.region, "cn-shanghai",
         "the copy lives in its provider's region"
     );
-    assert_eq!(copy.attrs["status"], "Available");
+    assert_eq!(copy.attrs.value()["status"], "Available");
     assert_eq!(
-        copy.attrs["tags"],
+        copy.attrs.value()["tags"],
         json!({"team": "core"}),
         "the token tag is imgform's own"
     );
@@ -793,7 +795,7 @@ async fn a_copy_in_progress_is_cancelled_on_destroy_and_shares_import_by_id() {
     .await
     .expect("import by id");
     assert_eq!(
-        core.state().resources[&share].attrs["account_id"],
+        core.state().resources[&share].attrs.value()["account_id"],
         "1234567890123"
     );
     let (_, out, _) = core.apply(hcl, true).await;
@@ -859,8 +861,8 @@ async fn an_export_is_waited_on_through_its_task_and_a_lost_answer_exports_once(
         Some(golden.as_str()),
         "the export's id is its image's, as in the provider"
     );
-    assert_eq!(export.attrs["status"], "Finished");
-    assert!(export.attrs["task_id"]
+    assert_eq!(export.attrs.value()["status"], "Finished");
+    assert!(export.attrs.value()["task_id"]
         .as_str()
         .is_some_and(|t| t.starts_with("t-")));
     let object = format!("archive{golden}_system.qcow2");
@@ -1123,7 +1125,10 @@ async fn copies_and_components_import_by_id_and_a_copy_drifts() {
         .expect("import the component");
     let st = core.state();
     assert_eq!(st.resources[&addrs[0]].region, "cn-shanghai");
-    assert_eq!(st.resources[&addrs[1]].attrs["content"], "RUN echo hello");
+    assert_eq!(
+        st.resources[&addrs[1]].attrs.value()["content"],
+        "RUN echo hello"
+    );
     let (_, out, _) = core.apply(&hcl, false).await;
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     let (_, _, p) = core.plan(&hcl, false).await;
@@ -1153,7 +1158,10 @@ async fn a_component_updates_its_tags_in_place_and_a_vanished_export_is_made_aga
     // The export's task is gone from the cloud: drift, and the export is made again.
     let export =
         core.state().resources[&"alicloud_image_export.archive".parse().expect("addr")].clone();
-    let task = export.attrs["task_id"].as_str().expect("task").to_string();
+    let task = export.attrs.value()["task_id"]
+        .as_str()
+        .expect("task")
+        .to_string();
     let ev = core.load(&retagged);
     let sess = core.session(&ev);
     let (refreshed, drift) = apply::refresh(&sess, core.state()).await.expect("refresh");

@@ -595,7 +595,7 @@ fn golden_image_example_lives_and_dies_completely() {
         .resources
         .values()
         .find(|r| r.kind == "alicloud_ecs_image_pipeline_execution")
-        .and_then(|r| r.attrs["image_id"].as_str().map(String::from))
+        .and_then(|r| r.attrs.value()["image_id"].as_str().map(String::from))
         .expect("the build's image");
     let copies: Vec<(String, String)> = st
         .resources
@@ -664,9 +664,9 @@ fn terraform_files_apply_as_they_are() {
     assert!(out.contains("Apply complete! Resources: 1 added"), "{out}");
     let st = load_state(d.path()).expect("state");
     let r = st.resources.values().next().expect("the image");
-    assert_eq!(r.attrs["image_name"], "from-tfvars");
+    assert_eq!(r.attrs.value()["image_name"], "from-tfvars");
     assert_eq!(
-        r.attrs["tags"],
+        r.attrs.value()["tags"],
         serde_json::json!({"team": "from-auto-tfvars", "env": "prod"})
     );
     assert_eq!(
@@ -1543,7 +1543,7 @@ fn refresh_takes_what_the_cloud_reports_and_changes_nothing_there() {
     );
     let st = load_state(d.path()).expect("state");
     assert_eq!(
-        st.resources.values().next().expect("row").attrs["description"],
+        st.resources.values().next().expect("row").attrs.value()["description"],
         "changed in the console",
         "the state took the cloud's value"
     );

@@ -71,7 +71,7 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
                 status: Status::Ready,
                 client_token: None,
                 generation: 1,
-                attrs: serde_json::json!({"image_name": format!("bulk-{i}")}),
+                attrs: serde_json::json!({"image_name": format!("bulk-{i}")}).into(),
                 deps: vec![],
                 pending: None,
             },
@@ -90,14 +90,14 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
             status: Status::Ready,
             client_token: None,
             generation: 1,
-            attrs: serde_json::json!({}),
+            attrs: serde_json::json!({}).into(),
             deps: vec![],
             pending: None,
         },
     );
     let renamed: imgform::addr::ResourceAddr = "alicloud_image.bulk[7]".parse().expect("addr");
     state.resources.get_mut(&renamed).expect("row").attrs =
-        serde_json::json!({"image_name": "old-name"});
+        serde_json::json!({"image_name": "old-name"}).into();
     let sess = session(&h, &[]);
     let before = h.stats()["calls"]["DescribeImages"].as_u64().unwrap_or(0);
     let t = std::time::Instant::now();
@@ -132,7 +132,8 @@ async fn refresh_of_5000_images_takes_at_most_50_calls() {
         ]
     );
     assert_eq!(
-        refreshed.resources[&renamed].attrs["image_name"], "bulk-7",
+        refreshed.resources[&renamed].attrs.value()["image_name"],
+        "bulk-7",
         "drift is adopted into the refreshed state"
     );
     eprintln!("refresh of {n} images: {calls} calls in {took:?}, {peak} at most in flight");
@@ -216,7 +217,7 @@ async fn refresh_reads_every_page_of_builds() {
             status: Status::Ready,
             client_token: None,
             generation: 1,
-            attrs: serde_json::json!({"image_pipeline_id": pid}),
+            attrs: serde_json::json!({"image_pipeline_id": pid}).into(),
             deps: vec![],
             pending: None,
         },

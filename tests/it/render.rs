@@ -407,7 +407,7 @@ fn state_json_has_terraforms_values_shape() {
             status: imgform::state::Status::Ready,
             client_token: None,
             generation: 1,
-            attrs: serde_json::json!({"image_name": "web", "description": "s3cret", "_sensitive": ["description"]}),
+            attrs: serde_json::json!({"image_name": "web", "description": "s3cret", "_sensitive": ["description"]}).into(),
             deps: vec![],
             pending: None,
         },
