@@ -521,7 +521,7 @@ pub enum Made<'a> {
     Checked(Vec<&'a Instance>),
 }
 
-impl Made<'_> {
+impl<'a> Made<'a> {
     /// The instances, in key order.
     pub fn iter(&self) -> impl Iterator<Item = &Instance> {
         let (fresh, checked): (&[Instance], &[&Instance]) = match self {
@@ -529,6 +529,20 @@ impl Made<'_> {
             Made::Checked(v) => (&[], v),
         };
         fresh.iter().chain(checked.iter().copied())
+    }
+
+    /// The instances one at a time, each freed once the caller is done with it: a hook
+    /// that builds something per instance does not hold every evaluated body beside what
+    /// it builds.
+    pub fn into_each(self) -> impl Iterator<Item = std::borrow::Cow<'a, Instance>> {
+        let (fresh, checked) = match self {
+            Made::Fresh(v) => (v, vec![]),
+            Made::Checked(v) => (vec![], v),
+        };
+        fresh
+            .into_iter()
+            .map(std::borrow::Cow::Owned)
+            .chain(checked.into_iter().map(std::borrow::Cow::Borrowed))
     }
 
     /// The instances, owned.

@@ -654,7 +654,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 .map(|s| s.iter().cloned().collect())
                 .unwrap_or_default();
             let mut values = Vec::new();
-            for inst in made.iter() {
+            for inst in made.into_each() {
+                let inst = &*inst;
                 config_addrs_ref.insert(inst.addr.clone());
                 let Some(schema) = schema else { continue };
                 let region = regions.get(&inst.provider).cloned().unwrap_or_default();
