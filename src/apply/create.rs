@@ -128,7 +128,7 @@ async fn pending_row(
         generation,
         attrs: attrs.into(),
         deps: c.deps.clone(),
-        pending: Some(json!(pending)),
+        pending: Some(Box::new(json!(pending))),
     };
     // The pending row with its ClientToken is committed before the create is sent.
     put(ctx, &row).await?;
@@ -185,7 +185,7 @@ async fn send_create(
     let params: Vec<(String, String)> = row
         .pending
         .as_ref()
-        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .and_then(|p| serde_json::from_value(J::clone(p)).ok())
         .ok_or("the pending create request is missing from state")?;
     let action = create_action(kind);
     let client = &ctx.sess.client(

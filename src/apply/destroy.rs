@@ -169,7 +169,7 @@ async fn learn_id(
     let Some(params) = row
         .pending
         .as_ref()
-        .and_then(|p| serde_json::from_value::<Vec<(String, String)>>(p.clone()).ok())
+        .and_then(|p| serde_json::from_value::<Vec<(String, String)>>(J::clone(p)).ok())
     else {
         return Ok(None);
     };

@@ -264,7 +264,7 @@ pub(super) fn evaluate_instance(
 
 /// The attributes to create with: the plan's, or re-evaluated when the plan had unknowns.
 pub(super) fn desired(ctx: &Ctx, c: &Change) -> Result<J, String> {
-    let after = c.after.clone().unwrap_or(json!({}));
+    let after = c.after.as_deref().cloned().unwrap_or(json!({}));
     let schema = check::schema_of(&c.addr.id).ok_or("unknown resource type")?;
     let computed: BTreeSet<&str> = schema
         .attrs

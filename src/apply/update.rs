@@ -13,7 +13,7 @@ pub(super) async fn update(ctx: &Ctx, c: &Change) -> Result<(), String> {
     let id = row.id.clone().ok_or("the object has no id")?;
     let client = ctx.sess.client(&c.provider, &row.region)?;
     let after = desired(ctx, c)?;
-    let before = c.before.clone().unwrap_or(json!({}));
+    let before = c.before.as_deref().cloned().unwrap_or(json!({}));
     for (action, params) in kind.update(client.region(), &id, &before, &after) {
         api_call(ctx, &client, action, params).await?;
     }

@@ -179,7 +179,7 @@ fn state_only_changes(
                 status: Status::Ready,
                 client_token: None,
                 generation: 1,
-                attrs: c.before.clone().unwrap_or(json!({})).into(),
+                attrs: c.before.as_deref().cloned().unwrap_or(json!({})).into(),
                 deps: c.deps.clone(),
                 pending: None,
             };
@@ -600,7 +600,7 @@ mod tests {
             action,
             reason: None,
             before: None,
-            after: Some(json!({})),
+            after: Some(Box::new(json!({}))),
             after_unknown: json!({}),
             replace_paths: vec![],
             changed: vec![],

@@ -705,7 +705,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                                     .into(),
                                 ),
                                 before: None,
-                                after: Some(J::Object(cfg_json)),
+                                after: Some(Box::new(J::Object(cfg_json))),
                                 after_unknown: json!({}),
                                 replace_paths: vec![],
                                 changed: vec![],
@@ -821,7 +821,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     && prior_attrs.as_ref() == Some(&d.after);
                 changes_ref.push(Change {
                     addr: inst.addr.clone(),
-                    prev_addr: moved_ref.get(&inst.addr).cloned(),
+                    prev_addr: moved_ref.get(&inst.addr).cloned().map(Box::new),
                     kind: id.kind.clone(),
                     provider: inst.provider.clone(),
                     region: prior
@@ -830,8 +830,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                         .unwrap_or(region),
                     action: d.action,
                     reason,
-                    before: prior_attrs.filter(|_| !unchanged),
-                    after: Some(d.after).filter(|_| !unchanged),
+                    before: prior_attrs.filter(|_| !unchanged).map(Box::new),
+                    after: (!unchanged).then(|| Box::new(d.after)),
                     after_unknown: d.after_unknown,
                     replace_paths: d.replace_paths,
                     changed: d.changed,
@@ -914,7 +914,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             } else {
                 "delete_because_no_resource_config".into()
             }),
-            before: Some(r.attrs.value()),
+            before: Some(Box::new(r.attrs.value())),
             after: None,
             after_unknown: json!({}),
             replace_paths: vec![],

@@ -71,7 +71,7 @@ pub struct Change {
     /// The address.
     pub addr: ResourceAddr,
     /// The old address when a `moved` block renamed it.
-    pub prev_addr: Option<ResourceAddr>,
+    pub prev_addr: Option<Box<ResourceAddr>>,
     /// Resource type.
     pub kind: String,
     /// Provider key.
@@ -83,9 +83,9 @@ pub struct Change {
     /// Why (Terraform's `action_reason`), e.g. `replace_because_tainted`.
     pub reason: Option<String>,
     /// Attributes before (from state).
-    pub before: Option<serde_json::Value>,
+    pub before: Option<Box<serde_json::Value>>,
     /// Attributes after; unknown values are `null` here and `true` in `after_unknown`.
-    pub after: Option<serde_json::Value>,
+    pub after: Option<Box<serde_json::Value>>,
     /// Which attributes of `after` are known only after apply.
     pub after_unknown: serde_json::Value,
     /// Attributes that force the replacement.
@@ -209,12 +209,15 @@ impl Plan {
         &'a self,
         c: &'a Change,
     ) -> (
-        std::borrow::Cow<'a, Option<serde_json::Value>>,
-        std::borrow::Cow<'a, Option<serde_json::Value>>,
+        Option<std::borrow::Cow<'a, serde_json::Value>>,
+        Option<std::borrow::Cow<'a, serde_json::Value>>,
     ) {
         use std::borrow::Cow;
         if !c.unchanged {
-            return (Cow::Borrowed(&c.before), Cow::Borrowed(&c.after));
+            return (
+                c.before.as_deref().map(Cow::Borrowed),
+                c.after.as_deref().map(Cow::Borrowed),
+            );
         }
         let v = self.prior_state.resources.get(&c.addr).map(|r| {
             let mut a = r.attrs.value();
@@ -223,7 +226,7 @@ impl Plan {
             }
             a
         });
-        (Cow::Owned(v.clone()), Cow::Owned(v))
+        (v.clone().map(Cow::Owned), v.map(Cow::Owned))
     }
 
     /// The changes that do something.

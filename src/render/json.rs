@@ -44,7 +44,7 @@ fn addr_parts(a: &crate::addr::ResourceAddr) -> Map<String, J> {
     m
 }
 
-fn sensitive_map(v: &Option<J>, names: &[String]) -> J {
+fn sensitive_map(v: Option<&J>, names: &[String]) -> J {
     let mut m = Map::new();
     if let Some(J::Object(o)) = v {
         for n in names {
@@ -56,7 +56,7 @@ fn sensitive_map(v: &Option<J>, names: &[String]) -> J {
     J::Object(m)
 }
 
-fn strip_private(v: &Option<J>) -> J {
+fn strip_private(v: Option<&J>) -> J {
     match v {
         Some(J::Object(o)) => J::Object(
             o.iter()
@@ -80,14 +80,14 @@ pub fn state_values(st: &crate::state::State) -> J {
             let mut m = addr_parts(&r.addr);
             m.insert("provider_name".into(), json!(PROVIDER));
             m.insert("schema_version".into(), json!(0));
-            let mut values = strip_private(&Some(r.attrs.value()));
+            let mut values = strip_private(Some(&r.attrs.value()));
             if let (Some(o), Some(id)) = (values.as_object_mut(), &r.id) {
                 o.insert("id".into(), json!(id));
             }
             let secret = crate::state::sensitive_attrs(r);
             m.insert(
                 "sensitive_values".into(),
-                sensitive_map(&Some(values.clone()), &secret),
+                sensitive_map(Some(&values), &secret),
             );
             m.insert("values".into(), values);
             J::Object(m)
@@ -198,7 +198,7 @@ pub fn plan(p: &Plan) -> J {
             let (before, after) = p.before_after(c);
             let mut ch = Map::new();
             ch.insert("actions".into(), json!(c.action.terraform_actions()));
-            ch.insert("before".into(), strip_private(&before));
+            ch.insert("before".into(), strip_private(before.as_deref()));
             ch.insert(
                 "after".into(),
                 if matches!(
@@ -207,17 +207,17 @@ pub fn plan(p: &Plan) -> J {
                 ) {
                     J::Null
                 } else {
-                    strip_private(&after)
+                    strip_private(after.as_deref())
                 },
             );
             ch.insert("after_unknown".into(), c.after_unknown.clone());
             ch.insert(
                 "before_sensitive".into(),
-                sensitive_map(&before, &c.sensitive),
+                sensitive_map(before.as_deref(), &c.sensitive),
             );
             ch.insert(
                 "after_sensitive".into(),
-                sensitive_map(&after, &c.sensitive),
+                sensitive_map(after.as_deref(), &c.sensitive),
             );
             if !c.replace_paths.is_empty() {
                 ch.insert(
@@ -272,10 +272,10 @@ pub fn plan(p: &Plan) -> J {
             m.insert("provider_name".into(), json!(PROVIDER));
             m.insert("schema_version".into(), json!(0));
             let (_, after) = p.before_after(c);
-            m.insert("values".into(), strip_private(&after));
+            m.insert("values".into(), strip_private(after.as_deref()));
             m.insert(
                 "sensitive_values".into(),
-                sensitive_map(&after, &c.sensitive),
+                sensitive_map(after.as_deref(), &c.sensitive),
             );
             J::Object(m)
         })

@@ -469,9 +469,16 @@ pub fn change(c: &Change, st: Style) -> String {
     let after = if c.action == Action::Delete {
         None
     } else {
-        c.after.as_ref()
+        c.after.as_deref()
     };
-    body(&mut out, &ctx, "      ", c.action, c.before.as_ref(), after);
+    body(
+        &mut out,
+        &ctx,
+        "      ",
+        c.action,
+        c.before.as_deref(),
+        after,
+    );
     let _ = writeln!(out, "    }}");
     out
 }

@@ -80,7 +80,7 @@ pub struct ResourceState {
     pub deps: Vec<String>,
     /// The exact create request of a pending create, so a resume re-sends the same
     /// parameters and the cloud answers with the same object.
-    pub pending: Option<serde_json::Value>,
+    pub pending: Option<Box<serde_json::Value>>,
 }
 
 #[cfg(test)]
@@ -241,7 +241,9 @@ impl State {
                                 .collect()
                         })
                         .unwrap_or_default(),
-                    pending: Some(r["pending_request"].clone()).filter(|p| !p.is_null()),
+                    pending: Some(r["pending_request"].clone())
+                        .filter(|p| !p.is_null())
+                        .map(Box::new),
                 },
             );
         }

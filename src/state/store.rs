@@ -745,7 +745,7 @@ mod tests {
             generation: 1,
             attrs: serde_json::json!({"image_name": "x"}).into(),
             deps: vec![],
-            pending: Some(serde_json::json!([["RegionId", "cn-hangzhou"]])),
+            pending: Some(Box::new(serde_json::json!([["RegionId", "cn-hangzhou"]]))),
         }
     }
 

@@ -51,8 +51,8 @@ fn change(
         region: "cn-hangzhou".into(),
         action,
         reason: None,
-        before,
-        after,
+        before: before.map(Box::new),
+        after: after.map(Box::new),
         after_unknown: unknown,
         replace_paths: vec![],
         sensitive: vec![],
@@ -157,7 +157,7 @@ fn every_action() -> Plan {
     changes[3].reason = Some("replace_because_cannot_update".into());
     changes[4].replace_paths = vec!["snapshot_id".into()];
     changes[5].reason = Some("delete_because_no_resource_config".into());
-    changes[8].prev_addr = Some(addr("alicloud_image.old_name"));
+    changes[8].prev_addr = Some(Box::new(addr("alicloud_image.old_name")));
     changes[9].importing = Some("m-6".into());
     changes[10].reason = Some("resume_create".into());
     let mut outputs = std::collections::BTreeMap::new();
