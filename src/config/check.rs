@@ -1514,13 +1514,14 @@ fn eval_body(
         }
         out.attrs.insert(
             a.name.clone(),
-            Box::new(EvalAttr {
+            EvalAttr {
                 value,
                 span: a.expr.span.clone(),
                 key_span: a.key_span.clone(),
-            }),
+            },
         );
     }
+    out.attrs.shrink_to_fit();
     for b in &body.blocks {
         if b.ident == "dynamic" {
             out.blocks.extend(eval_dynamic(cfg, b, sc, diags));

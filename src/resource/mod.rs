@@ -187,6 +187,106 @@ pub struct EvalAttr {
     pub key_span: Span,
 }
 
+/// The evaluated attributes of a body, by name: a sorted vector. A body has a handful of
+/// attributes, and 50,000 instances each hold one; a B-tree node has room for eleven
+/// entries and took about 600 bytes for the two or three attributes of an image, this
+/// about 300.
+#[derive(Debug, Clone, Default)]
+pub struct AttrMap(Vec<(String, EvalAttr)>);
+
+impl AttrMap {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+
+    /// The attribute `name`.
+    pub fn get(&self, name: &str) -> Option<&EvalAttr> {
+        self.find(name).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The attribute `name`, to change.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut EvalAttr> {
+        self.find(name).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// True when `name` is set.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Sets `name`, returning what it replaced.
+    pub fn insert(&mut self, name: String, a: EvalAttr) -> Option<EvalAttr> {
+        match self.find(&name) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, a)),
+            Err(i) => {
+                self.0.insert(i, (name, a));
+                None
+            }
+        }
+    }
+
+    /// Unsets `name`.
+    pub fn remove(&mut self, name: &str) -> Option<EvalAttr> {
+        self.find(name).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// The attributes in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &EvalAttr)> {
+        self.0.iter().map(|(k, a)| (k, a))
+    }
+
+    /// The names in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// How many are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when none is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Gives back the room left over from building.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+/// `body.attrs["name"]`: the attribute, which must be set.
+impl std::ops::Index<&str> for AttrMap {
+    type Output = EvalAttr;
+    fn index(&self, name: &str) -> &EvalAttr {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no attribute {name:?}"))
+    }
+}
+
+impl<'a> IntoIterator for &'a AttrMap {
+    type Item = (&'a String, &'a EvalAttr);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, EvalAttr)>,
+        fn(&'a (String, EvalAttr)) -> (&'a String, &'a EvalAttr),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, a)| (k, a))
+    }
+}
+
+impl FromIterator<(String, EvalAttr)> for AttrMap {
+    fn from_iter<I: IntoIterator<Item = (String, EvalAttr)>>(it: I) -> AttrMap {
+        let mut m = AttrMap::default();
+        for (k, a) in it {
+            m.insert(k, a);
+        }
+        m.shrink_to_fit();
+        m
+    }
+}
+
 /// An evaluated nested block.
 #[derive(Debug, Clone)]
 pub struct EvalBlock {
@@ -201,9 +301,8 @@ pub struct EvalBlock {
 /// An evaluated resource body.
 #[derive(Debug, Clone, Default)]
 pub struct EvalBody {
-    /// Attributes by name. Boxed: a map node has room for eleven entries, and a body of
-    /// three attributes held inline took 1.2 KB; 50,000 instances hold their bodies.
-    pub attrs: BTreeMap<String, Box<EvalAttr>>,
+    /// Attributes by name.
+    pub attrs: AttrMap,
     /// Blocks in order.
     pub blocks: Vec<EvalBlock>,
     /// The enclosing block.
