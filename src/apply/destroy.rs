@@ -28,6 +28,10 @@ pub(super) async fn delete(ctx: &Ctx, c: &Change, start: Instant) -> Result<(), 
 /// The objects a row replaced and has yet to delete: `(id, region)`. Older states kept
 /// one id as a string.
 pub(super) fn deposed_of(r: &ResourceState) -> Vec<(String, String)> {
+    // Read for every row at the end of an apply: most rows have none, and are not parsed.
+    if !r.attrs.text().contains("\"_deposed\"") {
+        return Vec::new();
+    }
     match r.attrs.get("_deposed") {
         Some(J::String(id)) => vec![(id, r.region.clone())],
         Some(J::Array(items)) => items

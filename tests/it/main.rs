@@ -1,5 +1,6 @@
 //! The one integration test binary (ripgrep's layout): one module per area.
 
+mod architecture;
 mod cli;
 mod client;
 mod core;
