@@ -188,10 +188,10 @@ async fn send_create(
         .and_then(|p| serde_json::from_value(J::clone(p)).ok())
         .ok_or("the pending create request is missing from state")?;
     let action = create_action(kind);
-    let client = &ctx.sess.client(
-        &c.provider,
-        &kind.call_region(client.region(), &row.attrs.value()),
-    )?;
+    let attrs = row.attrs.value();
+    let client = &ctx
+        .sess
+        .client(&c.provider, &kind.call_region(client.region(), &attrs))?;
     let answer = match api_call_replaying(ctx, client, action, params, kind.idempotent()).await {
         Ok(a) => a,
         Err(e) if e.may_have_acted => {
@@ -209,7 +209,7 @@ async fn send_create(
     };
     crate::crash::at("after_send");
     let (id, extra) = kind
-        .created(&answer, &row.attrs.value())
+        .created(&answer, &attrs)
         .ok_or_else(|| format!("{action} returned no id"))?;
     row.id = Some(id);
     row.attrs.extend(extra);

@@ -58,11 +58,16 @@ impl Attrs {
 
     /// Adds or replaces attributes (nothing when the row is not an object).
     pub fn extend(&mut self, kv: impl IntoIterator<Item = (String, J)>) {
-        self.modify(|v| {
-            if let Some(o) = v.as_object_mut() {
-                o.extend(kv);
-            }
-        })
+        let mut kv = kv.into_iter().peekable();
+        if kv.peek().is_none() || !self.is_object() {
+            return;
+        }
+        // Called on every create's transitions: one parse and one write, no comparison.
+        let mut v = self.value();
+        if let Some(o) = v.as_object_mut() {
+            o.extend(kv);
+        }
+        *self = Attrs::new(&v);
     }
 
     /// Changes the attributes through their parsed form; the text is rewritten only when
