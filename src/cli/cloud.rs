@@ -69,6 +69,8 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
                 data: Some(data_dir(cli, &a.data)),
                 ..Options::default()
             };
+            let data = data_dir(cli, &a.data);
+            let _lock = localcloud::DataLock::acquire(&data).map_err(anyhow::Error::msg)?;
             let mut cloud = localcloud::Cloud::open(&opts).map_err(anyhow::Error::msg)?;
             let added = cloud
                 .seed_from(&doc)

@@ -793,6 +793,41 @@ pub struct Handle {
     pub cloud: Arc<Mutex<Cloud>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The data directory's lock, released when the server stops.
+    _lock: Option<DataLock>,
+}
+
+/// Exclusive use of a data directory by one writer. A served cloud keeps its objects in
+/// memory and writes them through, so another writer on the same data (a `cloud seed`
+/// while `cloud serve` runs, or a second server) would have its writes overwritten, or
+/// overwrite the server's. Servers and seeds take it; reading a cloud's data does not.
+pub struct DataLock {
+    /// Locked while open; closing it (on drop, or when the process dies) frees the data.
+    _file: std::fs::File,
+}
+
+impl DataLock {
+    /// Takes `dir`'s lock (creating the directory), or says who may hold it.
+    pub fn acquire(dir: &std::path::Path) -> Result<DataLock, String> {
+        let _ = std::fs::create_dir_all(dir);
+        let path = dir.join("cloud.lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(DataLock { _file: f }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "the local cloud's data in {} is in use by another process (an `imgform cloud serve`, or an imgform command run with `--cloud local`); stop it first: a running cloud keeps its objects in memory and would overwrite what another process writes there",
+                dir.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock {}: {e}", path.display()))
+            }
+        }
+    }
 }
 
 impl Handle {
@@ -835,6 +870,7 @@ impl Handle {
 /// Starts a local cloud server on the current tokio runtime.
 pub async fn start(opts: Options) -> Result<Handle, String> {
     check_speed(opts.speed)?;
+    let lock = opts.data.as_deref().map(DataLock::acquire).transpose()?;
     let cloud = Arc::new(Mutex::new(Cloud::open(&opts)?));
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
@@ -870,5 +906,6 @@ pub async fn start(opts: Options) -> Result<Handle, String> {
         cloud,
         shutdown: Some(tx),
         task: Some(task),
+        _lock: lock,
     })
 }

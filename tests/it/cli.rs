@@ -97,7 +97,7 @@ fn missing_directory_is_a_clear_error() {
 }
 
 #[test]
-fn cloud_seed_adds_objects_and_rejects_bad_files() {
+fn cloud_seed_adds_objects_and_rejects_bad_files_and_a_cloud_in_use() {
     let d = dir_with(&[
         (
             "seed.json",
@@ -123,6 +123,23 @@ fn cloud_seed_adds_objects_and_rejects_bad_files() {
     };
     let cloud = imgform::localcloud::Cloud::open(&opts).expect("opens");
     assert_eq!(cloud.stats()["objects"]["images"], 0);
+    drop(cloud);
+    // A running cloud keeps its objects in memory and writes them through: a seed (or a
+    // second server) on the same data would be overwritten, so it is refused while one
+    // holds the data, as `cloud serve` and `--cloud local` do.
+    let held = imgform::localcloud::DataLock::acquire(&d.path().join(".imgform/local-cloud"))
+        .expect("free");
+    let out = imgform(d.path())
+        .args(["cloud", "seed", "--file", "seed.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is in use by another process") && err.contains("stop it first"),
+        "{err}"
+    );
+    drop(held);
     let out = imgform(d.path())
         .args(["cloud", "seed", "--file", "bad.json"])
         .output()

@@ -1597,6 +1597,28 @@ async fn life_cycles_follow_the_simulated_clock() {
     h.stop().await;
 }
 
+/// One server per data directory: a second one (or a `cloud seed`) would write over what
+/// the first keeps in memory. The directory is free again once the server stops.
+#[tokio::test]
+async fn a_data_directory_is_served_by_one_cloud_at_a_time() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let opts = Options {
+        data: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    };
+    let (h, _) = start(opts.clone()).await;
+    let second = localcloud::start(opts.clone()).await;
+    let err = second
+        .err()
+        .expect("a second server on the same data is refused");
+    assert!(err.contains("is in use by another process"), "{err}");
+    // Reading the data (as tests and `state` inspection do) takes no lock.
+    assert!(localcloud::Cloud::open(&opts).is_ok());
+    h.stop().await;
+    let (h, _) = start(opts).await;
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_restart_resumes_operations_where_they_were() {
     let dir = tempfile::tempdir().expect("tmp");
