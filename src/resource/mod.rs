@@ -5,7 +5,8 @@
 //! This is the only module that knows resource kinds: each kind's file carries everything
 //! about it (schema, rules, and its [`Kind`] implementation: create request, waits, in-place
 //! updates, read-back, delete procedure), and [`KINDS`] registers it. It sees evaluated
-//! bodies and attribute documents; it never touches state, the graph or rendering.
+//! bodies and attribute documents (a state row's as [`crate::state::Attrs`]); it never reads or
+//! writes the state store, the graph or rendering.
 
 pub mod api;
 pub mod builder_data;
