@@ -15,6 +15,7 @@ use imgform::apply::{walk, Connect, Session};
 use imgform::cloud::client::{Client, ClientConfig, Scheme};
 use imgform::cloud::creds::Credentials;
 use imgform::cloud::ops;
+use imgform::cloud::waiter::Stop;
 use imgform::config::check::{load, Options};
 use imgform::config::vars::VarOptions;
 use imgform::localcloud::{self, Faults, Handle};
@@ -22,7 +23,6 @@ use imgform::plan::build::{plan, Input, NoReader};
 use imgform::plan::model::Options as PlanOptions;
 use imgform::state::store::Store;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -118,7 +118,7 @@ async fn apply_dir(
             max_in_progress: None,
         },
         Arc::new(imgform::events::Discard),
-        Arc::new(AtomicBool::new(false)),
+        Stop::new(),
     )
     .await;
     assert!(out.failed.is_empty(), "apply failed: {:?}", out.failed);

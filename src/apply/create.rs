@@ -11,7 +11,7 @@ use crate::cloud::waiter::{fmt_elapsed, Acceptance, WaitError, Waiter};
 use crate::events::{Event, Verb};
 use crate::plan::model::{Action, Change};
 use crate::resource::{self, kind::Kind, kind::Verdict};
-use crate::state::{client_token, ResourceState, Status};
+use crate::state::{new_client_token, ResourceState, Status};
 use serde_json::{json, Map, Value as J};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -69,7 +69,11 @@ pub(super) async fn create(
         }
     };
     let _slot = match &ctx.in_progress {
-        Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
+        Some(s) => Some(tokio::select! {
+            p = s.acquire() => p.map_err(|e| e.to_string())?,
+            // Not sent: the row (and its token) stays for the next run.
+            _ = ctx.stop.stopped() => return Err(format!("{}: not created: the apply was interrupted before its create was sent; the next `imgform apply` sends it", c.addr)),
+        }),
         None => None,
     };
     if row.id.is_none() && !(resuming && adopted(ctx, kind, c, &client, &mut row, start).await?) {
@@ -93,7 +97,7 @@ async fn pending_row(
 ) -> Result<ResourceState, String> {
     let mut attrs = desired(ctx, c)?;
     let generation = ctx.ledger.next_generation(&c.addr, replaced_generation);
-    let token = client_token(&ctx.lineage, &c.addr, generation);
+    let token = new_client_token(&c.addr);
     let region = kind.region(client.region(), &attrs);
     let cx = RunCx {
         ctx,
@@ -242,6 +246,20 @@ async fn finish(
             return Err(e);
         }
         Err(WaitOutcome::Unfinished(e)) => return Err(e),
+        Err(WaitOutcome::Gone(e)) => {
+            // The object the cloud named is not there: nothing is left to wait for or to
+            // delete. The row goes (the next plan creates the object again, with a new
+            // ClientToken); a row that still carries objects it replaced keeps them, as a
+            // tainted row, until they are deleted.
+            if super::destroy::deposed_of(&row).is_empty() {
+                remove(ctx, &c.addr).await?;
+            } else {
+                row.status = Status::Tainted;
+                row.pending = None;
+                put(ctx, &row).await?;
+            }
+            return Err(e);
+        }
     };
     row.attrs
         .extend(learned.into_iter().filter(|(k, _)| k != "id"));
@@ -271,10 +289,20 @@ async fn forget_refused(
 /// retries) before its wait gives up.
 const READ_FAILURES: u32 = 3;
 
+/// Reads in a row that must not find an object the cloud said it made before the wait
+/// gives it up. A new object can be missing from the first answers of a Describe call
+/// (the API is eventually consistent), never from ten: with ticks of 2 s growing to 15 s
+/// that is about a minute and a half, and an object deleted under the create (or a
+/// restored state's id of an object deleted long ago) no longer holds the apply until the
+/// create timeout.
+pub(super) const ABSENT_READS: u32 = 10;
+
 enum WaitOutcome {
     /// The object ended in failure; the attributes learned about it.
     Failed(String, Option<Map<String, J>>),
     Unfinished(String),
+    /// The cloud no longer lists the object it returned.
+    Gone(String),
 }
 
 /// Waits for each of the kind's stages through the region's batched poller, judging every
@@ -289,7 +317,7 @@ async fn wait_created(
 ) -> Result<Map<String, J>, WaitOutcome> {
     let id = row.id.clone().unwrap_or_default();
     let timeout = timeout_of(ctx, &c.addr, kind, false);
-    let waiter = Waiter::new(timeout);
+    let waiter = Waiter::new(timeout).with_stop(ctx.stop.clone());
     let mut learned = Map::new();
     // Parsed once for the whole wait: every poll's judgement reads them.
     let attrs = row.attrs.value();
@@ -299,7 +327,9 @@ async fn wait_created(
         // wait: the object may be fine, so its row stays `creating` for the next run,
         // instead of the run hanging until the create timeout on an unreachable cloud.
         let failed_reads = AtomicU32::new(0);
+        let absent_reads = AtomicU32::new(0);
         let unreadable: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+        let gone: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
         let r = waiter
             .wait(|_| async {
                 let item = match rx.lock().await.recv().await {
@@ -315,9 +345,25 @@ async fn wait_created(
                         }
                         return Acceptance::Retry(());
                     }
-                    _ => return Acceptance::Retry(()),
+                    Some(Ok(None)) => {
+                        failed_reads.store(0, Ordering::Relaxed);
+                        if absent_reads.fetch_add(1, Ordering::Relaxed) + 1 >= ABSENT_READS {
+                            let which = stage.key.rsplit('/').next().unwrap_or_default();
+                            let msg = format!(
+                                "the cloud returned {which} for the create of {}, but no longer lists {} {which} ({ABSENT_READS} reads in a row, over {}): it was deleted, or never made\n  its state row was removed, so the next `imgform apply` creates it again (with a new ClientToken)",
+                                c.addr,
+                                stage.what,
+                                fmt_elapsed(start.elapsed())
+                            );
+                            *gone.lock().expect("never poisoned") = Some(msg.clone());
+                            return Acceptance::Failure((msg, None));
+                        }
+                        return Acceptance::Retry(());
+                    }
+                    None => return Acceptance::Retry(()),
                 };
                 failed_reads.store(0, Ordering::Relaxed);
+                absent_reads.store(0, Ordering::Relaxed);
                 crate::crash::at("waiting");
                 match kind.judge(&stage, &item, &attrs) {
                     Verdict::Done(m, warning) => Acceptance::Success((m, warning)),
@@ -343,12 +389,22 @@ async fn wait_created(
                 learned.extend(m);
             }
             Err(WaitError::Failed((e, l))) => {
+                if let Some(msg) = gone.into_inner().expect("never poisoned") {
+                    return Err(WaitOutcome::Gone(msg));
+                }
                 return Err(match unreadable.into_inner().expect("never poisoned") {
                     Some(msg) => WaitOutcome::Unfinished(format!(
                         "{msg}\n  it is still recorded as creating, so the next `imgform apply` resumes the wait"
                     )),
                     None => WaitOutcome::Failed(e, l),
-                })
+                });
+            }
+            Err(WaitError::Interrupted { .. }) => {
+                let which = stage.key.rsplit('/').next().unwrap_or_default();
+                return Err(WaitOutcome::Unfinished(format!(
+                    "interrupted while waiting for {} {which}; it is still recorded as creating, so the next `imgform apply` resumes the wait",
+                    stage.what
+                )));
             }
             Err(_) => {
                 let which = stage.key.rsplit('/').next().unwrap_or_default();

@@ -25,10 +25,11 @@ pub(super) struct Ctx {
     /// The state as the walk sees it: rows in memory, writes grouped (see `ledger`).
     pub ledger: super::ledger::Ledger,
     pub ev: Arc<Evaluated>,
-    pub lineage: String,
     pub api: Limiter,
     pub in_progress: Option<Semaphore>,
     pub sink: Arc<dyn EventSink>,
+    /// The first interrupt: waits end at once, requests under way answer first.
+    pub stop: crate::cloud::waiter::Stop,
 }
 
 /// Bounds the API requests in flight. The limit starts at `--parallelism`, halves when the
@@ -163,7 +164,12 @@ async fn limited(
     params: Vec<(String, String)>,
     replay: bool,
 ) -> Result<J, Error> {
-    let slot = ctx.api.acquire().await;
+    // A request still queued for a slot when the run is interrupted is not sent: nothing
+    // new starts after the first Ctrl-C, and what was not sent changed nothing.
+    let slot = tokio::select! {
+        s = ctx.api.acquire() => s,
+        _ = ctx.stop.stopped() => return Err(Error::Interrupted { action: action.into() }),
+    };
     let throttles = client.throttled_attempts();
     let r = client
         .call_raw_replaying(action, params, None, replay)
@@ -204,7 +210,8 @@ pub(super) async fn api_call_replaying(
         .with_max_attempts(11)
         .with_delays(Arc::new(move |attempt| {
             crate::cloud::retry::backoff(attempt + 2, 0.5 + attempt as f64 / 40.0).max(poll_min)
-        }));
+        }))
+        .with_stop(ctx.stop.clone());
     let r = waiter
         .wait(|attempt| {
             let params = params.clone();
@@ -227,7 +234,13 @@ pub(super) async fn api_call_replaying(
         .await;
     match r {
         Ok(j) => Ok(j),
-        Err(WaitError::Failed(e)) | Err(WaitError::Exhausted(e)) => Err(e.into()),
+        Err(WaitError::Failed(e))
+        | Err(WaitError::Exhausted(e))
+        | Err(WaitError::Interrupted { last: Some(e) }) => Err(e.into()),
+        Err(WaitError::Interrupted { last: None }) => Err(CallError {
+            message: format!("{action} was not sent: the apply was interrupted"),
+            may_have_acted: false,
+        }),
         Err(WaitError::TimedOut { last, .. }) => Err(CallError {
             message: last
                 .map(|e| e.to_string())
@@ -288,6 +301,7 @@ impl Cx for RunCx<'_> {
                 .saturating_duration_since(tokio::time::Instant::now()),
         )
         .with_delays(Arc::new(move |_| pause))
+        .with_stop(self.ctx.stop.clone())
     }
 
     fn progress(&self, status: &str) {

@@ -74,6 +74,9 @@ impl Mirror {
 pub(super) struct Ledger {
     mirror: Arc<Mutex<Mirror>>,
     jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    /// The first write that failed, so that the run's last line can say the state does not
+    /// record everything.
+    failed_write: Mutex<Option<String>>,
 }
 
 impl Ledger {
@@ -107,6 +110,7 @@ impl Ledger {
         Ok(Ledger {
             mirror,
             jobs: Mutex::new(Some(tx)),
+            failed_write: Mutex::new(None),
         })
     }
 
@@ -130,12 +134,28 @@ impl Ledger {
                 })
                 .is_ok()
             });
-        if sent != Some(true) {
-            return Err("the state writer has stopped".into());
+        let r = if sent != Some(true) {
+            Err("the state writer has stopped".into())
+        } else {
+            answer
+                .await
+                .unwrap_or_else(|_| Err("the state writer stopped before committing".into()))
+        };
+        if let Err(e) = &r {
+            self.failed_write
+                .lock()
+                .expect("the ledger lock is never poisoned")
+                .get_or_insert_with(|| e.clone());
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err("the state writer stopped before committing".into()))
+        r
+    }
+
+    /// The first state write of the run that failed, if one did.
+    pub fn failed_write(&self) -> Option<String> {
+        self.failed_write
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .clone()
     }
 
     /// Writes one row (one transition).

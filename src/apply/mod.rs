@@ -61,6 +61,8 @@ pub struct Session {
     /// Divides resource timeouts (1 against Alibaba Cloud).
     pub speed: f64,
     pollers: Mutex<HashMap<(String, &'static str), Poller>>,
+    /// The run's stop request (the first interrupt): every wait and retry ends on it.
+    stop: crate::cloud::waiter::Stop,
 }
 
 fn attr_str(m: &BTreeMap<String, Value>, k: &str) -> Option<String> {
@@ -92,6 +94,7 @@ impl Session {
         let mut regions = BTreeMap::new();
         let mut poll_min = Duration::from_secs(2);
         let mut poll_max = Duration::from_secs(15);
+        let stop = crate::cloud::waiter::Stop::new();
         for (key, attrs) in &providers {
             let region = attr_str(attrs, "region").or_else(|| env("ALIBABA_CLOUD_REGION_ID")).or_else(|| env("ALICLOUD_REGION")).or_else(|| how.default_region.clone()).ok_or_else(|| {
                 format!("provider {key} has no region: set `region` in its provider block, or ALIBABA_CLOUD_REGION_ID")
@@ -143,7 +146,8 @@ impl Session {
             let client = match &how.transport {
                 Some(t) => client.with_transport(t.clone()),
                 None => client,
-            };
+            }
+            .with_stop(stop.clone());
             clients.insert(key.clone(), client);
             regions.insert(key.clone(), region);
         }
@@ -154,7 +158,14 @@ impl Session {
             poll_max: poll_max.div_f64(speed),
             speed,
             pollers: Mutex::new(HashMap::new()),
+            stop,
         })
+    }
+
+    /// The run's stop request: triggering it ends every wait and retry of this session at
+    /// its next pause (requests under way answer first).
+    pub fn stop(&self) -> &crate::cloud::waiter::Stop {
+        &self.stop
     }
 
     /// The client of a provider key in `region` (the provider's own region when empty): the

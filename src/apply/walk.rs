@@ -23,7 +23,6 @@ use crate::state::{OutputState, ResourceState, Status};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -59,6 +58,8 @@ pub struct Outcome {
     pub outputs: BTreeMap<String, OutputState>,
     /// True when an interrupt stopped the walk.
     pub interrupted: bool,
+    /// The first state write that failed: the state may not record everything done.
+    pub state_error: Option<String>,
 }
 
 fn create_ish(a: Action) -> bool {
@@ -83,7 +84,7 @@ pub async fn apply(
     plan: &Plan,
     opts: &Options,
     sink: Arc<dyn EventSink>,
-    stop: Arc<AtomicBool>,
+    stop: crate::cloud::waiter::Stop,
 ) -> Outcome {
     let mut out = Outcome::default();
     if let Err(failed) = state_only_changes(&store, plan, &mut out) {
@@ -98,16 +99,15 @@ pub async fn apply(
             return out;
         }
     };
-    let lineage = ledger.with_state(|st| st.lineage.clone());
     let ctx = Arc::new(Ctx {
         sess,
         store: store.clone(),
         ledger,
         ev: ev.clone(),
-        lineage,
         api: Limiter::new(opts.parallelism),
         in_progress: opts.max_in_progress.map(Semaphore::new),
         sink,
+        stop: stop.clone(),
     });
     // Data sources are recorded in state so dependents re-evaluated during apply see them.
     if !plan.options.destroy {
@@ -116,6 +116,7 @@ pub async fn apply(
     walk(&ctx, plan, &stop, &mut out).await;
     out.outputs = record_outputs(&ctx, plan.options.destroy);
     ctx.ledger.close();
+    out.state_error = ctx.ledger.failed_write();
     let summary = format!(
         "{} added, {} changed, {} destroyed, {} failed",
         out.added,
@@ -225,12 +226,12 @@ fn walk_nodes(plan: &Plan) -> Vec<(&Change, Phase)> {
 
 /// Runs every node once its dependencies are done; a failure skips its dependents; a stop
 /// request starts nothing new and lets what runs finish.
-async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome) {
+async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &crate::cloud::waiter::Stop, out: &mut Outcome) {
     let nodes = walk_nodes(plan);
     let mut walk = ReadyWalk::over(&apply_graph(&nodes));
     let mut set = tokio::task::JoinSet::new();
     loop {
-        if !stop.load(Ordering::SeqCst) {
+        if !stop.is_set() {
             while let Some(i) = walk.next_ready() {
                 if i >= nodes.len() {
                     // A barrier (see `apply_graph`): nothing to run.
@@ -290,7 +291,7 @@ async fn walk(ctx: &Arc<Ctx>, plan: &Plan, stop: &AtomicBool, out: &mut Outcome)
             }
         }
     }
-    if stop.load(Ordering::SeqCst) {
+    if stop.is_set() {
         out.interrupted = true;
         for (i, n) in nodes.iter().enumerate() {
             if walk.state(i) == WalkState::Waiting {
@@ -570,10 +571,10 @@ pub async fn clean_deposed(
         store: store.clone(),
         ledger,
         ev,
-        lineage: st.lineage.clone(),
         api: Limiter::new(4),
         in_progress: None,
         sink,
+        stop: crate::cloud::waiter::Stop::new(),
     });
     for r in st.resources.values() {
         if r.status != Status::Ready || deposed_of(r).is_empty() {

@@ -207,7 +207,8 @@ fn apply_locked(
             plan
         }
     };
-    let stop = run::interrupts(&run.rt);
+    let stop = run.sess.stop().clone();
+    run::interrupts(&run.rt, stop.clone());
     // JSON lines with --json; live lines on a terminal; Terraform-style lines otherwise.
     let sink: Arc<dyn EventSink> = if let Some(jl) = &jl {
         jl.clone()
@@ -265,7 +266,7 @@ fn apply_locked(
             for (addr, why) in &out.skipped {
                 detail.push_str(&format!("\n  skipped {addr}: {why}"));
             }
-            detail.push_str("\nThe state records what was done; fix the errors and run `imgform apply` again to continue.");
+            detail.push_str(&format!("\n{}", closing(&out)));
             let what = if out.interrupted {
                 "interrupted"
             } else {
@@ -294,7 +295,7 @@ fn apply_locked(
             for (addr, why) in &out.skipped {
                 eprintln!("  skipped {addr}: {why}");
             }
-            eprintln!("The state records what was done; fix the errors and run `imgform apply` again to continue.");
+            eprintln!("{}", closing(&out));
         }
         return Ok(Ended::Failed);
     }
@@ -311,6 +312,19 @@ fn apply_locked(
         }
     }
     Ok(Ended::Success)
+}
+
+/// The last line of an apply that did not complete: what the state holds, and what to do.
+fn closing(out: &walk::Outcome) -> String {
+    match &out.state_error {
+        Some(e) => format!(
+            "The state could NOT be written ({e}), so it may not record everything that was done. Once the state backend works again, run `imgform apply`: a create whose id was not recorded is sent again with the ClientToken its row holds, and the cloud answers with the object it made."
+        ),
+        None if out.interrupted => {
+            "The state records what was done; run `imgform apply` again to continue.".into()
+        }
+        None => "The state records what was done; fix the errors and run `imgform apply` again to continue.".into(),
+    }
 }
 
 /// `Outputs:` after an apply, sensitive ones as `<sensitive>`, as Terraform prints them.

@@ -19,7 +19,6 @@ use anyhow::Context as _;
 use sha2::Digest;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -420,15 +419,14 @@ pub fn confirm(p: Prompt) -> anyhow::Result<bool> {
 
 /// Installs the Ctrl-C handler: the first interrupt stops starting new operations, the
 /// second exits at once (the state stays consistent either way).
-pub fn interrupts(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
+pub fn interrupts(rt: &tokio::runtime::Runtime, stop: crate::cloud::waiter::Stop) {
+    let s = stop;
     rt.spawn(async move {
         // SIGTERM (what CI runners and `kill` send) counts as an interrupt, as in Terraform.
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         if interrupted(&mut term).await {
-            s.store(true, Ordering::SeqCst);
+            s.trigger();
             // Above the live display on a terminal, where it would otherwise be drawn over.
             crate::render::apply::announce("\nInterrupt received.\nPlease wait for imgform to exit or data loss may occur.\nGracefully shutting down...");
             if interrupted(&mut term).await {
@@ -437,7 +435,6 @@ pub fn interrupts(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
             }
         }
     });
-    stop
 }
 
 /// Waits for Ctrl-C or SIGTERM; false if neither can be waited for.

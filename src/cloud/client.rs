@@ -87,6 +87,8 @@ pub struct Client {
     throttles: Arc<std::sync::atomic::AtomicU64>,
     endpoint_override: bool,
     transport: Option<Arc<dyn Transport>>,
+    /// The run's stop request: retries of a call end at their next pause.
+    stop: crate::cloud::waiter::Stop,
 }
 
 /// One answer as it came back: HTTP status, `x-acs-request-id`, `x-acs-retry-after`, body.
@@ -159,6 +161,7 @@ impl Client {
             now: Arc::new(time::OffsetDateTime::now_utc),
             throttles: Arc::default(),
             endpoint_override: cfg.endpoint.as_deref().is_some_and(|e| !e.is_empty()),
+            stop: Default::default(),
             transport: None,
         })
     }
@@ -174,6 +177,13 @@ impl Client {
             c.host = parsed.host_str().unwrap_or_default().to_string();
         }
         Ok(c)
+    }
+
+    /// Ends the retries of every call at their next pause once `stop` is asked for (the
+    /// request under way answers first, so its outcome is known).
+    pub fn with_stop(mut self, stop: crate::cloud::waiter::Stop) -> Client {
+        self.stop = stop;
+        self
     }
 
     /// Sends every attempt through `t` instead of HTTPS.
@@ -372,7 +382,8 @@ impl Client {
         let waiter = Waiter::unbounded()
             .with_deadline(deadline)
             .with_max_attempts(self.max_retries.saturating_add(1))
-            .with_sleeper(self.sleeper.clone());
+            .with_sleeper(self.sleeper.clone())
+            .with_stop(self.stop.clone());
         async move {
             let r = waiter
                 .wait(|attempt| {
@@ -410,7 +421,12 @@ impl Client {
                 .await;
             match r {
                 Ok(v) => Ok(v),
-                Err(WaitError::Failed(e)) | Err(WaitError::Exhausted((e, _))) => Err(e),
+                Err(WaitError::Failed(e))
+                | Err(WaitError::Exhausted((e, _)))
+                | Err(WaitError::Interrupted { last: Some((e, _)) }) => Err(e),
+                Err(WaitError::Interrupted { last: None }) => Err(Error::Interrupted {
+                    action: action.into(),
+                }),
                 Err(WaitError::TimedOut { last: Some((e, attempt)), .. }) => Err(Error::Deadline {
                     action: action.into(),
                     attempts: attempt + 1,

@@ -58,6 +58,12 @@ pub enum Error {
     /// A configuration problem (endpoint, region, profile).
     #[error("{0}")]
     Config(String),
+    /// The run was interrupted before the request was sent (nothing was asked of the cloud).
+    #[error("{action} was not sent: the run was interrupted")]
+    Interrupted {
+        /// The action that was not called.
+        action: String,
+    },
     /// The caller's deadline passed while retrying.
     #[error("{action}: gave up after {attempts} attempt(s) because the deadline passed; last error: {last}")]
     Deadline {
@@ -94,7 +100,7 @@ impl Error {
         match self {
             Error::Api(a) => a.status >= 500,
             Error::Transport { .. } | Error::Decode { .. } | Error::Deadline { .. } => true,
-            Error::Credentials(_) | Error::Config(_) => false,
+            Error::Credentials(_) | Error::Config(_) | Error::Interrupted { .. } => false,
         }
     }
 }

@@ -3,13 +3,63 @@
 //! tokio's clock (which tests pause and advance). Every wait of an apply goes through it:
 //! waiting for an object to be made (the poll is the next observation of the batched
 //! poller), retrying a create the cloud refused for a concurrency quota, and waiting out a
-//! delete the cloud refuses while the object is still being made.
+//! delete the cloud refuses while the object is still being made. Every wait also ends on
+//! the run's [`Stop`] (the first Ctrl-C or SIGTERM): a pause or a status poll is cut at
+//! once, a request under way is left to finish, so its outcome is recorded.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// The run's stop request: set once (by the first interrupt), seen by every wait at once.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<StopInner>);
+
+#[derive(Default)]
+struct StopInner {
+    set: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stop({})", self.is_set())
+    }
+}
+
+impl Stop {
+    /// A stop request not yet made.
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Asks every wait to end.
+    pub fn trigger(&self) {
+        self.0.set.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    /// True once a stop was asked for.
+    pub fn is_set(&self) -> bool {
+        self.0.set.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Returns when a stop is asked for (at once if it was).
+    pub async fn stopped(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a trigger between the two is not lost.
+            notified.as_mut().enable();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
 
 /// Sleeps for a duration: tokio's sleep (which tests pause), or a recorder.
 pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -41,6 +91,11 @@ pub enum WaitError<E, R = E> {
     },
     /// The most attempts were made; the last reason to retry.
     Exhausted(R),
+    /// The run was asked to stop; the last reason to retry, if a poll returned.
+    Interrupted {
+        /// The last `Retry` reason.
+        last: Option<R>,
+    },
 }
 
 /// The delay before the poll after `attempt` (0 after the first poll).
@@ -57,6 +112,8 @@ pub struct Waiter {
     /// A poll still running at the deadline is abandoned (status polls), or left to
     /// finish (a request that may change the cloud).
     cut_polls: bool,
+    /// Ends the wait when asked: pauses at once, polls as `cut_polls` says.
+    stop: Option<Stop>,
 }
 
 impl Waiter {
@@ -78,7 +135,15 @@ impl Waiter {
             max_attempts: None,
             sleeper: None,
             cut_polls: false,
+            stop: None,
         }
+    }
+
+    /// Ends the wait when `stop` is asked for: a pause at once, a status poll at once
+    /// (`new`), a request poll once it has answered (`unbounded`).
+    pub fn with_stop(mut self, stop: Stop) -> Waiter {
+        self.stop = Some(stop);
+        self
     }
 
     /// Starts no poll and no pause that would end after `deadline`, when there is one; a
@@ -130,12 +195,25 @@ impl Waiter {
         let mut last = None;
         let mut attempt = 0u32;
         loop {
-            let verdict = match self.deadline.filter(|_| self.cut_polls) {
-                Some(d) => match tokio::time::timeout_at(d, poll(attempt)).await {
-                    Ok(v) => v,
-                    Err(_) => return Err(self.timed_out(last)),
+            let stop = self.stop.as_ref().filter(|_| self.cut_polls);
+            if stop.is_some_and(Stop::is_set) {
+                return Err(WaitError::Interrupted { last });
+            }
+            let polled = async {
+                match self.deadline.filter(|_| self.cut_polls) {
+                    Some(d) => tokio::time::timeout_at(d, poll(attempt)).await.ok(),
+                    None => Some(poll(attempt).await),
+                }
+            };
+            let verdict = match stop {
+                Some(stop) => tokio::select! {
+                    v = polled => v,
+                    _ = stop.stopped() => return Err(WaitError::Interrupted { last }),
                 },
-                None => poll(attempt).await,
+                None => polled.await,
+            };
+            let Some(verdict) = verdict else {
+                return Err(self.timed_out(last));
             };
             let asked = match verdict {
                 Acceptance::Success(t) => return Ok(t),
@@ -157,9 +235,18 @@ impl Waiter {
                 if self.deadline.is_some_and(|d| Instant::now() + pause > d) {
                     return Err(self.timed_out(last));
                 }
-                match &self.sleeper {
-                    Some(s) => s(pause).await,
-                    None => tokio::time::sleep(pause).await,
+                let sleep = async {
+                    match &self.sleeper {
+                        Some(s) => s(pause).await,
+                        None => tokio::time::sleep(pause).await,
+                    }
+                };
+                match &self.stop {
+                    Some(stop) => tokio::select! {
+                        _ = sleep => {}
+                        _ = stop.stopped() => return Err(WaitError::Interrupted { last }),
+                    },
+                    None => sleep.await,
                 }
             }
             attempt += 1;
@@ -236,6 +323,56 @@ mod tests {
         let w = Waiter::new(Duration::from_secs(5));
         let r: Result<(), WaitError<(), ()>> = w.wait(|_| std::future::pending()).await;
         assert!(matches!(r, Err(WaitError::TimedOut { last: None, .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_a_pause_and_a_status_poll_at_once() {
+        let stop = Stop::new();
+        let w = Waiter::new(Duration::from_secs(3600))
+            .with_backoff(Duration::from_secs(60), Duration::from_secs(60), 1.0)
+            .with_stop(stop.clone());
+        let s = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(90)).await;
+            s.trigger();
+        });
+        let start = Instant::now();
+        let r: Result<(), WaitError<u32>> = w.wait(|i| async move { Acceptance::Retry(i) }).await;
+        assert_eq!(r, Err(WaitError::Interrupted { last: Some(1) }));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(90),
+            "not the next poll at 120 s"
+        );
+        // A status poll that never answers is cut too, and a stopped waiter starts no poll.
+        let w = Waiter::new(Duration::from_secs(3600)).with_stop(stop);
+        let r: Result<(), WaitError<(), ()>> = w.wait(|_| std::future::pending()).await;
+        assert_eq!(r, Err(WaitError::Interrupted { last: None }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_lets_a_request_under_way_answer() {
+        let stop = Stop::new();
+        let w = Waiter::unbounded()
+            .with_max_attempts(5)
+            .with_delays(Arc::new(|_| Duration::from_secs(10)))
+            .with_stop(stop.clone());
+        let r: Result<u32, WaitError<u32>> = w
+            .wait(|i| {
+                let stop = stop.clone();
+                async move {
+                    stop.trigger();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if i == 0 {
+                        Acceptance::Retry(i)
+                    } else {
+                        Acceptance::Success(i)
+                    }
+                }
+            })
+            .await;
+        // The first request answered (a retry), and no second one was sent.
+        assert_eq!(r, Err(WaitError::Interrupted { last: Some(0) }));
     }
 
     #[tokio::test(start_paused = true)]

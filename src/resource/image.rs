@@ -387,6 +387,10 @@ pub(super) fn delete_image<'a>(
         match r {
             Ok(()) => Ok(()),
             Err(WaitError::Failed(e)) => Err(e),
+            Err(WaitError::Interrupted { .. }) => Err(format!(
+                "interrupted while waiting to delete image {} (it is still being created); it stays in the state, so the next run goes on",
+                obj.id
+            )),
             Err(_) => Err(format!(
                 "timed out deleting image {}: it is still being created",
                 obj.id

@@ -337,6 +337,10 @@ impl Kind for Pipeline {
             match r {
                 Ok(()) => Ok(()),
                 Err(WaitError::Failed(e)) => Err(e),
+                Err(WaitError::Interrupted { .. }) => Err(format!(
+                    "interrupted while waiting for the builds of pipeline {} to end; it stays in the state, so the next run goes on",
+                    obj.id
+                )),
                 Err(_) => Err(format!(
                     "timed out waiting for the builds of pipeline {} to end",
                     obj.id

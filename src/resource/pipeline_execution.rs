@@ -305,6 +305,10 @@ async fn end_build(cx: &dyn Cx, obj: Object<'_>) -> Result<(), String> {
     match r {
         Ok(()) => Ok(()),
         Err(WaitError::Failed(e)) => Err(e),
+        Err(WaitError::Interrupted { .. }) => Err(format!(
+            "interrupted while waiting for build {} to end; it stays in the state, so the next run goes on",
+            obj.id
+        )),
         Err(_) => Err(format!("timed out waiting for build {} to end", obj.id)),
     }
 }

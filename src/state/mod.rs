@@ -155,11 +155,16 @@ pub mod as_json {
 /// The state format this imgform writes and reads (`version` in `state pull` JSON).
 pub const STATE_JSON_VERSION: u64 = 1;
 
-/// The deterministic ClientToken of a create: the same lineage, address and generation
-/// always give the same token (≤ 64 ASCII characters), so a create re-sent after a crash
-/// returns the same object instead of a duplicate.
-pub fn client_token(lineage: &str, addr: &ResourceAddr, generation: u64) -> String {
-    let h = sha2::Sha256::digest(format!("{lineage}\n{addr}\n{generation}").as_bytes());
+/// A new ClientToken for a create (≤ 64 ASCII characters). It is random, never derived
+/// from the state: a state restored from a backup or pushed with older generations would
+/// otherwise hand out a token already used, and the cloud would answer with the object that
+/// token once made (perhaps deleted since). It is stored in the pending row before the
+/// request is sent, so a create re-sent after a crash carries the same token and gets the
+/// same object instead of a duplicate. The address is mixed in only so that a token read in
+/// a log names its resource's hash, never to make it repeatable.
+pub fn new_client_token(addr: &ResourceAddr) -> String {
+    let nonce = uuid::Uuid::new_v4();
+    let h = sha2::Sha256::digest(format!("{addr}\n{nonce}").as_bytes());
     format!("imgform-{}", &hex::encode(h)[..40])
 }
 
@@ -289,12 +294,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_deterministic_and_short() {
+    fn tokens_never_repeat_and_are_short() {
+        // Issue 28: a token must not be a function of the state (lineage, address,
+        // generation), which a restored backup rewinds.
         let a: ResourceAddr = "alicloud_image.web".parse().expect("addr");
-        let t1 = client_token("lin", &a, 1);
-        assert_eq!(t1, client_token("lin", &a, 1));
-        assert_ne!(t1, client_token("lin", &a, 2));
-        assert_ne!(t1, client_token("other", &a, 1));
-        assert!(t1.len() <= 64 && t1.is_ascii());
+        let tokens: std::collections::BTreeSet<String> =
+            (0..1000).map(|_| new_client_token(&a)).collect();
+        assert_eq!(tokens.len(), 1000);
+        assert!(tokens.iter().all(|t| t.len() <= 64 && t.is_ascii()));
     }
 }

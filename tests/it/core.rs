@@ -5,6 +5,7 @@
 //! `Creating`, a refused create, a delete refused while the image is being made).
 
 use imgform::apply::{self, walk, Connect, Session, SharedStore};
+use imgform::cloud::waiter::Stop;
 use imgform::config::check::{load, Evaluated, Options};
 use imgform::events::{Event, EventSink};
 use imgform::localcloud::inproc::InProcess;
@@ -15,7 +16,6 @@ use imgform::state::store::Store;
 use imgform::state::{State, Status};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -119,7 +119,7 @@ impl Core {
                 max_in_progress: None,
             },
             sink.clone(),
-            Arc::new(AtomicBool::new(false)),
+            Stop::new(),
         )
         .await;
         let events = sink.0.lock().expect("never poisoned").clone();
@@ -426,7 +426,7 @@ async fn one_poller_per_region_watches_every_image_in_batches_of_100() {
             max_in_progress: None,
         },
         Arc::new(imgform::events::Discard),
-        Arc::new(AtomicBool::new(false)),
+        Stop::new(),
     )
     .await;
     assert!(out.failed.is_empty(), "{:?}", out.failed);
@@ -516,7 +516,7 @@ async fn apply_output_snapshot() {
             max_in_progress: None,
         },
         Arc::new(lines),
-        Arc::new(AtomicBool::new(false)),
+        Stop::new(),
     )
     .await;
     assert!(out.failed.is_empty());

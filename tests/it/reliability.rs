@@ -605,3 +605,134 @@ resource "alicloud_image" "web" {
     assert_eq!(image_counts(d.path()).get("web-unreadable"), Some(&1));
     plan_is_empty(d.path());
 }
+
+/// Runs imgform, killing it if it has not ended within `secs` (a hang is a failure, not a
+/// test that never ends).
+fn run_within(dir: &Path, secs: u64, args: &[&str]) -> Output {
+    let child = imgform(dir)
+        .env("IMGFORM_LOCAL_SPEED", SPEED)
+        .args(["--cloud", "local"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(o) => o.expect("waits"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("imgform {args:?} hung for more than {secs} s");
+        }
+    }
+}
+
+/// The state database and its WAL files, copied aside or back.
+fn copy_state(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let f = from.join(format!("imgform.state.db{suffix}"));
+        let t = to.join(format!("imgform.state.db{suffix}"));
+        let _ = std::fs::remove_file(&t);
+        if f.exists() {
+            std::fs::copy(&f, &t).expect("copies");
+        }
+    }
+}
+
+#[test]
+fn issue_28_a_state_restored_from_a_backup_never_reuses_a_client_token() {
+    // Init, back the state up, apply two images, destroy them, restore the backup, apply:
+    // the restored state once handed out the same generations again, so the same
+    // ClientTokens, and the cloud answered with the deleted images' ids, waited for until
+    // the create timeout.
+    if std::env::var("IMGFORM_TEST_PG").is_ok() {
+        return; // the backup is of the SQLite file
+    }
+    let d = tempfile::tempdir().expect("tmp");
+    let backup = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    let o = run_within(d.path(), 60, &["init"]);
+    assert!(o.status.success(), "{}", text(&o));
+    copy_state(d.path(), backup.path());
+    let o = run_within(d.path(), 60, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let first: Vec<String> = cloud(d.path())
+        .custom_images()
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    let o = run_within(d.path(), 60, &["destroy", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    copy_state(backup.path(), d.path());
+    let o = run_within(d.path(), 60, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("2 added"), "{}", text(&o));
+    let now: Vec<String> = cloud(d.path())
+        .custom_images()
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    assert_eq!(now.len(), 2, "two new images: {now:?}");
+    assert!(
+        now.iter().all(|i| !first.contains(i)),
+        "new objects, not the deleted ones"
+    );
+    plan_is_empty(d.path());
+}
+
+#[test]
+fn issue_28_an_object_deleted_under_its_create_is_not_waited_for() {
+    // The create's id is recorded, then the image is deleted out of band before it is
+    // Available: the next apply reads it absent, gives it up after a grace period with an
+    // error naming the id, and resolves the row; the apply after that makes it again.
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        TWO.replace("count       = 2", "count       = 1"),
+    )
+    .expect("write");
+    let o = crashed(
+        d.path(),
+        "after_id",
+        &["--cloud", "local", "apply", "--auto-approve"],
+    );
+    assert_eq!(
+        o.status.code(),
+        None,
+        "killed after the id was recorded: {}",
+        text(&o)
+    );
+    let st = crate::e2e::load_state(d.path()).expect("state");
+    let row = st.resources.values().next().expect("a row");
+    assert_eq!(row.status, imgform::state::Status::Creating);
+    let id = row.id.clone().expect("the id was recorded");
+    let mut c = cloud(d.path());
+    let mut img = c.image_record(&id).expect("the image exists");
+    img.deleted = true;
+    c.replace_image(img);
+    drop(c);
+    let o = run_within(d.path(), 60, &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("no longer lists image {id}")),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        crate::e2e::load_state(d.path())
+            .expect("state")
+            .resources
+            .is_empty(),
+        "resolved"
+    );
+    let o = run_within(d.path(), 60, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(cloud(d.path()).custom_images().len(), 1);
+    plan_is_empty(d.path());
+}
