@@ -143,7 +143,14 @@ fn apply_locked(
                 st.serial,
                 &run::config_digest(&run.dir, &run.ev),
             )?;
-            plan
+            // The file is not trusted: the plan is made again from the configuration, the
+            // state and the cloud, and must be the one the file holds. What runs is the
+            // plan made here, which is that one.
+            let Some(remade) = run::make_plan(run, ctx, &plan.options, None)? else {
+                return Ok(Ended::Failed);
+            };
+            crate::plan::file::check_remade(&plan, &remade)?;
+            remade
         }
         None => {
             let Some(plan) =

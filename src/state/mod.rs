@@ -199,78 +199,229 @@ impl State {
 
     /// Reads `state pull` JSON back.
     pub fn from_json(v: &serde_json::Value) -> Result<State, String> {
+        use serde_json::Value as J;
         if let Some(n) = v["version"].as_u64().filter(|n| *n > STATE_JSON_VERSION) {
             return Err(format!(
                 "the state was written by a newer imgform ({}; state format {n}, this imgform reads format {STATE_JSON_VERSION}): upgrade imgform to use it",
                 v["imgform_version"].as_str().unwrap_or("unknown version")
             ));
         }
-        let lineage = v["lineage"]
-            .as_str()
-            .ok_or("the state has no lineage")?
-            .to_string();
-        let serial = v["serial"].as_u64().ok_or("the state has no serial")?;
+        if !v.is_object() {
+            return Err("the state is not a JSON object".into());
+        }
+        // Every field is checked and every problem reported at once: a state that is
+        // pushed is the truth afterwards, so nothing in it may be guessed or dropped.
+        let mut problems: Vec<String> = Vec::new();
+        if !matches!(v.get("version"), None | Some(J::Number(_)))
+            || (v.get("version").is_some() && v["version"].as_u64().is_none())
+        {
+            problems.push(format!(
+                "\"version\" must be a whole number, not {}",
+                v["version"]
+            ));
+        }
+        let lineage = match v.get("lineage") {
+            Some(J::String(l)) if !l.is_empty() => l.clone(),
+            None | Some(J::Null) => return Err("the state has no lineage".into()),
+            Some(other) => {
+                problems.push(format!(
+                    "\"lineage\" must be a non-empty string, not {other}"
+                ));
+                String::new()
+            }
+        };
+        let serial = match v.get("serial") {
+            None | Some(J::Null) => return Err("the state has no serial".into()),
+            Some(n) => n.as_u64().unwrap_or_else(|| {
+                problems.push(format!("\"serial\" must be a whole number, not {n}"));
+                0
+            }),
+        };
         let mut s = State {
             lineage,
             serial,
             ..State::default()
         };
-        for r in v["resources"]
-            .as_array()
-            .ok_or("the state has no resources list")?
-        {
-            let addr: ResourceAddr = r["address"]
-                .as_str()
-                .ok_or("a resource has no address")?
-                .parse()
-                .map_err(|e| format!("{e}"))?;
-            let status = Status::parse(r["status"].as_str().unwrap_or("ready"))
-                .ok_or("a resource has an unknown status")?;
+        let resources = match v.get("resources") {
+            Some(J::Array(a)) => a.as_slice(),
+            None | Some(J::Null) => return Err("the state has no resources list".into()),
+            Some(other) => return Err(format!("\"resources\" must be a list, not {other}")),
+        };
+        let mut first_at: std::collections::HashMap<ResourceAddr, usize> = Default::default();
+        for (i, r) in resources.iter().enumerate() {
+            let at = |what: String| format!("resources[{i}]: {what}");
+            let Some(o) = r.as_object() else {
+                problems.push(at(format!("must be an object, not {r}")));
+                continue;
+            };
+            let addr: ResourceAddr = match o.get("address") {
+                Some(J::String(a)) => match a.parse() {
+                    Ok(a) => a,
+                    Err(e) => {
+                        problems.push(at(format!("address {a:?}: {e}")));
+                        continue;
+                    }
+                },
+                None => {
+                    problems.push(at("has no address".into()));
+                    continue;
+                }
+                Some(other) => {
+                    problems.push(at(format!("\"address\" must be a string, not {other}")));
+                    continue;
+                }
+            };
+            let at = |what: String| format!("resources[{i}] ({addr}): {what}");
+            let string = |k: &str, problems: &mut Vec<String>| -> Option<String> {
+                match o.get(k) {
+                    None | Some(J::Null) => None,
+                    Some(J::String(x)) => Some(x.clone()),
+                    Some(other) => {
+                        problems.push(at(format!("\"{k}\" must be a string, not {other}")));
+                        None
+                    }
+                }
+            };
+            let kind = string("type", &mut problems).unwrap_or_default();
+            if kind.is_empty() {
+                problems.push(at("has no \"type\"".into()));
+            }
+            let provider = string("provider", &mut problems).unwrap_or_else(|| "alicloud".into());
+            let region = string("region", &mut problems).unwrap_or_default();
+            let id = string("id", &mut problems);
+            let client_token = string("client_token", &mut problems);
+            let status = match string("status", &mut problems) {
+                None => Some(Status::Ready),
+                Some(x) => Status::parse(&x).or_else(|| {
+                    problems.push(at(format!(
+                        "unknown status {x:?} (ready, creating, tainted or deleting)"
+                    )));
+                    None
+                }),
+            };
+            let generation = match o.get("generation") {
+                None | Some(J::Null) => 1,
+                Some(n) => match n.as_u64().filter(|n| *n >= 1) {
+                    Some(n) => n,
+                    None => {
+                        problems.push(at(format!(
+                            "\"generation\" must be a whole number from 1, not {n}"
+                        )));
+                        1
+                    }
+                },
+            };
+            let attrs = match o.get("attributes") {
+                None | Some(J::Null) => J::Object(Default::default()),
+                Some(a @ J::Object(_)) => a.clone(),
+                Some(other) => {
+                    problems.push(at(format!("\"attributes\" must be an object, not {other}")));
+                    J::Null
+                }
+            };
+            let deps = match o.get("dependencies") {
+                None | Some(J::Null) => vec![],
+                Some(J::Array(a)) if a.iter().all(|x| x.is_string()) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect(),
+                Some(other) => {
+                    problems.push(at(format!(
+                        "\"dependencies\" must be a list of addresses, not {other}"
+                    )));
+                    vec![]
+                }
+            };
+            if status == Some(Status::Creating) && id.is_none() && client_token.is_none() {
+                problems.push(at(
+                    "a creating row without an id must hold its ClientToken".into()
+                ));
+            }
+            if let Some(first) = first_at.get(&addr) {
+                problems.push(at(format!(
+                    "the same address as resources[{first}]: two rows cannot share an address"
+                )));
+                continue;
+            }
+            first_at.insert(addr.clone(), i);
+            let Some(status) = status else { continue };
             s.resources.insert(
                 addr.clone(),
                 ResourceState {
                     addr,
-                    kind: r["type"].as_str().unwrap_or_default().to_string(),
-                    provider: r["provider"].as_str().unwrap_or("alicloud").to_string(),
-                    region: r["region"].as_str().unwrap_or_default().to_string(),
-                    id: r["id"].as_str().map(String::from),
+                    kind,
+                    provider,
+                    region,
+                    id,
                     status,
-                    client_token: r["client_token"].as_str().map(String::from),
-                    generation: r["generation"].as_u64().unwrap_or(1),
-                    attrs: Attrs::new(&r["attributes"]),
-                    deps: r["dependencies"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    pending: Some(r["pending_request"].clone())
+                    client_token,
+                    generation,
+                    attrs: Attrs::new(&attrs),
+                    deps,
+                    pending: o
+                        .get("pending_request")
                         .filter(|p| !p.is_null())
+                        .cloned()
                         .map(Box::new),
                 },
             );
         }
-        if let Some(g) = v["generations"].as_object() {
-            for (k, n) in g {
-                if let Some(n) = n.as_u64() {
-                    s.generations.insert(k.clone(), n);
+        match v.get("generations") {
+            None | Some(J::Null) => {}
+            Some(J::Object(g)) => {
+                for (k, n) in g {
+                    match n.as_u64() {
+                        Some(n) => {
+                            s.generations.insert(k.clone(), n);
+                        }
+                        None => problems.push(format!(
+                            "generations[{k:?}] must be a whole number, not {n}"
+                        )),
+                    }
                 }
             }
+            Some(other) => problems.push(format!("\"generations\" must be an object, not {other}")),
         }
-        if let Some(o) = v["outputs"].as_object() {
-            for (k, val) in o {
-                s.outputs.insert(
-                    k.clone(),
-                    OutputState {
-                        value: val["value"].clone(),
-                        sensitive: val["sensitive"].as_bool().unwrap_or(false),
-                    },
-                );
+        match v.get("outputs") {
+            None | Some(J::Null) => {}
+            Some(J::Object(o)) => {
+                for (k, val) in o {
+                    let sensitive = match val.get("sensitive") {
+                        None | Some(J::Null) => false,
+                        Some(J::Bool(b)) => *b,
+                        Some(other) => {
+                            problems.push(format!(
+                                "outputs.{k}.sensitive must be true or false, not {other}"
+                            ));
+                            false
+                        }
+                    };
+                    if !val.is_object() {
+                        problems.push(format!(
+                            "outputs.{k} must be an object with a \"value\", not {val}"
+                        ));
+                        continue;
+                    }
+                    s.outputs.insert(
+                        k.clone(),
+                        OutputState {
+                            value: val["value"].clone(),
+                            sensitive,
+                        },
+                    );
+                }
             }
+            Some(other) => problems.push(format!("\"outputs\" must be an object, not {other}")),
         }
-        Ok(s)
+        if problems.is_empty() {
+            return Ok(s);
+        }
+        Err(format!(
+            "the state is not valid ({} problem{}):\n  {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n  ")
+        ))
     }
 }
 

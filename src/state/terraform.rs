@@ -40,50 +40,174 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
         None => return Err("this is not a Terraform state: it has no \"version\"".into()),
     }
     let mut out = Adoption::default();
-    for r in doc["resources"].as_array().into_iter().flatten() {
-        let kind = r["type"].as_str().unwrap_or_default();
-        let name = r["name"].as_str().unwrap_or_default();
-        let mode = r["mode"].as_str().unwrap_or_default();
-        let prefix = match r.get("module").and_then(|m| m.as_str()) {
+    // Every entry is checked, every problem reported at once; an entry that is well formed
+    // but not adopted is listed with the reason it was not.
+    let mut problems: Vec<String> = Vec::new();
+    let resources = match doc.get("resources") {
+        Some(J::Array(a)) => a.as_slice(),
+        None | Some(J::Null) => &[],
+        Some(other) => return Err(format!("\"resources\" must be a list, not {other}")),
+    };
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        let Some(o) = r.as_object() else {
+            problems.push(format!("resources[{i}] must be an object, not {r}"));
+            continue;
+        };
+        let field = |k: &str, problems: &mut Vec<String>| -> Option<String> {
+            match o.get(k) {
+                Some(J::String(x)) if !x.is_empty() => Some(x.clone()),
+                None | Some(J::Null) => None,
+                Some(other) => {
+                    problems.push(format!(
+                        "resources[{i}]: \"{k}\" must be a non-empty string, not {other}"
+                    ));
+                    None
+                }
+            }
+        };
+        let (Some(kind), Some(name), Some(mode)) = (
+            field("type", &mut problems),
+            field("name", &mut problems),
+            field("mode", &mut problems),
+        ) else {
+            problems.push(format!(
+                "resources[{i}] needs \"mode\", \"type\" and \"name\""
+            ));
+            continue;
+        };
+        let prefix = match field("module", &mut problems) {
             Some(m) => format!("{m}."),
             None => String::new(),
         };
         let data = if mode == "data" { "data." } else { "" };
         let tf_addr = format!("{prefix}{data}{kind}.{name}");
-        if mode != "managed" {
+        match mode.as_str() {
+            "managed" => {}
+            "data" => {
+                out.skipped.push((
+                    tf_addr,
+                    "a data source: imgform reads it again from the configuration, nothing to adopt".into(),
+                ));
+                continue;
+            }
+            other => {
+                problems.push(format!(
+                    "{tf_addr}: unknown mode {other:?} (Terraform writes \"managed\" or \"data\")"
+                ));
+                continue;
+            }
+        }
+        let instances = match o.get("instances") {
+            Some(J::Array(a)) => a.as_slice(),
+            other => {
+                problems.push(format!(
+                    "{tf_addr}: \"instances\" must be a list, not {}",
+                    other.cloned().unwrap_or(J::Null)
+                ));
+                continue;
+            }
+        };
+        let Ok(k) = crate::resource::kind(&kind) else {
+            out.skipped.push((
+                tf_addr,
+                format!(
+                    "imgform does not manage {kind} ({} instance(s) left to Terraform)",
+                    instances.len()
+                ),
+            ));
+            continue;
+        };
+        if instances.is_empty() {
             out.skipped
-                .push((tf_addr, "data sources are read again, not adopted".into()));
+                .push((tf_addr, "Terraform records no instance of it".into()));
             continue;
         }
-        let Ok(k) = crate::resource::kind(kind) else {
-            out.skipped
-                .push((tf_addr, "imgform does not manage this kind".into()));
-            continue;
-        };
-        let provider = provider_key(r["provider"].as_str().unwrap_or_default());
+        let provider = provider_key(
+            field("provider", &mut problems)
+                .as_deref()
+                .unwrap_or_default(),
+        );
         let Some(region) = regions.get(&provider) else {
-            return Err(format!(
+            problems.push(format!(
                 "{tf_addr} uses the provider {provider}, which the configuration does not declare; add its provider block first"
             ));
+            continue;
         };
         let schema = k.schema();
-        for inst in r["instances"].as_array().into_iter().flatten() {
-            let key = match inst.get("index_key") {
-                Some(J::Number(n)) => format!("[{n}]"),
-                Some(J::String(s)) => format!("[{}]", J::String(s.clone())),
-                _ => String::new(),
-            };
-            let addr: ResourceAddr = format!("{prefix}{kind}.{name}{key}")
-                .parse()
-                .map_err(|e| format!("{tf_addr}{key}: {e}"))?;
-            let attrs = &inst["attributes"];
-            let Some(id) = attrs["id"].as_str().filter(|s| !s.is_empty()) else {
-                out.skipped
-                    .push((addr.to_string(), "the instance has no id".into()));
+        for (j, inst) in instances.iter().enumerate() {
+            let Some(io) = inst.as_object() else {
+                problems.push(format!(
+                    "{tf_addr}: instances[{j}] must be an object, not {inst}"
+                ));
                 continue;
             };
-            if inst.get("status").and_then(|s| s.as_str()) == Some("tainted") {
-                out.skipped.push((addr.to_string(), "Terraform marked it tainted: replace it with Terraform first, or import it by id".into()));
+            let key = match io.get("index_key") {
+                None | Some(J::Null) => String::new(),
+                Some(J::Number(n)) if n.as_u64().is_some() => format!("[{n}]"),
+                Some(J::String(s)) => format!("[{}]", J::String(s.clone())),
+                Some(other) => {
+                    problems.push(format!("{tf_addr}: instances[{j}].index_key must be a whole number or a string, not {other}"));
+                    continue;
+                }
+            };
+            let addr: ResourceAddr = match format!("{prefix}{kind}.{name}{key}").parse() {
+                Ok(a) => a,
+                Err(e) => {
+                    problems.push(format!("{tf_addr}{key}: {e}"));
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&addr.to_string()) {
+                problems.push(format!("{addr} appears twice ({first}, and {tf_addr} instances[{j}]): two objects cannot share one address"));
+                continue;
+            }
+            seen.insert(addr.to_string(), format!("{tf_addr} instances[{j}]"));
+            if let Some(deposed) = io.get("deposed").filter(|d| !d.is_null()) {
+                out.skipped.push((addr.to_string(), format!("a deposed object ({deposed}) Terraform has not yet destroyed: finish or undo its replacement with Terraform first")));
+                continue;
+            }
+            let attrs = match io.get("attributes") {
+                Some(a @ J::Object(_)) => a,
+                other => {
+                    problems.push(format!(
+                        "{addr}: \"attributes\" must be an object, not {}",
+                        other.cloned().unwrap_or(J::Null)
+                    ));
+                    continue;
+                }
+            };
+            let id = match attrs.get("id") {
+                Some(J::String(id)) if !id.is_empty() => id.clone(),
+                None | Some(J::Null) | Some(J::String(_)) => {
+                    out.skipped
+                        .push((addr.to_string(), "the instance has no id".into()));
+                    continue;
+                }
+                Some(other) => {
+                    problems.push(format!("{addr}: its id must be a string, not {other}"));
+                    continue;
+                }
+            };
+            match io.get("status") {
+                None | Some(J::Null) => {}
+                Some(J::String(t)) if t == "tainted" => {
+                    out.skipped.push((addr.to_string(), "Terraform marked it tainted: replace it with Terraform first, or import it by id".into()));
+                    continue;
+                }
+                Some(other) => {
+                    problems.push(format!(
+                        "{addr}: unknown status {other} (Terraform writes only \"tainted\")"
+                    ));
+                    continue;
+                }
+            }
+            if let Some(other) = out
+                .take
+                .iter()
+                .find(|r| r.id.as_deref() == Some(id.as_str()))
+            {
+                problems.push(format!("{addr} and {} hold the same object {id}: one object must not have two addresses", other.addr));
                 continue;
             }
             // The schema's attributes only, as the provider recorded them; empty ones
@@ -113,7 +237,7 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 kind: kind.to_string(),
                 provider: provider.clone(),
                 region: k.region(region, attrs),
-                id: Some(id.to_string()),
+                id: Some(id),
                 status: Status::Ready,
                 client_token: None,
                 generation: 1,
@@ -122,6 +246,14 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 pending: None,
             });
         }
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "the Terraform state cannot be adopted; nothing was written ({} problem{}):\n  {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n  ")
+        ));
     }
     Ok(out)
 }
@@ -177,5 +309,52 @@ mod tests {
         let skipped: Vec<&str> = a.skipped.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(skipped, ["alicloud_instance.vm", "data.alicloud_images.u"]);
         assert!(adopt(&json!({"version": 3}), &regions).is_err());
+    }
+
+    #[test]
+    fn issue_28_duplicates_and_wrong_types_are_errors_and_every_skip_has_its_reason() {
+        let regions: BTreeMap<String, String> =
+            [("alicloud".to_string(), "cn-hangzhou".to_string())].into();
+        let p = "provider[\"registry.terraform.io/aliyun/alicloud\"]";
+        // Two instances at one address: an error naming both, never one row of two.
+        let doc = json!({"version": 4, "resources": [
+            {"mode": "managed", "type": "alicloud_image", "name": "a", "provider": p,
+             "instances": [{"attributes": {"id": "m-1"}}, {"attributes": {"id": "m-2"}}]}]});
+        let e = adopt(&doc, &regions).expect_err("duplicate");
+        assert!(e.contains("alicloud_image.a appears twice"), "{e}");
+        // Wrong types: each reported with its place, all at once.
+        let doc = json!({"version": 4, "resources": [
+            {"mode": 5, "type": "alicloud_image", "name": "a", "provider": p, "instances": []},
+            {"mode": "managed", "type": "alicloud_image", "name": "b", "provider": p, "instances": {"x": 1}},
+            {"mode": "managed", "type": "alicloud_image", "name": "c", "provider": p,
+             "instances": [{"index_key": true, "attributes": {"id": "m-3"}}, {"attributes": "m-4"}]},
+            "not an object"]});
+        let e = adopt(&doc, &regions).expect_err("wrong types");
+        for want in [
+            "resources[0]: \"mode\" must be a non-empty string, not 5",
+            "alicloud_image.b: \"instances\" must be a list",
+            "instances[0].index_key must be a whole number or a string, not true",
+            "alicloud_image.c: \"attributes\" must be an object",
+            "resources[3] must be an object",
+        ] {
+            assert!(e.contains(want), "{want} in {e}");
+        }
+        assert!(!e.contains("data sources"), "{e}");
+        // Well formed but not taken: each with its true reason.
+        let doc = json!({"version": 4, "resources": [
+            {"mode": "data", "type": "alicloud_images", "name": "u", "provider": p, "instances": []},
+            {"mode": "managed", "type": "alicloud_vpc", "name": "v", "provider": p, "instances": [{"attributes": {"id": "vpc-1"}}]},
+            {"mode": "managed", "type": "alicloud_image", "name": "e", "provider": p, "instances": []},
+            {"mode": "managed", "type": "alicloud_image", "name": "t", "provider": p, "instances": [{"status": "tainted", "attributes": {"id": "m-5"}}]},
+            {"mode": "managed", "type": "alicloud_image", "name": "d", "provider": p, "instances": [{"deposed": "00000001", "attributes": {"id": "m-6"}}]}]});
+        let a = adopt(&doc, &regions).expect("adopts");
+        assert!(a.take.is_empty());
+        let why: Vec<String> = a.skipped.iter().map(|(a, w)| format!("{a}: {w}")).collect();
+        assert_eq!(why.len(), 5, "{why:#?}");
+        assert!(why[0].starts_with("data.alicloud_images.u: a data source"));
+        assert!(why[1].contains("imgform does not manage alicloud_vpc (1 instance(s)"));
+        assert!(why[2].contains("records no instance"));
+        assert!(why[3].contains("tainted"));
+        assert!(why[4].contains("deposed"));
     }
 }

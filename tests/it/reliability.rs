@@ -736,3 +736,184 @@ fn issue_28_an_object_deleted_under_its_create_is_not_waited_for() {
     assert_eq!(cloud(d.path()).custom_images().len(), 1);
     plan_is_empty(d.path());
 }
+
+/// Rewrites a saved plan as a forger would: the plan edited by `edit`, the digest
+/// recomputed, so that only the re-check against the configuration can tell.
+fn forge(file: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    use sha2::Digest as _;
+    let text = std::fs::read_to_string(file).expect("reads");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    edit(&mut v["plan"]);
+    let body = serde_json::to_string(&v["plan"]).expect("serializes");
+    let digest = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    std::fs::write(
+        file,
+        format!("{{\"imgform_plan\":2,\"digest\":\"{digest}\",\"plan\":{body}}}"),
+    )
+    .expect("writes");
+}
+
+#[test]
+fn issue_28_a_saved_plan_edited_or_forged_is_refused_before_anything_runs() {
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "an address the configuration lacks",
+            Box::new(|p| {
+                p["changes"][1]["addr"] = serde_json::json!("alicloud_image.a[7]");
+            }),
+            "alicloud_image.a[7]: the plan file has a change (Create) the configuration and state do not produce",
+        ),
+        (
+            "an after value the configuration does not produce",
+            Box::new(|p| {
+                p["changes"][0]["after"]["image_name"] = serde_json::json!("forged");
+            }),
+            "alicloud_image.a[0]: the plan file's after differ",
+        ),
+        (
+            "a dropped change",
+            Box::new(|p| {
+                p["changes"].as_array_mut().expect("changes").pop();
+            }),
+            "alicloud_image.a[1]: the configuration and state produce a change (Create) the plan file lacks",
+        ),
+        (
+            "a changed action",
+            Box::new(|p| {
+                p["changes"][0]["action"] = serde_json::json!("NoOp");
+            }),
+            "alicloud_image.a[0]: the plan file's action differ",
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let d = tempfile::tempdir().expect("tmp");
+        std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+        let o = run_with(d.path(), "", &["plan", "--out", "p.plan"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let file = d.path().join("p.plan");
+        forge(&file, edit);
+        let o = run_with(d.path(), "", &["apply", "p.plan"]);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
+        assert!(text(&o).contains(expected), "{what}: {}", text(&o));
+        assert!(
+            text(&o).contains("nothing was applied"),
+            "{what}: {}",
+            text(&o)
+        );
+        assert!(
+            cloud(d.path()).custom_images_ever().is_empty(),
+            "{what}: nothing was created"
+        );
+    }
+    // Edited without recomputing the digest (or damaged on the way): refused unread.
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    assert!(run_with(d.path(), "", &["plan", "--out", "p.plan"])
+        .status
+        .success());
+    let file = d.path().join("p.plan");
+    let text0 = std::fs::read_to_string(&file).expect("reads");
+    std::fs::write(&file, text0.replace("two-0", "two-9")).expect("writes");
+    let o = run_with(d.path(), "", &["apply", "p.plan"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("was changed after imgform wrote it"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(&file, &text0[..text0.len() / 2]).expect("writes");
+    let o = run_with(d.path(), "", &["apply", "p.plan"]);
+    assert!(
+        text(&o).contains("not an imgform plan file"),
+        "{}",
+        text(&o)
+    );
+    assert!(cloud(d.path()).custom_images_ever().is_empty());
+    // The file as written applies.
+    std::fs::write(&file, &text0).expect("writes");
+    let o = run_with(d.path(), "", &["apply", "p.plan"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(cloud(d.path()).custom_images().len(), 2);
+}
+
+#[test]
+fn issue_28_state_push_and_import_terraform_refuse_wrong_types_and_duplicates() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    let o = run_with(d.path(), "", &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let pulled = imgform(d.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs");
+    let good: serde_json::Value = serde_json::from_slice(&pulled.stdout).expect("json");
+    let push = |v: &serde_json::Value| {
+        let f = d.path().join("pushed.json");
+        std::fs::write(&f, v.to_string()).expect("write");
+        imgform(d.path())
+            .args(["state", "push", f.to_str().expect("utf-8")])
+            .output()
+            .expect("runs")
+    };
+    let mut bad = good.clone();
+    bad["serial"] = serde_json::json!(good["serial"].as_u64().expect("serial") + 1);
+    bad["resources"][0]["generation"] = serde_json::json!("x");
+    bad["resources"][1]["attributes"] = serde_json::json!([1]);
+    let o = push(&bad);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("2 problems"), "{t}");
+    assert!(
+        t.contains("\"generation\" must be a whole number from 1, not \"x\""),
+        "{t}"
+    );
+    assert!(
+        t.contains("\"attributes\" must be an object, not [1]"),
+        "{t}"
+    );
+    let mut dup = good.clone();
+    dup["serial"] = bad["serial"].clone();
+    let first = dup["resources"][0].clone();
+    dup["resources"].as_array_mut().expect("list").push(first);
+    let o = push(&dup);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("the same address as resources[0]: two rows cannot share an address"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        addresses(d.path()),
+        ["alicloud_image.a[0]", "alicloud_image.a[1]"],
+        "unchanged"
+    );
+    // A Terraform state with two instances at one address: an error, nothing adopted.
+    let e = tempfile::tempdir().expect("tmp");
+    std::fs::write(e.path().join("main.hcl"), TWO).expect("write");
+    let tf = serde_json::json!({"version": 4, "serial": 1, "lineage": "l", "resources": [
+        {"mode": "managed", "type": "alicloud_image", "name": "a",
+         "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
+         "instances": [{"index_key": 0, "attributes": {"id": "m-1"}}, {"index_key": 0, "attributes": {"id": "m-2"}}]}]});
+    std::fs::write(e.path().join("terraform.tfstate"), tf.to_string()).expect("write");
+    let o = run_with(
+        e.path(),
+        "",
+        &["state", "import-terraform", "terraform.tfstate"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("alicloud_image.a[0] appears twice"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("Adopted"), "{}", text(&o));
+    let pulled = imgform(e.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs");
+    assert!(
+        !String::from_utf8_lossy(&pulled.stdout).contains("alicloud_image.a"),
+        "nothing adopted"
+    );
+}
