@@ -35,8 +35,9 @@ pub struct ServeArgs {
     /// AccessKeyId to accept.
     #[arg(long, default_value = localcloud::DEFAULT_KEY_ID)]
     pub access_key_id: String,
-    /// AccessKeySecret to accept.
-    #[arg(long, default_value = localcloud::DEFAULT_SECRET)]
+    /// AccessKeySecret to accept (the environment variable keeps it out of `ps`). It is
+    /// never printed.
+    #[arg(long, env = "IMGFORM_LOCAL_SECRET", hide_env_values = true, default_value = localcloud::DEFAULT_SECRET, hide_default_value = true)]
     pub access_key_secret: String,
 }
 
@@ -89,6 +90,17 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     }
 }
 
+/// Where the secret the server accepts comes from, in words that never contain it.
+fn secret_source(secret: &str) -> &'static str {
+    if std::env::var("IMGFORM_LOCAL_SECRET").is_ok_and(|e| e == secret) {
+        "from IMGFORM_LOCAL_SECRET"
+    } else if secret == localcloud::DEFAULT_SECRET {
+        "the built-in default (the README names it; set IMGFORM_LOCAL_SECRET to choose another)"
+    } else {
+        "from --access-key-secret"
+    }
+}
+
 fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<Ended> {
     localcloud::check_speed(a.speed).map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
     let faults = Faults::parse(&a.faults).map_err(|e| anyhow::anyhow!("invalid --faults: {e}"))?;
@@ -117,8 +129,9 @@ fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<Ended> {
         writeln!(out, "imgform local cloud listening on {}", h.endpoint())?;
         writeln!(
             out,
-            "  credentials: AccessKeyId={} AccessKeySecret={}",
-            a.access_key_id, a.access_key_secret
+            "  credentials: AccessKeyId={}, AccessKeySecret {}",
+            a.access_key_id,
+            secret_source(&a.access_key_secret)
         )?;
         writeln!(
             out,
@@ -128,9 +141,8 @@ fn serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<Ended> {
         )?;
         writeln!(
             out,
-            "  stats: curl -u {}:{} {}/_imgform/stats   (Ctrl-C stops)",
+            "  stats: curl -u {}:SECRET {}/_imgform/stats   (Ctrl-C stops)",
             a.access_key_id,
-            a.access_key_secret,
             h.endpoint()
         )?;
         out.flush()?;

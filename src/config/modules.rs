@@ -22,7 +22,8 @@ use crate::value::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 
-/// How deep modules may nest: deeper is taken for a module that calls itself.
+/// How deep modules may nest (a chain of distinct modules; a module that calls itself is
+/// found by its directory, at any depth).
 pub const MAX_DEPTH: usize = 16;
 
 /// What evaluating a call's `count`/`for_each` may see.
@@ -60,7 +61,22 @@ fn expand_call(cfg: &mut Config, st: &mut Statics, call: &ModuleCall, diags: &mu
     let Some(dir) = source_dir(cfg, st.root, call, diags) else {
         return;
     };
-    if depth > MAX_DEPTH || ancestors_use(cfg, &call.parent, &dir) {
+    if depth > MAX_DEPTH {
+        diags.push(
+            Diagnostic::error(
+                "Modules nested too deeply",
+                format!(
+                    "module {:?} ({}) would be nested {depth} levels deep; imgform reads modules nested at most {MAX_DEPTH} levels deep",
+                    call.name,
+                    call.key()
+                ),
+                Some(call.source.1.clone()),
+            )
+            .with_hint("flatten the chain: call the innermost modules from a module higher up"),
+        );
+        return;
+    }
+    if ancestors_use(cfg, &call.parent, &dir) {
         diags.push(
             Diagnostic::error(
                 "Module calls itself",

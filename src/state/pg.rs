@@ -44,6 +44,39 @@ fn err(e: impl std::fmt::Display) -> Error {
     Error::Other(format!("PostgreSQL state: {e}"))
 }
 
+/// What PostgreSQL said, in full: for an error from the server its severity, SQLSTATE
+/// code, message, detail and hint (the driver's own text is only "db error"); for a
+/// connection that ended, that it ended and why.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+        if let Some(d) = db.detail() {
+            s.push_str(&format!("; detail: {d}"));
+        }
+        if let Some(h) = db.hint() {
+            s.push_str(&format!("; hint: {h}"));
+        }
+        if let (Some(t), Some(c)) = (db.table(), db.column()) {
+            s.push_str(&format!("; table {t}, column {c}"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    if e.is_closed() {
+        s.push_str(" (the connection to the server was closed: the server stopped, or the connection was ended)");
+    }
+    s
+}
+
+fn pg_err(e: postgres::Error) -> Error {
+    err(describe(&e))
+}
+
 fn ident_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -88,7 +121,7 @@ impl PgStore {
                         c
                     }
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
+                        let _ = ready_tx.send(Err(describe(&e)));
                         return;
                     }
                 };
@@ -125,7 +158,7 @@ impl PgStore {
             .map_err(|_| err("the connection thread stopped"))?;
         rx.recv()
             .map_err(|_| err("the connection thread stopped"))?
-            .map_err(err)
+            .map_err(pg_err)
     }
 
     fn migrate(&self) -> Result<()> {

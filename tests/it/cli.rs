@@ -376,3 +376,46 @@ fn each_commands_help_lists_only_the_flags_it_uses() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The banner `cloud serve` prints before it serves: its first four lines.
+fn serve_banner(secret: Option<&str>, args: &[&str]) -> String {
+    use std::io::BufRead as _;
+    let d = tempfile::tempdir().expect("tmp");
+    let mut c = imgform(d.path());
+    c.args(["cloud", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    match secret {
+        Some(s) => c.env("IMGFORM_LOCAL_SECRET", s),
+        None => c.env_remove("IMGFORM_LOCAL_SECRET"),
+    };
+    let mut child = c.spawn().expect("spawns");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    for _ in 0..4 {
+        out.read_line(&mut banner).expect("reads");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    banner
+}
+
+#[test]
+fn issue_28_cloud_serve_never_prints_its_secret() {
+    let b = serve_banner(None, &[]);
+    assert!(b.contains("AccessKeyId=imgform-local"), "{b}");
+    assert!(b.contains("the built-in default"), "{b}");
+    assert!(!b.contains("imgform-local-secret"), "{b}");
+    assert!(b.contains("curl -u imgform-local:SECRET"), "{b}");
+    let b = serve_banner(Some("s3cr3t-from-env"), &[]);
+    assert!(
+        b.contains("from IMGFORM_LOCAL_SECRET") && !b.contains("s3cr3t"),
+        "{b}"
+    );
+    let b = serve_banner(None, &["--access-key-secret", "s3cr3t-flag"]);
+    assert!(
+        b.contains("from --access-key-secret") && !b.contains("s3cr3t"),
+        "{b}"
+    );
+}

@@ -523,3 +523,31 @@ fn import_takes_module_addresses_on_the_command_line_and_in_import_blocks() {
         "nothing created"
     );
 }
+
+#[test]
+fn issue_28_a_chain_deeper_than_the_limit_is_reported_as_too_deep_not_as_recursion() {
+    // 18 distinct modules, each calling the next: no module calls itself.
+    let mut files: Vec<(String, String)> = vec![(
+        "main.tf".into(),
+        "module \"m0\" {\n  source = \"./m0\"\n}\n".into(),
+    )];
+    for i in 0..18 {
+        files.push((
+            format!("m{i}/main.tf"),
+            format!(
+                "module \"m{}\" {{\n  source = \"../m{}\"\n}}\n",
+                i + 1,
+                i + 1
+            ),
+        ));
+    }
+    files.push(("m18/main.tf".into(), "locals {\n  x = 1\n}\n".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let human = diagnostics(&refs);
+    assert!(human.contains("Modules nested too deeply"), "{human}");
+    assert!(human.contains("at most 16 levels deep"), "{human}");
+    assert!(!human.contains("Module calls itself"), "{human}");
+}

@@ -267,3 +267,41 @@ fn workspaces_on_postgres_are_created_listed_selected_and_deleted() {
     let o = run(&["workspace", "select", &name]);
     assert_eq!(o.status.code(), Some(1), "a deleted workspace is gone");
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (IMGFORM_TEST_PG)"]
+fn issue_28_a_postgres_failure_says_what_postgres_said() {
+    // The driver's own text for any server error is "db error": the message, SQLSTATE
+    // code and detail must reach the user.
+    let conn = conn();
+    let d = tempfile::tempdir().expect("tmp");
+    let schema = format!("broken{}", std::process::id());
+    std::fs::write(
+        d.path().join("main.hcl"),
+        format!(
+            "imgform {{\n  backend \"pg\" {{\n    schema_name = \"{schema}\"\n  }}\n}}\n\nprovider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n}}\n"
+        ),
+    )
+    .expect("write");
+    ok(&pg(
+        d.path(),
+        &conn,
+        "default",
+        &["--cloud", "local", "init"],
+    ));
+    let mut c = postgres::Client::connect(&conn, postgres::NoTls).expect("connects");
+    c.batch_execute(&format!(
+        "ALTER TABLE {schema}.resources DROP COLUMN attributes"
+    ))
+    .expect("drops");
+    let o = pg(d.path(), &conn, "default", &["state", "list"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("42703") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!err.trim_end().ends_with("db error"), "{err}");
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("cleans up");
+}
