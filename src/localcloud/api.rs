@@ -361,6 +361,7 @@ fn dispatch(
         "DeleteImageComponent" => delete_component(c, &p),
         "ExportImage" => export_image(c, &p),
         "DescribeSnapshots" => describe_snapshots(c, &p),
+        "DeleteSnapshot" => delete_snapshot(c, &p),
         "DescribeInstances" => describe_instances(c, &p),
         "ListTagResources" => list_tag_resources(c, &p),
         other => err(
@@ -2624,6 +2625,41 @@ fn describe_snapshots(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     Ok(
         json!({ "TotalCount": total, "PageNumber": page, "PageSize": size, "Snapshots": { "Snapshot": items } }),
     )
+}
+
+/// DeleteSnapshot, as the API page has it: a snapshot that does not exist is ignored; one
+/// that a custom image was made from (one still being created included) is refused with
+/// 403 `SnapshotCreatedImage` until those images are deleted, `Force` or not (Force only
+/// lets go of disks created from it, which this world does not make); one still being
+/// created is cancelled by the delete.
+fn delete_snapshot(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
+    let region = region_of(c, p)?;
+    let Some(id) = p.some("SnapshotId") else {
+        return err(
+            400,
+            "MissingParameter",
+            "The input parameter SnapshotId that is mandatory for processing this request is not supplied.",
+        );
+    };
+    let _force = p.bool("Force")?;
+    if !c.regions[&region].snapshots.contains_key(id) {
+        return Ok(json!({}));
+    }
+    let used = c
+        .images
+        .values()
+        .any(|i| i.region == region && !i.deleted && i.disks.iter().any(|d| d.snapshot_id == id));
+    if used {
+        return err(
+            403,
+            "SnapshotCreatedImage",
+            "The snapshot has been used to create user defined image(s).",
+        );
+    }
+    let mut r = c.regions[&region].clone();
+    r.snapshots.remove(id);
+    c.put_region(r);
+    Ok(json!({}))
 }
 
 /// DescribeInstances: the region's instances, by `InstanceIds`, `Status`, paged.

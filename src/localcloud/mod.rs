@@ -315,6 +315,23 @@ impl Cloud {
         self.clock.now()
     }
 
+    /// Runs one action as a request would, without a signature or faults: what a test
+    /// does to change the world in the middle of an apply (delete a snapshot under a
+    /// create). The answer is the document the API returns, or its error.
+    pub fn act(
+        &mut self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, ApiErr> {
+        let params: std::collections::BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let doc = api::answer(self, action, &params)?;
+        self.flush();
+        Ok(serde_json::from_str(&doc.with_request_id("")).expect("the cloud writes JSON"))
+    }
+
     /// A custom image's record (tests change it to stage a situation).
     pub fn image_record(&self, id: &str) -> Option<ImageRec> {
         self.images.get(id).cloned()

@@ -1176,3 +1176,82 @@ async fn a_component_updates_its_tags_in_place_and_a_vanished_export_is_made_aga
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(core.cloud.calls("ExportImage"), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn issue_28_a_snapshot_deleted_under_a_running_create_fails_cleanly_and_orphans_nothing() {
+    // While the first image is being made, its snapshot is deleted (refused: an image is
+    // made from it) and so is the snapshot of the second image, which waits for the first.
+    let core = Core::new();
+    let hcl = r#"
+resource "alicloud_image" "a" {
+  image_name  = "first"
+  snapshot_id = "s-bp1qs0000000000web"
+}
+
+resource "alicloud_image" "b" {
+  image_name  = "second"
+  snapshot_id = "s-bp1system0002"
+  depends_on  = [alicloud_image.a]
+}
+"#;
+    let cloud = Arc::downgrade(&core.cloud);
+    let answers: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = answers.clone();
+    core.cloud.script(Box::new(move |action, _| {
+        if action != "DescribeImages" || !seen.lock().expect("never poisoned").is_empty() {
+            return None;
+        }
+        let c = cloud.upgrade()?;
+        let codes: Vec<String> = ["s-bp1qs0000000000web", "s-bp1system0002"]
+            .iter()
+            .map(|s| {
+                match c.with(|c| {
+                    c.act(
+                        "DeleteSnapshot",
+                        &[("RegionId", "cn-hangzhou"), ("SnapshotId", s)],
+                    )
+                }) {
+                    Ok(_) => "deleted".to_string(),
+                    Err(e) => e.code,
+                }
+            })
+            .collect();
+        *seen.lock().expect("never poisoned") = codes;
+        None
+    }));
+    let (_, out, _) = core.apply(hcl, false).await;
+    assert_eq!(
+        *answers.lock().expect("never poisoned"),
+        ["SnapshotCreatedImage", "deleted"],
+        "ECS keeps a snapshot an image is made from"
+    );
+    assert_eq!(out.added, 1, "{out:?}");
+    assert_eq!(out.failed.len(), 1, "{out:?}");
+    assert_eq!(out.failed[0].0.to_string(), "alicloud_image.b");
+    assert!(
+        out.failed[0].1.contains("InvalidSnapshotId.NotFound"),
+        "{out:?}"
+    );
+    // Nothing orphaned, no row without its object: the refused create left no row.
+    let st = core.state();
+    let rows: Vec<String> = st.resources.keys().map(|a| a.to_string()).collect();
+    assert_eq!(rows, ["alicloud_image.a"]);
+    assert_eq!(
+        st.resources.values().next().map(|r| r.status),
+        Some(Status::Ready)
+    );
+    assert_eq!(core.images(), 1);
+    // Deleting a snapshot that no image uses any more, or one that is not there, is quiet.
+    core.cloud.with(|c| {
+        assert!(c
+            .act(
+                "DeleteSnapshot",
+                &[("RegionId", "cn-hangzhou"), ("SnapshotId", "s-none")]
+            )
+            .is_ok());
+        let e = c
+            .act("DeleteSnapshot", &[("RegionId", "cn-hangzhou")])
+            .expect_err("missing");
+        assert_eq!(e.code, "MissingParameter");
+    });
+}
