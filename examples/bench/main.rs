@@ -684,12 +684,13 @@ fn kill(n: usize) -> Vec<Row> {
             ),
         ),
         Row(
-            "kill: duplicates, orphans, rows without object".into(),
+            "kill: duplicates, orphans, rows without object, hangs (each round also pushes a rewound state and restores an old backup)".into(),
             format!(
-                "{}, {}, {} (targets 0, 0, 0); {} round(s) did not converge",
+                "{}, {}, {}, {} (targets 0, 0, 0, 0); {} round(s) did not converge",
                 r.duplicates,
                 r.orphans,
                 r.rows_without_object,
+                r.hangs,
                 r.failures.len()
             ),
         ),

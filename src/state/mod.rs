@@ -137,8 +137,12 @@ pub mod as_json {
     use super::State;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    /// Writes `st` as `state pull` JSON.
+    /// Writes `st` as `state pull` JSON; a state without a lineage (none was read) as
+    /// `null`, which reads back as it.
     pub fn serialize<S: Serializer>(st: &State, s: S) -> Result<S::Ok, S::Error> {
+        if st.lineage.is_empty() {
+            return serde_json::Value::Null.serialize(s);
+        }
         st.to_json().serialize(s)
     }
 

@@ -6,6 +6,13 @@
 //! configured object exactly once (no duplicate), nothing the state does not know (no
 //! orphan), and no state row whose object is gone.
 //!
+//! Then each round attacks the state itself, as a restore from a backup would (issue 28):
+//! it pushes the state with every generation rewound to 1, destroys everything, restores
+//! the state backed up right after `init` (its generations rewound too), and applies V1
+//! again. A ClientToken derived from the state would repeat here, and the cloud would
+//! answer with the ids of deleted objects; the apply must instead make each object anew,
+//! once, and never hang (every command runs under a time limit).
+//!
 //! Shared by the integration tests (a few rounds) and the benchmark program (`cargo run
 //! --release --example bench -- kill`, a hundred rounds and more), which includes this file.
 
@@ -140,9 +147,14 @@ pub struct Report {
     pub orphans: usize,
     /// State rows whose object is not in the cloud.
     pub rows_without_object: usize,
+    /// Commands that did not end within their time limit.
+    pub hangs: usize,
     /// Rounds that did not converge, with what was wrong.
     pub failures: Vec<String>,
 }
+
+/// How long one command may run before the harness calls it a hang.
+const COMMAND_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs one round per (phase, kill point). `cmd` makes an imgform command in a directory.
 pub fn run(cmd: &dyn Fn(&Path) -> Command, speed: &str, points: &[String]) -> Report {
@@ -170,7 +182,45 @@ fn exec(
         Some(p) => c.env("IMGFORM_CRASH_AT", p),
         None => c.env_remove("IMGFORM_CRASH_AT"),
     };
-    c.output().expect("imgform runs")
+    within(&mut c, COMMAND_LIMIT).unwrap_or_else(|| Output {
+        status: hung_status(),
+        stdout: vec![],
+        stderr: format!("HUNG: imgform {args:?} ran longer than {COMMAND_LIMIT:?}").into_bytes(),
+    })
+}
+
+/// Runs `c`, killing it after `limit`: `None` when it had to be killed.
+fn within(c: &mut Command, limit: std::time::Duration) -> Option<Output> {
+    let child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("imgform runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(o) => Some(o.expect("waits")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let _ = rx.recv();
+            None
+        }
+    }
+}
+
+/// The exit status a hung command is recorded with (it was killed, so it has no code).
+fn hung_status() -> std::process::ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    std::process::ExitStatus::from_raw(9)
+}
+
+fn hung(o: &Output) -> bool {
+    o.stderr.starts_with(b"HUNG: ")
 }
 
 fn round(cmd: &dyn Fn(&Path) -> Command, speed: &str, phase: Phase, point: &str, r: &mut Report) {
@@ -179,6 +229,17 @@ fn round(cmd: &dyn Fn(&Path) -> Command, speed: &str, phase: Phase, point: &str,
     let main = d.path().join("main.hcl");
     std::fs::write(&main, V1).expect("write");
     let label = format!("{phase:?} killed at {point}");
+    // The backup a restore brings back: the state as `init` left it.
+    let o = exec(cmd, d.path(), speed, None, &["init"]);
+    if !o.status.success() {
+        r.failures
+            .push(format!("{label}: init failed: {}", text(&o)));
+        return;
+    }
+    let backup = cmd(d.path())
+        .args(["state", "pull"])
+        .output()
+        .expect("runs");
     if phase != Phase::Create {
         let o = exec(cmd, d.path(), speed, None, &["apply", "--auto-approve"]);
         if !o.status.success() {
@@ -226,6 +287,88 @@ fn round(cmd: &dyn Fn(&Path) -> Command, speed: &str, phase: Phase, point: &str,
             .push(format!("{label}: did not converge: {last}"));
     }
     count(cmd, d.path(), phase, &label, r);
+    // What the directory's configuration makes once applied again.
+    let wants = if phase == Phase::Replace {
+        Phase::Replace
+    } else {
+        Phase::Create
+    };
+    rewound(cmd, d.path(), speed, &backup.stdout, &label, wants, r);
+}
+
+/// The attack on the state: an edited push, then a restored backup (see the module doc).
+fn rewound(
+    cmd: &dyn Fn(&Path) -> Command,
+    dir: &Path,
+    speed: &str,
+    backup: &[u8],
+    label: &str,
+    wants: Phase,
+    r: &mut Report,
+) {
+    let label = format!("{label}, then a rewound state");
+    let pull = cmd(dir).args(["state", "pull"]).output().expect("runs");
+    let Ok(mut st) = serde_json::from_slice::<serde_json::Value>(&pull.stdout) else {
+        r.failures
+            .push(format!("{label}: state pull failed: {}", text(&pull)));
+        return;
+    };
+    rewind(&mut st);
+    let serial = st["serial"].as_u64().unwrap_or(0);
+    st["serial"] = serde_json::json!(serial + 1);
+    let pushed = dir.join("edited.json");
+    std::fs::write(&pushed, st.to_string()).expect("write");
+    let o = cmd(dir)
+        .args(["state", "push", pushed.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    if !o.status.success() {
+        r.failures
+            .push(format!("{label}: push failed: {}", text(&o)));
+        return;
+    }
+    for (what, args) in [
+        ("destroy", &["destroy", "--auto-approve"][..]),
+        ("apply", &["apply", "--auto-approve"][..]),
+    ] {
+        if what == "apply" {
+            // Restore the backup taken after init: its generations are those of an
+            // empty state, below every one handed out since.
+            let mut old: serde_json::Value = serde_json::from_slice(backup).unwrap_or_default();
+            rewind(&mut old);
+            let f = dir.join("backup.json");
+            std::fs::write(&f, old.to_string()).expect("write");
+            let o = cmd(dir)
+                .args(["state", "push", "--force", f.to_str().expect("utf-8")])
+                .output()
+                .expect("runs");
+            if !o.status.success() {
+                r.failures
+                    .push(format!("{label}: restore failed: {}", text(&o)));
+                return;
+            }
+        }
+        let o = exec(cmd, dir, speed, None, args);
+        if hung(&o) {
+            r.hangs += 1;
+        }
+        if !o.status.success() {
+            r.failures
+                .push(format!("{label}: {what} failed: {}", text(&o)));
+            return;
+        }
+    }
+    count(cmd, dir, wants, &label, r);
+}
+
+/// Every generation back to 1, the remembered ones forgotten: what an old backup holds.
+fn rewind(st: &mut serde_json::Value) {
+    if let Some(o) = st.as_object_mut() {
+        o.remove("generations");
+    }
+    for row in st["resources"].as_array_mut().into_iter().flatten() {
+        row["generation"] = serde_json::json!(1);
+    }
 }
 
 fn text(o: &Output) -> String {

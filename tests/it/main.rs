@@ -10,6 +10,7 @@ mod e2e;
 mod files;
 mod fmt;
 mod fuzz;
+mod fuzz_readers;
 mod killharness;
 mod language;
 mod localcloud;

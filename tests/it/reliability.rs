@@ -492,8 +492,8 @@ fn killed_at_state_writes_and_requests_every_kind_converges_exactly_once() {
     let r = crate::killharness::run(&|d| imgform(d), "1200", &points);
     assert!(r.failures.is_empty(), "{:#?}", r.failures);
     assert_eq!(
-        (r.duplicates, r.orphans, r.rows_without_object),
-        (0, 0, 0),
+        (r.duplicates, r.orphans, r.rows_without_object, r.hangs),
+        (0, 0, 0, 0),
         "{r:?}"
     );
     assert!(r.kills * 2 >= r.rounds, "most rounds really killed: {r:?}");
