@@ -305,3 +305,91 @@ fn issue_28_a_postgres_failure_says_what_postgres_said() {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .expect("cleans up");
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server (IMGFORM_TEST_PG)"]
+fn issue_28_an_apply_whose_state_connection_is_killed_says_so_and_the_next_one_converges() {
+    // The server ends imgform's connection in the middle of an apply (as a failover or an
+    // administrator would): the run must not end with "The state records what was done",
+    // and the next apply must finish the work without a second object.
+    let base = conn();
+    let app = format!("imgformkill{}", std::process::id());
+    let conn = if base.starts_with("postgres") {
+        format!(
+            "{base}{}application_name={app}",
+            if base.contains('?') { "&" } else { "?" }
+        )
+    } else {
+        format!("{base} application_name={app}")
+    };
+    let d = tempfile::tempdir().expect("tmp");
+    example(d.path());
+    let ws = format!("conn{}", std::process::id());
+    let child = imgform(d.path())
+        .env("IMGFORM_PG_CONN_STR", &conn)
+        .env("IMGFORM_WORKSPACE", &ws)
+        .env("IMGFORM_LOCAL_SPEED", "60")
+        .args(["--cloud", "local", "apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // Wait for the creates to be recorded with their ids.
+    let start = std::time::Instant::now();
+    loop {
+        let pulled = pg(d.path(), &base, &ws, &["state", "pull"]);
+        let v: serde_json::Value = serde_json::from_slice(&pulled.stdout).unwrap_or_default();
+        let with_ids = v["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["status"] == "creating" && r["id"].is_string())
+            .count();
+        if with_ids >= 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no creates recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).expect("connects");
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .expect("terminates");
+    assert!(!killed.is_empty(), "imgform's connection was found");
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("The state could NOT be written"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("The state records what was done"),
+        "{stderr}"
+    );
+    let out = ok(&pg(
+        d.path(),
+        &base,
+        &ws,
+        &["--cloud", "local", "apply", "--auto-approve"],
+    ));
+    assert!(out.contains("Apply complete!"), "{out}");
+    let mut names: Vec<String> = crate::e2e::cloud_images(d.path())
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ubuntu-22-04-dev", "web-dev"], "each object once");
+    ok(&pg(
+        d.path(),
+        &base,
+        &ws,
+        &["--cloud", "local", "destroy", "--auto-approve"],
+    ));
+}
