@@ -857,7 +857,11 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             &mut hook,
         )
     };
-    // State entries without configuration: destroy, or forget for `removed` blocks.
+    // State entries without configuration: destroy, or forget for `removed` blocks. The
+    // changes they replace (a destroy plan's no-ops, say) are removed once, after the
+    // loop: removing each as its row was met cost rows × changes (24 s for a destroy plan
+    // of 20,000 images).
+    let mut gone: Vec<Change> = Vec::new();
     for (addr, r) in &state.resources {
         if config_addrs.contains(addr) && !opts.destroy {
             continue;
@@ -891,8 +895,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                 }
             }
         }
-        changes.retain(|c| c.addr != *addr);
-        changes.push(Change {
+        gone.push(Change {
             addr: addr.clone(),
             prev_addr: None,
             kind: r.kind.clone(),
@@ -938,6 +941,12 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
             deps: r.deps.clone(),
             unchanged: false,
         });
+    }
+    if !gone.is_empty() {
+        let replaced: std::collections::HashSet<&ResourceAddr> =
+            gone.iter().map(|c| &c.addr).collect();
+        changes.retain(|c| !replaced.contains(&c.addr));
+        changes.append(&mut gone);
     }
     // Addresses are unique: an unstable sort orders them the same, without a buffer.
     changes.sort_unstable_by(|a, b| a.addr.cmp(&b.addr));

@@ -216,9 +216,7 @@ impl State {
         // Every field is checked and every problem reported at once: a state that is
         // pushed is the truth afterwards, so nothing in it may be guessed or dropped.
         let mut problems: Vec<String> = Vec::new();
-        if !matches!(v.get("version"), None | Some(J::Number(_)))
-            || (v.get("version").is_some() && v["version"].as_u64().is_none())
-        {
+        if v.get("version").is_some_and(|x| x.as_u64().is_none()) {
             problems.push(format!(
                 "\"version\" must be a whole number, not {}",
                 v["version"]
@@ -253,170 +251,18 @@ impl State {
         };
         let mut first_at: std::collections::HashMap<ResourceAddr, usize> = Default::default();
         for (i, r) in resources.iter().enumerate() {
-            let at = |what: String| format!("resources[{i}]: {what}");
-            let Some(o) = r.as_object() else {
-                problems.push(at(format!("must be an object, not {r}")));
+            let Some(row) = row_from_json(i, r, &mut problems) else {
                 continue;
             };
-            let addr: ResourceAddr = match o.get("address") {
-                Some(J::String(a)) => match a.parse() {
-                    Ok(a) => a,
-                    Err(e) => {
-                        problems.push(at(format!("address {a:?}: {e}")));
-                        continue;
-                    }
-                },
-                None => {
-                    problems.push(at("has no address".into()));
-                    continue;
-                }
-                Some(other) => {
-                    problems.push(at(format!("\"address\" must be a string, not {other}")));
-                    continue;
-                }
-            };
-            let at = |what: String| format!("resources[{i}] ({addr}): {what}");
-            let string = |k: &str, problems: &mut Vec<String>| -> Option<String> {
-                match o.get(k) {
-                    None | Some(J::Null) => None,
-                    Some(J::String(x)) => Some(x.clone()),
-                    Some(other) => {
-                        problems.push(at(format!("\"{k}\" must be a string, not {other}")));
-                        None
-                    }
-                }
-            };
-            let kind = string("type", &mut problems).unwrap_or_default();
-            if kind.is_empty() {
-                problems.push(at("has no \"type\"".into()));
-            }
-            let provider = string("provider", &mut problems).unwrap_or_else(|| "alicloud".into());
-            let region = string("region", &mut problems).unwrap_or_default();
-            let id = string("id", &mut problems);
-            let client_token = string("client_token", &mut problems);
-            let status = match string("status", &mut problems) {
-                None => Some(Status::Ready),
-                Some(x) => Status::parse(&x).or_else(|| {
-                    problems.push(at(format!(
-                        "unknown status {x:?} (ready, creating, tainted or deleting)"
-                    )));
-                    None
-                }),
-            };
-            let generation = match o.get("generation") {
-                None | Some(J::Null) => 1,
-                Some(n) => match n.as_u64().filter(|n| *n >= 1) {
-                    Some(n) => n,
-                    None => {
-                        problems.push(at(format!(
-                            "\"generation\" must be a whole number from 1, not {n}"
-                        )));
-                        1
-                    }
-                },
-            };
-            let attrs = match o.get("attributes") {
-                None | Some(J::Null) => J::Object(Default::default()),
-                Some(a @ J::Object(_)) => a.clone(),
-                Some(other) => {
-                    problems.push(at(format!("\"attributes\" must be an object, not {other}")));
-                    J::Null
-                }
-            };
-            let deps = match o.get("dependencies") {
-                None | Some(J::Null) => vec![],
-                Some(J::Array(a)) if a.iter().all(|x| x.is_string()) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-                Some(other) => {
-                    problems.push(at(format!(
-                        "\"dependencies\" must be a list of addresses, not {other}"
-                    )));
-                    vec![]
-                }
-            };
-            if status == Some(Status::Creating) && id.is_none() && client_token.is_none() {
-                problems.push(at(
-                    "a creating row without an id must hold its ClientToken".into()
-                ));
-            }
-            if let Some(first) = first_at.get(&addr) {
-                problems.push(at(format!(
-                    "the same address as resources[{first}]: two rows cannot share an address"
-                )));
+            if let Some(first) = first_at.get(&row.addr) {
+                problems.push(format!("resources[{i}] ({}): the same address as resources[{first}]: two rows cannot share an address", row.addr));
                 continue;
             }
-            first_at.insert(addr.clone(), i);
-            let Some(status) = status else { continue };
-            s.resources.insert(
-                addr.clone(),
-                ResourceState {
-                    addr,
-                    kind,
-                    provider,
-                    region,
-                    id,
-                    status,
-                    client_token,
-                    generation,
-                    attrs: Attrs::new(&attrs),
-                    deps,
-                    pending: o
-                        .get("pending_request")
-                        .filter(|p| !p.is_null())
-                        .cloned()
-                        .map(Box::new),
-                },
-            );
+            first_at.insert(row.addr.clone(), i);
+            s.resources.insert(row.addr.clone(), row);
         }
-        match v.get("generations") {
-            None | Some(J::Null) => {}
-            Some(J::Object(g)) => {
-                for (k, n) in g {
-                    match n.as_u64() {
-                        Some(n) => {
-                            s.generations.insert(k.clone(), n);
-                        }
-                        None => problems.push(format!(
-                            "generations[{k:?}] must be a whole number, not {n}"
-                        )),
-                    }
-                }
-            }
-            Some(other) => problems.push(format!("\"generations\" must be an object, not {other}")),
-        }
-        match v.get("outputs") {
-            None | Some(J::Null) => {}
-            Some(J::Object(o)) => {
-                for (k, val) in o {
-                    let sensitive = match val.get("sensitive") {
-                        None | Some(J::Null) => false,
-                        Some(J::Bool(b)) => *b,
-                        Some(other) => {
-                            problems.push(format!(
-                                "outputs.{k}.sensitive must be true or false, not {other}"
-                            ));
-                            false
-                        }
-                    };
-                    if !val.is_object() {
-                        problems.push(format!(
-                            "outputs.{k} must be an object with a \"value\", not {val}"
-                        ));
-                        continue;
-                    }
-                    s.outputs.insert(
-                        k.clone(),
-                        OutputState {
-                            value: val["value"].clone(),
-                            sensitive,
-                        },
-                    );
-                }
-            }
-            Some(other) => problems.push(format!("\"outputs\" must be an object, not {other}")),
-        }
+        generations_from_json(v.get("generations"), &mut s, &mut problems);
+        outputs_from_json(v.get("outputs"), &mut s, &mut problems);
         if problems.is_empty() {
             return Ok(s);
         }
@@ -426,6 +272,179 @@ impl State {
             if problems.len() == 1 { "" } else { "s" },
             problems.join("\n  ")
         ))
+    }
+}
+
+/// One row of `state pull` JSON; `None` (with the problems noted) when it is not valid.
+fn row_from_json(
+    i: usize,
+    r: &serde_json::Value,
+    problems: &mut Vec<String>,
+) -> Option<ResourceState> {
+    use serde_json::Value as J;
+    let Some(o) = r.as_object() else {
+        problems.push(format!("resources[{i}]: must be an object, not {r}"));
+        return None;
+    };
+    let addr: ResourceAddr = match o.get("address") {
+        Some(J::String(a)) => match a.parse() {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(format!("resources[{i}]: address {a:?}: {e}"));
+                return None;
+            }
+        },
+        None => {
+            problems.push(format!("resources[{i}]: has no address"));
+            return None;
+        }
+        Some(other) => {
+            problems.push(format!(
+                "resources[{i}]: \"address\" must be a string, not {other}"
+            ));
+            return None;
+        }
+    };
+    let before = problems.len();
+    let at = |what: String| format!("resources[{i}] ({addr}): {what}");
+    let string = |k: &str, problems: &mut Vec<String>| -> Option<String> {
+        match o.get(k) {
+            None | Some(J::Null) => None,
+            Some(J::String(x)) => Some(x.clone()),
+            Some(other) => {
+                problems.push(at(format!("\"{k}\" must be a string, not {other}")));
+                None
+            }
+        }
+    };
+    let kind = string("type", problems).unwrap_or_default();
+    if kind.is_empty() {
+        problems.push(at("has no \"type\"".into()));
+    }
+    let provider = string("provider", problems).unwrap_or_else(|| "alicloud".into());
+    let region = string("region", problems).unwrap_or_default();
+    let id = string("id", problems);
+    let client_token = string("client_token", problems);
+    let status = match string("status", problems) {
+        None => Status::Ready,
+        Some(x) => Status::parse(&x).unwrap_or_else(|| {
+            problems.push(at(format!(
+                "unknown status {x:?} (ready, creating, tainted or deleting)"
+            )));
+            Status::Ready
+        }),
+    };
+    let generation = match o.get("generation") {
+        None | Some(J::Null) => 1,
+        Some(n) => n.as_u64().filter(|n| *n >= 1).unwrap_or_else(|| {
+            problems.push(at(format!(
+                "\"generation\" must be a whole number from 1, not {n}"
+            )));
+            1
+        }),
+    };
+    let attrs = match o.get("attributes") {
+        None | Some(J::Null) => J::Object(Default::default()),
+        Some(a @ J::Object(_)) => a.clone(),
+        Some(other) => {
+            problems.push(at(format!("\"attributes\" must be an object, not {other}")));
+            J::Null
+        }
+    };
+    let deps = match o.get("dependencies") {
+        None | Some(J::Null) => vec![],
+        Some(J::Array(a)) if a.iter().all(|x| x.is_string()) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        Some(other) => {
+            problems.push(at(format!(
+                "\"dependencies\" must be a list of addresses, not {other}"
+            )));
+            vec![]
+        }
+    };
+    if status == Status::Creating && id.is_none() && client_token.is_none() {
+        problems.push(at(
+            "a creating row without an id must hold its ClientToken".into()
+        ));
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(ResourceState {
+        addr,
+        kind,
+        provider,
+        region,
+        id,
+        status,
+        client_token,
+        generation,
+        attrs: Attrs::new(&attrs),
+        deps,
+        pending: o
+            .get("pending_request")
+            .filter(|p| !p.is_null())
+            .cloned()
+            .map(Box::new),
+    })
+}
+
+/// The generations a state remembers (`"generations"`), each a whole number.
+fn generations_from_json(g: Option<&serde_json::Value>, s: &mut State, problems: &mut Vec<String>) {
+    use serde_json::Value as J;
+    match g {
+        None | Some(J::Null) => {}
+        Some(J::Object(g)) => {
+            for (k, n) in g {
+                match n.as_u64() {
+                    Some(n) => {
+                        s.generations.insert(k.clone(), n);
+                    }
+                    None => problems.push(format!(
+                        "generations[{k:?}] must be a whole number, not {n}"
+                    )),
+                }
+            }
+        }
+        Some(other) => problems.push(format!("\"generations\" must be an object, not {other}")),
+    }
+}
+
+/// The outputs of a state, each an object with its `value` and `sensitive` flag.
+fn outputs_from_json(o: Option<&serde_json::Value>, s: &mut State, problems: &mut Vec<String>) {
+    use serde_json::Value as J;
+    match o {
+        None | Some(J::Null) => {}
+        Some(J::Object(o)) => {
+            for (k, val) in o {
+                if !val.is_object() {
+                    problems.push(format!(
+                        "outputs.{k} must be an object with a \"value\", not {val}"
+                    ));
+                    continue;
+                }
+                let sensitive = match val.get("sensitive") {
+                    None | Some(J::Null) => false,
+                    Some(J::Bool(b)) => *b,
+                    Some(other) => {
+                        problems.push(format!(
+                            "outputs.{k}.sensitive must be true or false, not {other}"
+                        ));
+                        false
+                    }
+                };
+                s.outputs.insert(
+                    k.clone(),
+                    OutputState {
+                        value: val["value"].clone(),
+                        sensitive,
+                    },
+                );
+            }
+        }
+        Some(other) => problems.push(format!("\"outputs\" must be an object, not {other}")),
     }
 }
 

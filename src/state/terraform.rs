@@ -210,28 +210,7 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 problems.push(format!("{addr} and {} hold the same object {id}: one object must not have two addresses", other.addr));
                 continue;
             }
-            // The schema's attributes only, as the provider recorded them; empty ones
-            // (the provider writes "" and [] for unset) are left out.
-            let mut kept = serde_json::Map::new();
-            for a in schema.attrs {
-                if let Some(v) = attrs.get(a.name).filter(|v| {
-                    !(v.is_null()
-                        || v.as_str() == Some("")
-                        || v.as_array().is_some_and(|x| x.is_empty())
-                        || v.as_object()
-                            .is_some_and(|x| x.is_empty() && a.name != "tags"))
-                }) {
-                    kept.insert(a.name.to_string(), v.clone());
-                }
-            }
-            for b in schema.blocks {
-                if let Some(v) = attrs
-                    .get(b.name)
-                    .filter(|v| v.as_array().is_some_and(|x| !x.is_empty()))
-                {
-                    kept.insert(b.name.to_string(), v.clone());
-                }
-            }
+            let kept = kept_attrs(schema, attrs);
             out.take.push(ResourceState {
                 addr,
                 kind: kind.to_string(),
@@ -256,6 +235,32 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
         ));
     }
     Ok(out)
+}
+
+/// The schema's attributes only, as the provider recorded them; empty ones (the provider
+/// writes "" and [] for unset) are left out.
+fn kept_attrs(schema: &crate::resource::Schema, attrs: &J) -> serde_json::Map<String, J> {
+    let mut kept = serde_json::Map::new();
+    for a in schema.attrs {
+        if let Some(v) = attrs.get(a.name).filter(|v| {
+            !(v.is_null()
+                || v.as_str() == Some("")
+                || v.as_array().is_some_and(|x| x.is_empty())
+                || v.as_object()
+                    .is_some_and(|x| x.is_empty() && a.name != "tags"))
+        }) {
+            kept.insert(a.name.to_string(), v.clone());
+        }
+    }
+    for b in schema.blocks {
+        if let Some(v) = attrs
+            .get(b.name)
+            .filter(|v| v.as_array().is_some_and(|x| !x.is_empty()))
+        {
+            kept.insert(b.name.to_string(), v.clone());
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
