@@ -63,7 +63,7 @@ pub fn endpoint_for(region: &str, over: Option<&str>) -> Result<String, Error> {
         None if region == "cn-hangzhou" => "https://ecs.aliyuncs.com".to_string(),
         None => format!("https://ecs.{region}.aliyuncs.com"),
     };
-    if url.starts_with("http://") && !crate::config::check::is_loopback_url(&url) {
+    if url.starts_with("http://") && !super::is_loopback_url(&url) {
         return Err(Error::Config(format!(
             "refusing plain HTTP to {url}: credentials would cross the network unencrypted; use https:// (http:// is allowed for 127.0.0.1/localhost only)"
         )));

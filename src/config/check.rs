@@ -1846,7 +1846,7 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
                     .map(|n| (format!("{n} is not a number of retries"), "use a whole number, 0 or more".to_string())),
                 "endpoint" => v
                     .as_str()
-                    .filter(|s| s.starts_with("http://") && !is_loopback_url(s))
+                    .filter(|s| s.starts_with("http://") && !crate::cloud::is_loopback_url(s))
                     .map(|s| (format!("{s:?} uses plain HTTP to a host that is not on this machine"), "use https://, or an http:// endpoint on 127.0.0.1/localhost (the local cloud)".to_string())),
                 _ => None,
             };
@@ -1864,23 +1864,6 @@ fn check_providers(cfg: &Config, dir: &Path, ev: &mut Evaluated, diags: &mut Dia
         }
         ev.providers.insert(key.clone(), m);
     }
-}
-
-/// True for `http://127.x.x.x`, `http://localhost` and `http://[::1]` URLs.
-pub fn is_loopback_url(s: &str) -> bool {
-    let rest = s
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 fn check_moves(cfg: &Config, ev: &Evaluated, diags: &mut Diagnostics) {

@@ -2,10 +2,9 @@
 //! codes and HTTP statuses of the ECS API pages (`shared/seeds/`), acting on the world,
 //! and answering with the real response shapes (the types of `cloud::ops`).
 
+use super::rules;
 use super::world::{ExecutionRec, ImageDisk, ImageRec, PipelineRec, TaskRec};
 use super::Cloud;
-use crate::resource::rules;
-use crate::value::Value;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -124,18 +123,9 @@ impl P<'_> {
     }
 }
 
-fn s(v: &str) -> Value {
-    Value::String(v.to_string())
-}
-
-fn check(
-    rule: fn(&Value) -> Result<(), rules::Fail>,
-    v: Option<&str>,
-    code: &str,
-    message: &str,
-) -> R<()> {
+fn check(rule: fn(&str) -> bool, v: Option<&str>, code: &str, message: &str) -> R<()> {
     if let Some(x) = v {
-        if rule(&s(x)).is_err() {
+        if !rule(x) {
             return err(400, code, message);
         }
     }
@@ -188,14 +178,14 @@ fn check_tags(tags: &[(String, String)], dup_code: &str, dup_status: u16) -> R<(
     }
     let mut seen: Vec<String> = Vec::new();
     for (k, v) in tags {
-        if rules::tag_key(k).is_err() {
+        if !rules::tag_key(k) {
             return err(
                 400,
                 "InvalidTagKey.Malformed",
                 "The specified Tag.n.Key is not valid.",
             );
         }
-        if rules::tag_value(k, v).is_err() {
+        if !rules::tag_value(v) {
             return err(
                 400,
                 "InvalidTagValue.Malformed",
@@ -547,7 +537,7 @@ fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             }
             let dev = match m.get("Device").filter(|v| !v.is_empty()) {
                 Some(d) => {
-                    if rules::device(&s(d)).is_err() || (typ == "system") != (d == "/dev/xvda") {
+                    if !rules::device(d) || (typ == "system") != (d == "/dev/xvda") {
                         return err(
                             400,
                             "InvalidDevice.Malformed",
@@ -776,14 +766,14 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     for (i, (n, m)) in maps.iter().enumerate() {
         let bucket = m.get("OSSBucket").cloned().unwrap_or_default();
         let object = m.get("OSSObject").cloned().unwrap_or_default();
-        if bucket.is_empty() || rules::oss_bucket(&s(&bucket)).is_err() {
+        if bucket.is_empty() || !rules::oss_bucket(&bucket) {
             return err(
                 400,
                 "InvalidOSSBucket.Malformed",
                 "The specified OSS bucket is wrongly formed.",
             );
         }
-        if object.is_empty() || rules::oss_object(&s(&object)).is_err() {
+        if object.is_empty() || !rules::oss_object(&object) {
             return err(
                 400,
                 "InvalidOSSObject.Malformed",
@@ -967,7 +957,7 @@ fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     Ok(json!({ "ImageId": image_id, "TaskId": task_id, "RegionId": region }))
 }
 
-use crate::resource::rules::CONTENT_COMMANDS as COMMANDS;
+use super::rules::CONTENT_COMMANDS as COMMANDS;
 
 fn check_content(content: &str, length_code: &str) -> R<()> {
     if content.len() > 16 * 1024 {
@@ -1220,10 +1210,10 @@ fn create_pipeline(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
                 if o.is_empty() {
                     return err(404, "MissingParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is missing.");
                 }
-                if rules::oss_bucket(&s(&b)).is_err() {
+                if !rules::oss_bucket(&b) {
                     return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSBucket", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSBucket is invalid. OSSBucket supports up to 63 characters, only lowercase letters, numbers, and dashes are allowed, and cannot start or end with a dash.");
                 }
-                if rules::oss_object(&s(&o)).is_err() {
+                if !rules::oss_object(&o) {
                     return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is invalid. OSSObject supports up to 1023 characters, and cannot start with http:// or https://.");
                 }
                 if let Some(f) = m.get("Format").filter(|v| !v.is_empty()) {

@@ -7,6 +7,7 @@
 
 mod api;
 pub mod inproc;
+mod rules;
 mod server;
 pub mod store;
 pub mod world;
@@ -613,7 +614,7 @@ impl Cloud {
                 instance_types: vec!["ecs.g6.large".into()],
                 ..Default::default()
             });
-            if crate::resource::rules::region_id(rid).is_err() {
+            if !rules::region_id(rid) {
                 return Err(format!("{rid:?} is not a region id"));
             }
             for i in body
