@@ -49,6 +49,7 @@ pub mod diag;
 pub mod events;
 pub mod graph;
 pub mod localcloud;
+pub mod ops;
 pub mod plan;
 pub mod render;
 pub mod resource;

@@ -5,6 +5,7 @@ use super::run::{self, PlanArgs};
 use super::{Cli, Context, Ended};
 use crate::apply::walk;
 use crate::events::EventSink;
+use crate::ops;
 use crate::render;
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,90 +133,23 @@ fn apply_locked(
     destroy: bool,
 ) -> anyhow::Result<Ended> {
     let color = run::color_out(cli);
-    let json = jl.is_some();
     let plan = match planfile {
         Some(p) => {
-            let plan = run::read_plan_file(p)?;
-            let st = run.store.lock().expect("never poisoned").load()?;
-            run::check_fresh(
-                &plan,
-                &st.lineage,
-                st.serial,
-                &run::config_digest(&run.dir, &run.ev),
-            )?;
-            // The file is not trusted: the plan is made again from the configuration, the
-            // state and the cloud, and must be the one the file holds. What runs is the
-            // plan made here, which is that one.
-            let Some(remade) = run::make_plan(run, ctx, &plan.options, None)? else {
-                return Ok(Ended::Failed);
-            };
-            crate::plan::file::check_remade(&plan, &remade)?;
-            remade
+            // The file is not trusted: the plan made again from the configuration, the
+            // state and the cloud must be the one it holds, and is what runs.
+            let remade = ops::apply::check_saved(run, &run::read_plan_file(p)?)?;
+            run::show_diags(run, ctx, &remade.diags, None);
+            match remade.plan {
+                Some(plan) => plan,
+                None => return Ok(Ended::Failed),
+            }
         }
-        None => {
-            let Some(plan) =
-                run::make_plan(run, ctx, &run::plan_options(common, destroy), jl.as_deref())?
-            else {
-                return Ok(Ended::Failed);
-            };
-            if let Some(jl) = &jl {
-                jl.plan(&plan);
-            } else {
-                print!(
-                    "{}",
-                    render::plan::human(
-                        &plan,
-                        render::plan::Style {
-                            color,
-                            reveal: common.show_sensitive,
-                        },
-                    )
-                );
-            }
-            if !plan.has_changes() {
-                // Nothing to do, but what refresh learnt is kept: a destroy that was
-                // interrupted after the cloud deleted the object leaves a `deleting` row
-                // that refresh found gone, and it must not outlive this run.
-                persist_refresh(run, &plan)?;
-                // Terraform ends every apply with its count and the outputs, nothing done
-                // included.
-                let mut none = crate::apply::walk::Outcome::default();
-                if !destroy {
-                    none.outputs = run.store.lock().expect("never poisoned").load()?.outputs;
-                }
-                match &jl {
-                    Some(jl) => jl.applied(destroy, &none),
-                    None => {
-                        println!("\n{}", render::plan::apply_summary(destroy, &none));
-                        print_outputs(&none.outputs);
-                    }
-                }
-                return Ok(Ended::Success);
-            }
-            if !auto {
-                if json {
-                    anyhow::bail!("--json needs --auto-approve or a saved plan: there is no prompt in JSON mode");
-                }
-                if !common.input {
-                    anyhow::bail!("no interactive input (--input=false): pass --auto-approve, or apply a saved plan");
-                }
-                let prompt = if destroy {
-                    run::Prompt::Destroy
-                } else if plan.options.refresh_only {
-                    run::Prompt::RefreshOnly
-                } else {
-                    run::Prompt::Apply
-                };
-                if !run::confirm(prompt)? {
-                    println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
-                    return Ok(Ended::Failed);
-                }
-            }
-            plan
-        }
+        None => match planned(cli, ctx, run, common, auto, jl.as_deref(), destroy)? {
+            Ok(plan) => plan,
+            Err(ended) => return Ok(ended),
+        },
     };
-    let stop = run.sess.stop().clone();
-    run::interrupts(&run.rt, stop.clone());
+    run::interrupts(&run.rt, run.sess.stop().clone());
     // JSON lines with --json; live lines on a terminal; Terraform-style lines otherwise.
     let sink: Arc<dyn EventSink> = if let Some(jl) = &jl {
         jl.clone()
@@ -224,101 +158,159 @@ fn apply_locked(
     } else {
         Arc::new(render::apply::Lines::new(Duration::from_secs(10), color))
     };
-    run.rt
-        .block_on(walk::clean_deposed(
-            run.sess.clone(),
-            run.store.clone(),
-            run.ev.clone(),
-            sink.clone(),
-        ))
-        .map_err(anyhow::Error::msg)?;
-    persist_refresh(run, &plan)?;
-    if plan.options.refresh_only {
-        let none = crate::apply::walk::Outcome {
-            outputs: run.store.lock().expect("never poisoned").load()?.outputs,
-            ..Default::default()
-        };
-        match &jl {
-            Some(jl) => jl.applied(false, &none),
-            None => println!("\n{}", render::plan::apply_summary(false, &none)),
-        }
-        return Ok(Ended::Success);
-    }
     let opts = walk::Options {
         parallelism: common.parallelism.max(1),
         max_in_progress: common.max_in_progress,
     };
-    let out = run.rt.block_on(walk::apply(
-        run.sess.clone(),
-        run.store.clone(),
-        run.ev.clone(),
-        &plan,
-        &opts,
-        sink.clone(),
-        stop,
-    ));
+    let out = ops::apply::apply(run, &plan, &opts, sink)?;
+    let shown = if plan.options.refresh_only {
+        Shown::Summary
+    } else if plan.options.targets.is_empty() {
+        Shown::Outputs
+    } else {
+        Shown::OutputsAndTargetWarning
+    };
+    Ok(report(
+        &out,
+        destroy && !plan.options.refresh_only,
+        jl.as_deref(),
+        shown,
+    ))
+}
+
+/// Plans, shows the plan and asks for `yes` (unless `auto`): the plan to apply, or how the
+/// command ended without applying (nothing to do, declined).
+fn planned(
+    cli: &Cli,
+    ctx: &Context,
+    run: &run::Run,
+    common: &PlanArgs,
+    auto: bool,
+    jl: Option<&render::json::JsonLines>,
+    destroy: bool,
+) -> anyhow::Result<Result<crate::plan::model::Plan, Ended>> {
+    let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy), jl)? else {
+        return Ok(Err(Ended::Failed));
+    };
+    match jl {
+        Some(jl) => jl.plan(&plan),
+        None => print!(
+            "{}",
+            render::plan::human(
+                &plan,
+                render::plan::Style {
+                    color: run::color_out(cli),
+                    reveal: common.show_sensitive,
+                },
+            )
+        ),
+    }
+    if !plan.has_changes() {
+        // Nothing to do, but what refresh learnt is kept: a destroy that was interrupted
+        // after the cloud deleted the object leaves a `deleting` row that refresh found
+        // gone, and it must not outlive this run. Terraform ends every apply with its
+        // count and the outputs, nothing done included.
+        ops::apply::persist_refresh(run, &plan)?;
+        let mut none = walk::Outcome::default();
+        if !destroy {
+            none.outputs = run.store.lock().expect("never poisoned").load()?.outputs;
+        }
+        return Ok(Err(report(&none, destroy, jl, Shown::Outputs)));
+    }
+    if !auto {
+        if jl.is_some() {
+            anyhow::bail!(
+                "--json needs --auto-approve or a saved plan: there is no prompt in JSON mode"
+            );
+        }
+        if !common.input {
+            anyhow::bail!(
+                "no interactive input (--input=false): pass --auto-approve, or apply a saved plan"
+            );
+        }
+        let prompt = if destroy {
+            run::Prompt::Destroy
+        } else if plan.options.refresh_only {
+            run::Prompt::RefreshOnly
+        } else {
+            run::Prompt::Apply
+        };
+        if !run::confirm(prompt)? {
+            println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+            return Ok(Err(Ended::Failed));
+        }
+    }
+    Ok(Ok(plan))
+}
+
+/// What a successful apply shows after its summary line.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    /// Nothing more (a refresh-only apply).
+    Summary,
+    /// The outputs.
+    Outputs,
+    /// The outputs, and Terraform's warning after a targeted apply.
+    OutputsAndTargetWarning,
+}
+
+/// Shows how an apply ended: its summary and what `shown` says, or what failed, what was
+/// skipped and what the state holds.
+fn report(
+    out: &walk::Outcome,
+    destroy: bool,
+    jl: Option<&render::json::JsonLines>,
+    shown: Shown,
+) -> Ended {
     let verb = if destroy { "Destroy" } else { "Apply" };
     if !out.failed.is_empty() || out.interrupted {
         // A failed run never ends with "Apply complete!": each failure was an
         // `apply_errored` line and its diagnostic; what was left undone follows.
-        if let Some(jl) = &jl {
-            let mut detail = format!(
-                "{} added, {} changed, {} destroyed; {} failed, {} skipped.",
-                out.added,
-                out.changed,
-                out.destroyed,
-                out.failed.len(),
-                out.skipped.len()
-            );
-            for (addr, why) in &out.skipped {
-                detail.push_str(&format!("\n  skipped {addr}: {why}"));
-            }
-            detail.push_str(&format!("\n{}", closing(&out)));
-            let what = if out.interrupted {
-                "interrupted"
-            } else {
-                "failed"
-            };
-            jl.error(&format!("{verb} {what}"), &detail);
+        let what = if out.interrupted {
+            "interrupted"
+        } else {
+            "failed"
+        };
+        let counts = format!(
+            "{} added, {} changed, {} destroyed; {} failed, {} skipped.",
+            out.added,
+            out.changed,
+            out.destroyed,
+            out.failed.len(),
+            out.skipped.len()
+        );
+        let mut detail = String::new();
+        for (addr, why) in &out.skipped {
+            detail.push_str(&format!("  skipped {addr}: {why}\n"));
         }
-        if !json {
-            for (addr, e) in &out.failed {
-                eprintln!("\nError: {addr}: {e}");
+        detail.push_str(&closing(out));
+        match jl {
+            Some(jl) => jl.error(&format!("{verb} {what}"), &format!("{counts}\n{detail}")),
+            None => {
+                for (addr, e) in &out.failed {
+                    eprintln!("\nError: {addr}: {e}");
+                }
+                eprintln!("\n{verb} {what}: {counts}\n{detail}");
             }
-            let ok = format!(
-                "{} added, {} changed, {} destroyed",
-                out.added, out.changed, out.destroyed
-            );
-            eprintln!(
-                "\n{verb} {}: {ok}; {} failed, {} skipped.",
-                if out.interrupted {
-                    "interrupted"
-                } else {
-                    "failed"
-                },
-                out.failed.len(),
-                out.skipped.len()
-            );
-            for (addr, why) in &out.skipped {
-                eprintln!("  skipped {addr}: {why}");
-            }
-            eprintln!("{}", closing(&out));
         }
-        return Ok(Ended::Failed);
+        return Ended::Failed;
     }
-    if let Some(jl) = &jl {
-        jl.applied(destroy, &out);
-    } else {
-        // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts only
-        // what it destroyed.
-        println!("\n{}", crate::render::plan::apply_summary(destroy, &out));
-        print_outputs(&out.outputs);
-        if !plan.options.targets.is_empty() {
-            // Terraform's warning after a targeted apply.
-            println!("\nWarning: Applied changes may be incomplete\n\nThe plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    imgform plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when imgform specifically suggests to use it as part of an error message.");
+    match jl {
+        Some(jl) => jl.applied(destroy, out),
+        None => {
+            // Terraform's words (and the regexes of Atlantis and tfcmt): a destroy counts
+            // only what it destroyed.
+            println!("\n{}", crate::render::plan::apply_summary(destroy, out));
+            if shown != Shown::Summary {
+                print_outputs(&out.outputs);
+            }
+            if shown == Shown::OutputsAndTargetWarning {
+                // Terraform's warning after a targeted apply.
+                println!("\nWarning: Applied changes may be incomplete\n\nThe plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    imgform plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when imgform specifically suggests to use it as part of an error message.");
+            }
         }
     }
-    Ok(Ended::Success)
+    Ended::Success
 }
 
 /// The last line of an apply that did not complete: what the state holds, and what to do.
@@ -348,15 +340,4 @@ fn print_outputs(outputs: &std::collections::BTreeMap<String, crate::state::Outp
         };
         println!("{k} = {shown}");
     }
-}
-
-/// Persists what the plan's refresh learnt (objects deleted outside imgform or whose
-/// interrupted destroy the cloud finished, changed attributes). The plan's prior state is
-/// the state as refresh found it; no second round of reads.
-fn persist_refresh(run: &run::Run, plan: &crate::plan::model::Plan) -> anyhow::Result<()> {
-    if plan.options.no_refresh {
-        return Ok(());
-    }
-    let mut store = run.store.lock().expect("never poisoned");
-    crate::state::edit::persist_refresh(store.as_mut(), &plan.prior_state)
 }

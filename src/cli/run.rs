@@ -3,23 +3,16 @@
 //! local`), refresh-then-plan, saved plan files and the confirmation prompt.
 
 use super::{Cli, CloudKind, Context, VarArgs};
-use crate::apply::{self, Connect, Session};
 use crate::cloud::client::Scheme;
-use crate::cloud::creds::Credentials;
 use crate::config::check::{self, Evaluated, Options};
 use crate::config::vars::VarOptions;
-use crate::localcloud;
-use crate::plan::build::{self, Input};
 use crate::plan::model::{Options as PlanOptions, Plan};
 use crate::render;
 use crate::state::backend::Backend;
-use crate::state::backend::LockGuard;
 use crate::state::store::Store;
 use anyhow::Context as _;
-use sha2::Digest;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Flags shared by plan, apply and destroy.
@@ -67,33 +60,7 @@ pub struct PlanArgs {
     pub signature: Option<String>,
 }
 
-/// Everything a run needs.
-pub struct Run {
-    /// The tokio runtime.
-    pub rt: tokio::runtime::Runtime,
-    /// The evaluated configuration.
-    pub ev: Arc<Evaluated>,
-    /// The state store.
-    pub store: crate::apply::SharedStore,
-    /// The cloud session.
-    pub sess: Arc<Session>,
-    /// The local cloud, when `--cloud local`.
-    pub local: Option<localcloud::Handle>,
-    /// The configuration directory.
-    pub dir: PathBuf,
-    /// The state lock this run holds; released when the run is dropped, on every exit
-    /// path (after the local cloud stops, the next run may take it).
-    lock: Option<LockGuard>,
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        if let Some(h) = self.local.take() {
-            self.rt.block_on(h.stop());
-        }
-        drop(self.lock.take());
-    }
-}
+pub use crate::ops::Run;
 
 /// The options for loading the configuration from the global flags and `vars`.
 pub fn config_options(cli: &Cli, vars: &VarArgs) -> Options {
@@ -162,9 +129,9 @@ fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
 }
 
-/// Opens the state and takes its lock for `operation` (waiting up to `timeout`), then
-/// starts the local cloud if asked (after the lock: a run that waited sees the world the
-/// previous run left), and connects to the cloud. The lock is held until the run is dropped.
+/// Opens the state backend the flags and settings name, takes its lock for `operation`
+/// (waiting up to `timeout`), starts the local cloud for `--cloud local` and connects
+/// (`ops::Run::open`).
 pub fn open(
     cli: &Cli,
     ev: Evaluated,
@@ -173,89 +140,19 @@ pub fn open(
     timeout: Duration,
     lock: bool,
 ) -> anyhow::Result<Run> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let dir = cli.chdir.clone();
-    let store: crate::apply::SharedStore =
-        Arc::new(Mutex::new(open_backend(cli, &ev.config.settings)?));
-    let lock = if lock {
-        Some(LockGuard::take(store.clone(), operation, timeout)?)
-    } else {
-        tracing::warn!("running {operation} without the state lock (--lock=false)");
-        None
-    };
-    // The guard releases the lock if starting the cloud fails, and Run's Drop after.
-    let (local, sess) = prepare_cloud(cli, &rt, &ev, signature, &dir)?;
-    Ok(Run {
-        rt,
-        ev: Arc::new(ev),
-        store,
-        sess: Arc::new(sess),
-        local,
-        dir,
-        lock,
-    })
-}
-
-fn prepare_cloud(
-    cli: &Cli,
-    rt: &tokio::runtime::Runtime,
-    ev: &Evaluated,
-    signature: Option<&str>,
-    dir: &std::path::Path,
-) -> anyhow::Result<(Option<localcloud::Handle>, Session)> {
-    let mut how = Connect {
-        speed: 1.0,
-        scheme: signature.map(|s| if s == "v1" { Scheme::V1 } else { Scheme::V3 }),
-        ..Default::default()
-    };
-    let mut local = None;
-    if cli.cloud == CloudKind::Local {
-        let speed: f64 = match env("IMGFORM_LOCAL_SPEED") {
-            Some(s) => s
-                .parse()
-                .map_err(|_| format!("{s:?} is not a number"))
-                .and_then(localcloud::check_speed)
-                .map_err(|e| anyhow::anyhow!("IMGFORM_LOCAL_SPEED: {e}"))?,
-            None => 60.0,
-        };
-        let faults = match env("IMGFORM_LOCAL_FAULTS") {
-            Some(f) => localcloud::Faults::parse(&f)
-                .map_err(|e| anyhow::anyhow!("IMGFORM_LOCAL_FAULTS: {e}"))?,
-            None => localcloud::Faults::default(),
-        };
-        let opts = localcloud::Options {
-            data: Some(dir.join(".imgform").join("local-cloud")),
-            speed,
-            faults,
-            ..Default::default()
-        };
-        let h = rt
-            .block_on(localcloud::start(opts))
-            .map_err(anyhow::Error::msg)?;
-        how.endpoint = Some(h.endpoint());
-        how.credentials = Some(Credentials {
-            access_key_id: localcloud::DEFAULT_KEY_ID.into(),
-            access_key_secret: localcloud::DEFAULT_SECRET.into(),
-            security_token: None,
-            source: "the local cloud".into(),
-        });
-        how.speed = speed;
-        how.default_region = Some("cn-hangzhou".into());
-        tracing::debug!(endpoint = %h.endpoint(), speed, "started the local cloud");
-        local = Some(h);
-    }
-    let sess = match Session::connect(&ev.providers, &how, &env) {
-        Ok(s) => s,
-        Err(e) => {
-            if let Some(h) = local {
-                rt.block_on(h.stop());
-            }
-            anyhow::bail!("{e}");
-        }
-    };
-    Ok((local, sess))
+    let backend = open_backend(cli, &ev.config.settings)?;
+    Run::open(
+        ev,
+        backend,
+        &crate::ops::OpenOptions {
+            dir: cli.chdir.clone(),
+            local_cloud: cli.cloud == CloudKind::Local,
+            scheme: signature.map(|s| if s == "v1" { Scheme::V1 } else { Scheme::V3 }),
+            operation: operation.into(),
+            lock_timeout: timeout,
+            lock,
+        },
+    )
 }
 
 /// Where the state lives: `--state PATH` (a local file), the PostgreSQL team backend
@@ -354,33 +251,6 @@ pub fn lock_timeout(s: &str) -> anyhow::Result<Duration> {
         .with_context(|| format!("--lock-timeout {s:?} is not a duration such as 30s or 5m"))
 }
 
-/// SHA-256 of the configuration files and variable values, to refuse stale saved plans.
-pub fn config_digest(dir: &Path, ev: &Evaluated) -> String {
-    let mut h = sha2::Sha256::new();
-    if let Ok(files) = crate::config::load::config_files(dir) {
-        for f in files {
-            h.update(
-                f.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-                    .as_bytes(),
-            );
-            h.update(std::fs::read(&f).unwrap_or_default());
-        }
-    }
-    h.update(
-        serde_json::to_string(
-            &ev.vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        )
-        .unwrap_or_default()
-        .as_bytes(),
-    );
-    hex::encode(h.finalize())
-}
-
 /// Which confirmation to ask, in Terraform's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prompt {
@@ -453,7 +323,7 @@ pub fn color_out(cli: &Cli) -> bool {
     !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-pub use crate::plan::file::{check_fresh, read_plan_file, write_plan_file};
+pub use crate::plan::file::{read_plan_file, write_plan_file};
 
 /// The plan options from flags.
 pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
@@ -466,75 +336,36 @@ pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
     }
 }
 
-/// Builds a plan (refresh included), with diagnostics printed.
+/// Refreshes and plans (`ops::plan`), showing the diagnostics: as Terraform's
+/// `diagnostic` lines with `json`, on stderr otherwise.
 pub fn make_plan(
     run: &Run,
     ctx: &Context,
     opts: &PlanOptions,
     json: Option<&render::json::JsonLines>,
 ) -> anyhow::Result<Option<Plan>> {
-    let t = std::time::Instant::now();
-    let state = run.store.lock().expect("never poisoned").load()?;
-    let (lineage, serial) = (state.lineage.clone(), state.serial);
-    tracing::debug!(
-        rows = state.resources.len(),
-        ms = t.elapsed().as_millis() as u64,
-        "state loaded"
-    );
-    // One copy of the state from here on: refresh updates it, and the plan keeps it as its
-    // prior state.
-    let (refreshed, drift) = if opts.no_refresh {
-        (state, vec![])
-    } else {
-        run.rt
-            .block_on(apply::refresh_with(
-                &run.sess,
-                state,
-                match json {
-                    Some(jl) => jl as &dyn crate::events::EventSink,
-                    None => &crate::events::Discard,
-                },
-            ))
-            .map_err(anyhow::Error::msg)?
+    let sink: &dyn crate::events::EventSink = match json {
+        Some(jl) => jl,
+        None => &crate::events::Discard,
     };
-    tracing::debug!(ms = t.elapsed().as_millis() as u64, "refreshed");
-    let sess = run.sess.clone();
-    let ev = run.ev.clone();
-    let handle = run.rt.handle().clone();
-    let opts2 = opts.clone();
-    let (plan, diags) = run.rt.block_on(async move {
-        tokio::task::spawn_blocking(move || {
-            let regions = sess.regions.clone();
-            let mut reader = apply::CloudReader {
-                sess: &sess,
-                rt: handle,
-                reads: 0,
-            };
-            build::plan(
-                Input {
-                    ev: &ev,
-                    state: refreshed,
-                    drift,
-                    regions: &regions,
-                    options: &opts2,
-                },
-                &mut reader,
-            )
-        })
-        .await
-    })?;
-    tracing::debug!(ms = t.elapsed().as_millis() as u64, "planned");
+    let planned = crate::ops::plan::plan(run, opts, sink)?;
+    show_diags(run, ctx, &planned.diags, json);
+    Ok(planned.plan)
+}
+
+/// Shows diagnostics of a run: as Terraform's `diagnostic` lines with `json`, on stderr
+/// otherwise.
+pub fn show_diags(
+    run: &Run,
+    ctx: &Context,
+    diags: &crate::diag::Diagnostics,
+    json: Option<&render::json::JsonLines>,
+) {
     match json {
-        Some(jl) => jl.diagnostics(&run.ev.config.sources, &diags),
+        Some(jl) => jl.diagnostics(&run.ev.config.sources, diags),
         None => eprint!(
             "{}",
-            render::diag::human_all(&run.ev.config.sources, &diags, ctx.color_err)
+            render::diag::human_all(&run.ev.config.sources, diags, ctx.color_err)
         ),
     }
-    Ok(plan.map(|mut p| {
-        p.lineage = lineage;
-        p.serial = serial;
-        p.config_digest = config_digest(&run.dir, &run.ev);
-        p
-    }))
 }

@@ -483,9 +483,8 @@ fn import_terraform(
     {
         regions.entry("alicloud".into()).or_insert(r);
     }
-    let a = crate::state::terraform::adopt(&doc, &regions).map_err(anyhow::Error::msg)?;
     let mut store = run::open_backend(cli, &ev.config.settings)?;
-    edit::adopt(&mut store, &a.take, dry_run)?;
+    let a = crate::ops::adopt::adopt_terraform(&mut store, &doc, &regions, dry_run)?;
     let verb = if dry_run { "Would adopt" } else { "Adopted" };
     for r in &a.take {
         println!(

@@ -7,7 +7,6 @@ pub mod backend;
 pub mod edit;
 pub mod pg;
 pub mod store;
-pub mod terraform;
 pub mod workspace;
 
 pub use attrs::Attrs;

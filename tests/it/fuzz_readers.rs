@@ -205,7 +205,7 @@ fn read_state(v: &J) {
 fn read_terraform(v: &J) {
     let regions: std::collections::BTreeMap<String, String> =
         [("alicloud".to_string(), "cn-hangzhou".to_string())].into();
-    if let Ok(a) = imgform::state::terraform::adopt(v, &regions) {
+    if let Ok(a) = imgform::ops::adopt::adopt(v, &regions) {
         // Never two rows at one address.
         let mut addrs: Vec<String> = a.take.iter().map(|r| r.addr.to_string()).collect();
         let n = addrs.len();
@@ -223,7 +223,7 @@ fn the_samples_are_read_as_written() {
     assert!(State::from_json(&s.state).is_ok());
     let regions = [("alicloud".to_string(), "cn-hangzhou".to_string())].into();
     assert_eq!(
-        imgform::state::terraform::adopt(&s.terraform, &regions)
+        imgform::ops::adopt::adopt(&s.terraform, &regions)
             .expect("adopts")
             .take
             .len(),

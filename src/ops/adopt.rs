@@ -2,10 +2,13 @@
 //! `terraform state pull` prints it) is read, and every instance of a kind imgform manages
 //! becomes a `ready` row at the same address with the same id and attributes — no create,
 //! no delete, modules' resources at their module addresses (`module.img[0].alicloud_image.this`).
-//! Kinds imgform does not manage are listed as skipped with the reason.
+//! Kinds imgform does not manage are listed as skipped with the reason. It lives among the
+//! operations, not in `state`, because it asks the kinds (`resource`) for their schemas:
+//! the state knows rows, never kinds.
 
-use super::{ResourceState, Status};
 use crate::addr::ResourceAddr;
+use crate::state::backend::Backend;
+use crate::state::{ResourceState, Status};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 
@@ -25,6 +28,20 @@ fn provider_key(p: &str) -> String {
         Some((_, alias)) if !alias.is_empty() => format!("alicloud.{alias}"),
         _ => "alicloud".into(),
     }
+}
+
+/// `state import-terraform`: reads the Terraform state `doc` and writes its rows in one
+/// transaction under the lock (none with `dry_run`). Refused whole when any entry is
+/// malformed, two objects share an address, or a row is already in imgform's state.
+pub fn adopt_terraform(
+    store: &mut Box<dyn Backend>,
+    doc: &J,
+    regions: &BTreeMap<String, String>,
+    dry_run: bool,
+) -> anyhow::Result<Adoption> {
+    let a = adopt(doc, regions).map_err(anyhow::Error::msg)?;
+    crate::state::edit::adopt(store, &a.take, dry_run)?;
+    Ok(a)
 }
 
 /// Reads a Terraform state document. `regions` maps provider keys to their regions (the
