@@ -92,3 +92,50 @@ fn only_the_resource_module_knows_resource_kinds() {
         found.join("\n")
     );
 }
+
+/// The imports a module's shipped code makes of `crate::<other>` (any path through it).
+fn imports_of(dir: &str, other: &str) -> Vec<String> {
+    let mut found = vec![];
+    for file in rust_files(&root().join(dir)) {
+        let code = code_of(&file);
+        if code.contains(&format!("crate::{other}::")) || code.contains(&format!("crate::{other};")) {
+            let rel = file.strip_prefix(root()).expect("under the crate").display().to_string();
+            found.push(rel);
+        }
+    }
+    found
+}
+
+/// STYLE.md's layers, as issue 29 counts them: the cloud client knows nothing of the
+/// configuration, the state knows rows and never kinds, and the simulated cloud validates
+/// with rules of its own (a wrong rule of the client's must not pass both sides).
+#[test]
+fn layers_import_only_what_they_may() {
+    for (dir, forbidden) in [
+        ("src/cloud", "config"),
+        ("src/state", "resource"),
+        ("src/localcloud", "resource"),
+        ("src/localcloud", "config"),
+        ("src/localcloud", "apply"),
+        ("src/graph.rs", "resource"),
+    ] {
+        let found = if dir.ends_with(".rs") {
+            let code = code_of(&root().join(dir));
+            if code.contains(&format!("crate::{forbidden}::")) {
+                vec![dir.to_string()]
+            } else {
+                vec![]
+            }
+        } else {
+            imports_of(dir, forbidden)
+        };
+        assert!(found.is_empty(), "{dir} imports {forbidden}: {found:?}");
+    }
+    // The operations print nothing: only cli and render write to the terminal.
+    for file in rust_files(&root().join("src/ops")) {
+        let code = code_of(&file);
+        for p in ["println!", "eprintln!", "print!(", "eprint!("] {
+            assert!(!code.contains(p), "{} prints ({p})", file.display());
+        }
+    }
+}
