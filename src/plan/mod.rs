@@ -7,3 +7,4 @@ pub mod build;
 pub mod configuration;
 pub mod file;
 pub mod model;
+pub mod phases;

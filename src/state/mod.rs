@@ -82,6 +82,34 @@ pub struct ResourceState {
     pub pending: Option<Box<serde_json::Value>>,
 }
 
+impl ResourceState {
+    /// The one way to write a ready row: an object that exists, with its id and
+    /// attributes, known to imgform without a create of its own (an import, a data
+    /// source read, a row adopted from Terraform): no ClientToken, generation 1, no
+    /// dependencies recorded yet.
+    pub fn ready(
+        addr: ResourceAddr,
+        provider: String,
+        region: String,
+        id: String,
+        attrs: impl Into<Attrs>,
+    ) -> ResourceState {
+        ResourceState {
+            kind: addr.id.kind.clone(),
+            addr,
+            provider,
+            region,
+            id: Some(id),
+            status: Status::Ready,
+            client_token: None,
+            generation: 1,
+            attrs: attrs.into(),
+            deps: vec![],
+            pending: None,
+        }
+    }
+}
+
 #[cfg(test)]
 impl ResourceState {
     /// A row for unit tests: provider `alicloud`, region `cn-hangzhou`, generation 1, no

@@ -98,8 +98,13 @@ fn imports_of(dir: &str, other: &str) -> Vec<String> {
     let mut found = vec![];
     for file in rust_files(&root().join(dir)) {
         let code = code_of(&file);
-        if code.contains(&format!("crate::{other}::")) || code.contains(&format!("crate::{other};")) {
-            let rel = file.strip_prefix(root()).expect("under the crate").display().to_string();
+        if code.contains(&format!("crate::{other}::")) || code.contains(&format!("crate::{other};"))
+        {
+            let rel = file
+                .strip_prefix(root())
+                .expect("under the crate")
+                .display()
+                .to_string();
             found.push(rel);
         }
     }
