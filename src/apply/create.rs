@@ -426,21 +426,16 @@ pub(super) async fn read(ctx: &Ctx, c: &Change) -> Result<(), String> {
     let args = ctx.ledger.evaluate(&c.addr)?;
     let client = ctx.sess.client(&c.provider, &c.region)?;
     let v = kind.read(&client, &J::Object(args)).await?;
+    let id = v["id"].as_str().map(String::from);
     put(
         ctx,
-        &ResourceState {
-            addr: c.addr.clone(),
-            kind: c.kind.clone(),
-            provider: c.provider.clone(),
-            region: client.region().into(),
-            id: v["id"].as_str().map(String::from),
-            status: Status::Ready,
-            client_token: None,
-            generation: 1,
-            attrs: v.into(),
-            deps: vec![],
-            pending: None,
-        },
+        &ResourceState::ready(
+            c.addr.clone(),
+            c.provider.clone(),
+            client.region().into(),
+            id,
+            v,
+        ),
     )
     .await
 }

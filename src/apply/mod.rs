@@ -497,19 +497,13 @@ pub async fn import(
     store
         .lock()
         .expect("the state lock is never poisoned")
-        .put(&crate::state::ResourceState {
-            addr: addr.clone(),
-            kind: addr.id.kind.clone(),
-            provider: provider.to_string(),
+        .put(&crate::state::ResourceState::ready(
+            addr.clone(),
+            provider.to_string(),
             region,
-            id: Some(id.to_string()),
-            status: Status::Ready,
-            client_token: None,
-            generation: 1,
-            attrs: attrs.into(),
-            deps: vec![],
-            pending: None,
-        })
+            Some(id.to_string()),
+            attrs,
+        ))
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -171,19 +171,14 @@ fn state_only_changes(
             }
         }
         if let (Some(id), None) = (&c.importing, get(&c.addr)?) {
-            let r = ResourceState {
-                addr: c.addr.clone(),
-                kind: c.kind.clone(),
-                provider: c.provider.clone(),
-                region: c.region.clone(),
-                id: Some(id.clone()),
-                status: Status::Ready,
-                client_token: None,
-                generation: 1,
-                attrs: c.before.as_deref().cloned().unwrap_or(json!({})).into(),
-                deps: c.deps.clone(),
-                pending: None,
-            };
+            let mut r = ResourceState::ready(
+                c.addr.clone(),
+                c.provider.clone(),
+                c.region.clone(),
+                Some(id.clone()),
+                c.before.as_deref().cloned().unwrap_or(json!({})),
+            );
+            r.deps = c.deps.clone();
             store
                 .lock()
                 .expect("the state lock is never poisoned")
@@ -391,19 +386,8 @@ async fn record_data_sources(ctx: &Arc<Ctx>) {
         };
         if let Ok(c) = ctx.sess.client(&provider, &region) {
             if let Ok(v) = kind.read(&c, &J::Object(args)).await {
-                let r = ResourceState {
-                    addr: addr.clone(),
-                    kind: addr.id.kind.clone(),
-                    provider,
-                    region,
-                    id: v["id"].as_str().map(String::from),
-                    status: Status::Ready,
-                    client_token: None,
-                    generation: 1,
-                    attrs: v.into(),
-                    deps: vec![],
-                    pending: None,
-                };
+                let id = v["id"].as_str().map(String::from);
+                let r = ResourceState::ready(addr.clone(), provider, region, id, v);
                 let _ = put(ctx, &r).await;
             }
         }

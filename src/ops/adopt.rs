@@ -8,7 +8,7 @@
 
 use crate::addr::ResourceAddr;
 use crate::state::backend::Backend;
-use crate::state::{ResourceState, Status};
+use crate::state::ResourceState;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 
@@ -228,19 +228,13 @@ pub fn adopt(doc: &J, regions: &BTreeMap<String, String>) -> Result<Adoption, St
                 continue;
             }
             let kept = kept_attrs(schema, attrs);
-            out.take.push(ResourceState {
+            out.take.push(ResourceState::ready(
                 addr,
-                kind: kind.to_string(),
-                provider: provider.clone(),
-                region: k.region(region, attrs),
-                id: Some(id),
-                status: Status::Ready,
-                client_token: None,
-                generation: 1,
-                attrs: J::Object(kept).into(),
-                deps: vec![],
-                pending: None,
-            });
+                provider.clone(),
+                k.region(region, attrs),
+                Some(id),
+                J::Object(kept),
+            ));
         }
     }
     if !problems.is_empty() {

@@ -204,7 +204,7 @@ fn imports(
                         imp.to.clone(),
                         inst.provider.clone(),
                         region,
-                        id.clone(),
+                        Some(id.clone()),
                         attrs,
                     ),
                 );

@@ -83,15 +83,15 @@ pub struct ResourceState {
 }
 
 impl ResourceState {
-    /// The one way to write a ready row: an object that exists, with its id and
-    /// attributes, known to imgform without a create of its own (an import, a data
-    /// source read, a row adopted from Terraform): no ClientToken, generation 1, no
-    /// dependencies recorded yet.
+    /// The one way to write a ready row: an object that exists, with its attributes (and
+    /// its id: a data source's read may have none), known to imgform without a create of
+    /// its own (an import, a data source read, a row adopted from Terraform): no
+    /// ClientToken, generation 1, no dependencies recorded yet.
     pub fn ready(
         addr: ResourceAddr,
         provider: String,
         region: String,
-        id: String,
+        id: Option<String>,
         attrs: impl Into<Attrs>,
     ) -> ResourceState {
         ResourceState {
@@ -99,7 +99,7 @@ impl ResourceState {
             addr,
             provider,
             region,
-            id: Some(id),
+            id,
             status: Status::Ready,
             client_token: None,
             generation: 1,
