@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::resource::{same_value, BlockSchema, EvalBody, Schema, Ty, Update};
 use crate::state::State;
 use crate::value::Value;
-use serde_json::{json, Map, Value as J};
+use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Reads from the cloud what planning needs: data sources and objects to import.
@@ -52,9 +52,6 @@ pub struct Input<'a> {
     /// Options.
     pub options: &'a Options,
 }
-
-/// Attributes cleared (set empty) when removed from the configuration.
-const CLEARABLE: &[&str] = &["description", "image_family", "tags"];
 
 /// Converts an evaluated value to JSON, recording unknown paths.
 pub(super) fn to_json(v: &Value) -> (J, bool) {
@@ -205,12 +202,8 @@ pub(super) fn diff(
                 after.insert(a.name.into(), v.clone());
                 true
             }
-            None if CLEARABLE.contains(&a.name) && a.update == Update::InPlace => {
-                let empty = if a.name == "tags" {
-                    json!({})
-                } else {
-                    json!("")
-                };
+            None if a.cleared.is_some() && a.update == Update::InPlace => {
+                let empty = a.cleared.map(|c| c.value()).unwrap_or_default();
                 let had = prior_v.is_some_and(|p| {
                     !(p.is_null()
                         || p == &empty
@@ -482,6 +475,7 @@ pub use super::phases::plan;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn only_the_attributes_expressions_read_are_kept_and_a_whole_read_keeps_all() {

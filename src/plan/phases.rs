@@ -23,7 +23,7 @@ use crate::addr::{Mode, ResourceAddr, ResourceId};
 use crate::config::check::{self, Evaluated, Instance, Node};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::resource::{same_value, Schema, Ty};
+use crate::resource::{same_value, Schema, Ty, Update};
 use crate::state::{ResourceState, State, Status};
 use crate::value::Value;
 use serde_json::{json, Map, Value as J};
@@ -465,7 +465,15 @@ impl<'a> Instances<'a> {
         if matches!(d.action, Action::Create) || !d.replace_paths.is_empty() {
             check_references(out.reader, inst, &id.kind, &cfg_json, &unknown, out.diags);
         }
-        let reason = self.action_of(&mut d, prior, prior_attrs.as_ref(), inst, sh, out.diags);
+        let reason = self.action_of(
+            &mut d,
+            schema,
+            prior,
+            prior_attrs.as_ref(),
+            inst,
+            sh,
+            out.diags,
+        );
         let unknown_value = matches!(
             d.action,
             Action::Create | Action::Resume | Action::DeleteThenCreate | Action::CreateThenDelete
@@ -531,9 +539,11 @@ impl<'a> Instances<'a> {
     /// Turns the diff's action into the plan's: a pending create resumes, a tainted or
     /// half-destroyed object is replaced, `--replace` replaces, a replacement honours
     /// `create_before_destroy` and `prevent_destroy`. Returns Terraform's reason.
+    #[allow(clippy::too_many_arguments)]
     fn action_of(
         &self,
         d: &mut super::build::Diffed,
+        schema: &Schema,
         prior: Option<&ResourceState>,
         prior_attrs: Option<&J>,
         inst: &Instance,
@@ -551,7 +561,14 @@ impl<'a> Instances<'a> {
                         "resume_create".to_string()
                     });
                     d.after = prior_attrs.cloned().unwrap_or_default();
-                    d.after_unknown = json!({"id": p.id.is_none(), "status": true});
+                    // What the cloud has yet to say: the id when none was recorded, and
+                    // every attribute the schema says the cloud computes.
+                    let mut unk = Map::new();
+                    unk.insert("id".into(), J::Bool(p.id.is_none()));
+                    for a in schema.attrs.iter().filter(|a| a.update == Update::Computed) {
+                        unk.insert(a.name.into(), J::Bool(true));
+                    }
+                    d.after_unknown = J::Object(unk);
                 }
                 Status::Tainted => {
                     d.action = Action::DeleteThenCreate;

@@ -28,7 +28,7 @@ pub const SCHEMA: Schema = Schema {
         attr("image_component_name", Ty::String, ForceNew).check(component_name),
         attr("system_type", Ty::String, ForceNew).check(system_type),
         attr("resource_group_id", Ty::String, InPlace).check(resource_group_id),
-        attr("tags", Ty::Map, InPlace).check(tags),
+        attr("tags", Ty::Map, InPlace).check(tags).cleared(),
         attr("create_time", Ty::String, Computed),
     ],
     blocks: &[],

@@ -40,11 +40,15 @@ pub const SCHEMA: Schema = Schema {
         attr("architecture", Ty::String, ForceNew).check(architecture),
         attr("boot_mode", Ty::String, InPlace).check(boot_mode),
         attr("create_time", Ty::String, Computed),
-        attr("description", Ty::String, InPlace).check(description),
+        attr("description", Ty::String, InPlace)
+            .check(description)
+            .cleared(),
         attr("detection_strategy", Ty::String, ForceNew).check(detection_strategy),
         attr("force", Ty::Bool, Local),
         attr("delete_auto_snapshot", Ty::Bool, Local),
-        attr("image_family", Ty::String, InPlace).check(image_family),
+        attr("image_family", Ty::String, InPlace)
+            .check(image_family)
+            .cleared(),
         attr("image_name", Ty::String, InPlace).check(image_name),
         attr("name", Ty::String, InPlace).check(image_name),
         attr("image_version", Ty::String, ForceNew),
@@ -57,7 +61,7 @@ pub const SCHEMA: Schema = Schema {
         attr("usable", Ty::Bool, Computed),
         attr("progress", Ty::String, Computed),
         attr("size", Ty::Int, Computed),
-        attr("tags", Ty::Map, InPlace).check(tags),
+        attr("tags", Ty::Map, InPlace).check(tags).cleared(),
     ],
     blocks: &[
         BlockSchema {

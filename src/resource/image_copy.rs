@@ -30,10 +30,12 @@ pub const SCHEMA: Schema = Schema {
             .required()
             .check(region),
         attr("image_name", Ty::String, InPlace).check(image_name),
-        attr("description", Ty::String, InPlace).check(description),
+        attr("description", Ty::String, InPlace)
+            .check(description)
+            .cleared(),
         attr("encrypted", Ty::Bool, ForceNew),
         attr("kms_key_id", Ty::String, ForceNew),
-        attr("tags", Ty::Map, InPlace).check(tags),
+        attr("tags", Ty::Map, InPlace).check(tags).cleared(),
         attr("force", Ty::Bool, Local),
         attr("delete_auto_snapshot", Ty::Bool, Local),
         attr("status", Ty::String, Computed),

@@ -44,11 +44,13 @@ pub const SCHEMA: Schema = Schema {
         attr("boot_mode", Ty::String, ForceNew).check(import_boot_mode),
         attr("license_type", Ty::String, InPlace).check(license_type),
         attr("image_name", Ty::String, InPlace).check(image_name),
-        attr("description", Ty::String, InPlace).check(description),
+        attr("description", Ty::String, InPlace)
+            .check(description)
+            .cleared(),
         attr("detection_strategy", Ty::String, ForceNew).check(detection_strategy),
         attr("role_name", Ty::String, ForceNew),
         attr("resource_group_id", Ty::String, ForceNew).check(resource_group_id),
-        attr("tags", Ty::Map, InPlace).check(tags),
+        attr("tags", Ty::Map, InPlace).check(tags).cleared(),
         attr("force", Ty::Bool, Local),
         attr("task_id", Ty::String, Computed),
         attr("status", Ty::String, Computed),

@@ -76,6 +76,28 @@ pub struct AttrSchema {
     pub check: Option<Check>,
     /// Shown as `(sensitive value)`.
     pub sensitive: bool,
+    /// What the attribute is set to when the configuration stops giving it (an in-place
+    /// attribute the API clears with an empty value); `None`: the recorded value stays.
+    pub cleared: Option<Cleared>,
+}
+
+/// The empty value an attribute is cleared to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cleared {
+    /// `""` (ModifyImageAttribute clears a description or family so).
+    EmptyString,
+    /// `{}` (every tag removed with UntagResources).
+    EmptyMap,
+}
+
+impl Cleared {
+    /// The empty value as JSON.
+    pub fn value(self) -> serde_json::Value {
+        match self {
+            Cleared::EmptyString => serde_json::json!(""),
+            Cleared::EmptyMap => serde_json::json!({}),
+        }
+    }
 }
 
 /// Shorthand constructors for schema tables.
@@ -87,6 +109,7 @@ pub const fn attr(name: &'static str, ty: Ty, update: Update) -> AttrSchema {
         update,
         check: None,
         sensitive: false,
+        cleared: None,
     }
 }
 
@@ -100,6 +123,16 @@ impl AttrSchema {
     /// Adds a value rule.
     pub const fn check(mut self, c: Check) -> Self {
         self.check = Some(c);
+        self
+    }
+
+    /// Cleared to its type's empty value (`""`, `{}`) when the configuration stops giving
+    /// it, instead of keeping what was set.
+    pub const fn cleared(mut self) -> Self {
+        self.cleared = Some(match self.ty {
+            Ty::Map => Cleared::EmptyMap,
+            _ => Cleared::EmptyString,
+        });
         self
     }
 }

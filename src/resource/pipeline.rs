@@ -81,7 +81,7 @@ pub const SCHEMA: Schema = Schema {
         attr("internet_max_bandwidth_out", Ty::Int, ForceNew).check(bandwidth),
         attr("name", Ty::String, ForceNew).check(pipeline_name),
         attr("system_disk_size", Ty::Int, ForceNew).check(system_disk_size),
-        attr("tags", Ty::Map, InPlace).check(tags),
+        attr("tags", Ty::Map, InPlace).check(tags).cleared(),
         attr("to_region_id", Ty::StringList, ForceNew).check(to_regions),
         attr("vswitch_id", Ty::String, ForceNew).check(vswitch_id),
         attr("resource_group_id", Ty::String, ForceNew).check(resource_group_id),
