@@ -4,9 +4,10 @@
 //!
 //! A request flows from the command line to the cloud through these modules:
 //!
-//! - [`cli`] turns argv into a run context and calls one core function per command; it
-//!   prints (through [`render`]) and says how the command ended; `main.rs` alone turns that
-//!   into the exit code.
+//! - [`cli`] parses argv, calls one operation per command, prints (through [`render`]) and
+//!   says how the command ended; `main.rs` alone turns that into the exit code.
+//! - [`ops`] holds the operations the commands call (plan, apply, adopting a Terraform
+//!   state) and the run context they share ([`ops::Run`]); they print nothing.
 //! - [`config`] reads `*.hcl` files with hcl-edit into a spanned [`config::Config`],
 //!   gathers variable values, extracts references, builds the dependency graph, evaluates
 //!   expressions (with unknowns) and validates every instance against its schema:
@@ -15,8 +16,8 @@
 //!   attribute names, what forces replacement, the API's value rules, and the
 //!   [`resource::Kind`] implementation (create request, waits, updates, read-back,
 //!   delete); [`resource::KINDS`] registers them.
-//! - [`plan`] is the pure planner (one diff per attribute, by the schema's type) and the
-//!   saved plan file.
+//! - [`plan`] is the pure planner, in named phases ([`plan::phases`]; one diff per
+//!   attribute, by the schema's type) and the saved plan file.
 //! - [`apply`] reaches the cloud: the session (clients, batched pollers), refresh, import,
 //!   and the apply walk, generic over the kind.
 //! - [`cloud`] is the ECS client: signing, credentials, typed operations, retries, one

@@ -2,15 +2,15 @@
 //! input (the evaluated configuration, the refreshed state, the options) and adds its part
 //! of the plan.
 //!
-//! 1. [`moves`]: `moved` blocks rename state rows, whole modules before single resources.
-//! 2. [`imports`]: `import` blocks read the objects not yet in the state.
-//! 3. [`Targets`]: what `--target` keeps, with what it depends on.
-//! 4. [`Instances`]: per instance, in dependency order, the diff against its row (the
+//! 1. `moves`: `moved` blocks rename state rows, whole modules before single resources.
+//! 2. `imports`: `import` blocks read the objects not yet in the state.
+//! 3. `Targets`: what `--target` keeps, with what it depends on.
+//! 4. `Instances`: per instance, in dependency order, the diff against its row (the
 //!    values of unchanged resources become known to their dependents); data sources are
 //!    read here when their arguments are known.
-//! 5. [`orphans`]: state rows the configuration no longer has are destroyed, or forgotten
+//! 5. `orphans`: state rows the configuration no longer has are destroyed, or forgotten
 //!    for `removed` blocks.
-//! 6. [`outputs`]: output changes.
+//! 6. `outputs`: output changes.
 //!
 //! The diff of one instance is `build::diff`, by the schema's equality rule.
 
