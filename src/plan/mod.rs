@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod configuration;
+pub mod diff;
 pub mod file;
 pub mod model;
 pub mod phases;

@@ -15,9 +15,10 @@
 //! The diff of one instance is `build::diff`, by the schema's equality rule.
 
 use super::build::{
-    aggregate, check_references, config_json, data_deps, dep_names, diff, instance_value,
+    aggregate, check_references, config_json, data_deps, dep_names, instance_value,
     read_attributes, rename_rows, resource_deps, to_json, Input, Reader,
 };
+use super::diff::diff;
 use super::model::*;
 use crate::addr::{Mode, ResourceAddr, ResourceId};
 use crate::config::check::{self, Evaluated, Instance, Node};
@@ -542,7 +543,7 @@ impl<'a> Instances<'a> {
     #[allow(clippy::too_many_arguments)]
     fn action_of(
         &self,
-        d: &mut super::build::Diffed,
+        d: &mut super::diff::Diffed,
         schema: &Schema,
         prior: Option<&ResourceState>,
         prior_attrs: Option<&J>,

@@ -3,6 +3,7 @@
 //! plus a summary of addresses by action, and the pull-request markdown rendering with its
 //! byte budget. Renderers format what the planner computed; they compute no diffs.
 
+use crate::plan::diff::same_loosely;
 use crate::plan::model::{Action, Change, Counts, Drift, Plan};
 use serde_json::Value as J;
 use std::fmt::Write;
@@ -78,7 +79,7 @@ impl Ctx<'_> {
     fn changes(&self, k: &str, b: Option<&J>, a: Option<&J>) -> bool {
         match self.changed {
             Some(c) => c.iter().any(|x| x == k),
-            None => b != a,
+            None => !same_loosely(b, a),
         }
     }
 }
@@ -167,7 +168,7 @@ fn attr_line(
         let updating = marker.trim() == "~";
         let same = |k: &String| {
             let (bv, av) = (b.and_then(|m| m.get(k)), a.and_then(|m| m.get(k)));
-            matches!((bv, av), (Some(x), Some(y)) if x == y)
+            bv.is_some() && av.is_some() && same_loosely(bv, av)
         };
         let shown: Vec<&String> = keys
             .iter()
@@ -185,7 +186,9 @@ fn attr_line(
             let (mk, text) = match (bv, av) {
                 (None, Some(v)) => ("+", scalar(v)),
                 (Some(v), None) => ("-", format!("{} -> null", scalar(v))),
-                (Some(x), Some(y)) if x != y => ("~", format!("{} -> {}", scalar(x), scalar(y))),
+                (Some(x), Some(y)) if !same_loosely(Some(x), Some(y)) => {
+                    ("~", format!("{} -> {}", scalar(x), scalar(y)))
+                }
                 (Some(x), Some(_)) => (" ", scalar(x)),
                 (None, None) => continue,
             };
@@ -306,7 +309,7 @@ fn body(
             if matches!(
                 action,
                 Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-            ) && (b == a || !block_changes)
+            ) && (same_loosely(b, a) || !block_changes)
             {
                 hidden += 1;
                 continue;
