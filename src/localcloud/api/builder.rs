@@ -216,106 +216,8 @@ pub(super) fn create_pipeline(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     }
     let has_import = p.0.keys().any(|k| k.starts_with("ImportImageOptions."));
     match bt {
-        "OSS" => {
-            if !has_import {
-                return err(
-                    404,
-                    "MissingParameter.ImportImageOptions",
-                    "The specified parameter ImportImageOptions is missing.",
-                );
-            }
-            one_of(p.some("ImportImageOptions.Architecture"), &["i386", "x86_64", "arm64"], "InvalidParameter.ImportImageOptionsArchitecture", "The specified parameter ImportImageOptions.Architecture is invalid. The correct value should be in [i386, x86_64, arm64].")?;
-            one_of(p.some("ImportImageOptions.OSType"), &["windows", "linux"], "InvalidParameter.ImportImageOptionsOSType", "The specified parameter ImportImageOptions.OSType is invalid. The correct value should be in [windows, linux].")?;
-            one_of(p.some("ImportImageOptions.BootMode"), &["BIOS", "UEFI"], "InvalidParameter.ImportImageOptionsBootMode", "The specified parameter ImportImageOptions.BootMode is invalid. The correct value should be in [BIOS, UEFI].")?;
-            check(
-                rules::import_platform,
-                p.some("ImportImageOptions.Platform"),
-                "InvalidParameter.ImportImageOptionsPlatform",
-                "The specified parameter ImportImageOptions.Platform is invalid.",
-            )?;
-            one_of(p.some("ImportImageOptions.LicenseType"), &["Auto", "Aliyun", "BYOL"], "InvalidParameter.ImportImageOptionsLicenseType", "The specified parameter ImportImageOptions.LicenseType is invalid. The correct value should be in [Auto, Aliyun, BYOL].")?;
-            one_of(p.some("ImportImageOptions.Features.NvmeSupport"), &["supported", "unsupported"], "InvalidParameter.ImportImageOptionsFeaturesNvmeSupport", "The specified parameter ImportImageOptions.Features.NvmeSupport is invalid. The correct value should be in [supported, unsupported].")?;
-            let maps = p.objects("ImportImageOptions.DiskDeviceMappings");
-            if maps.is_empty() {
-                return err(
-                    404,
-                    "MissingParameter.ImageOptionsDiskDeviceMappings",
-                    "The specified parameter ImportImageOptions.DiskDeviceMappings is missing.",
-                );
-            }
-            if maps.len() > 17 {
-                return err(400, "InvalidImportImageOptionsDiskDeviceMappings.LengthLimitExceeded", "The length of the specified parameter ImportImageOptions.DiskDeviceMappings exceeds the limit(17).");
-            }
-            for (_, m) in &maps {
-                let b = m.get("OSSBucket").cloned().unwrap_or_default();
-                let o = m.get("OSSObject").cloned().unwrap_or_default();
-                if b.is_empty() {
-                    return err(404, "MissingParameter.ImportImageOptionsDiskDeviceMappingsOSSBucket", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSBucket is missing.");
-                }
-                if o.is_empty() {
-                    return err(404, "MissingParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is missing.");
-                }
-                if !rules::oss_bucket(&b) {
-                    return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSBucket", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSBucket is invalid. OSSBucket supports up to 63 characters, only lowercase letters, numbers, and dashes are allowed, and cannot start or end with a dash.");
-                }
-                if !rules::oss_object(&o) {
-                    return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is invalid. OSSObject supports up to 1023 characters, and cannot start with http:// or https://.");
-                }
-                if let Some(f) = m.get("Format").filter(|v| !v.is_empty()) {
-                    if !["RAW", "VHD", "QCOW2", "VMDK"].contains(&f.to_uppercase().as_str()) {
-                        return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsFormat", "The specified parameter ImportImageOptions.DiskDeviceMappings.Format is invalid. The correct value should be in [RAW, VHD, QCOW2, VMDK].");
-                    }
-                }
-                if let Some(sz) = m.get("DiskImageSize").filter(|v| !v.is_empty()) {
-                    if !sz.parse::<i64>().is_ok_and(|n| (1..=2048).contains(&n)) {
-                        return err(400, "InvalidOperation.DiskImageSizeExceeded", "The disk size exceeds the limit. Please check the specified parameter ImportImageOptions.DiskDeviceMappings.DiskImageSize and ImportImageOptions.DiskDeviceMappings.OSSObject. Ensure that each of them is between 1 and 2048 in size.");
-                    }
-                }
-                if rw.object(&b, &o).is_none() {
-                    return err(404, "InvalidImportImageOptionsDiskDeviceMappingsOSSObject.NotFound", "The specified ImportImageOptions.DiskDeviceMappings.OSSObject is not found in this region.");
-                }
-            }
-            if !rw.oss_role_authorized {
-                return err(403, "InvalidOperation.NoRightAccessOSS", "ECS service is not authorized to access your OSS. Check your RAM roles and policies, and ensure that ecs.aliyuncs.com is authorized to assume AliyunECSImageImportDefaultRole.");
-            }
-        }
-        _ => {
-            if has_import {
-                return err(
-                    400,
-                    "InvalidParameterCombination",
-                    "ImportImageOptions can be used only with BaseImageType OSS.",
-                );
-            }
-            let Some(base) = p.some("BaseImage") else {
-                return err(
-                    400,
-                    "InvalidParameterCombination",
-                    "BaseImage is required when BaseImageType is IMAGE or IMAGE_FAMILY.",
-                );
-            };
-            let found = if bt == "IMAGE" {
-                c.image(&region, base).filter(|i| !i.deleted)
-            } else {
-                c.images
-                    .values()
-                    .find(|i| !i.deleted && i.region == region && i.family == base)
-            };
-            let Some(img) = found else {
-                return err(
-                    404,
-                    "InvalidImage.NotFound",
-                    &format!("The specified base image {base:?} is not found."),
-                );
-            };
-            if img.os_type == "windows" {
-                return err(
-                    403,
-                    "ImagePipeline.NotSupportWindowsInstance",
-                    "Image pipeline does not support windows instance at this time.",
-                );
-            }
-        }
+        "OSS" => pipeline_import_options(rw, p, has_import)?,
+        _ => pipeline_base_image(c, &region, p, bt, has_import)?,
     }
     if c.pipelines
         .values()
@@ -342,6 +244,119 @@ pub(super) fn create_pipeline(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         tags,
     });
     Ok(json!({ "ImagePipelineId": id }))
+}
+
+/// A pipeline that imports its base image from OSS (`BaseImageType` OSS): its
+/// `ImportImageOptions`, each disk's OSS object, and the import role.
+fn pipeline_import_options(
+    rw: &crate::localcloud::world::Region,
+    p: &P,
+    has_import: bool,
+) -> R<()> {
+    if !has_import {
+        return err(
+            404,
+            "MissingParameter.ImportImageOptions",
+            "The specified parameter ImportImageOptions is missing.",
+        );
+    }
+    one_of(p.some("ImportImageOptions.Architecture"), &["i386", "x86_64", "arm64"], "InvalidParameter.ImportImageOptionsArchitecture", "The specified parameter ImportImageOptions.Architecture is invalid. The correct value should be in [i386, x86_64, arm64].")?;
+    one_of(p.some("ImportImageOptions.OSType"), &["windows", "linux"], "InvalidParameter.ImportImageOptionsOSType", "The specified parameter ImportImageOptions.OSType is invalid. The correct value should be in [windows, linux].")?;
+    one_of(p.some("ImportImageOptions.BootMode"), &["BIOS", "UEFI"], "InvalidParameter.ImportImageOptionsBootMode", "The specified parameter ImportImageOptions.BootMode is invalid. The correct value should be in [BIOS, UEFI].")?;
+    check(
+        rules::import_platform,
+        p.some("ImportImageOptions.Platform"),
+        "InvalidParameter.ImportImageOptionsPlatform",
+        "The specified parameter ImportImageOptions.Platform is invalid.",
+    )?;
+    one_of(p.some("ImportImageOptions.LicenseType"), &["Auto", "Aliyun", "BYOL"], "InvalidParameter.ImportImageOptionsLicenseType", "The specified parameter ImportImageOptions.LicenseType is invalid. The correct value should be in [Auto, Aliyun, BYOL].")?;
+    one_of(p.some("ImportImageOptions.Features.NvmeSupport"), &["supported", "unsupported"], "InvalidParameter.ImportImageOptionsFeaturesNvmeSupport", "The specified parameter ImportImageOptions.Features.NvmeSupport is invalid. The correct value should be in [supported, unsupported].")?;
+    let maps = p.objects("ImportImageOptions.DiskDeviceMappings");
+    if maps.is_empty() {
+        return err(
+            404,
+            "MissingParameter.ImageOptionsDiskDeviceMappings",
+            "The specified parameter ImportImageOptions.DiskDeviceMappings is missing.",
+        );
+    }
+    if maps.len() > 17 {
+        return err(400, "InvalidImportImageOptionsDiskDeviceMappings.LengthLimitExceeded", "The length of the specified parameter ImportImageOptions.DiskDeviceMappings exceeds the limit(17).");
+    }
+    for (_, m) in &maps {
+        let b = m.get("OSSBucket").cloned().unwrap_or_default();
+        let o = m.get("OSSObject").cloned().unwrap_or_default();
+        if b.is_empty() {
+            return err(404, "MissingParameter.ImportImageOptionsDiskDeviceMappingsOSSBucket", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSBucket is missing.");
+        }
+        if o.is_empty() {
+            return err(404, "MissingParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is missing.");
+        }
+        if !rules::oss_bucket(&b) {
+            return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSBucket", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSBucket is invalid. OSSBucket supports up to 63 characters, only lowercase letters, numbers, and dashes are allowed, and cannot start or end with a dash.");
+        }
+        if !rules::oss_object(&o) {
+            return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsOSSObject", "The specified parameter ImportImageOptions.DiskDeviceMappings.OSSObject is invalid. OSSObject supports up to 1023 characters, and cannot start with http:// or https://.");
+        }
+        if let Some(f) = m.get("Format").filter(|v| !v.is_empty()) {
+            if !["RAW", "VHD", "QCOW2", "VMDK"].contains(&f.to_uppercase().as_str()) {
+                return err(400, "InvalidParameter.ImportImageOptionsDiskDeviceMappingsFormat", "The specified parameter ImportImageOptions.DiskDeviceMappings.Format is invalid. The correct value should be in [RAW, VHD, QCOW2, VMDK].");
+            }
+        }
+        if let Some(sz) = m.get("DiskImageSize").filter(|v| !v.is_empty()) {
+            if !sz.parse::<i64>().is_ok_and(|n| (1..=2048).contains(&n)) {
+                return err(400, "InvalidOperation.DiskImageSizeExceeded", "The disk size exceeds the limit. Please check the specified parameter ImportImageOptions.DiskDeviceMappings.DiskImageSize and ImportImageOptions.DiskDeviceMappings.OSSObject. Ensure that each of them is between 1 and 2048 in size.");
+            }
+        }
+        if rw.object(&b, &o).is_none() {
+            return err(404, "InvalidImportImageOptionsDiskDeviceMappingsOSSObject.NotFound", "The specified ImportImageOptions.DiskDeviceMappings.OSSObject is not found in this region.");
+        }
+    }
+    if !rw.oss_role_authorized {
+        return err(403, "InvalidOperation.NoRightAccessOSS", "ECS service is not authorized to access your OSS. Check your RAM roles and policies, and ensure that ecs.aliyuncs.com is authorized to assume AliyunECSImageImportDefaultRole.");
+    }
+    Ok(())
+}
+
+/// A pipeline built on an image or an image family: the base image exists, is not
+/// Windows, and no `ImportImageOptions` are given.
+fn pipeline_base_image(c: &Cloud, region: &str, p: &P, bt: &str, has_import: bool) -> R<()> {
+    if has_import {
+        return err(
+            400,
+            "InvalidParameterCombination",
+            "ImportImageOptions can be used only with BaseImageType OSS.",
+        );
+    }
+    let Some(base) = p.some("BaseImage") else {
+        return err(
+            400,
+            "InvalidParameterCombination",
+            "BaseImage is required when BaseImageType is IMAGE or IMAGE_FAMILY.",
+        );
+    };
+    let found = if bt == "IMAGE" {
+        c.image(region, base).filter(|i| !i.deleted)
+    } else {
+        c.images
+            .values()
+            .find(|i| !i.deleted && i.region == region && i.family == base)
+    };
+    let Some(img) = found else {
+        return err(
+            404,
+            "InvalidImage.NotFound",
+            &format!("The specified base image {base:?} is not found."),
+        );
+    };
+    if img.os_type == "windows" {
+        return err(
+            403,
+            "ImagePipeline.NotSupportWindowsInstance",
+            "Image pipeline does not support windows instance at this time.",
+        );
+    }
+
+    Ok(())
 }
 
 pub(super) fn pipeline_in<'a>(c: &'a Cloud, region: &str, id: Option<&str>) -> R<&'a PipelineRec> {

@@ -67,147 +67,14 @@ pub(super) fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
             "The specified parameter BootMode is not supported for current image architecture.",
         );
     }
-    let snap_ok = |id: &str| -> R<&crate::localcloud::world::Snapshot> {
-        let Some(s) = rw.snapshots.get(id) else {
-            return err(
-                404,
-                "InvalidSnapshotId.NotFound",
-                "The specified SnapshotId does not exist.",
-            );
-        };
-        if s.status != "accomplished" {
-            return err(403, "InvalidSnapshotId.NotReady", "The current status of the DiskDeviceMapping.n.SnapshotId or SnapshotId does not support this operation.");
-        }
-        if s.created.as_str() <= "2013-07-15" {
-            return err(403, "InvalidSnapshot.TooOld", "This operation is denied because the specified snapshot by DiskDeviceMapping.n.SnapshotId or SnapshotId is created before 2013-07-15.");
-        }
-        Ok(s)
-    };
-    let mut disks = Vec::new();
-    let mut secs = 120.0;
+    let (mut disks, mut secs) = (Vec::new(), 120.0);
     if let Some(iid) = instance {
-        let Some(inst) = rw.instances.get(iid) else {
-            return err(
-                404,
-                "InvalidInstanceId.NotFound",
-                &format!("The specified instance {iid} does not exist."),
-            );
-        };
-        if inst.lock_reason == "security" {
-            return err(400, "InstanceLockedForSecurity", "The specified operation is denied as your instance is locked for security reasons.");
-        }
-        if inst.status != "Running" && inst.status != "Stopped" {
-            return err(
-                400,
-                "IncorrectInstanceStatus",
-                "The current status of the instance does not support this operation.",
-            );
-        }
-        if !inst.disks.iter().any(|d| d.disk_type == "system") {
-            return err(
-                400,
-                "InvalidInstance.NotFoundSystemDisk",
-                "The specified instance does not have system disk.",
-            );
-        }
-        let mut data = 0;
-        for d in &inst.disks {
-            let dev = if d.disk_type == "system" {
-                "/dev/xvda".to_string()
-            } else {
-                data += 1;
-                format!("/dev/xvd{}", (b'a' + data) as char)
-            };
-            disks.push(ImageDisk {
-                device: dev,
-                disk_type: d.disk_type.clone(),
-                snapshot_id: format!("s-{}", &d.id[2..]),
-                size: d.size,
-                ..Default::default()
-            });
-        }
+        disks = instance_disks(rw, iid)?;
         secs = 300.0;
     } else if !mappings.is_empty() {
-        let mut systems = 0;
-        let mut devices: Vec<String> = Vec::new();
-        for (n, m) in &mappings {
-            let snap = m.get("SnapshotId").filter(|v| !v.is_empty());
-            let typ = match m.get("DiskType").map(String::as_str) {
-                Some("system") | Some("data") => m["DiskType"].clone(),
-                Some("") | None => match snap {
-                    Some(sid) => snap_ok(sid)?.disk_type.clone(),
-                    None => "data".into(),
-                },
-                Some(_) => {
-                    return err(
-                        400,
-                        "InvalidDiskType.ValueNotSupported",
-                        "The specified disk type is not supported.",
-                    )
-                }
-            };
-            if typ == "system" {
-                systems += 1;
-            }
-            let size = match m.get("Size").filter(|v| !v.is_empty()) {
-                Some(v) => v.parse::<i64>().map_err(|_| ApiErr::new(400, "InvalidSize.ValueNotSupported", "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range."))?,
-                None => 0,
-            };
-            let snap_size = match snap {
-                Some(sid) => snap_ok(sid)?.size,
-                None => 0,
-            };
-            if size != 0 && (!(5..=32768).contains(&size) || size < snap_size) {
-                return err(
-                    400,
-                    "InvalidSize.ValueNotSupported",
-                    "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range.",
-                );
-            }
-            let dev = match m.get("Device").filter(|v| !v.is_empty()) {
-                Some(d) => {
-                    if !rules::device(d) || (typ == "system") != (d == "/dev/xvda") {
-                        return err(
-                            400,
-                            "InvalidDevice.Malformed",
-                            "The specified parameter DiskDeviceMapping.n.Device is not valid.",
-                        );
-                    }
-                    d.clone()
-                }
-                None => {
-                    if typ == "system" {
-                        "/dev/xvda".into()
-                    } else {
-                        format!("/dev/xvd{}", (b'a' + (*n as u8).min(25)) as char)
-                    }
-                }
-            };
-            if devices.contains(&dev) {
-                return err(
-                    400,
-                    "InvalidDevice.InUse",
-                    "The specified parameter DiskDeviceMapping.n.Device has been occupied.",
-                );
-            }
-            devices.push(dev.clone());
-            let size = if size == 0 { snap_size.max(20) } else { size };
-            disks.push(ImageDisk {
-                device: dev,
-                disk_type: typ,
-                snapshot_id: snap.cloned().unwrap_or_default(),
-                size,
-                ..Default::default()
-            });
-        }
-        if systems == 0 {
-            return err(400, "OperationDenied", "The specified parameter DiskDeviceMapping.n.SnapshotId does not contain system disk snapshot.");
-        }
-        if systems > 1 || disks.len() > 17 {
-            return err(400, "OperationDenied", "The specified parameter DiskDeviceMapping.n.SnapshotId contains two or more system disk snapshots.");
-        }
+        disks = mapping_disks(rw, &mappings)?;
     } else if let Some(sid) = snapshot {
-        let sn = snap_ok(sid)?;
+        let sn = usable_snapshot(rw, sid)?;
         disks.push(ImageDisk {
             device: "/dev/xvda".into(),
             disk_type: "system".into(),
@@ -283,6 +150,172 @@ pub(super) fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
 /// One image as DescribeImages answers it, borrowed from its record and written straight
 /// to text: a tick over 10,000 images answers 100 pages of these, and building each as a
 /// JSON document first cost most of the cloud's time.
+/// A snapshot CreateImage may use: it exists, is finished, and was made after 2013-07-15.
+fn usable_snapshot<'a>(
+    rw: &'a crate::localcloud::world::Region,
+    id: &str,
+) -> R<&'a crate::localcloud::world::Snapshot> {
+    let Some(s) = rw.snapshots.get(id) else {
+        return err(
+            404,
+            "InvalidSnapshotId.NotFound",
+            "The specified SnapshotId does not exist.",
+        );
+    };
+    if s.status != "accomplished" {
+        return err(403, "InvalidSnapshotId.NotReady", "The current status of the DiskDeviceMapping.n.SnapshotId or SnapshotId does not support this operation.");
+    }
+    if s.created.as_str() <= "2013-07-15" {
+        return err(403, "InvalidSnapshot.TooOld", "This operation is denied because the specified snapshot by DiskDeviceMapping.n.SnapshotId or SnapshotId is created before 2013-07-15.");
+    }
+    Ok(s)
+}
+
+/// The disks of an image taken from instance `iid`: the instance must exist, be Running or
+/// Stopped, not be locked for security, and have its system disk.
+fn instance_disks(rw: &crate::localcloud::world::Region, iid: &str) -> R<Vec<ImageDisk>> {
+    let mut disks = Vec::new();
+    let Some(inst) = rw.instances.get(iid) else {
+        return err(
+            404,
+            "InvalidInstanceId.NotFound",
+            &format!("The specified instance {iid} does not exist."),
+        );
+    };
+    if inst.lock_reason == "security" {
+        return err(
+            400,
+            "InstanceLockedForSecurity",
+            "The specified operation is denied as your instance is locked for security reasons.",
+        );
+    }
+    if inst.status != "Running" && inst.status != "Stopped" {
+        return err(
+            400,
+            "IncorrectInstanceStatus",
+            "The current status of the instance does not support this operation.",
+        );
+    }
+    if !inst.disks.iter().any(|d| d.disk_type == "system") {
+        return err(
+            400,
+            "InvalidInstance.NotFoundSystemDisk",
+            "The specified instance does not have system disk.",
+        );
+    }
+    let mut data = 0;
+    for d in &inst.disks {
+        let dev = if d.disk_type == "system" {
+            "/dev/xvda".to_string()
+        } else {
+            data += 1;
+            format!("/dev/xvd{}", (b'a' + data) as char)
+        };
+        disks.push(ImageDisk {
+            device: dev,
+            disk_type: d.disk_type.clone(),
+            snapshot_id: format!("s-{}", &d.id[2..]),
+            size: d.size,
+            ..Default::default()
+        });
+    }
+    Ok(disks)
+}
+
+/// The disks of `DiskDeviceMapping.n`: one system disk, at most 17 in all, each device
+/// once, sizes no smaller than their snapshots.
+fn mapping_disks(
+    rw: &crate::localcloud::world::Region,
+    mappings: &[(usize, BTreeMap<String, String>)],
+) -> R<Vec<ImageDisk>> {
+    let mut disks = Vec::new();
+    let mut systems = 0;
+    let mut devices: Vec<String> = Vec::new();
+    for (n, m) in mappings {
+        let snap = m.get("SnapshotId").filter(|v| !v.is_empty());
+        let typ = match m.get("DiskType").map(String::as_str) {
+            Some("system") | Some("data") => m["DiskType"].clone(),
+            Some("") | None => match snap {
+                Some(sid) => usable_snapshot(rw, sid)?.disk_type.clone(),
+                None => "data".into(),
+            },
+            Some(_) => {
+                return err(
+                    400,
+                    "InvalidDiskType.ValueNotSupported",
+                    "The specified disk type is not supported.",
+                )
+            }
+        };
+        if typ == "system" {
+            systems += 1;
+        }
+        let size = match m.get("Size").filter(|v| !v.is_empty()) {
+            Some(v) => v.parse::<i64>().map_err(|_| {
+                ApiErr::new(
+                    400,
+                    "InvalidSize.ValueNotSupported",
+                    "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range.",
+                )
+            })?,
+            None => 0,
+        };
+        let snap_size = match snap {
+            Some(sid) => usable_snapshot(rw, sid)?.size,
+            None => 0,
+        };
+        if size != 0 && (!(5..=32768).contains(&size) || size < snap_size) {
+            return err(
+                400,
+                "InvalidSize.ValueNotSupported",
+                "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range.",
+            );
+        }
+        let dev = match m.get("Device").filter(|v| !v.is_empty()) {
+            Some(d) => {
+                if !rules::device(d) || (typ == "system") != (d == "/dev/xvda") {
+                    return err(
+                        400,
+                        "InvalidDevice.Malformed",
+                        "The specified parameter DiskDeviceMapping.n.Device is not valid.",
+                    );
+                }
+                d.clone()
+            }
+            None => {
+                if typ == "system" {
+                    "/dev/xvda".into()
+                } else {
+                    format!("/dev/xvd{}", (b'a' + (*n as u8).min(25)) as char)
+                }
+            }
+        };
+        if devices.contains(&dev) {
+            return err(
+                400,
+                "InvalidDevice.InUse",
+                "The specified parameter DiskDeviceMapping.n.Device has been occupied.",
+            );
+        }
+        devices.push(dev.clone());
+        let size = if size == 0 { snap_size.max(20) } else { size };
+        disks.push(ImageDisk {
+            device: dev,
+            disk_type: typ,
+            snapshot_id: snap.cloned().unwrap_or_default(),
+            size,
+            ..Default::default()
+        });
+    }
+    if systems == 0 {
+        return err(400, "OperationDenied", "The specified parameter DiskDeviceMapping.n.SnapshotId does not contain system disk snapshot.");
+    }
+    if systems > 1 || disks.len() > 17 {
+        return err(400, "OperationDenied", "The specified parameter DiskDeviceMapping.n.SnapshotId contains two or more system disk snapshots.");
+    }
+    Ok(disks)
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ImageOut<'a> {

@@ -4,60 +4,7 @@ use super::*;
 
 pub(super) fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let region = region_of(c, p)?;
-    check(
-        rules::image_name,
-        p.some("ImageName"),
-        "InvalidImageName.Malformed",
-        "The specified Image name is wrongly formed.",
-    )?;
-    check(
-        rules::description,
-        p.some("Description"),
-        "InvalidDescription.Malformed",
-        "The specified Image description is wrongly formed.",
-    )?;
-    one_of(
-        p.some("Architecture"),
-        &["i386", "x86_64", "arm64"],
-        "InvalidArchitecture.Malformed",
-        "The specified Architecture is wrongly formed.",
-    )?;
-    one_of(
-        p.some("OSType"),
-        &["windows", "linux"],
-        "InvalidOSType.Malformed",
-        "The specified OSType is wrongly formed.",
-    )?;
-    check(
-        rules::import_platform,
-        p.some("Platform"),
-        "InvalidPlatform.Malformed",
-        "The specified Platform is wrongly formed.",
-    )?;
-    one_of(
-        p.some("BootMode"),
-        &["BIOS", "UEFI"],
-        "InvalidBootMode.Malformed",
-        "The specified parameter \"BootMode\" is malformed.",
-    )?;
-    one_of(
-        p.some("LicenseType"),
-        &["Auto", "Aliyun", "BYOL"],
-        "InvalidLicenseType.NotSupported",
-        "The specified LicenseType is not supported.",
-    )?;
-    one_of(
-        p.some("DetectionStrategy"),
-        &["Standard"],
-        "InvalidParameter.DetectionStrategy",
-        "The specified parameter DetectionStrategy is invalid.",
-    )?;
-    one_of(
-        p.some("Features.ImdsSupport"),
-        &["v1", "v2"],
-        "InvalidParameter.FeaturesImdsSupport",
-        "The specified parameter Features.ImdsSupport is not supported.",
-    )?;
+    import_enums(p)?;
     let arch = p.some("Architecture").unwrap_or("x86_64").to_string();
     if arch == "arm64" && p.some("BootMode") == Some("BIOS") {
         return err(
@@ -115,114 +62,9 @@ pub(super) fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     let mut disks = Vec::new();
     let mut total_gib = 0;
     for (i, (n, m)) in maps.iter().enumerate() {
-        let bucket = m.get("OSSBucket").cloned().unwrap_or_default();
-        let object = m.get("OSSObject").cloned().unwrap_or_default();
-        if bucket.is_empty() || !rules::oss_bucket(&bucket) {
-            return err(
-                400,
-                "InvalidOSSBucket.Malformed",
-                "The specified OSS bucket is wrongly formed.",
-            );
-        }
-        if object.is_empty() || !rules::oss_object(&object) {
-            return err(
-                400,
-                "InvalidOSSObject.Malformed",
-                "The specified OSS object is wrongly formed.",
-            );
-        }
-        let fmt = m
-            .get("Format")
-            .filter(|v| !v.is_empty())
-            .map(|v| v.to_uppercase());
-        if let Some(f) = &fmt {
-            if !["RAW", "VHD", "QCOW2", "VMDK"].contains(&f.as_str()) {
-                return err(
-                    400,
-                    "InvalidImageFormat.Malformed",
-                    "The specified Image Format is wrongly formed.",
-                );
-            }
-        }
-        // A key without a suffix (`image-web`, `tf-oss-bucket-object-key`) is imported as
-        // the format given; a suffix must be an image file's.
-        let lower = object.to_lowercase();
-        let name = lower.rsplit('/').next().unwrap_or("");
-        let ext = name.rsplit_once('.').map(|x| x.1);
-        if ext.is_some_and(|e| !["raw", "vhd", "qcow2", "vmdk", "img", "qcow"].contains(&e)) {
-            return err(
-                400,
-                "UnsupportedSuffix.OSSObject",
-                "The specified OSS object suffix is not supported.",
-            );
-        }
-        let size = m
-            .get("DiskImageSize")
-            .or_else(|| m.get("DiskImSize"))
-            .filter(|v| !v.is_empty());
-        let size = match size {
-            Some(v) => v.parse::<i64>().map_err(|_| {
-                ApiErr::new(
-                    400,
-                    "InvalidImageSize",
-                    "The specified image size is invalid.",
-                )
-            })?,
-            None => 0,
-        };
-        if size != 0 && !(1..=2048).contains(&size) {
-            return if i == 0 {
-                err(400, "InvalidImageSize", &format!("The specified image size {size} is invalid: the system disk must be 1 to 2048 GiB."))
-            } else {
-                err(400, "InvalidDataDiskSize", "The specified DiskDeviceMapping.N.DiskImSize should be in the specified range.")
-            };
-        }
-        if !rw.has_bucket(&bucket) {
-            return err(
-                400,
-                "InvalidOSSBucket.NotFound",
-                "The specified OSS bucket does not exist in this region.",
-            );
-        }
-        let Some(obj) = rw.object(&bucket, &object) else {
-            return err(
-                400,
-                "InvalidOSSObject.NotFound",
-                "The specified OSS object does not exist in this region.",
-            );
-        };
-        if obj.size_gib == 0 {
-            return err(
-                400,
-                "InvalidOSSObject.Size",
-                "The specified OSS object size is zero.",
-            );
-        }
-        if size != 0 && size < obj.size_gib {
-            return err(
-                400,
-                "InvalidImageSize",
-                &format!(
-                    "The specified image size {size} GiB is smaller than the image file ({} GiB).",
-                    obj.size_gib
-                ),
-            );
-        }
-        total_gib += obj.size_gib;
-        disks.push(ImageDisk {
-            device: format!("/dev/xvd{}", (b'a' + (*n as u8 - 1).min(25)) as char),
-            disk_type: if i == 0 {
-                "system".into()
-            } else {
-                "data".into()
-            },
-            snapshot_id: String::new(),
-            size: if size == 0 { obj.size_gib.max(5) } else { size },
-            format: fmt
-                .unwrap_or_else(|| ext.unwrap_or("raw").to_uppercase().replace("IMG", "RAW")),
-            bucket,
-            object,
-        });
+        let (disk, gib) = import_disk(rw, i, *n, m)?;
+        total_gib += gib;
+        disks.push(disk);
     }
     if !rw.oss_role_authorized {
         return err(403, "NoSetRoletoECSServiceAcount", "ECS service account Have no right to access your OSS.please attach a role of access your oss to ECS service account.");
@@ -306,6 +148,190 @@ pub(super) fn import_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
         created_at: iso(now),
     });
     Ok(json!({ "ImageId": image_id, "TaskId": task_id, "RegionId": region }))
+}
+
+/// ImportImage's enumerations and formats, each with its error code.
+fn import_enums(p: &P) -> R<()> {
+    check(
+        rules::image_name,
+        p.some("ImageName"),
+        "InvalidImageName.Malformed",
+        "The specified Image name is wrongly formed.",
+    )?;
+    check(
+        rules::description,
+        p.some("Description"),
+        "InvalidDescription.Malformed",
+        "The specified Image description is wrongly formed.",
+    )?;
+    one_of(
+        p.some("Architecture"),
+        &["i386", "x86_64", "arm64"],
+        "InvalidArchitecture.Malformed",
+        "The specified Architecture is wrongly formed.",
+    )?;
+    one_of(
+        p.some("OSType"),
+        &["windows", "linux"],
+        "InvalidOSType.Malformed",
+        "The specified OSType is wrongly formed.",
+    )?;
+    check(
+        rules::import_platform,
+        p.some("Platform"),
+        "InvalidPlatform.Malformed",
+        "The specified Platform is wrongly formed.",
+    )?;
+    one_of(
+        p.some("BootMode"),
+        &["BIOS", "UEFI"],
+        "InvalidBootMode.Malformed",
+        "The specified parameter \"BootMode\" is malformed.",
+    )?;
+    one_of(
+        p.some("LicenseType"),
+        &["Auto", "Aliyun", "BYOL"],
+        "InvalidLicenseType.NotSupported",
+        "The specified LicenseType is not supported.",
+    )?;
+    one_of(
+        p.some("DetectionStrategy"),
+        &["Standard"],
+        "InvalidParameter.DetectionStrategy",
+        "The specified parameter DetectionStrategy is invalid.",
+    )?;
+    one_of(
+        p.some("Features.ImdsSupport"),
+        &["v1", "v2"],
+        "InvalidParameter.FeaturesImdsSupport",
+        "The specified parameter Features.ImdsSupport is not supported.",
+    )?;
+    Ok(())
+}
+
+/// One `DiskDeviceMapping.n` of ImportImage (the `i`-th, the first being the system disk):
+/// the OSS object it names, its format and size, checked as ECS checks them. Returns the
+/// disk and the object's size in GiB.
+fn import_disk(
+    rw: &crate::localcloud::world::Region,
+    i: usize,
+    n: usize,
+    m: &BTreeMap<String, String>,
+) -> R<(ImageDisk, i64)> {
+    let bucket = m.get("OSSBucket").cloned().unwrap_or_default();
+    let object = m.get("OSSObject").cloned().unwrap_or_default();
+    if bucket.is_empty() || !rules::oss_bucket(&bucket) {
+        return err(
+            400,
+            "InvalidOSSBucket.Malformed",
+            "The specified OSS bucket is wrongly formed.",
+        );
+    }
+    if object.is_empty() || !rules::oss_object(&object) {
+        return err(
+            400,
+            "InvalidOSSObject.Malformed",
+            "The specified OSS object is wrongly formed.",
+        );
+    }
+    let fmt = m
+        .get("Format")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_uppercase());
+    if let Some(f) = &fmt {
+        if !["RAW", "VHD", "QCOW2", "VMDK"].contains(&f.as_str()) {
+            return err(
+                400,
+                "InvalidImageFormat.Malformed",
+                "The specified Image Format is wrongly formed.",
+            );
+        }
+    }
+    // A key without a suffix (`image-web`, `tf-oss-bucket-object-key`) is imported as
+    // the format given; a suffix must be an image file's.
+    let lower = object.to_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or("");
+    let ext = name.rsplit_once('.').map(|x| x.1);
+    if ext.is_some_and(|e| !["raw", "vhd", "qcow2", "vmdk", "img", "qcow"].contains(&e)) {
+        return err(
+            400,
+            "UnsupportedSuffix.OSSObject",
+            "The specified OSS object suffix is not supported.",
+        );
+    }
+    let size = m
+        .get("DiskImageSize")
+        .or_else(|| m.get("DiskImSize"))
+        .filter(|v| !v.is_empty());
+    let size = match size {
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            ApiErr::new(
+                400,
+                "InvalidImageSize",
+                "The specified image size is invalid.",
+            )
+        })?,
+        None => 0,
+    };
+    if size != 0 && !(1..=2048).contains(&size) {
+        return if i == 0 {
+            err(400, "InvalidImageSize", &format!("The specified image size {size} is invalid: the system disk must be 1 to 2048 GiB."))
+        } else {
+            err(
+                400,
+                "InvalidDataDiskSize",
+                "The specified DiskDeviceMapping.N.DiskImSize should be in the specified range.",
+            )
+        };
+    }
+    if !rw.has_bucket(&bucket) {
+        return err(
+            400,
+            "InvalidOSSBucket.NotFound",
+            "The specified OSS bucket does not exist in this region.",
+        );
+    }
+    let Some(obj) = rw.object(&bucket, &object) else {
+        return err(
+            400,
+            "InvalidOSSObject.NotFound",
+            "The specified OSS object does not exist in this region.",
+        );
+    };
+    if obj.size_gib == 0 {
+        return err(
+            400,
+            "InvalidOSSObject.Size",
+            "The specified OSS object size is zero.",
+        );
+    }
+    if size != 0 && size < obj.size_gib {
+        return err(
+            400,
+            "InvalidImageSize",
+            &format!(
+                "The specified image size {size} GiB is smaller than the image file ({} GiB).",
+                obj.size_gib
+            ),
+        );
+    }
+    Ok((
+        ImageDisk {
+            device: format!("/dev/xvd{}", (b'a' + (n as u8 - 1).min(25)) as char),
+            disk_type: if i == 0 {
+                "system".into()
+            } else {
+                "data".into()
+            },
+            snapshot_id: String::new(),
+            size: if size == 0 { obj.size_gib.max(5) } else { size },
+            format: fmt
+                .unwrap_or_else(|| ext.unwrap_or("raw").to_uppercase().replace("IMG", "RAW")),
+            bucket,
+            object,
+        },
+        obj.size_gib,
+    ))
 }
 
 pub(super) fn task_json(t: &TaskRec, now: f64) -> serde_json::Value {
