@@ -7,7 +7,7 @@ use crate::addr::ResourceAddr;
 use crate::render;
 use crate::state::backend::Backend;
 use crate::state::edit;
-use crate::state::{ResourceState, State, Status};
+use crate::state::State;
 use anyhow::{bail, Context as _};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,80 +94,6 @@ fn parse(a: &str) -> anyhow::Result<ResourceAddr> {
     a.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn show_resource(r: &ResourceState) -> String {
-    use crate::render::value::hcl_step;
-    let mut out = format!(
-        "# {}:\nresource \"{}\" \"{}\" {{\n",
-        r.addr, r.kind, r.addr.id.name
-    );
-    // As Terraform's `state show`: attributes in name order, values as HCL, nested blocks
-    // (lists of objects) as blocks after them.
-    let mut attrs: std::collections::BTreeMap<String, serde_json::Value> = r
-        .attrs
-        .value()
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(k, _)| !k.starts_with('_'))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(id) = &r.id {
-        attrs.insert("id".into(), serde_json::json!(id));
-    }
-    let secret = crate::state::sensitive_attrs(r);
-    let is_block = |v: &serde_json::Value| {
-        v.as_array()
-            .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x.is_object()))
-    };
-    let w = attrs
-        .iter()
-        .filter(|(_, v)| !is_block(v))
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (k, v) in attrs.iter().filter(|(_, v)| !is_block(v)) {
-        let shown = if secret.contains(k) {
-            "(sensitive value)".to_string()
-        } else {
-            hcl_step(v, 4, 4)
-        };
-        out.push_str(&format!(
-            "    {k}{} = {shown}\n",
-            " ".repeat(w - k.chars().count())
-        ));
-    }
-    for (k, v) in attrs.iter().filter(|(_, v)| is_block(v)) {
-        for b in v.as_array().into_iter().flatten() {
-            out.push_str(&format!("\n    {k} {{\n"));
-            let fields = b.as_object().cloned().unwrap_or_default();
-            let bw = fields.keys().map(|x| x.chars().count()).max().unwrap_or(0);
-            for (fk, fv) in &fields {
-                out.push_str(&format!(
-                    "        {fk}{} = {}\n",
-                    " ".repeat(bw - fk.chars().count()),
-                    hcl_step(fv, 8, 4)
-                ));
-            }
-            out.push_str("    }\n");
-        }
-    }
-    out.push_str("}\n");
-    if r.status != Status::Ready {
-        out.push_str(&format!(
-            "# status: {} (the next apply {})\n",
-            r.status.as_str(),
-            if r.status == Status::Creating {
-                "resumes it"
-            } else {
-                "replaces it"
-            }
-        ));
-    }
-    out
-}
-
 /// Runs a `state` subcommand.
 pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
     if let Cmd::Migrate { to } = cmd {
@@ -182,58 +108,19 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
         return import_terraform(cli, path, *dry_run, vars);
     }
     let mut store = open_store(cli)?;
-    let st = store.load()?;
     match cmd {
-        Cmd::List { history: true, .. } => {
-            let h = store.history()?;
-            if h.is_empty() {
-                println!("The history is empty: no apply has been recorded yet.");
-            }
-            for (serial, time, summary) in h {
-                println!("{serial}\t{time}\t{summary}");
-            }
-            Ok(Ended::Success)
-        }
-        Cmd::List { addrs, .. } => {
-            for a in st.resources.keys() {
-                let s = a.to_string();
-                if addrs.is_empty()
-                    || addrs.iter().any(|p| {
-                        s == *p || s.starts_with(&format!("{p}[")) || a.id.to_string() == *p
-                    })
-                {
-                    println!("{s}");
-                }
-            }
-            Ok(Ended::Success)
-        }
+        Cmd::List { history, addrs } => list(&mut store, *history, addrs),
         Cmd::Show { addr } => {
             let a = parse(addr)?;
+            let st = store.load()?;
             let r = st
                 .resources
                 .get(&a)
                 .with_context(|| format!("{a} is not in the state"))?;
-            print!("{}", show_resource(r));
+            print!("{}", crate::render::state::resource(r));
             Ok(Ended::Success)
         }
-        Cmd::Rm { addrs, dry_run } => {
-            let addrs: Vec<ResourceAddr> = addrs
-                .iter()
-                .map(|a| parse(a))
-                .collect::<anyhow::Result<_>>()?;
-            let gone = edit::rm(&mut store, &addrs, *dry_run)?;
-            if *dry_run {
-                for m in &gone {
-                    println!("Would remove {m}");
-                }
-                return Ok(Ended::Success);
-            }
-            for m in &gone {
-                println!("Removed {m}");
-            }
-            println!("Successfully removed {} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.", gone.len());
-            Ok(Ended::Success)
-        }
+        Cmd::Rm { addrs, dry_run } => rm(&mut store, addrs, *dry_run),
         Cmd::Mv { src, dst, dry_run } => {
             let (s, d) = (parse(src)?, parse(dst)?);
             edit::mv(&mut store, &s, &d, *dry_run)?;
@@ -245,37 +132,91 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             Ok(Ended::Success)
         }
         Cmd::Migrate { .. } | Cmd::ImportTerraform { .. } => unreachable!("handled above"),
-        Cmd::Pull { serial: None } => {
-            println!("{}", serde_json::to_string_pretty(&st.to_json())?);
-            Ok(Ended::Success)
+        Cmd::Pull { serial } => pull(&mut store, *serial),
+        Cmd::Push { file, force } => push(&mut store, file, *force),
+    }
+}
+
+/// `state list [--history] [ADDR...]`.
+fn list(store: &mut Box<dyn Backend>, history: bool, addrs: &[String]) -> anyhow::Result<Ended> {
+    if history {
+        let h = store.history()?;
+        if h.is_empty() {
+            println!("The history is empty: no apply has been recorded yet.");
         }
-        Cmd::Pull { serial: Some(n) } => {
-            let Some(snap) = store.history_snapshot(*n)? else {
+        for (serial, time, summary) in h {
+            println!("{serial}\t{time}\t{summary}");
+        }
+        return Ok(Ended::Success);
+    }
+    for a in store.load()?.resources.keys() {
+        let s = a.to_string();
+        if addrs.is_empty()
+            || addrs
+                .iter()
+                .any(|p| s == *p || s.starts_with(&format!("{p}[")) || a.id.to_string() == *p)
+        {
+            println!("{s}");
+        }
+    }
+    Ok(Ended::Success)
+}
+
+/// `state rm [--dry-run] ADDR...`: forgets, never destroys.
+fn rm(store: &mut Box<dyn Backend>, addrs: &[String], dry_run: bool) -> anyhow::Result<Ended> {
+    let addrs: Vec<ResourceAddr> = addrs
+        .iter()
+        .map(|a| parse(a))
+        .collect::<anyhow::Result<_>>()?;
+    let gone = edit::rm(store, &addrs, dry_run)?;
+    let verb = if dry_run { "Would remove" } else { "Removed" };
+    for m in &gone {
+        println!("{verb} {m}");
+    }
+    if !dry_run {
+        println!("Successfully removed {} resource instance(s). The objects still exist in the cloud; imgform no longer manages them.", gone.len());
+    }
+    Ok(Ended::Success)
+}
+
+/// `state pull [--serial N]`: the state, or one the history keeps, as JSON.
+fn pull(store: &mut Box<dyn Backend>, serial: Option<u64>) -> anyhow::Result<Ended> {
+    let doc = match serial {
+        None => store.load()?.to_json(),
+        Some(n) => match store.history_snapshot(n)? {
+            Some(snap) => snap,
+            None => {
                 let kept: Vec<String> = store.history()?.iter().map(|h| h.0.to_string()).collect();
                 bail!(
                     "the history keeps no state with serial {n}; it keeps serials {} (see `imgform state list --history`; imgform {{ history_retention = N }} keeps more)",
                     if kept.is_empty() { "none".to_string() } else { kept.join(", ") }
                 );
-            };
-            println!("{}", serde_json::to_string_pretty(&snap)?);
-            Ok(Ended::Success)
-        }
-        Cmd::Push { file, force } => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", file.display()))?;
-            let new =
-                State::from_json(&v).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            edit::push(&mut store, &new, *force)?;
-            println!(
-                "Pushed {} object(s); serial {}.",
-                new.resources.len(),
-                new.serial
-            );
-            Ok(Ended::Success)
-        }
-    }
+            }
+        },
+    };
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(Ended::Success)
+}
+
+/// `state push [--force] FILE`: every field checked, then the whole state replaced in one
+/// transaction.
+fn push(
+    store: &mut Box<dyn Backend>,
+    file: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<Ended> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let new = State::from_json(&v).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    edit::push(store, &new, force)?;
+    println!(
+        "Pushed {} object(s); serial {}.",
+        new.resources.len(),
+        new.serial
+    );
+    Ok(Ended::Success)
 }
 
 /// Flags of `show`.
@@ -315,7 +256,7 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
         println!("The state is empty. No resources are represented.");
     } else {
         for r in st.resources.values() {
-            println!("{}", show_resource(r));
+            println!("{}", crate::render::state::resource(r));
         }
         if !st.outputs.is_empty() {
             println!("Outputs:\n");

@@ -119,47 +119,59 @@ pub fn exec(cli: &Cli, cmd: &Cmd) -> anyhow::Result<Ended> {
             force,
             lock,
             lock_timeout,
-        } => {
-            workspace::check_name(name)?;
-            if !home.list()?.contains(name) {
-                bail!("{}", run::workspace_missing(name));
-            }
-            if *name == current {
-                bail!("Workspace {name:?} is your active workspace.\n\nYou cannot delete the currently active workspace. Please switch\nto another workspace and try again.");
-            }
-            if name == workspace::DEFAULT {
-                bail!("cannot delete default state");
-            }
-            let mut store = home.open(name)?;
-            let tracked: Vec<String> = {
-                let timeout = run::lock_timeout(lock_timeout)?;
-                let state = if *lock {
-                    let l = Locked::take(&mut store, "workspace delete", timeout)?;
-                    let s = l.load()?;
-                    l.release()?;
-                    s
-                } else {
-                    store.load()?
-                };
-                state
-                    .resources
-                    .values()
-                    .filter(|r| r.addr.id.mode == crate::addr::Mode::Managed)
-                    .map(|r| r.addr.to_string())
-                    .collect()
-            };
-            if !tracked.is_empty() && !force {
-                let list: String = tracked.iter().map(|a| format!("\n  - {a}")).collect();
-                eprintln!("\nError: Workspace is not empty\n\nWorkspace {name:?} is currently tracking the following resource instances:{list}\n\nDeleting this workspace would cause imgform to lose track of any associated remote objects, which would then require you to delete them manually outside of imgform. You should destroy these objects with imgform before deleting the workspace.\n\nIf you want to delete this workspace anyway, and have imgform forget about these managed objects, use the -force option to disable this safety check.");
-                return Ok(Ended::Failed);
-            }
-            drop(store);
-            home.delete(name)?;
-            println!("Deleted workspace {name:?}!");
-            if !tracked.is_empty() {
-                println!("WARNING: {name:?} was non-empty.\nThe resources managed by the deleted workspace may still exist,\nbut are no longer manageable by imgform since the state has\nbeen deleted.");
-            }
-        }
+        } => return delete(&home, &current, name, *force, *lock, lock_timeout),
+    }
+    Ok(Ended::Success)
+}
+
+/// `workspace delete`: never the active workspace nor `default`, and one whose state still
+/// tracks objects only with `-force`.
+fn delete(
+    home: &Home,
+    current: &str,
+    name: &str,
+    force: bool,
+    lock: bool,
+    lock_timeout: &str,
+) -> anyhow::Result<Ended> {
+    workspace::check_name(name)?;
+    if !home.list()?.iter().any(|w| w == name) {
+        bail!("{}", run::workspace_missing(name));
+    }
+    if name == current {
+        bail!("Workspace {name:?} is your active workspace.\n\nYou cannot delete the currently active workspace. Please switch\nto another workspace and try again.");
+    }
+    if name == workspace::DEFAULT {
+        bail!("cannot delete default state");
+    }
+    let mut store = home.open(name)?;
+    let tracked: Vec<String> = {
+        let timeout = run::lock_timeout(lock_timeout)?;
+        let state = if lock {
+            let l = Locked::take(&mut store, "workspace delete", timeout)?;
+            let s = l.load()?;
+            l.release()?;
+            s
+        } else {
+            store.load()?
+        };
+        state
+            .resources
+            .values()
+            .filter(|r| r.addr.id.mode == crate::addr::Mode::Managed)
+            .map(|r| r.addr.to_string())
+            .collect()
+    };
+    if !tracked.is_empty() && !force {
+        let list: String = tracked.iter().map(|a| format!("\n  - {a}")).collect();
+        eprintln!("\nError: Workspace is not empty\n\nWorkspace {name:?} is currently tracking the following resource instances:{list}\n\nDeleting this workspace would cause imgform to lose track of any associated remote objects, which would then require you to delete them manually outside of imgform. You should destroy these objects with imgform before deleting the workspace.\n\nIf you want to delete this workspace anyway, and have imgform forget about these managed objects, use the -force option to disable this safety check.");
+        return Ok(Ended::Failed);
+    }
+    drop(store);
+    home.delete(name)?;
+    println!("Deleted workspace {name:?}!");
+    if !tracked.is_empty() {
+        println!("WARNING: {name:?} was non-empty.\nThe resources managed by the deleted workspace may still exist,\nbut are no longer manageable by imgform since the state has\nbeen deleted.");
     }
     Ok(Ended::Success)
 }

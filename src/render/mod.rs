@@ -7,4 +7,5 @@ pub mod diag;
 pub mod graph;
 pub mod json;
 pub mod plan;
+pub mod state;
 pub mod value;
