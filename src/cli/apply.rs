@@ -217,30 +217,39 @@ fn planned(
         }
         return Ok(Err(report(&none, destroy, jl, Shown::Outputs)));
     }
-    if !auto {
-        if jl.is_some() {
-            anyhow::bail!(
-                "--json needs --auto-approve or a saved plan: there is no prompt in JSON mode"
-            );
-        }
-        if !common.input {
-            anyhow::bail!(
-                "no interactive input (--input=false): pass --auto-approve, or apply a saved plan"
-            );
-        }
-        let prompt = if destroy {
-            run::Prompt::Destroy
-        } else if plan.options.refresh_only {
-            run::Prompt::RefreshOnly
-        } else {
-            run::Prompt::Apply
-        };
-        if !run::confirm(prompt)? {
-            println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
-            return Ok(Err(Ended::Failed));
-        }
+    if !auto && !confirmed(common, &plan, destroy, jl.is_some())? {
+        println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+        return Ok(Err(Ended::Failed));
     }
     Ok(Ok(plan))
+}
+
+/// Asks for `yes` in Terraform's words; refuses to ask where nobody can answer (`--json`,
+/// `--input=false`).
+fn confirmed(
+    common: &PlanArgs,
+    plan: &crate::plan::model::Plan,
+    destroy: bool,
+    json: bool,
+) -> anyhow::Result<bool> {
+    if json {
+        anyhow::bail!(
+            "--json needs --auto-approve or a saved plan: there is no prompt in JSON mode"
+        );
+    }
+    if !common.input {
+        anyhow::bail!(
+            "no interactive input (--input=false): pass --auto-approve, or apply a saved plan"
+        );
+    }
+    let prompt = if destroy {
+        run::Prompt::Destroy
+    } else if plan.options.refresh_only {
+        run::Prompt::RefreshOnly
+    } else {
+        run::Prompt::Apply
+    };
+    run::confirm(prompt)
 }
 
 /// What a successful apply shows after its summary line.

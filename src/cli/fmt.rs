@@ -51,6 +51,28 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
 
 /// Runs `fmt`.
 pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<Ended> {
+    let mut changed = 0;
+    let mut failed = false;
+    for f in files_of(cli, a)? {
+        match format_file(cli, a, &f)? {
+            Some(true) => changed += 1,
+            Some(false) => {}
+            None => failed = true,
+        }
+    }
+    if failed {
+        return Ok(Ended::Failed);
+    }
+    Ok(if a.check && changed > 0 {
+        Ended::Unformatted
+    } else {
+        Ended::Success
+    })
+}
+
+/// The files to format: the paths given (relative to `-C`), directories read for their
+/// configuration files (recursively with `--recursive`), or the working directory.
+fn files_of(cli: &Cli, a: &Args) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let roots = if a.paths.is_empty() {
         vec![cli.chdir.clone()]
     } else {
@@ -75,50 +97,42 @@ pub fn exec(cli: &Cli, a: &Args) -> anyhow::Result<Ended> {
             anyhow::bail!("{}: no such file or directory", r.display());
         }
     }
-    let mut changed = 0;
-    let mut failed = false;
-    for f in files {
-        let src =
-            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
-        let out = match format_source(&src) {
-            Ok(o) => o,
-            Err(e) => {
-                let (l, c) = (e.location().line(), e.location().column());
-                eprintln!("error: {}:{l}:{c}: {}", f.display(), e.message());
-                eprintln!("hint: fix the syntax first; fmt only formats valid files");
-                failed = true;
-                continue;
-            }
-        };
-        if out == src {
-            continue;
+    Ok(files)
+}
+
+/// Formats one file (lists it, shows its diff with `--diff`, writes it unless `--check`):
+/// whether it changed, or `None` when it does not parse (the error is shown).
+fn format_file(cli: &Cli, a: &Args, f: &std::path::Path) -> anyhow::Result<Option<bool>> {
+    let src = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+    let out = match format_source(&src) {
+        Ok(o) => o,
+        Err(e) => {
+            let (l, c) = (e.location().line(), e.location().column());
+            eprintln!("error: {}:{l}:{c}: {}", f.display(), e.message());
+            eprintln!("hint: fix the syntax first; fmt only formats valid files");
+            return Ok(None);
         }
-        changed += 1;
-        let shown = f
-            .strip_prefix(&cli.chdir)
-            .unwrap_or(&f)
-            .display()
-            .to_string();
-        println!("{shown}");
-        if a.diff {
-            let d = similar::TextDiff::from_lines(&src, &out);
-            print!(
-                "{}",
-                d.unified_diff()
-                    .context_radius(3)
-                    .header(&format!("old/{shown}"), &format!("new/{shown}"))
-            );
-        }
-        if !a.check {
-            std::fs::write(&f, out).with_context(|| format!("cannot write {}", f.display()))?;
-        }
+    };
+    if out == src {
+        return Ok(Some(false));
     }
-    if failed {
-        return Ok(Ended::Failed);
+    let shown = f
+        .strip_prefix(&cli.chdir)
+        .unwrap_or(f)
+        .display()
+        .to_string();
+    println!("{shown}");
+    if a.diff {
+        let d = similar::TextDiff::from_lines(&src, &out);
+        print!(
+            "{}",
+            d.unified_diff()
+                .context_radius(3)
+                .header(&format!("old/{shown}"), &format!("new/{shown}"))
+        );
     }
-    Ok(if a.check && changed > 0 {
-        Ended::Unformatted
-    } else {
-        Ended::Success
-    })
+    if !a.check {
+        std::fs::write(f, out).with_context(|| format!("cannot write {}", f.display()))?;
+    }
+    Ok(Some(true))
 }

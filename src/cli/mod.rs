@@ -327,31 +327,34 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
         Command::Import(a) => state::exec_import(&cli, &ctx, a),
         Command::ForceUnlock(a) => state::exec_unlock(&cli, a),
         Command::Workspace(c) => workspace::exec(&cli, c),
-        Command::Version { json: false } => {
-            println!("imgform {}", env!("CARGO_PKG_VERSION"));
-            Ok(Ended::Success)
-        }
-        Command::Version { json: true } => {
-            let platform = format!(
-                "{}_{}",
-                std::env::consts::OS,
-                match std::env::consts::ARCH {
-                    "x86_64" => "amd64",
-                    "aarch64" => "arm64",
-                    other => other,
-                }
-            );
-            let v = serde_json::json!({
-                "terraform_version": crate::render::json::TERRAFORM_FORMAT_VERSION,
-                "imgform_version": env!("CARGO_PKG_VERSION"),
-                "platform": platform,
-                "provider_selections": {"registry.terraform.io/aliyun/alicloud": "built-in"},
-                "terraform_outdated": false,
-            });
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            Ok(Ended::Success)
-        }
+        Command::Version { json } => version(*json),
     }
+}
+
+/// `version [-json]`: imgform's version, or Terraform's `version -json` document.
+fn version(json: bool) -> anyhow::Result<Ended> {
+    if !json {
+        println!("imgform {}", env!("CARGO_PKG_VERSION"));
+        return Ok(Ended::Success);
+    }
+    let platform = format!(
+        "{}_{}",
+        std::env::consts::OS,
+        match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        }
+    );
+    let v = serde_json::json!({
+        "terraform_version": crate::render::json::TERRAFORM_FORMAT_VERSION,
+        "imgform_version": env!("CARGO_PKG_VERSION"),
+        "platform": platform,
+        "provider_selections": {"registry.terraform.io/aliyun/alicloud": "built-in"},
+        "terraform_outdated": false,
+    });
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(Ended::Success)
 }
 
 #[cfg(test)]

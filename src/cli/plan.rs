@@ -72,18 +72,36 @@ fn plan(
     let Some(plan) = plan? else {
         return Ok(Ended::Failed);
     };
+    show(cli, a, &plan, jl)?;
+    let ended = if a.detailed_exitcode && plan.has_changes() {
+        Ended::Changes
+    } else {
+        Ended::Success
+    };
+    std::mem::forget(plan);
+    std::mem::forget(ev);
+    Ok(ended)
+}
+
+/// Shows the plan (JSON lines, markdown or Terraform's text) and saves it with `--out`.
+fn show(
+    cli: &Cli,
+    a: &Args,
+    plan: &crate::plan::model::Plan,
+    jl: Option<&render::json::JsonLines>,
+) -> anyhow::Result<()> {
     if let Some(jl) = jl {
-        jl.plan(&plan);
+        jl.plan(plan);
     } else if a.format == Format::Markdown {
         print!(
             "{}",
-            render::plan::markdown(&plan, render::plan::MARKDOWN_BUDGET)
+            render::plan::markdown(plan, render::plan::MARKDOWN_BUDGET)
         );
     } else {
         print!(
             "{}",
             render::plan::human(
-                &plan,
+                plan,
                 render::plan::Style {
                     color: run::color_out(cli),
                     reveal: a.common.show_sensitive,
@@ -95,17 +113,10 @@ fn plan(
         }
     }
     if let Some(p) = &a.out {
-        run::write_plan_file(p, &plan)?;
+        run::write_plan_file(p, plan)?;
         if !a.json && a.format == Format::Human {
             println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply {}", p.display(), p.display());
         }
     }
-    let ended = if a.detailed_exitcode && plan.has_changes() {
-        Ended::Changes
-    } else {
-        Ended::Success
-    };
-    std::mem::forget(plan);
-    std::mem::forget(ev);
-    Ok(ended)
+    Ok(())
 }

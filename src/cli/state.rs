@@ -383,6 +383,32 @@ pub fn exec_import(cli: &Cli, ctx: &Context, a: &ImportArgs) -> anyhow::Result<E
     Ok(Ended::Success)
 }
 
+/// The region of each provider key: its block's `region`, or the environment's, and for
+/// the default provider the local cloud's region.
+fn provider_regions(
+    cli: &Cli,
+    ev: &crate::config::check::Evaluated,
+) -> std::collections::BTreeMap<String, String> {
+    let env_region = std::env::var("ALIBABA_CLOUD_REGION_ID")
+        .or_else(|_| std::env::var("ALICLOUD_REGION"))
+        .ok();
+    let mut regions: std::collections::BTreeMap<String, String> = ev
+        .providers
+        .iter()
+        .filter_map(|(k, a)| {
+            let r = a.get("region").and_then(|v| v.as_str()).map(String::from);
+            Some((k.clone(), r.or_else(|| env_region.clone())?))
+        })
+        .collect();
+    if let Some(r) = env_region
+        .clone()
+        .or_else(|| (cli.cloud == super::CloudKind::Local).then(|| "cn-hangzhou".to_string()))
+    {
+        regions.entry("alicloud".into()).or_insert(r);
+    }
+    regions
+}
+
 /// `state import-terraform`: the provider blocks of the configuration say each object's
 /// region; the rows are written in one transaction under the lock.
 fn import_terraform(
@@ -407,23 +433,7 @@ fn import_terraform(
     let Some(ev) = run::load_config(cli, &ctx, vars)? else {
         return Ok(Ended::Failed);
     };
-    let env_region = std::env::var("ALIBABA_CLOUD_REGION_ID")
-        .or_else(|_| std::env::var("ALICLOUD_REGION"))
-        .ok();
-    let mut regions: std::collections::BTreeMap<String, String> = ev
-        .providers
-        .iter()
-        .filter_map(|(k, a)| {
-            let r = a.get("region").and_then(|v| v.as_str()).map(String::from);
-            Some((k.clone(), r.or_else(|| env_region.clone())?))
-        })
-        .collect();
-    if let Some(r) = env_region
-        .clone()
-        .or_else(|| (cli.cloud == super::CloudKind::Local).then(|| "cn-hangzhou".to_string()))
-    {
-        regions.entry("alicloud".into()).or_insert(r);
-    }
+    let regions = provider_regions(cli, &ev);
     let mut store = run::open_backend(cli, &ev.config.settings)?;
     let a = crate::ops::adopt::adopt_terraform(&mut store, &doc, &regions, dry_run)?;
     let verb = if dry_run { "Would adopt" } else { "Adopted" };
