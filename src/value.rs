@@ -167,7 +167,9 @@ fn is_integral(n: f64) -> bool {
     n.fract() == 0.0 && n.abs() < 9.0e15
 }
 
-fn number_to_json(n: f64) -> serde_json::Value {
+/// A JSON number from an f64: an integer when the number is whole (`40`, never `40.0`, as
+/// Terraform writes whole numbers), a float otherwise.
+pub fn number_to_json(n: f64) -> serde_json::Value {
     if is_integral(n) {
         serde_json::Value::from(n as i64)
     } else {

@@ -179,17 +179,17 @@ fn normalized(ty: Ty, v: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     };
     match (ty, v) {
+        // Whole numbers are written as integers (`40`, as Terraform writes them).
         (Ty::Int, J::String(s)) => s
             .trim()
             .parse::<f64>()
             .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(J::Number)
+            .filter(|n| n.is_finite())
+            .map(crate::value::number_to_json)
             .unwrap_or_else(|| v.clone()),
         (Ty::Int, J::Number(n)) => n
             .as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map(J::Number)
+            .map(crate::value::number_to_json)
             .unwrap_or_else(|| v.clone()),
         (Ty::Bool, J::String(s)) if s == "true" || s == "false" => J::Bool(s == "true"),
         (Ty::String, J::Number(_) | J::Bool(_)) => as_string(v),

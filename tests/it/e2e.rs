@@ -1789,3 +1789,23 @@ fn plan_and_apply_stream_terraforms_machine_readable_ui() {
     assert!(diags.len() >= 2, "{diags:?}");
     assert!(!String::from_utf8_lossy(&failed.stdout).contains("Apply complete!"));
 }
+
+#[test]
+fn a_whole_number_is_written_as_terraform_writes_it() {
+    // Issue 31: `system_disk_size = 40.0` in the plan text, 40.0 in its JSON.
+    let d = copy_example("quickstart");
+    let out = ok(&run(d.path(), &["plan", "--out", "p.plan"]));
+    assert!(out.contains("+ system_disk_size = 40\n"), "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&run(d.path(), &["show", "--json", "p.plan"]))).expect("json");
+    let pipeline = doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["type"] == "alicloud_ecs_image_pipeline")
+        .expect("the pipeline");
+    assert_eq!(
+        pipeline["change"]["after"]["system_disk_size"].to_string(),
+        "40"
+    );
+}
