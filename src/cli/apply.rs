@@ -189,7 +189,8 @@ fn planned(
     jl: Option<&render::json::JsonLines>,
     destroy: bool,
 ) -> anyhow::Result<Result<crate::plan::model::Plan, Ended>> {
-    let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy), jl)? else {
+    let Some(plan) = run::make_plan(run, ctx, &run::plan_options(common, destroy), jl, true)?
+    else {
         return Ok(Err(Ended::Failed));
     };
     match jl {

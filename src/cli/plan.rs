@@ -63,7 +63,13 @@ fn plan(
         timeout,
         a.common.lock,
     )?;
-    let plan = run::make_plan(&run, ctx, &run::plan_options(&a.common, a.destroy), jl);
+    let plan = run::make_plan(
+        &run,
+        ctx,
+        &run::plan_options(&a.common, a.destroy),
+        jl,
+        a.format == Format::Human,
+    );
     // The configuration and the plan live until the process ends, which frees them at
     // once: dropping 50,000 instances and state rows one by one took a tenth of a large
     // plan's time.
@@ -115,7 +121,8 @@ fn show(
     if let Some(p) = &a.out {
         run::write_plan_file(p, plan)?;
         if !a.json && a.format == Format::Human {
-            println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply {}", p.display(), p.display());
+            // Terraform's words and layout, the rule above them and the path quoted.
+            println!("\n{}\n\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply {:?}", "─".repeat(77), p.display(), p.display().to_string());
         }
     }
     Ok(())

@@ -337,15 +337,19 @@ pub fn plan_options(a: &PlanArgs, destroy: bool) -> PlanOptions {
 }
 
 /// Refreshes and plans (`ops::plan`), showing the diagnostics: as Terraform's
-/// `diagnostic` lines with `json`, on stderr otherwise.
+/// `diagnostic` lines with `json`, on stderr otherwise. With `refresh_lines`, each object
+/// read is Terraform's `Refreshing state... [id=…]` line (never in a markdown comment).
 pub fn make_plan(
     run: &Run,
     ctx: &Context,
     opts: &PlanOptions,
     json: Option<&render::json::JsonLines>,
+    refresh_lines: bool,
 ) -> anyhow::Result<Option<Plan>> {
+    let lines = render::apply::Lines::new(Duration::from_secs(10), false);
     let sink: &dyn crate::events::EventSink = match json {
         Some(jl) => jl,
+        None if refresh_lines => &lines,
         None => &crate::events::Discard,
     };
     let planned = crate::ops::plan::plan(run, opts, sink)?;

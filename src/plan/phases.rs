@@ -661,7 +661,15 @@ fn orphans(
             region: r.region.clone(),
             action,
             reason: Some(delete_reason(cfg, addr, opts, removed.is_some())),
-            before: Some(Box::new(r.attrs.value())),
+            // With its id, as every other change's before: Terraform's JSON has it, and the
+            // apply's `Destroying... [id=…]` line reads it.
+            before: Some(Box::new({
+                let mut a = r.attrs.value();
+                if let (Some(o), Some(id)) = (a.as_object_mut(), &r.id) {
+                    o.insert("id".into(), J::String(id.clone()));
+                }
+                a
+            })),
             after: None,
             after_unknown: json!({}),
             replace_paths: vec![],

@@ -152,8 +152,13 @@ impl EventSink for Lines {
                 self.bold(&addr.to_string())
             )),
             Event::Warning(w) => self.line(format!("Warning: {w}")),
-            // A refresh reads objects in batches of a hundred; people see the plan.
-            Event::RefreshStart { .. } | Event::RefreshComplete { .. } => {}
+            // Terraform's line for each object a plan reads (the reads themselves go in
+            // batches of a hundred); PR tools that shorten a plan drop these lines by it.
+            Event::RefreshStart { addr, id } => self.line(format!(
+                "{}: Refreshing state... [id={id}]",
+                self.bold(&addr.to_string())
+            )),
+            Event::RefreshComplete { .. } => {}
         }
     }
 }

@@ -1809,3 +1809,54 @@ fn a_whole_number_is_written_as_terraform_writes_it() {
         "40"
     );
 }
+
+#[test]
+fn plan_and_destroy_print_terraforms_progress_lines() {
+    // Issue 31: `Refreshing state... [id=…]` for each object a plan reads, the rule and the
+    // quoted path of a saved plan, `Destroying... [id=…]`, and a delete's id in the JSON.
+    let d = copy_example("quickstart");
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let out = ok(&run(d.path(), &["plan", "--destroy", "--out", "d.plan"]));
+    let web = load_state(d.path())
+        .expect("state")
+        .resources
+        .values()
+        .find(|r| r.addr.to_string() == "alicloud_image.web")
+        .and_then(|r| r.id.clone())
+        .expect("web's id");
+    assert!(
+        out.starts_with("alicloud_ecs_image_pipeline.hardened: Refreshing state... [id=ip-"),
+        "{out}"
+    );
+    assert!(out.contains(&format!(
+        "alicloud_image.web: Refreshing state... [id={web}]\n"
+    )));
+    assert!(
+        out.contains(&format!("- id                = \"{web}\" -> null")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "\n{}\n\nSaved the plan to: d.plan\n\nTo perform exactly these actions, run the following command to apply:\n    imgform apply \"d.plan\"\n",
+            "─".repeat(77)
+        )),
+        "{out}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&run(d.path(), &["show", "--json", "d.plan"]))).expect("json");
+    let del = doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "alicloud_image.web")
+        .expect("web");
+    assert_eq!(del["change"]["before"]["id"], web.as_str());
+    let out = ok(&run(d.path(), &["apply", "d.plan"]));
+    assert!(
+        out.contains(&format!("alicloud_image.web: Destroying... [id={web}]\n")),
+        "{out}"
+    );
+    // A markdown comment holds no refresh lines.
+    let md = ok(&run(d.path(), &["plan", "--format", "markdown"]));
+    assert!(!md.contains("Refreshing state"), "{md}");
+}
