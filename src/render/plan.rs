@@ -792,12 +792,15 @@ fn output_changes(out: &mut String, plan: &Plan, st: Style) {
                         output_value(&o.before, false, o.sensitive && !st.reveal)
                     ),
                 ),
+                // A sensitive output that changes is one `(sensitive value)`, as
+                // Terraform shows it: two would say nothing more, and hint at a change.
+                _ if o.sensitive && !st.reveal => ("~", "(sensitive value)".to_string()),
                 _ => (
                     "~",
                     format!(
                         "{} -> {}",
-                        output_value(&o.before, false, o.sensitive && !st.reveal),
-                        output_value(&o.after, o.after_unknown, o.sensitive && !st.reveal)
+                        output_value(&o.before, false, false),
+                        output_value(&o.after, o.after_unknown, false)
                     ),
                 ),
             };
