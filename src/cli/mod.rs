@@ -163,7 +163,13 @@ pub fn normalize_args(args: Vec<String>) -> Vec<String> {
     for (i, a) in args.into_iter().enumerate() {
         if i > 0 && !rest && a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
             let name = a[1..].split('=').next().unwrap_or("");
-            if longs.contains(name) {
+            // A known long flag, or a near miss of one (`-detailed-exitcod`): written as a
+            // long flag, a near miss gets clap's "a similar argument exists" instead of
+            // being read as a row of short flags.
+            if longs.contains(name)
+                || (name.len() > 3
+                    && crate::diag::did_you_mean(name, longs.iter().map(String::as_str)).is_some())
+            {
                 out.push(format!("-{a}"));
                 continue;
             }
@@ -284,7 +290,12 @@ fn help_of(args: &[String]) -> Option<String> {
 
 /// Runs the command line; returns how it ended. Errors are reported by `main`.
 pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
-    let args = normalize_args(args);
+    let mut args = normalize_args(args);
+    // `help COMMAND...` is `COMMAND... --help`, as in Terraform and cargo.
+    if args.len() > 2 && args[1] == "help" {
+        args.remove(1);
+        args.push("--help".into());
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {

@@ -419,3 +419,37 @@ fn issue_28_cloud_serve_never_prints_its_secret() {
         "{b}"
     );
 }
+
+#[test]
+fn help_command_is_the_commands_help_and_single_dash_typos_get_a_suggestion() {
+    // Issue 31: `imgform help apply` printed no options; `-detailed-exitcod` was read as a
+    // row of short flags, with no suggestion.
+    let d = tempfile::tempdir().expect("tmp");
+    let help = imgform(d.path())
+        .args(["help", "apply"])
+        .output()
+        .expect("runs");
+    let dashed = imgform(d.path())
+        .args(["apply", "--help"])
+        .output()
+        .expect("runs");
+    assert!(help.status.success());
+    assert_eq!(help.stdout, dashed.stdout);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--auto-approve"));
+    let typo = imgform(d.path())
+        .args(["plan", "-detailed-exitcod"])
+        .output()
+        .expect("runs");
+    assert_eq!(typo.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("a similar argument exists: '--detailed-exitcode'"),
+        "{err}"
+    );
+    // Short flags stay short.
+    let v = imgform(d.path())
+        .args(["-vv", "version"])
+        .output()
+        .expect("runs");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}
