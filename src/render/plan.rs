@@ -209,6 +209,15 @@ fn attr_line(
     let _ = writeln!(out, "{indent}{m} {key}{pad} = {value}{suffix}");
 }
 
+/// Terraform's identifying attributes (`id`, `name`, `tags`, jsonformat's
+/// `importantAttributes`): shown in an update although unchanged, so a reader knows which
+/// object changes. Only at the resource's level, and only when set.
+fn identifying(ctx: &Ctx, k: &str, before: Option<&J>) -> bool {
+    ctx.changed.is_some()
+        && matches!(k, "id" | "name" | "tags")
+        && before.is_some_and(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
+}
+
 /// Renders one object's attributes between `{` and `}`.
 fn body(
     out: &mut String,
@@ -248,7 +257,7 @@ fn body(
             Action::Delete => true,
             // A forgotten object is identified, not diffed: Terraform shows its id.
             Action::Forget => k == "id",
-            _ => unknown || ctx.changes(k, b, a),
+            _ => unknown || ctx.changes(k, b, a) || identifying(ctx, k, b),
         }
     };
     let width = scalars
@@ -277,6 +286,8 @@ fn body(
                         (Some(_), None) if !unknown => "-",
                         _ => "~",
                     }
+                } else if identifying(ctx, k, b) {
+                    " "
                 } else {
                     hidden += 1;
                     continue;
@@ -342,7 +353,11 @@ fn body(
         }
     }
     if hidden > 0 {
-        let _ = writeln!(out, "{indent}  # ({hidden} unchanged attributes hidden)");
+        let _ = writeln!(
+            out,
+            "{indent}  # ({hidden} unchanged attribute{} hidden)",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }
 
