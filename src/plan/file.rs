@@ -89,25 +89,39 @@ pub fn write_plan_file(p: &Path, plan: &Plan) -> anyhow::Result<()> {
 /// A plan whose world moved on since (the cloud changed between plan and apply) is
 /// refused the same way: it would no longer do what it showed.
 pub fn check_remade(saved: &Plan, remade: &Plan) -> anyhow::Result<()> {
+    use super::model::Action;
     use std::collections::BTreeMap;
+    // What a change makes apply do: its action and object, and for the actions that send
+    // the configuration's values, those values. What it would replace (`before`), and a
+    // resumed create's values (the stored request is what is re-sent), are the cloud's and
+    // move on between plan and apply (a build's progress), so they are not compared.
     let index = |p: &Plan| -> BTreeMap<String, serde_json::Value> {
         p.changes
             .iter()
             .map(|c| {
-                let (before, after) = p.before_after(c);
-                let v = serde_json::json!({
+                let sends = matches!(
+                    c.action,
+                    Action::Create
+                        | Action::Update
+                        | Action::DeleteThenCreate
+                        | Action::CreateThenDelete
+                        | Action::Read
+                );
+                let (_, after) = p.before_after(c);
+                let mut v = serde_json::json!({
                     "prev_addr": c.prev_addr.as_ref().map(|a| a.to_string()),
                     "kind": c.kind,
                     "provider": c.provider,
                     "region": c.region,
                     "action": c.action,
-                    "before": before.map(|b| b.into_owned()),
-                    "after": after.map(|a| a.into_owned()),
-                    "after_unknown": c.after_unknown,
                     "sensitive": c.sensitive,
                     "importing": c.importing,
                     "deps": c.deps,
                 });
+                if sends {
+                    v["after"] = after.map(|a| a.into_owned()).unwrap_or_default();
+                    v["after_unknown"] = c.after_unknown.clone();
+                }
                 (c.addr.to_string(), v)
             })
             .collect()

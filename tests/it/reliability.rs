@@ -917,3 +917,29 @@ fn issue_28_state_push_and_import_terraform_refuse_wrong_types_and_duplicates() 
         "nothing adopted"
     );
 }
+
+#[test]
+fn a_saved_plan_that_resumes_a_create_applies_after_the_cloud_moved_on() {
+    // The object a saved plan resumes keeps being made between plan and apply (its
+    // progress, its status change): the plan made again at apply differs there, and must
+    // still be taken as the file's.
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(d.path().join("main.hcl"), TWO).expect("write");
+    let o = crashed(
+        d.path(),
+        "after_id",
+        &["--cloud", "local", "apply", "--auto-approve"],
+    );
+    assert_eq!(o.status.code(), None, "{}", text(&o));
+    let o = run_with(d.path(), "", &["plan", "--out", "p.plan"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("resuming an interrupted create"),
+        "{}",
+        text(&o)
+    );
+    let o = run_with(d.path(), "", &["apply", "p.plan"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(cloud(d.path()).custom_images().len(), 2);
+    plan_is_empty(d.path());
+}
