@@ -698,10 +698,9 @@ fn delete_reason(cfg: &Config, addr: &ResourceAddr, opts: &Options, removed: boo
     if opts.destroy {
         return "delete_because_destroy".into();
     }
-    if removed {
-        return "forget_because_removed".into();
-    }
-    let Some(res) = cfg.resources.get(&addr.id) else {
+    // A `removed` block's object has no configuration: Terraform's reason, whether it is
+    // forgotten or destroyed.
+    let Some(res) = cfg.resources.get(&addr.id).filter(|_| !removed) else {
         return "delete_because_no_resource_config".into();
     };
     // Terraform's reasons for an instance whose block still exists.

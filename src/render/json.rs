@@ -480,6 +480,14 @@ impl JsonLines {
                 .collect();
             self.outputs_message(outs);
         }
+        if let Some((summary, detail)) = crate::render::plan::forget_warning(p) {
+            self.message(
+                "warn",
+                "diagnostic",
+                &format!("Warning: {summary}"),
+                json!({"diagnostic": {"severity": "warning", "summary": summary, "detail": detail}}),
+            );
+        }
     }
 
     /// Terraform's `outputs` message (`Outputs: N`).

@@ -761,22 +761,35 @@ pub fn human(plan: &Plan, st: Style) -> String {
     for w in &plan.warnings {
         let _ = writeln!(out, "\n{} {w}", st.paint("33", "Warning:"));
     }
+    if let Some((summary, detail)) = forget_warning(plan) {
+        let _ = writeln!(
+            out,
+            "\n{} {summary}\n\n{detail}",
+            st.paint("33", "Warning:")
+        );
+    }
+    out
+}
+
+/// Terraform's warning for a plan that forgets objects (`removed` blocks with
+/// `destroy = false`): its summary and detail, for the text and the `-json` stream alike.
+pub fn forget_warning(plan: &Plan) -> Option<(String, String)> {
     let forgotten: Vec<String> = plan
         .changes
         .iter()
         .filter(|c| c.action == Action::Forget)
         .map(|c| format!(" - {}", c.addr))
         .collect();
-    if !forgotten.is_empty() {
-        // Terraform's warning for a plan that forgets objects.
-        let _ = writeln!(
-            out,
-            "\n{} Some objects will no longer be managed by imgform\n\nIf you apply this plan, imgform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, imgform will no longer manage these objects. You will need to import them into imgform to manage them again.",
-            st.paint("33", "Warning:"),
-            forgotten.join("\n")
-        );
+    if forgotten.is_empty() {
+        return None;
     }
-    out
+    Some((
+        "Some objects will no longer be managed by imgform".into(),
+        format!(
+            "If you apply this plan, imgform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, imgform will no longer manage these objects. You will need to import them into imgform to manage them again.",
+            forgotten.join("\n")
+        ),
+    ))
 }
 
 /// `Changes to Outputs:` and each output that changes.

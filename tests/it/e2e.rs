@@ -1860,3 +1860,46 @@ fn plan_and_destroy_print_terraforms_progress_lines() {
     let md = ok(&run(d.path(), &["plan", "--format", "markdown"]));
     assert!(!md.contains("Refreshing state"), "{md}");
 }
+
+#[test]
+fn a_removed_block_is_streamed_and_reasoned_as_terraform_does() {
+    // Issue 31: the forget's planned_change had no reason, the plan JSON said
+    // `forget_because_removed`, and the stream had no warning diagnostic.
+    let d = tempfile::tempdir().expect("tmp");
+    let two = "resource \"alicloud_image\" \"a\" {\n  image_name  = \"a-img\"\n  snapshot_id = \"s-bp1qs0000000000web\"\n}\n\nresource \"alicloud_image\" \"b\" {\n  image_name  = \"b-img\"\n  snapshot_id = \"s-bp1qs0000000000web\"\n}\n";
+    std::fs::write(d.path().join("main.hcl"), two).expect("write");
+    ok(&run(d.path(), &["apply", "--auto-approve"]));
+    let removed = two.replace(
+        "resource \"alicloud_image\" \"b\" {\n  image_name  = \"b-img\"\n  snapshot_id = \"s-bp1qs0000000000web\"\n}\n",
+        "removed {\n  from = alicloud_image.b\n\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    );
+    std::fs::write(d.path().join("main.hcl"), removed).expect("write");
+    let stream = ok(&run(d.path(), &["plan", "--json"]));
+    let lines: Vec<serde_json::Value> = stream
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let change = lines
+        .iter()
+        .find(|l| l["type"] == "planned_change")
+        .expect("the forget");
+    assert_eq!(change["change"]["action"], "remove");
+    assert_eq!(
+        change["change"]["reason"],
+        "delete_because_no_resource_config"
+    );
+    let warning = lines.last().expect("lines");
+    assert_eq!(warning["type"], "diagnostic");
+    assert_eq!(warning["diagnostic"]["severity"], "warning");
+    assert!(warning["diagnostic"]["detail"]
+        .as_str()
+        .is_some_and(|t| t.contains(" - alicloud_image.b\n")));
+    let doc = plan_document(d.path(), &[]);
+    let forget = doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "alicloud_image.b")
+        .expect("b");
+    assert_eq!(forget["action_reason"], "delete_because_no_resource_config");
+}
