@@ -317,7 +317,8 @@ async fn wait_created(
 ) -> Result<Map<String, J>, WaitOutcome> {
     let id = row.id.clone().unwrap_or_default();
     let timeout = timeout_of(ctx, &c.addr, kind, false);
-    let waiter = Waiter::new(timeout).with_stop(ctx.stop.clone());
+    // Receiving the next observation changes nothing: a stop abandons it at once.
+    let waiter = Waiter::new(timeout).with_stop_cutting_polls(ctx.stop.clone());
     let mut learned = Map::new();
     // Parsed once for the whole wait: every poll's judgement reads them.
     let attrs = row.attrs.value();

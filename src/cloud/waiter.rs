@@ -112,8 +112,10 @@ pub struct Waiter {
     /// A poll still running at the deadline is abandoned (status polls), or left to
     /// finish (a request that may change the cloud).
     cut_polls: bool,
-    /// Ends the wait when asked: pauses at once, polls as `cut_polls` says.
+    /// Ends the wait when asked: a pause at once, a poll under way only when
+    /// `stop_cuts_polls` (a poll that changes nothing, such as a receive from a poller).
     stop: Option<Stop>,
+    stop_cuts_polls: bool,
 }
 
 impl Waiter {
@@ -136,13 +138,23 @@ impl Waiter {
             sleeper: None,
             cut_polls: false,
             stop: None,
+            stop_cuts_polls: false,
         }
     }
 
-    /// Ends the wait when `stop` is asked for: a pause at once, a status poll at once
-    /// (`new`), a request poll once it has answered (`unbounded`).
+    /// Ends the wait when `stop` is asked for: a pause at once; a poll under way is left
+    /// to answer (it may be a request that changes the cloud, whose outcome must be
+    /// recorded), and no poll starts after it.
     pub fn with_stop(mut self, stop: Stop) -> Waiter {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Like [`Waiter::with_stop`], and a poll under way is abandoned too: for polls that
+    /// change nothing (a receive from the batched poller, a status read).
+    pub fn with_stop_cutting_polls(mut self, stop: Stop) -> Waiter {
+        self.stop = Some(stop);
+        self.stop_cuts_polls = true;
         self
     }
 
@@ -195,10 +207,12 @@ impl Waiter {
         let mut last = None;
         let mut attempt = 0u32;
         loop {
-            let stop = self.stop.as_ref().filter(|_| self.cut_polls);
-            if stop.is_some_and(Stop::is_set) {
+            // No poll starts once a stop was asked for (the first one always does: a
+            // request is never refused before it was tried).
+            if attempt > 0 && self.stop.as_ref().is_some_and(Stop::is_set) {
                 return Err(WaitError::Interrupted { last });
             }
+            let stop = self.stop.as_ref().filter(|_| self.stop_cuts_polls);
             let polled = async {
                 match self.deadline.filter(|_| self.cut_polls) {
                     Some(d) => tokio::time::timeout_at(d, poll(attempt)).await.ok(),
@@ -344,8 +358,8 @@ mod tests {
             Duration::from_secs(90),
             "not the next poll at 120 s"
         );
-        // A status poll that never answers is cut too, and a stopped waiter starts no poll.
-        let w = Waiter::new(Duration::from_secs(3600)).with_stop(stop);
+        // A status poll that never answers is cut too, where polls may be cut.
+        let w = Waiter::new(Duration::from_secs(3600)).with_stop_cutting_polls(stop);
         let r: Result<(), WaitError<(), ()>> = w.wait(|_| std::future::pending()).await;
         assert_eq!(r, Err(WaitError::Interrupted { last: None }));
     }
@@ -373,6 +387,22 @@ mod tests {
             .await;
         // The first request answered (a retry), and no second one was sent.
         assert_eq!(r, Err(WaitError::Interrupted { last: Some(0) }));
+        // With a deadline too (the create calls' waiter): the request under way answers.
+        let stop = Stop::new();
+        let w = Waiter::new(Duration::from_secs(3600))
+            .with_max_attempts(5)
+            .with_stop(stop.clone());
+        let r: Result<u32, WaitError<u32>> = w
+            .wait(|i| {
+                let stop = stop.clone();
+                async move {
+                    stop.trigger();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Acceptance::Success(i)
+                }
+            })
+            .await;
+        assert_eq!(r, Ok(0), "the answer of the request under way is kept");
     }
 
     #[tokio::test(start_paused = true)]
