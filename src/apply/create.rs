@@ -249,12 +249,23 @@ async fn finish(
         Err(WaitOutcome::Gone(e)) => {
             // The object the cloud named is not there: nothing is left to wait for or to
             // delete. The row goes (the next plan creates the object again, with a new
-            // ClientToken); a row that still carries objects it replaced keeps them, as a
-            // tainted row, until they are deleted.
-            if super::destroy::deposed_of(&row).is_empty() {
+            // ClientToken). A create_before_destroy's row still carries the objects it was
+            // replacing, which exist: the first (the object being replaced) becomes the
+            // row again, tainted so that the next plan replaces it, with the rest still
+            // owed deletion. A row of the vanished id would be dropped by the next refresh
+            // and those objects orphaned.
+            let mut owed = super::destroy::deposed_of(&row);
+            if owed.is_empty() {
                 remove(ctx, &c.addr).await?;
             } else {
+                let (id, region) = owed.remove(0);
+                let mut attrs = row.attrs.value();
+                super::destroy::set_deposed(&mut attrs, &owed);
+                row.id = Some(id);
+                row.region = region;
+                row.attrs = attrs.into();
                 row.status = Status::Tainted;
+                row.client_token = None;
                 row.pending = None;
                 put(ctx, &row).await?;
             }

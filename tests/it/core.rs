@@ -1255,3 +1255,94 @@ resource "alicloud_image" "b" {
         assert_eq!(e.code, "MissingParameter");
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_replacement_whose_new_object_vanishes_keeps_the_object_it_was_replacing() {
+    // create_before_destroy: the new image is deleted out of band while it is made. The
+    // row must go back to the image being replaced (tainted, so the next plan replaces it
+    // again), not keep the vanished id, which the next refresh would drop with the old
+    // image still in the cloud.
+    let core = Core::new();
+    let v1 = r#"
+resource "alicloud_image" "a" {
+  image_name  = "cbd"
+  snapshot_id = "s-bp1qs0000000000web"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#;
+    let (_, out, _) = core.apply(v1, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let old = core
+        .state()
+        .resources
+        .values()
+        .next()
+        .and_then(|r| r.id.clone())
+        .expect("id");
+    // A new name too: two images of one name cannot exist at once, as on ECS.
+    let v2 = v1
+        .replace("s-bp1qs0000000000web", "s-bp1system0002")
+        .replace("\"cbd\"", "\"cbd-2\"");
+    let cloud = Arc::downgrade(&core.cloud);
+    let created = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = created.clone();
+    let keep = old.clone();
+    core.cloud.script(Box::new(move |action, _| {
+        if action == "CreateImage" {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else if action == "DescribeImages" && seen.load(std::sync::atomic::Ordering::SeqCst) {
+            let c = cloud.upgrade()?;
+            c.with(|c| {
+                for (id, _) in c.custom_images() {
+                    if id != keep {
+                        let mut img = c.image_record(&id).expect("listed");
+                        img.deleted = true;
+                        c.replace_image(img);
+                    }
+                }
+            });
+        }
+        None
+    }));
+    let (_, out, _) = core.apply(&v2, false).await;
+    assert_eq!(out.failed.len(), 1, "{out:?}");
+    assert!(out.failed[0].1.contains("no longer lists"), "{out:?}");
+    let row = core
+        .state()
+        .resources
+        .values()
+        .next()
+        .cloned()
+        .expect("the row stays");
+    assert_eq!(
+        row.id.as_deref(),
+        Some(old.as_str()),
+        "back to the image being replaced"
+    );
+    assert_eq!(row.status, Status::Tainted);
+    assert_eq!(
+        core.images(),
+        1,
+        "the old image is still there, and managed"
+    );
+    core.cloud.script(Box::new(|_, _| None));
+    let (p, out, _) = core.apply(&v2, false).await;
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(p.changes[0].action, Action::CreateThenDelete);
+    assert_eq!(
+        core.images(),
+        1,
+        "the replacement, and the old image deleted"
+    );
+    let now = core
+        .state()
+        .resources
+        .values()
+        .next()
+        .and_then(|r| r.id.clone())
+        .expect("id");
+    assert_ne!(now, old);
+}
