@@ -546,6 +546,86 @@ impl Client {
         Ok(Some(out))
     }
 
+    /// Reads snapshots by id, 100 per call (`SnapshotIds`, a JSON array), paging.
+    pub async fn describe_snapshots_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<ops::Snapshot>, Error> {
+        self.by_ids(ids, |chunk, page| async move {
+            let req = ops::DescribeSnapshots {
+                region_id: self.region.clone(),
+                snapshot_ids: Some(json_ids(chunk)),
+                page_number: Some(page),
+                page_size: Some(100),
+            };
+            let r: ops::DescribeSnapshotsResponse = self.call("DescribeSnapshots", &req).await?;
+            Ok((r.total_count, r.snapshots.items))
+        })
+        .await
+    }
+
+    /// Reads instances by id, 100 per call (`InstanceIds`, a JSON array), paging.
+    pub async fn describe_instances_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<ops::Instance>, Error> {
+        self.by_ids(ids, |chunk, page| async move {
+            let req = ops::DescribeInstances {
+                region_id: self.region.clone(),
+                instance_ids: Some(json_ids(chunk)),
+                page_number: Some(page),
+                page_size: Some(100),
+            };
+            let r: ops::DescribeInstancesResponse = self.call("DescribeInstances", &req).await?;
+            Ok((r.total_count, r.instances.items))
+        })
+        .await
+    }
+
+    /// Reads disks by id, 100 per call (`DiskIds`, a JSON array), paging.
+    pub async fn describe_disks_by_ids(&self, ids: &[String]) -> Result<Vec<ops::Disk>, Error> {
+        self.by_ids(ids, |chunk, page| async move {
+            let req = ops::DescribeDisks {
+                region_id: self.region.clone(),
+                disk_ids: Some(json_ids(chunk)),
+                page_number: Some(page),
+                page_size: Some(100),
+            };
+            let r: ops::DescribeDisksResponse = self.call("DescribeDisks", &req).await?;
+            Ok((r.total_count, r.disks.items))
+        })
+        .await
+    }
+
+    /// Reads `ids` 100 per call, [`READ_PARALLELISM`] calls at a time, each call's pages in
+    /// turn: `page(chunk, n)` answers the total count and the items of page `n`.
+    async fn by_ids<'s, T, F, Fut>(&'s self, ids: &'s [String], page: F) -> Result<Vec<T>, Error>
+    where
+        T: Send + 's,
+        F: Fn(&'s [String], i64) -> Fut + Copy + Send + Sync + 's,
+        Fut: std::future::Future<Output = Result<(i64, Vec<T>), Error>> + Send + 's,
+    {
+        in_parallel(
+            ids.chunks(100)
+                .map(|chunk| -> Read<'s, T> {
+                    Box::pin(async move {
+                        let mut out = Vec::new();
+                        for n in 1.. {
+                            let (total, items) = page(chunk, n).await?;
+                            let got = items.len() as i64;
+                            out.extend(items);
+                            if got == 0 || n * 100 >= total {
+                                break;
+                            }
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect(),
+        )
+        .await
+    }
+
     /// Reads pipelines by id, 20 per call, [`READ_PARALLELISM`] calls at a time.
     pub async fn describe_pipelines_by_ids(
         &self,
@@ -570,6 +650,12 @@ impl Client {
         )
         .await
     }
+}
+
+/// Ids as the JSON array the `*Ids` parameters of DescribeSnapshots, DescribeInstances and
+/// DescribeDisks take.
+fn json_ids(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("strings serialize")
 }
 
 /// How many batched reads of one lookup are in flight at once: enough to hide the round

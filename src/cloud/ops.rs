@@ -1,4 +1,4 @@
-//! Typed requests and responses of the 18 ECS operations imgform uses, with the wire names of
+//! Typed requests and responses of the 21 ECS operations imgform uses, with the wire names of
 //! the API (`shared/reference/ecs-api-facts.md` §2) and its real response shapes: every list
 //! wrapped in an object (`{"Images":{"Image":[...]}}`), `Progress` as `"NN%"`,
 //! `DiskDeviceMapping.Size` as a string. The local cloud serialises the same types, so one
@@ -804,6 +804,128 @@ wrapper!(Regions, "Region", Region);
 pub struct DescribeRegionsResponse {
     pub request_id: String,
     pub regions: Regions,
+}
+
+// ---------------------------------------------------------------- What images are made from
+
+/// DescribeSnapshots by id: `SnapshotIds` is a JSON array of up to 100 ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSnapshots {
+    pub region_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Snapshot {
+    pub snapshot_id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub progress: String,
+    /// `2025-06-01T00:00:00Z`.
+    #[serde(default)]
+    pub creation_time: String,
+    #[serde(default)]
+    pub source_disk_id: String,
+    /// `System` or `Data` (the local cloud and older answers write them in lower case).
+    #[serde(default)]
+    pub source_disk_type: String,
+}
+wrapper!(Snapshots, "Snapshot", Snapshot);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSnapshotsResponse {
+    pub request_id: String,
+    #[serde(default)]
+    pub total_count: i64,
+    pub snapshots: Snapshots,
+}
+
+/// DescribeInstances by id: `InstanceIds` is a JSON array of up to 100 ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstances {
+    pub region_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<i64>,
+}
+
+/// One lock of `OperationLocks`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Lock {
+    #[serde(default)]
+    pub lock_reason: String,
+}
+wrapper!(Locks, "LockReason", Lock);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Instance {
+    pub instance_id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub operation_locks: Locks,
+}
+wrapper!(Instances, "Instance", Instance);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstancesResponse {
+    pub request_id: String,
+    #[serde(default)]
+    pub total_count: i64,
+    pub instances: Instances,
+}
+
+/// DescribeDisks by id: `DiskIds` is a JSON array of up to 100 ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeDisks {
+    pub region_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_ids: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Disk {
+    pub disk_id: String,
+    /// `system` or `data`: a released instance's system disk is kept as a data disk.
+    #[serde(default, rename = "Type")]
+    pub disk_type: String,
+    /// Empty when the disk is attached to no instance.
+    #[serde(default)]
+    pub instance_id: String,
+    #[serde(default)]
+    pub status: String,
+}
+wrapper!(Disks, "Disk", Disk);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeDisksResponse {
+    pub request_id: String,
+    #[serde(default)]
+    pub total_count: i64,
+    pub disks: Disks,
 }
 
 /// Parses `Progress` leniently: `"50%"`, `"50"`, `""` (0).

@@ -266,7 +266,7 @@ impl Cloud {
             clock_saved: Instant::now(),
         };
         if c.store.meta("seeded").is_none() {
-            let (regions, images) = world::seed();
+            let (regions, images) = world::seed(c.now());
             for r in regions {
                 c.put_region(r);
             }
@@ -645,6 +645,17 @@ impl Cloud {
                     serde_json::from_value(s).map_err(|e| format!("{rid}: snapshot: {e}"))?;
                 r.snapshots.insert(snap.id.clone(), snap);
                 *counts.entry("snapshots").or_default() += 1;
+            }
+            for d in body
+                .get("disks")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let disk: world::Disk =
+                    serde_json::from_value(d.clone()).map_err(|e| format!("{rid}: disk: {e}"))?;
+                r.disks.insert(disk.id.clone(), disk);
+                *counts.entry("disks").or_default() += 1;
             }
             for o in body
                 .get("oss")

@@ -28,6 +28,23 @@ pub struct Instance {
     pub disks: Vec<Disk>,
     #[serde(default = "default_platform")]
     pub platform: String,
+    /// The status a transitional `status` (Starting, Stopping) ends in, at `settles_at`;
+    /// empty: `status` stays.
+    #[serde(default)]
+    pub becomes: String,
+    #[serde(default)]
+    pub settles_at: SimTime,
+}
+
+impl Instance {
+    /// Its status at `now`.
+    pub fn status_at(&self, now: SimTime) -> &str {
+        if !self.becomes.is_empty() && now >= self.settles_at {
+            &self.becomes
+        } else {
+            &self.status
+        }
+    }
 }
 
 fn default_platform() -> String {
@@ -55,6 +72,9 @@ pub struct Snapshot {
     pub created: String,
     /// `accomplished` or `progressing`.
     pub status: String,
+    /// The disk it was taken of (an instance's, or one of the region's free disks).
+    #[serde(default)]
+    pub source_disk_id: String,
 }
 
 /// An OSS object.
@@ -341,6 +361,10 @@ pub struct Region {
     pub id: String,
     pub instances: BTreeMap<String, Instance>,
     pub snapshots: BTreeMap<String, Snapshot>,
+    /// Disks attached to no instance: a released instance's system disk is kept as one
+    /// of type `data`, and its snapshots cannot make images.
+    #[serde(default)]
+    pub disks: BTreeMap<String, Disk>,
     pub oss: Vec<OssObject>,
     pub image_quota: usize,
     pub pipeline_quota: usize,
@@ -414,8 +438,8 @@ fn public_image(
     }
 }
 
-/// The regions and objects a new local cloud starts with.
-pub fn seed() -> (Vec<Region>, Vec<ImageRec>) {
+/// The regions and objects a new local cloud starts with, at simulated time `now`.
+pub fn seed(now: SimTime) -> (Vec<Region>, Vec<ImageRec>) {
     let mut regions = Vec::new();
     let mut images = Vec::new();
     for (rid, short) in [
@@ -438,11 +462,15 @@ pub fn seed() -> (Vec<Region>, Vec<ImageRec>) {
             oss_role_authorized: true,
             ..Default::default()
         };
-        for (suffix, status, lock) in [
-            ("running", "Running", ""),
-            ("stopped", "Stopped", ""),
-            ("locked", "Running", "security"),
-            ("starting", "Starting", ""),
+        for (suffix, status, lock, becomes) in [
+            ("running", "Running", "", ""),
+            ("stopped", "Stopped", "", ""),
+            ("locked", "Running", "security", ""),
+            ("starting", "Starting", "", ""),
+            ("stopping", "Stopping", "", ""),
+            ("expired", "Expired", "", ""),
+            // Started with the cloud: Running a minute (simulated) later.
+            ("booting", "Starting", "", "Running"),
         ] {
             let id = format!("i-{short}{suffix}");
             r.instances.insert(
@@ -464,6 +492,8 @@ pub fn seed() -> (Vec<Region>, Vec<ImageRec>) {
                         },
                     ],
                     platform: "Ubuntu".into(),
+                    becomes: becomes.into(),
+                    settles_at: now + 60.0,
                 },
             );
         }
@@ -527,6 +557,44 @@ pub fn seed() -> (Vec<Region>, Vec<ImageRec>) {
                     size,
                     created: created.into(),
                     status: status.into(),
+                    source_disk_id: String::new(),
+                },
+            );
+        }
+        // An instance since released: its system disk stays as a data disk, and the
+        // snapshot taken of it while it was the system disk cannot make an image.
+        let released = format!("d-{short}releasedsys");
+        r.disks.insert(
+            released.clone(),
+            Disk {
+                id: released.clone(),
+                disk_type: "data".into(),
+                size: 40,
+            },
+        );
+        let id = format!("s-{short}released01");
+        r.snapshots.insert(
+            id.clone(),
+            Snapshot {
+                id,
+                disk_type: "system".into(),
+                size: 40,
+                created: "2025-05-01".into(),
+                status: "accomplished".into(),
+                source_disk_id: released,
+            },
+        );
+        for (inst, disk) in [("running", "sys"), ("stopped", "sys")] {
+            let id = format!("s-{short}{inst}{disk}01");
+            r.snapshots.insert(
+                id.clone(),
+                Snapshot {
+                    id,
+                    disk_type: "system".into(),
+                    size: 40,
+                    created: "2025-05-02".into(),
+                    status: "accomplished".into(),
+                    source_disk_id: format!("d-{short}{inst}{disk}"),
                 },
             );
         }

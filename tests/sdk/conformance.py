@@ -106,6 +106,16 @@ def flow(c, label):
     check(f"{label} DescribeSnapshots finds the snapshot", [x.snapshot_id for x in d.snapshots.snapshot] == ["s-bp1system0001"], str(d.to_map())[:200])
     d = body(c.describe_instances(m.DescribeInstancesRequest(region_id=REGION, page_size=100)), f"{label} DescribeInstances", "instances", "total_count")
     check(f"{label} DescribeInstances lists instances", len(d.instances.instance) == d.total_count > 0 and all(i.instance_id.startswith("i-") for i in d.instances.instance), str(d.to_map())[:200])
+    # What a plan checks: an instance's lock, a snapshot's source disk, that disk now.
+    d = body(c.describe_instances(m.DescribeInstancesRequest(region_id=REGION, instance_ids='["i-bp1locked"]')), f"{label} DescribeInstances by id", "instances")
+    locks = [l.lock_reason for i in d.instances.instance for l in i.operation_locks.lock_reason]
+    check(f"{label} DescribeInstances reports the security lock", locks == ["security"], str(d.to_map())[:300])
+    d = body(c.describe_snapshots(m.DescribeSnapshotsRequest(region_id=REGION, snapshot_ids='["s-bp1released01"]')), f"{label} DescribeSnapshots of a released disk", "snapshots")
+    snap = d.snapshots.snapshot[0] if d.snapshots.snapshot else None
+    check(f"{label} DescribeSnapshots names the source disk", snap is not None and snap.source_disk_id == "d-bp1releasedsys" and snap.source_disk_type.lower() == "system", str(d.to_map())[:300])
+    d = body(c.describe_disks(m.DescribeDisksRequest(region_id=REGION, disk_ids='["d-bp1releasedsys","d-bp1runningsys"]')), f"{label} DescribeDisks", "disks", "total_count")
+    disks = {x.disk_id: (x.type, x.instance_id) for x in d.disks.disk}
+    check(f"{label} DescribeDisks: a released instance's system disk is a free data disk", disks == {"d-bp1releasedsys": ("data", ""), "d-bp1runningsys": ("system", "i-bp1running")}, str(disks))
 
     # CopyImage to another region, DescribeImages there until Available; a second copy
     # cancelled with CancelCopyImage while it is in progress.

@@ -69,7 +69,7 @@ pub(super) fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     }
     let (mut disks, mut secs) = (Vec::new(), 120.0);
     if let Some(iid) = instance {
-        disks = instance_disks(rw, iid)?;
+        disks = instance_disks(rw, iid, now)?;
         secs = 300.0;
     } else if !mappings.is_empty() {
         disks = mapping_disks(rw, &mappings)?;
@@ -147,10 +147,8 @@ pub(super) fn create_image(c: &mut Cloud, p: &P) -> R<serde_json::Value> {
     Ok(json!({ "ImageId": id }))
 }
 
-/// One image as DescribeImages answers it, borrowed from its record and written straight
-/// to text: a tick over 10,000 images answers 100 pages of these, and building each as a
-/// JSON document first cost most of the cloud's time.
-/// A snapshot CreateImage may use: it exists, is finished, and was made after 2013-07-15.
+/// A snapshot CreateImage may use: it exists, is finished, was made after 2013-07-15, and
+/// was not taken of the system disk of an instance since released.
 fn usable_snapshot<'a>(
     rw: &'a crate::localcloud::world::Region,
     id: &str,
@@ -168,12 +166,23 @@ fn usable_snapshot<'a>(
     if s.created.as_str() <= "2013-07-15" {
         return err(403, "InvalidSnapshot.TooOld", "This operation is denied because the specified snapshot by DiskDeviceMapping.n.SnapshotId or SnapshotId is created before 2013-07-15.");
     }
+    if s.disk_type == "system" && rw.disks.contains_key(&s.source_disk_id) {
+        return err(
+            403,
+            "OperationDenied",
+            "The specified snapshot is not allowed to create image.",
+        );
+    }
     Ok(s)
 }
 
 /// The disks of an image taken from instance `iid`: the instance must exist, be Running or
 /// Stopped, not be locked for security, and have its system disk.
-fn instance_disks(rw: &crate::localcloud::world::Region, iid: &str) -> R<Vec<ImageDisk>> {
+fn instance_disks(
+    rw: &crate::localcloud::world::Region,
+    iid: &str,
+    now: crate::localcloud::world::SimTime,
+) -> R<Vec<ImageDisk>> {
     let mut disks = Vec::new();
     let Some(inst) = rw.instances.get(iid) else {
         return err(
@@ -189,7 +198,7 @@ fn instance_disks(rw: &crate::localcloud::world::Region, iid: &str) -> R<Vec<Ima
             "The specified operation is denied as your instance is locked for security reasons.",
         );
     }
-    if inst.status != "Running" && inst.status != "Stopped" {
+    if !matches!(inst.status_at(now), "Running" | "Stopped") {
         return err(
             400,
             "IncorrectInstanceStatus",

@@ -380,6 +380,7 @@ fn dispatch(
         "DescribeSnapshots" => describe_snapshots(c, &p),
         "DeleteSnapshot" => delete_snapshot(c, &p),
         "DescribeInstances" => describe_instances(c, &p),
+        "DescribeDisks" => describe_disks(c, &p),
         "ListTagResources" => list_tag_resources(c, &p),
         other => err(
             404,
