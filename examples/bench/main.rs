@@ -777,6 +777,9 @@ fn main() {
         if what == "all" || what == "plans" {
             rows.extend(scale::plans(600.0, &or(&[1000, 2000, 8000]), true));
         }
+        if what == "all" || what == "checks" {
+            rows.extend(scale::checks(&or(&[1000, 10_000]), 3));
+        }
         if what == "all" || what == "plans-plain" {
             rows.extend(scale::plans(600.0, &or(&[10_000, 50_000]), false));
         }

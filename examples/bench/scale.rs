@@ -28,14 +28,18 @@ struct Served {
 
 impl Served {
     fn start(speed: f64) -> Served {
+        Served::start_with(
+            speed,
+            r#"{"regions":{"cn-hangzhou":{"image_quota":1000000,"pipeline_quota":100000}}}"#,
+        )
+    }
+
+    /// A cloud seeded with the `seed` document (`imgform cloud seed`'s format).
+    fn start_with(speed: f64, seed_doc: &str) -> Served {
         let bin = release_bin();
         let data = tempfile::tempdir().expect("tmp");
         let seed = data.path().join("seed.json");
-        std::fs::write(
-            &seed,
-            r#"{"regions":{"cn-hangzhou":{"image_quota":1000000,"pipeline_quota":100000}}}"#,
-        )
-        .expect("seed");
+        std::fs::write(&seed, seed_doc).expect("seed");
         let cloud = data.path().join("cloud");
         let ok = Command::new(&bin)
             .args(["cloud", "seed", "--file"])
@@ -363,6 +367,67 @@ pub fn plans(speed: f64, sizes: &[usize], refs: bool) -> Vec<Row> {
                 p.peak_rss_mb,
                 p.peak_rss_mb * 1024.0 / total as f64,
                 a.wall.as_secs_f64()
+            ),
+        ));
+    }
+    rows
+}
+
+/// Issue 32's figure: the plan of `n` images, each from its own snapshot (system disk
+/// snapshots, so their source disks are read too), with the checks (`plan`) and without
+/// (`plan -refresh=false`: the state is empty, so refresh reads nothing either way).
+/// Medians of `runs` alternating runs; the calls the checks made.
+pub fn checks(sizes: &[usize], runs: usize) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let snaps: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({"id": format!("s-bp1chk{i:07}"), "disk_type": "system", "size": 40,
+                                   "source_disk_id": format!("d-bp1chk{i:07}")})
+            })
+            .collect();
+        let seed = serde_json::json!({"regions": {"cn-hangzhou": {"image_quota": 1_000_000, "snapshots": snaps}}});
+        let cloud = Served::start_with(600.0, &seed.to_string());
+        let dir = tempfile::tempdir().expect("tmp");
+        write(
+            dir.path(),
+            &cloud.endpoint(),
+            Duration::from_millis(100),
+            &format!("resource \"alicloud_image\" \"a\" {{\n  count       = {n}\n  image_name  = \"a-${{count.index}}\"\n  snapshot_id = format(\"s-bp1chk%07d\", count.index)\n}}\n"),
+        );
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        let mut calls = (0, 0);
+        for _ in 0..runs {
+            let (s0, d0) = (
+                cloud.calls("DescribeSnapshots"),
+                cloud.calls("DescribeDisks"),
+            );
+            let p = imgform(dir.path(), &["plan", "--no-color", "--lock=false"]);
+            assert!(p.ok, "the plan of {n} images failed: {}", p.stderr);
+            with.push(p.wall.as_secs_f64());
+            calls = (
+                cloud.calls("DescribeSnapshots") - s0,
+                cloud.calls("DescribeDisks") - d0,
+            );
+            let q = imgform(
+                dir.path(),
+                &["plan", "--no-color", "--lock=false", "-refresh=false"],
+            );
+            assert!(q.ok, "the plan of {n} images failed: {}", q.stderr);
+            without.push(q.wall.as_secs_f64());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
+        };
+        let (w, wo) = (median(&mut with), median(&mut without));
+        rows.push(Row(
+            format!("plan checks: {n} images from {n} distinct snapshots"),
+            format!(
+                "{w:.2} s with the checks, {wo:.2} s without: {:.2}x (target <= 1.2x); {} DescribeSnapshots + {} DescribeDisks",
+                w / wo,
+                calls.0,
+                calls.1
             ),
         ));
     }

@@ -56,6 +56,9 @@ pub(super) async fn create(
     let mut row = match existing.clone().filter(|_| resuming) {
         Some(r) => r,
         None => {
+            if ctx.recheck.contains(&c.addr.to_string()) {
+                super::named::objects_usable(ctx, kind, c, client.region(), start).await?;
+            }
             pending_row(
                 ctx,
                 kind,

@@ -30,6 +30,9 @@ pub(super) struct Ctx {
     pub sink: Arc<dyn EventSink>,
     /// The first interrupt: waits end at once, requests under way answer first.
     pub stop: crate::cloud::waiter::Stop,
+    /// The creates whose named objects are checked just before they are sent (the plan's
+    /// `recheck`).
+    pub recheck: std::collections::BTreeSet<String>,
 }
 
 /// Bounds the API requests in flight. The limit starts at `--parallelism`, halves when the

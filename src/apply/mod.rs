@@ -10,6 +10,7 @@ mod ctx;
 mod destroy;
 mod eval;
 mod ledger;
+mod named;
 mod poll;
 mod update;
 pub mod walk;
@@ -61,6 +62,10 @@ pub struct Session {
     /// Divides resource timeouts (1 against Alibaba Cloud).
     pub speed: f64,
     pollers: Mutex<HashMap<(String, &'static str), Poller>>,
+    /// Bounds the batched reads of the objects a plan checks: as many in flight as one
+    /// lookup's reads ([`crate::cloud::client::READ_PARALLELISM`]), so that 100 batches
+    /// neither hold 100 answers at once nor open 100 connections.
+    checks_in_flight: Arc<tokio::sync::Semaphore>,
     /// The run's stop request (the first interrupt): every wait and retry ends on it.
     stop: crate::cloud::waiter::Stop,
 }
@@ -158,6 +163,9 @@ impl Session {
             poll_max: poll_max.div_f64(speed),
             speed,
             pollers: Mutex::new(HashMap::new()),
+            checks_in_flight: Arc::new(tokio::sync::Semaphore::new(
+                crate::cloud::client::READ_PARALLELISM,
+            )),
             stop,
         })
     }
@@ -456,6 +464,44 @@ impl Reader for CloudReader<'_> {
         let c = self.sess.client(provider, &region)?;
         self.reads += 1;
         self.block(read_object(&c, kind, id))
+    }
+
+    fn start(&mut self, b: &crate::plan::build::Batch) -> Option<crate::plan::build::Started> {
+        self.reads += 1;
+        let read = self.sess.client(&b.provider, &b.region).map(|c| {
+            let (sort, ids) = (b.sort, b.ids.clone());
+            let slots = self.sess.checks_in_flight.clone();
+            // Judged where the answer arrives: what waits for the rest of the plan is
+            // one small verdict per id, not the cloud's items.
+            self.rt.spawn(async move {
+                let _slot = slots.acquire().await;
+                let items = (sort.lookup.fetch)(c, ids.clone()).await?;
+                Ok::<_, crate::cloud::error::Error>(
+                    ids.into_iter()
+                        .map(|id| {
+                            let f = crate::resource::objects::judge(sort, items.get(&id));
+                            (id, f)
+                        })
+                        .collect(),
+                )
+            })
+        });
+        Some(Box::pin(async move {
+            match read {
+                Ok(task) => match task.await {
+                    Ok(answer) => answer.map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("the read ended abnormally: {e}")),
+                },
+                Err(e) => Err(e),
+            }
+        }))
+    }
+
+    fn wait(
+        &mut self,
+        started: Vec<crate::plan::build::Started>,
+    ) -> Vec<Result<HashMap<String, crate::resource::objects::Finding>, String>> {
+        self.block(futures_util::future::join_all(started))
     }
 }
 

@@ -108,6 +108,7 @@ pub async fn apply(
         in_progress: opts.max_in_progress.map(Semaphore::new),
         sink,
         stop: stop.clone(),
+        recheck: plan.recheck.clone(),
     });
     // Data sources are recorded in state so dependents re-evaluated during apply see them.
     if !plan.options.destroy {
@@ -559,6 +560,7 @@ pub async fn clean_deposed(
         in_progress: None,
         sink,
         stop: crate::cloud::waiter::Stop::new(),
+        recheck: Default::default(),
     });
     for r in st.resources.values() {
         if r.status != Status::Ready || deposed_of(r).is_empty() {

@@ -6,8 +6,8 @@
 
 use super::model::*;
 use crate::addr::{ResourceAddr, ResourceId};
-use crate::config::check::{Evaluated, Instance, Node};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::config::check::{Evaluated, Node};
+use crate::resource::objects::{Finding, Sort};
 use crate::resource::EvalBody;
 use crate::state::State;
 use crate::value::Value;
@@ -20,6 +20,34 @@ pub trait Reader {
     fn read_data(&mut self, provider: &str, kind: &str, args: &J) -> Result<J, String>;
     /// Reads an object to import; `None` when it does not exist.
     fn import(&mut self, provider: &str, kind: &str, id: &str) -> Result<Option<J>, String>;
+    /// Starts reading the objects of a batch in the background (the planner goes on while
+    /// the cloud answers); `None` when this reader reaches no cloud.
+    fn start(&mut self, batch: &Batch) -> Option<Started>;
+    /// Waits for the reads started: for each, the verdict on each id, or why it failed.
+    fn wait(&mut self, started: Vec<Started>) -> Vec<Result<HashMap<String, Finding>, String>>;
+    /// Whether this reader reaches a cloud: one that does not (tests that plan offline)
+    /// checks no named object.
+    fn online(&self) -> bool {
+        true
+    }
+}
+
+/// A read of a [`Batch`] under way, judged by its sort's rules as it arrives.
+pub type Started =
+    futures_util::future::BoxFuture<'static, Result<HashMap<String, Finding>, String>>;
+
+/// One batched read of objects a configuration names: as many ids as one call of the
+/// lookup reads, in one region.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The provider whose credentials read it.
+    pub provider: String,
+    /// The region read.
+    pub region: String,
+    /// What its objects are (read by the sort's lookup, judged by its rules).
+    pub sort: &'static Sort,
+    /// The ids.
+    pub ids: Vec<String>,
 }
 
 /// A reader for plans that must not touch the cloud (tests, `--refresh=false` without
@@ -36,6 +64,18 @@ impl Reader for NoReader {
         Err(format!(
             "cannot import {kind} {id} without a cloud connection"
         ))
+    }
+    fn start(&mut self, _: &Batch) -> Option<Started> {
+        None
+    }
+    fn wait(&mut self, started: Vec<Started>) -> Vec<Result<HashMap<String, Finding>, String>> {
+        started
+            .iter()
+            .map(|_| Err("cannot read without a cloud connection".to_string()))
+            .collect()
+    }
+    fn online(&self) -> bool {
+        false
     }
 }
 
@@ -113,43 +153,6 @@ pub fn config_json(body: &EvalBody) -> (Map<String, J>, BTreeSet<String>) {
         out.insert(name.to_string(), J::Array(list));
     }
     (out, unknown)
-}
-
-/// Objects the instance names by literal id (a pipeline's `COMPONENT ic-…`) must exist:
-/// one that does not is an error at the attribute, before any call. Without a cloud
-/// connection (the reader cannot look) nothing is checked.
-pub(super) fn check_references(
-    reader: &mut dyn Reader,
-    inst: &Instance,
-    kind: &str,
-    cfg: &Map<String, J>,
-    unknown: &BTreeSet<String>,
-    diags: &mut Diagnostics,
-) {
-    let Ok(k) = crate::resource::kind(kind) else {
-        return;
-    };
-    for r in k.references(&J::Object(cfg.clone())) {
-        if unknown.contains(r.attr) {
-            continue;
-        }
-        if let Ok(None) = reader.import(&inst.provider, r.kind, &r.id) {
-            diags.push(
-                Diagnostic::error(
-                    "Reference to an object that does not exist",
-                    format!(
-                        "`{}` names {} {}, which does not exist in this region",
-                        r.attr, r.kind, r.id
-                    ),
-                    Some(inst.body.span_of(r.attr)),
-                )
-                .with_hint(format!(
-                    "create it with a `{}` resource and refer to its id, or correct the id",
-                    r.kind
-                )),
-            );
-        }
-    }
 }
 
 /// The resource blocks `id` depends on, through locals and variables.

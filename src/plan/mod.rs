@@ -4,6 +4,7 @@
 //! printing. [`mod@file`] holds the saved plan file's format and staleness checks.
 
 pub mod build;
+pub mod checks;
 pub mod configuration;
 pub mod diff;
 pub mod file;

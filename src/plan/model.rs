@@ -183,6 +183,10 @@ pub struct Plan {
     /// Terraform's `relevant_attributes`.
     #[serde(default)]
     pub relevant_attributes: serde_json::Value,
+    /// The creates whose named objects apply checks again just before sending them: an id
+    /// unknown until apply, or an object not yet usable at plan time (`plan::checks`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub recheck: std::collections::BTreeSet<String>,
 }
 
 /// Counts for the summary line.

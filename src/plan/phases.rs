@@ -11,13 +11,16 @@
 //! 5. `orphans`: state rows the configuration no longer has are destroyed, or forgotten
 //!    for `removed` blocks.
 //! 6. `outputs`: output changes.
+//! 7. `checks`: the objects the planned creates name are read from the cloud in batches
+//!    and judged by the API pages' rules (`checks`).
 //!
 //! The diff of one instance is `build::diff`, by the schema's equality rule.
 
 use super::build::{
-    aggregate, check_references, config_json, data_deps, dep_names, instance_value,
-    read_attributes, rename_rows, resource_deps, to_json, Input, Reader,
+    aggregate, config_json, data_deps, dep_names, instance_value, read_attributes, rename_rows,
+    resource_deps, to_json, Input, Reader,
 };
+use super::checks::{span_at, Checker, Mention};
 use super::diff::diff;
 use super::model::*;
 use crate::addr::{Mode, ResourceAddr, ResourceId};
@@ -63,6 +66,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
     // of 50,000 addresses took 8 MB).
     let mut config_addrs: BTreeSet<&ResourceAddr> = BTreeSet::new();
     let mut known: BTreeMap<ResourceId, Value> = BTreeMap::new();
+    let mut checker = Checker::new(&*reader, opts.no_refresh);
+    let mut recheck: BTreeSet<String> = BTreeSet::new();
     let (_, output_values) = {
         let mut hook = |id: &ResourceId,
                         made: check::Made<'_>,
@@ -77,6 +82,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
                     config_addrs: &mut config_addrs,
                     reader: &mut *reader,
                     diags,
+                    checker: &mut checker,
+                    recheck: &mut recheck,
                 },
             )
         };
@@ -100,6 +107,8 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
     // Addresses are unique: an unstable sort orders them the same, without a buffer.
     changes.sort_unstable_by(|a, b| a.addr.cmp(&b.addr));
     let out_changes = outputs(cfg, &state, &output_values, opts);
+    let not_ready = checker.finish(reader, opts.no_refresh, &mut diags);
+    recheck.extend(not_ready.iter().map(|a| a.to_string()));
     let mut warnings = Vec::new();
     if !opts.targets.is_empty() {
         warnings.push("Resource targeting is in effect: the plan may not show every change the configuration implies. Targeting is for exceptional situations such as recovering from errors, not for routine use.".into());
@@ -124,6 +133,7 @@ pub fn plan(input: Input, reader: &mut dyn Reader) -> (Option<Plan>, Diagnostics
         prior_state: prior_state.unwrap_or(state),
         configuration: super::configuration::configuration(ev),
         relevant_attributes: super::configuration::relevant_attributes(ev),
+        recheck,
     };
     (Some(plan), diags)
 }
@@ -273,6 +283,10 @@ struct Sink<'s, 'a> {
     config_addrs: &'s mut BTreeSet<&'a ResourceAddr>,
     reader: &'s mut dyn Reader,
     diags: &'s mut Diagnostics,
+    /// The objects the planned creates name, for the `checks` phase.
+    checker: &'s mut Checker,
+    /// The creates that name an object by a value unknown until apply.
+    recheck: &'s mut BTreeSet<String>,
 }
 
 /// Phase 4: the diff of each instance against its row, in dependency order.
@@ -433,6 +447,36 @@ impl<'a> Instances<'a> {
         (cfg_json, unknown)
     }
 
+    /// Records the objects a planned create names, for the `checks` phase; one named by a
+    /// value unknown until apply is checked by apply, just before the create.
+    fn mention(
+        &self,
+        id: &ResourceId,
+        inst: &Instance,
+        after: &J,
+        unknown: &BTreeSet<String>,
+        out: &mut Sink<'_, 'a>,
+    ) {
+        let Ok(kind) = crate::resource::kind(&id.kind) else {
+            return;
+        };
+        if kind.naming().iter().any(|n| unknown.contains(*n)) {
+            out.recheck.insert(inst.addr.to_string());
+        }
+        let own = self.region_of(inst);
+        for r in kind.references(after) {
+            let region = r.region.clone().unwrap_or_else(|| own.clone());
+            let m = Mention {
+                addr: inst.addr.clone(),
+                provider: inst.provider.clone(),
+                region,
+                span: span_at(&inst.body, &r.path),
+                reference: r,
+            };
+            out.checker.add(m, &mut *out.reader);
+        }
+    }
+
     fn region_of(&self, inst: &Instance) -> String {
         self.regions
             .get(&inst.provider)
@@ -463,9 +507,6 @@ impl<'a> Instances<'a> {
                 .filter(|_| prior.is_some_and(|p| p.status != Status::Creating)),
             &sh.ignore,
         );
-        if matches!(d.action, Action::Create) || !d.replace_paths.is_empty() {
-            check_references(out.reader, inst, &id.kind, &cfg_json, &unknown, out.diags);
-        }
         let reason = self.action_of(
             &mut d,
             schema,
@@ -481,6 +522,12 @@ impl<'a> Instances<'a> {
         ) || !unknown.is_empty();
         if self.opts.destroy || !self.targets.contains(id) || self.opts.refresh_only {
             d.action = Action::NoOp;
+        }
+        if matches!(
+            d.action,
+            Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+        ) {
+            self.mention(id, inst, &d.after, &unknown, out);
         }
         let value = if sh.read {
             instance_value(schema, &d.after, unknown_value, sh.read_attrs)

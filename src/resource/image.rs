@@ -5,6 +5,7 @@
 
 use super::api::{self, blocks, features, int, s, tag_map};
 use super::kind::*;
+use super::objects;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
 use crate::cloud::client::Client;
@@ -437,6 +438,36 @@ impl Kind for Image {
 
     fn tag_type(&self) -> Option<&'static str> {
         Some("image")
+    }
+
+    /// What CreateImage makes the image from, by the API's priority: the instance, else
+    /// the snapshots of the disk mappings, else the snapshot.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        if let Some(id) = s(attrs, "instance_id") {
+            return vec![Reference::new("instance_id", &objects::IMAGE_INSTANCE, &id)];
+        }
+        let mappings = blocks(attrs, "disk_device_mapping");
+        if !mappings.is_empty() {
+            return mappings
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| {
+                    let id = s(m, "snapshot_id")?;
+                    Some(Reference::new(
+                        format!("disk_device_mapping.{i}.snapshot_id"),
+                        &objects::IMAGE_SNAPSHOT,
+                        &id,
+                    ))
+                })
+                .collect();
+        }
+        s(attrs, "snapshot_id")
+            .map(|id| vec![Reference::new("snapshot_id", &objects::IMAGE_SNAPSHOT, &id)])
+            .unwrap_or_default()
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &["instance_id", "snapshot_id", "disk_device_mapping"]
     }
 
     fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {

@@ -9,6 +9,7 @@
 use super::api::{self, s};
 use super::image::{image_update, judge_image, read_image_item, IMAGES, IMAGE_REFRESHED};
 use super::kind::*;
+use super::objects;
 use super::rules::*;
 use super::{attr, EvalBody, Schema, Ty, Update::*};
 use crate::cloud::ops;
@@ -169,6 +170,25 @@ impl Kind for ImageCopy {
 
     fn tag_type(&self) -> Option<&'static str> {
         Some("image")
+    }
+
+    /// The source region, and the source image in it.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        let region = s(attrs, "source_region_id");
+        let mut out: Vec<Reference> = region
+            .iter()
+            .map(|r| Reference::new("source_region_id", &objects::REGION, r))
+            .collect();
+        if let Some(id) = s(attrs, "source_image_id") {
+            out.push(
+                Reference::new("source_image_id", &objects::SOURCE_IMAGE, &id).in_region(region),
+            );
+        }
+        out
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &["source_image_id", "source_region_id"]
     }
 
     fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {

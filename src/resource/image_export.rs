@@ -179,6 +179,23 @@ impl Kind for ImageExport {
         None
     }
 
+    /// The image exported.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        s(attrs, "image_id")
+            .map(|id| {
+                vec![Reference::new(
+                    "image_id",
+                    &super::objects::SOURCE_IMAGE,
+                    &id,
+                )]
+            })
+            .unwrap_or_default()
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &["image_id"]
+    }
+
     fn read_key(&self, id: &str, attrs: &Attrs) -> (&'static Lookup, String) {
         (
             &TASKS,

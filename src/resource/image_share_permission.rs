@@ -141,6 +141,23 @@ impl Kind for ImageSharePermission {
         None
     }
 
+    /// The image shared.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        s(attrs, "image_id")
+            .map(|id| {
+                vec![Reference::new(
+                    "image_id",
+                    &super::objects::SOURCE_IMAGE,
+                    &id,
+                )]
+            })
+            .unwrap_or_default()
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &["image_id"]
+    }
+
     fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {
         (&SHARES, id.into())
     }

@@ -21,15 +21,36 @@ use std::collections::{BTreeMap, HashMap};
 /// An object found: its id and attributes to record with it.
 pub type Found = (String, Map<String, J>);
 
-/// An object named by literal id in an attribute.
+/// An object an attribute names by id, which the create needs (`resource::objects`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
-    /// The attribute that names it.
-    pub attr: &'static str,
-    /// Its kind.
-    pub kind: &'static str,
+    /// Where it is named: an attribute (`snapshot_id`) or one in a block
+    /// (`disk_device_mapping.1.snapshot_id`, the block's index among its kind).
+    pub path: String,
+    /// What it is and what the create needs of it.
+    pub sort: &'static super::objects::Sort,
     /// Its id.
     pub id: String,
+    /// The region it lives in when it is not the object's own (a copy's source image).
+    pub region: Option<String>,
+}
+
+impl Reference {
+    /// A reference in the object's own region.
+    pub fn new(path: impl Into<String>, sort: &'static super::objects::Sort, id: &str) -> Self {
+        Reference {
+            path: path.into(),
+            sort,
+            id: id.to_string(),
+            region: None,
+        }
+    }
+
+    /// The same, in `region`.
+    pub fn in_region(mut self, region: Option<String>) -> Self {
+        self.region = region;
+        self
+    }
 }
 
 /// A flattened API request: the action and its parameters.
@@ -210,10 +231,16 @@ pub trait Kind: Send + Sync + 'static {
     /// Deletes the object; an object already gone is deleted.
     fn delete<'a>(&'a self, cx: &'a dyn Cx, obj: Object<'a>) -> BoxFuture<'a, Result<(), String>>;
 
-    /// Objects of other kinds the attributes name by literal id (a pipeline's
-    /// `COMPONENT ic-…` lines): each must exist when the plan is made.
+    /// The objects the attributes name by id and the create needs (the snapshot of an
+    /// image, a pipeline's `COMPONENT ic-…` lines): the plan checks each in the cloud.
     fn references(&self, _attrs: &J) -> Vec<Reference> {
         vec![]
+    }
+
+    /// The attributes [`Kind::references`] reads: one unknown at plan time makes apply
+    /// check the references just before the create.
+    fn naming(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// The region the object lives in: its provider's, unless the kind says otherwise.

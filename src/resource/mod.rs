@@ -18,6 +18,7 @@ pub mod image_import;
 pub mod image_share_permission;
 pub mod images_data;
 pub mod kind;
+pub mod objects;
 pub mod pipeline;
 pub mod pipeline_execution;
 pub mod rules;

@@ -5,6 +5,7 @@
 
 use super::api::{self, blocks, boolean, int, s, strings, tag_map};
 use super::kind::*;
+use super::objects;
 use super::rules::*;
 use super::{attr, BlockSchema, EvalBody, Schema, Ty, Update::*};
 use crate::cloud::client::Client;
@@ -268,9 +269,15 @@ impl Kind for Pipeline {
         Some("imagepipeline")
     }
 
-    /// `COMPONENT ic-…` lines of the build and test content.
+    /// The base image (of `base_image_type = "IMAGE"`) and the `COMPONENT ic-…` lines of
+    /// the build and test content.
     fn references(&self, attrs: &J) -> Vec<Reference> {
         let mut out = Vec::new();
+        if s(attrs, "base_image_type").as_deref() == Some("IMAGE") {
+            if let Some(id) = s(attrs, "base_image") {
+                out.push(Reference::new("base_image", &objects::SOURCE_IMAGE, &id));
+            }
+        }
         for attr in ["build_content", "test_content"] {
             let Some(text) = s(attrs, attr) else { continue };
             for line in text.lines() {
@@ -282,15 +289,20 @@ impl Kind for Pipeline {
                     continue;
                 }
                 if let Some(id) = words.next().filter(|w| w.starts_with("ic-")) {
-                    out.push(Reference {
-                        attr,
-                        kind: "alicloud_ecs_image_component",
-                        id: id.to_string(),
-                    });
+                    out.push(Reference::new(attr, &objects::COMPONENT, id));
                 }
             }
         }
         out
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &[
+            "base_image",
+            "base_image_type",
+            "build_content",
+            "test_content",
+        ]
     }
 
     fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {

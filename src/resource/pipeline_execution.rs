@@ -214,6 +214,23 @@ impl Kind for PipelineExecution {
         vec![]
     }
 
+    /// The pipeline run.
+    fn references(&self, attrs: &J) -> Vec<Reference> {
+        s(attrs, "image_pipeline_id")
+            .map(|id| {
+                vec![Reference::new(
+                    "image_pipeline_id",
+                    &super::objects::PIPELINE,
+                    &id,
+                )]
+            })
+            .unwrap_or_default()
+    }
+
+    fn naming(&self) -> &'static [&'static str] {
+        &["image_pipeline_id"]
+    }
+
     fn read_key(&self, id: &str, attrs: &Attrs) -> (&'static Lookup, String) {
         (
             &BUILDS,

@@ -55,7 +55,7 @@ fn only_the_resource_module_knows_resource_kinds() {
         names.len() >= 11,
         "the registry lists every kind: {names:?}"
     );
-    let shared = ["mod", "kind", "api", "rules"];
+    let shared = ["mod", "kind", "api", "rules", "objects"];
     let modules: Vec<String> = rust_files(&root().join("src/resource"))
         .iter()
         .filter_map(|p| p.file_stem()?.to_str().map(String::from))

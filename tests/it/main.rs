@@ -1,6 +1,7 @@
 //! The one integration test binary (ripgrep's layout): one module per area.
 
 mod architecture;
+mod checks;
 mod cli;
 mod client;
 mod core;
