@@ -29,7 +29,7 @@ resource "alicloud_ecs_image_pipeline" "hardened" {
   base_image_type = "IMAGE"
   base_image      = alicloud_image_import.base.id
   to_region_id    = ["cn-shanghai", "cn-beijing"]
-  build_content = <<-EOT
+  build_content   = <<-EOT
     RUN apt-get update -y && apt-get upgrade -y
     RUN echo "release ${var.release}" > /etc/image-release
   EOT

@@ -57,11 +57,11 @@ resource "alicloud_image_import" "ubuntu" {
 
 # A pipeline that hardens the imported image.
 resource "alicloud_ecs_image_pipeline" "hardened" {
-  name            = "hardened-${var.env}"
-  base_image_type = "IMAGE"
-  base_image      = alicloud_image_import.ubuntu.id
-  description     = "Hardened Ubuntu"
-  build_content = <<-EOT
+  name             = "hardened-${var.env}"
+  base_image_type  = "IMAGE"
+  base_image       = alicloud_image_import.ubuntu.id
+  description      = "Hardened Ubuntu"
+  build_content    = <<-EOT
     RUN apt-get update -y
     RUN apt-get install -y unattended-upgrades
   EOT

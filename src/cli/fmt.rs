@@ -3,7 +3,7 @@
 
 use super::Cli;
 use super::Ended;
-use crate::config::fmt::format_source;
+use crate::config::fmt::{format_source, FmtError};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
@@ -106,10 +106,15 @@ fn format_file(cli: &Cli, a: &Args, f: &std::path::Path) -> anyhow::Result<Optio
     let src = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
     let out = match format_source(&src) {
         Ok(o) => o,
-        Err(e) => {
+        Err(FmtError::Parse(e)) => {
             let (l, c) = (e.location().line(), e.location().column());
             eprintln!("error: {}:{l}:{c}: {}", f.display(), e.message());
             eprintln!("hint: fix the syntax first; fmt only formats valid files");
+            return Ok(None);
+        }
+        Err(e @ FmtError::WouldLose { line, .. }) => {
+            eprintln!("error: {}:{line}: {e}", f.display());
+            eprintln!("hint: this is a bug of imgform fmt; please report it with the file");
             return Ok(None);
         }
     };

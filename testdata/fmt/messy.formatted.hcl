@@ -4,6 +4,8 @@ variable "env" {
   type    = string
 }
 
+
+
 resource "alicloud_image" "web" { # the web image
   image_name  = "web-${var.env}"
   snapshot_id = "s-abc123"
@@ -11,8 +13,7 @@ resource "alicloud_image" "web" { # the web image
   tags = {
     env = var.env
   }
-  lifecycle {
-    prevent_destroy = true
+  lifecycle { prevent_destroy = true }
+  timeouts {
   }
-  timeouts {}
 }
