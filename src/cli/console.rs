@@ -20,16 +20,17 @@ pub struct Args {
     vars: VarArgs,
 }
 
-/// What an expression evaluates to, as the console prints it.
+/// What an expression evaluates to, as the console prints it; or the error's summary and
+/// detail.
 pub fn answer(
     ev: &Evaluated,
     resources: &BTreeMap<crate::addr::ResourceId, Value>,
     locals: &BTreeMap<String, Value>,
     line: &str,
-) -> String {
+) -> Result<String, (String, String)> {
     let edit = match hcl_edit::parser::parse_expr(line) {
         Ok(e) => e,
-        Err(e) => return format!("Error: Invalid expression: {}", e.message()),
+        Err(e) => return Err(("Invalid expression".into(), e.message().to_string())),
     };
     // A file index no configuration file has: the expression is in the root module.
     let expr = Expr {
@@ -37,7 +38,7 @@ pub fn answer(
         span: Span::new(usize::MAX, 0..line.len()),
     };
     if ev.sensitive.refers_to_sensitive(&ev.config, &expr) {
-        return "(sensitive value)".into();
+        return Ok("(sensitive value)".into());
     }
     let scope = Scope {
         dir: &ev.dir,
@@ -49,7 +50,7 @@ pub fn answer(
         each: None,
         sensitivity: Some((&ev.config, &ev.sensitive)),
     };
-    match eval(&ev.config.sources, &expr, &scope) {
+    Ok(match eval(&ev.config.sources, &expr, &scope) {
         Ok(Value::Unknown) => "(known after apply)".into(),
         Ok(v) => match (
             crate::config::types::collection_of(&ev.config, &expr.edit),
@@ -66,8 +67,13 @@ pub fn answer(
             (Some(Collection::Map), j @ serde_json::Value::Object(_)) => wrap("tomap", &j),
             (_, j) => crate::render::value::hcl(&j, 0),
         },
-        Err(d) => format!("Error: {}: {}", d.summary, d.detail),
-    }
+        Err(d) => return Err((d.summary, d.detail)),
+    })
+}
+
+/// An error of an expression typed in, as Terraform's console shows it.
+fn error_text(line: &str, (summary, detail): &(String, String)) -> String {
+    format!("\nError: {summary}\n\n  on <console-input> line 1:\n   1: {line}\n\n{detail}\n\n")
 }
 
 /// `toset([...])`, `tolist([...])`, `tomap({...})`.
@@ -87,9 +93,26 @@ fn set_order(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering
     }
 }
 
-/// Runs `console`.
+/// Runs `console`. As Terraform's: a directory without configuration files evaluates
+/// expressions all the same; read from a pipe, the first error ends it with exit code 1
+/// (at a terminal, the next expression is asked for).
 pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
-    let Some(ev) = super::run::load_config(cli, ctx, &a.vars)? else {
+    let empty = crate::config::load::config_files(&cli.chdir).is_ok_and(|f| f.is_empty());
+    let loaded = if empty {
+        // Nothing to read: an empty configuration (not "No configuration files").
+        let (mut cfg, mut diags) = crate::config::load::load_str(&[]);
+        let ev = check::check(
+            &mut cfg,
+            &super::run::config_options(cli, &a.vars),
+            &mut diags,
+        );
+        let text = crate::render::diag::human_all(&cfg.sources, &diags, ctx.color_err);
+        eprint!("{text}");
+        ev.filter(|_| !diags.has_errors())
+    } else {
+        super::run::load_config(cli, ctx, &a.vars)?
+    };
+    let Some(ev) = loaded else {
         return Ok(Ended::Failed);
     };
     // Resources as the state records them (none before the first apply), and the locals
@@ -127,7 +150,16 @@ pub fn exec(cli: &Cli, ctx: &Context, a: &Args) -> anyhow::Result<Ended> {
         if line == "exit" {
             break;
         }
-        writeln!(out, "{}", answer(&ev, &known, &locals, line))?;
+        match answer(&ev, &known, &locals, line) {
+            Ok(text) => writeln!(out, "{text}")?,
+            Err(e) => {
+                out.flush()?;
+                eprint!("{}", error_text(line, &e));
+                if !interactive {
+                    return Ok(Ended::Failed);
+                }
+            }
+        }
     }
     Ok(Ended::Success)
 }

@@ -317,6 +317,19 @@ pub fn run(args: Vec<String>) -> anyhow::Result<Ended> {
             return Ok(ended);
         }
     };
+    // As Terraform's -chdir: the process moves into DIR first, so that every relative path
+    // given (a plan file, a -var-file, -state) is DIR's.
+    let mut cli = cli;
+    if cli.chdir != std::path::Path::new(".") {
+        if let Err(e) = std::env::set_current_dir(&cli.chdir) {
+            eprintln!(
+                "error: Cannot read the configuration directory\n = note: {}: {e}\n = help: -C DIR (Terraform's -chdir) names the directory to run in",
+                cli.chdir.display()
+            );
+            return Ok(Ended::Failed);
+        }
+        cli.chdir = ".".into();
+    }
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     init_logging(cli.verbose, color);

@@ -271,6 +271,10 @@ fn eval_picking(
             };
             super::lazy::resolve(&mut edit, &ctx, &marked);
         }
+        if funcs::guard_division(&mut edit) {
+            funcs::declare(&mut ctx, funcs::DIVIDE);
+            funcs::declare(&mut ctx, funcs::MODULO);
+        }
         let e: hcl::Expression = edit.into();
         e.evaluate(&ctx)
     });
@@ -282,6 +286,9 @@ fn eval_picking(
             if let Some(r) = funcs::take_refusal() {
                 return Err(file_refusal(&r, expr));
             }
+            if let Some(d) = operation_failed(&msg, expr) {
+                return Err(d);
+            }
             Err(Diagnostic::error(
                 "Invalid expression",
                 msg,
@@ -289,6 +296,34 @@ fn eval_picking(
             ))
         }
     }
+}
+
+/// The error of a `/` or `%` (evaluated as [`funcs::DIVIDE`] and [`funcs::MODULO`]) in
+/// Terraform's words, without the functions' names.
+fn operation_failed(msg: &str, expr: &Expr) -> Option<Diagnostic> {
+    let call = [funcs::DIVIDE, funcs::MODULO]
+        .iter()
+        .find(|f| msg.contains(&format!("`{f}`")))?;
+    let inner = msg.split_once(&format!("`{call}`: ")).map(|(_, r)| r)?;
+    let inner = inner.split(" in expression `").next().unwrap_or(inner);
+    let (summary, detail) = match inner.strip_prefix("expected argument at position ") {
+        Some(rest) => (
+            "Invalid operand",
+            format!(
+                "Unsuitable value for {} operand: a number is required.",
+                if rest.starts_with('0') {
+                    "left"
+                } else {
+                    "right"
+                }
+            ),
+        ),
+        None => (
+            "Operation failed",
+            format!("Error during operation: {inner}."),
+        ),
+    };
+    Some(Diagnostic::error(summary, detail, Some(expr.span.clone())))
 }
 
 /// `dir` relative to `base` when it is below it (module directories usually are), else

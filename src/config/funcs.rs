@@ -328,6 +328,8 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
             [s()],
         ),
         "base64decode" => FuncDef::new(f_base64decode, [s()]),
+        DIVIDE => FuncDef::new(f_divide, [Number, Number]),
+        MODULO => FuncDef::new(f_modulo, [Number, Number]),
         other => match more::declare(other) {
             Some(d) => d,
             None => return false,
@@ -339,6 +341,78 @@ pub fn declare(ctx: &mut Context, name: &str) -> bool {
 
 /// The largest width or precision `format` accepts (bounded input).
 const MAX_FORMAT_WIDTH: usize = 10_000;
+
+/// `a / b`, evaluated here rather than by hcl-rs, which panics on a zero divisor (the
+/// evaluator turns the operator into a call of this function): Terraform's `0 / 0` error;
+/// another number divided by zero is infinite in Terraform, which imgform cannot hold.
+pub const DIVIDE: &str = "__imgform_divide";
+/// `a % b`, likewise: Terraform's `a % 0` is `a`.
+pub const MODULO: &str = "__imgform_modulo";
+
+fn is_zero(v: &Value) -> bool {
+    v.as_number().and_then(hcl::Number::as_f64) == Some(0.0)
+}
+
+fn f_divide(a: FuncArgs) -> Result<Value, String> {
+    let (x, y) = (&a[0], &a[1]);
+    if is_zero(y) {
+        return Err(if is_zero(x) {
+            "can't divide zero by zero or infinity by infinity".into()
+        } else {
+            "division by zero: Terraform's result is infinite, which imgform does not hold".into()
+        });
+    }
+    match (x.as_number(), y.as_number()) {
+        (Some(x), Some(y)) => Ok(Value::Number(x.clone() / y.clone())),
+        _ => Err("a number is required".into()),
+    }
+}
+
+fn f_modulo(a: FuncArgs) -> Result<Value, String> {
+    let (x, y) = (&a[0], &a[1]);
+    if is_zero(y) {
+        return Ok(x.clone());
+    }
+    match (x.as_number(), y.as_number()) {
+        (Some(x), Some(y)) => Ok(Value::Number(x.clone() % y.clone())),
+        _ => Err("a number is required".into()),
+    }
+}
+
+/// Turns every `a / b` and `a % b` of `e` into a call of [`DIVIDE`] or [`MODULO`]; true
+/// when there was one.
+pub fn guard_division(e: &mut hcl_edit::expr::Expression) -> bool {
+    use hcl_edit::expr::{BinaryOperator, Expression, FuncArgs as Args, FuncCall};
+    use hcl_edit::visit_mut::{visit_expr_mut, VisitMut};
+    struct Guard(bool);
+    impl VisitMut for Guard {
+        fn visit_expr_mut(&mut self, e: &mut Expression) {
+            visit_expr_mut(self, e);
+            let Expression::BinaryOp(op) = e else { return };
+            let name = match op.operator.value() {
+                BinaryOperator::Div => DIVIDE,
+                BinaryOperator::Mod => MODULO,
+                _ => return,
+            };
+            self.0 = true;
+            let lhs = std::mem::replace(
+                &mut op.lhs_expr,
+                Expression::Null(hcl_edit::expr::Null.into()),
+            );
+            let rhs = std::mem::replace(
+                &mut op.rhs_expr,
+                Expression::Null(hcl_edit::expr::Null.into()),
+            );
+            *e = Expression::FuncCall(Box::new(FuncCall::new(
+                hcl_edit::Ident::new(name),
+                Args::from(vec![lhs, rhs]),
+            )));
+        }
+    }
+    let mut g = Guard(false);
+    g.visit_expr_mut(e);
+    g.0
+}
 
 fn str0(a: &FuncArgs) -> &str {
     a[0].as_str().unwrap_or_default()

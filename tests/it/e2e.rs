@@ -1598,12 +1598,44 @@ fn console_evaluates_against_the_configuration_and_the_state() {
         &["console"],
         "module.base.image_id\nupper(local.owner)\ncidrsubnet(\"10.0.0.0/16\", 8, 2)\nnope(\n",
     );
-    assert_eq!(code, Some(0));
+    // As Terraform's console: an error read from a pipe ends the run with exit code 1,
+    // the error on stderr.
+    assert_eq!(code, Some(1));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("\"{base}\""), "{out}");
     assert_eq!(lines[1], "\"PLATFORM\"");
     assert_eq!(lines[2], "\"10.0.2.0/24\"");
-    assert!(lines[3].starts_with("Error: Invalid expression"), "{out}");
+    assert_eq!(lines.len(), 3, "{out}");
+}
+
+#[test]
+fn console_evaluates_in_a_directory_without_configuration_and_fails_as_terraform_does() {
+    let d = tempfile::tempdir().expect("tmp");
+    let (code, out) = with_stdin(d.path(), &["console"], "1 + 1\nupper(\"a\")\n");
+    assert_eq!((code, out.as_str()), (Some(0), "2\n\"A\"\n"));
+    let o = imgform(d.path())
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write as _;
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"nosuch(1)\n2\n")?;
+            c.wait_with_output()
+        })
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "nothing after the error is evaluated");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error: Call to unknown function")
+            && err.contains("on <console-input> line 1:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1902,4 +1934,28 @@ fn a_removed_block_is_streamed_and_reasoned_as_terraform_does() {
         .find(|c| c["address"] == "alicloud_image.b")
         .expect("b");
     assert_eq!(forget["action_reason"], "delete_because_no_resource_config");
+}
+
+/// Issue 30: `-C DIR plan -out p` wrote `p` in the current directory; Terraform's `-chdir`
+/// moves first, so `p` is DIR's, and `apply p` with the same `-C` finds it.
+#[test]
+fn chdir_resolves_a_plan_file_inside_the_directory_as_terraform_does() {
+    let outer = tempfile::tempdir().expect("tmp");
+    let inner = outer.path().join("cfg");
+    std::fs::create_dir(&inner).expect("mkdir");
+    std::fs::write(
+        inner.join("main.tf"),
+        "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n}\nresource \"alicloud_image\" \"a\" {\n  image_name  = \"chdir-a\"\n  snapshot_id = \"s-bp1system0001\"\n}\n",
+    )
+    .expect("write");
+    ok(&run(
+        outer.path(),
+        &["-C", "cfg", "plan", "-out", "saved.plan"],
+    ));
+    assert!(inner.join("saved.plan").is_file(), "the plan is in DIR");
+    assert!(
+        !outer.path().join("saved.plan").exists(),
+        "not where imgform was started"
+    );
+    ok(&run(outer.path(), &["-C", "cfg", "apply", "saved.plan"]));
 }

@@ -176,3 +176,45 @@ output "revealed_length" {
     assert_eq!(json(&ev.outputs["checks"]), "[true,true,false,true]");
     assert_eq!(json(&ev.outputs["revealed_length"]), "7");
 }
+
+/// Issue 30: `1 % 0` and `1 / 0` crashed imgform (hcl-rs panics on a zero divisor). They
+/// are Terraform's: `a % 0` is `a`, `0 / 0` is its "Operation failed" error; another number
+/// divided by zero (Terraform's infinity) is an error at the expression, never a panic.
+#[test]
+fn division_and_remainder_by_zero_never_panic() {
+    let (ev, human) = check(
+        r#"
+locals {
+  mod_zero  = 5 % 0
+  neg_mod   = -5 % 3
+  frac_mod  = 5.5 % 2
+  quotient  = 10 / 4
+  nested    = [for n in [1, 2] : n % 0]
+}
+"#,
+    );
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    let l = |n: &str| json(&ev.locals[n]);
+    assert_eq!(l("mod_zero"), "5");
+    assert_eq!(l("neg_mod"), "-2");
+    assert_eq!(l("frac_mod"), "1.5");
+    assert_eq!(l("quotient"), "2.5");
+    assert_eq!(l("nested"), "[1,2]");
+    for (expr, says) in [
+        ("0 / 0", "can't divide zero by zero"),
+        ("1 / 0", "division by zero"),
+        ("\"a\" / 2", "Unsuitable value for left operand"),
+    ] {
+        let (ev, human) = check(&format!("locals {{\n  x = {expr}\n}}\n"));
+        assert!(ev.is_none(), "{expr} is an error");
+        assert!(human.contains(says), "{expr}: {human}");
+        assert!(
+            !human.contains("__imgform"),
+            "{expr}: no internal name: {human}"
+        );
+        assert!(
+            human.contains("main.tf:2:7"),
+            "{expr}: at the expression: {human}"
+        );
+    }
+}
