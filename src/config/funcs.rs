@@ -363,7 +363,7 @@ fn f_divide(a: FuncArgs) -> Result<Value, String> {
         });
     }
     match (x.as_number(), y.as_number()) {
-        (Some(x), Some(y)) => Ok(Value::Number(x.clone() / y.clone())),
+        (Some(x), Some(y)) => Ok(Value::Number(*x / *y)),
         _ => Err("a number is required".into()),
     }
 }
@@ -374,7 +374,7 @@ fn f_modulo(a: FuncArgs) -> Result<Value, String> {
         return Ok(x.clone());
     }
     match (x.as_number(), y.as_number()) {
-        (Some(x), Some(y)) => Ok(Value::Number(x.clone() % y.clone())),
+        (Some(x), Some(y)) => Ok(Value::Number(*x % *y)),
         _ => Err("a number is required".into()),
     }
 }
