@@ -477,7 +477,9 @@ impl Schema {
     /// then shows and records what the cloud will hold.
     pub fn normalize(&self, attrs: &mut serde_json::Map<String, serde_json::Value>) {
         for a in self.attrs {
-            if let Some(v) = attrs.get_mut(a.name) {
+            if unset_by_empty(a, attrs.get(a.name)) {
+                attrs.remove(a.name);
+            } else if let Some(v) = attrs.get_mut(a.name) {
                 *v = normalized(a.ty, v);
             }
         }
@@ -538,6 +540,12 @@ fn ty_name(ty: Ty) -> &'static str {
     }
 }
 
+/// `""` for an optional string: the provider reads it as unset (the SDK's `GetOk`), and
+/// public configurations write it so (`description = ""`, `var.x` defaulting to `""`).
+fn unset_by_empty(a: &AttrSchema, v: Option<&serde_json::Value>) -> bool {
+    !a.required && a.ty == Ty::String && v.and_then(|v| v.as_str()) == Some("")
+}
+
 fn validate_body(
     what: &str,
     attrs: &[AttrSchema],
@@ -592,6 +600,9 @@ fn validate_body(
             continue;
         }
         if a.value.has_unknown() || a.value.is_null() {
+            continue;
+        }
+        if !s.required && s.ty == Ty::String && a.value.as_str() == Some("") {
             continue;
         }
         if let Some(check) = s.check {

@@ -471,3 +471,30 @@ output "huge" {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Issue 30: `""` for an optional string is unset, as the provider reads it (public code
+/// writes `description = ""` and variables defaulting to `""`); a required one is still
+/// checked.
+#[test]
+fn an_empty_string_for_an_optional_attribute_is_unset() {
+    let (ev, human) = crate::util::check_config(
+        "variable \"family\" {\n  default = \"\"\n}\nresource \"alicloud_image\" \"a\" {\n  image_name   = \"abc\"\n  description  = \"\"\n  image_family = var.family\n  snapshot_id  = \"s-bp1system0001\"\n}\n",
+    );
+    assert!(ev.is_some(), "{human}");
+    let (ev, human) = crate::util::check_config(
+        "resource \"alicloud_image_copy\" \"c\" {\n  source_image_id = \"\"\n  image_name = \"abc\"\n}\n",
+    );
+    assert!(
+        ev.is_none() && human.contains("source_image_id"),
+        "a required one is checked: {human}"
+    );
+    // And it is not sent: the plan's object has no description.
+    let schema = imgform::resource::managed("alicloud_image").expect("schema");
+    let mut attrs =
+        serde_json::json!({"image_name": "abc", "description": "", "snapshot_id": "s-1"})
+            .as_object()
+            .cloned()
+            .expect("object");
+    schema.normalize(&mut attrs);
+    assert!(!attrs.contains_key("description"), "{attrs:?}");
+}
