@@ -17,7 +17,9 @@
 //!   [`resource::Kind`] implementation (create request, waits, updates, read-back,
 //!   delete); [`resource::KINDS`] registers them.
 //! - [`plan`] is the pure planner, in named phases ([`plan::phases`]; one diff per
-//!   attribute, by the schema's type) and the saved plan file.
+//!   attribute, by the schema's type; the objects its creates name checked in the cloud in
+//!   batches, [`plan::checks`], by the rules of [`resource::objects`]) and the saved plan
+//!   file.
 //! - [`apply`] reaches the cloud: the session (clients, batched pollers), refresh, import,
 //!   and the apply walk, generic over the kind.
 //! - [`cloud`] is the ECS client: signing, credentials, typed operations, retries, one
