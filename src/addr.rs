@@ -125,10 +125,9 @@ pub struct ParseAddrError {
     reason: &'static str,
 }
 
+/// An HCL identifier, by HCL's own rule (Unicode letters included).
 fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    hcl_edit::Ident::try_new(s).is_ok()
 }
 
 /// Splits `input` at the dots that are outside instance keys (`["a.b"]`).

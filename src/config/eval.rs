@@ -249,6 +249,9 @@ fn eval_picking(
             return Err(d);
         }
     }
+    if let Some(d) = chained_legacy_index(expr) {
+        return Err(d);
+    }
     if let Some(d) = for_budget(expr, &ctx, scope) {
         return Err(d);
     }
@@ -296,6 +299,33 @@ fn eval_picking(
             ))
         }
     }
+}
+
+/// Terraform refuses two legacy indexes in a row (`x.0.1`, `[[1, 2]].0.1`); one (`x.0`) is
+/// fine.
+fn chained_legacy_index(expr: &Expr) -> Option<Diagnostic> {
+    use hcl_edit::expr::TraversalOperator as Op;
+    use hcl_edit::visit::{visit_traversal, Visit};
+    struct Find(bool);
+    impl Visit for Find {
+        fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
+            let legacy = |o: &hcl_edit::Decorated<Op>| matches!(o.value(), Op::LegacyIndex(_));
+            self.0 |= t
+                .operators
+                .windows(2)
+                .any(|w| legacy(&w[0]) && legacy(&w[1]));
+            visit_traversal(self, t);
+        }
+    }
+    let mut f = Find(false);
+    f.visit_expr(&expr.edit);
+    f.0.then(|| {
+        Diagnostic::error(
+            "Invalid legacy index syntax",
+            "When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [0][1].",
+            Some(expr.span.clone()),
+        )
+    })
 }
 
 /// The error of a `/` or `%` (evaluated as [`funcs::DIVIDE`] and [`funcs::MODULO`]) in

@@ -218,3 +218,24 @@ locals {
         );
     }
 }
+
+/// Issue 30, parsing as Terraform parses: a Unicode name is an identifier (`output
+/// "café"`), a name starting with a digit is not; one legacy index (`x.0`) is fine, two in
+/// a row (`x.0.1`) are Terraform's "Invalid legacy index syntax".
+#[test]
+fn unicode_names_and_chained_legacy_indexes_as_terraform_parses_them() {
+    let (ev, human) = check("output \"café\" {\n  value = [[1, 2]].0\n}\n");
+    let ev = ev.unwrap_or_else(|| panic!("{human}"));
+    assert_eq!(json(&ev.outputs["café"]), "[1,2]");
+    let (ev, human) = check("output \"1bad\" {\n  value = 1\n}\n");
+    assert!(
+        ev.is_none() && human.contains("Invalid output name"),
+        "{human}"
+    );
+    let (ev, human) = check("locals {\n  x = [[1, 2]].0.1\n}\n");
+    assert!(ev.is_none(), "{human}");
+    assert!(
+        human.contains("Invalid legacy index syntax") && human.contains("main.tf:2:7"),
+        "{human}"
+    );
+}

@@ -292,10 +292,10 @@ fn want_labels(b: &Block, n: usize, what: &str, diags: &mut Diagnostics) -> bool
     false
 }
 
+/// An HCL identifier, by HCL's own rule (Unicode letters included: `output "café"` is
+/// Terraform's as much as `output "cafe"`).
 fn is_valid_name(s: &str) -> bool {
-    let mut c = s.chars();
-    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
-        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+    hcl_edit::Ident::try_new(s).is_ok()
 }
 
 fn check_name(name: &str, span: &Span, what: &str, diags: &mut Diagnostics) -> bool {
