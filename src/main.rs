@@ -24,7 +24,8 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            // Terraform's plain layout, which PR tools look for: `Error: ...`.
+            eprintln!("\nError: {e:#}\n");
             ExitCode::from(1)
         }
     }

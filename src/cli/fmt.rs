@@ -108,12 +108,20 @@ fn format_file(cli: &Cli, a: &Args, f: &std::path::Path) -> anyhow::Result<Optio
         Ok(o) => o,
         Err(FmtError::Parse(e)) => {
             let (l, c) = (e.location().line(), e.location().column());
-            eprintln!("error: {}:{l}:{c}: {}", f.display(), e.message());
+            eprintln!(
+                "\nError: Invalid syntax\n\n  on {} line {l}:\n\n{}\n  ({}:{l}:{c})",
+                f.display(),
+                e.message(),
+                f.display()
+            );
             eprintln!("hint: fix the syntax first; fmt only formats valid files");
             return Ok(None);
         }
         Err(e @ FmtError::WouldLose { line, .. }) => {
-            eprintln!("error: {}:{line}: {e}", f.display());
+            eprintln!(
+                "\nError: Comment would be lost\n\n  on {} line {line}:\n\n{e}",
+                f.display()
+            );
             eprintln!("hint: this is a bug of imgform fmt; please report it with the file");
             return Ok(None);
         }

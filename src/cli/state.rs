@@ -484,8 +484,8 @@ pub fn exec_unlock(cli: &Cli, a: &UnlockArgs) -> anyhow::Result<Ended> {
     } else {
         let held = store.lock_holder()?;
         match held {
-            Some(h) => eprintln!("error: the state is locked with a different id ({}, held by {} for {}); check the id", h.id, h.who, h.operation),
-            None => eprintln!("error: the state is not locked"),
+            Some(h) => eprintln!("\nError: the state is locked with a different id ({}, held by {} for {}); check the id", h.id, h.who, h.operation),
+            None => eprintln!("\nError: the state is not locked"),
         }
         Ok(Ended::Failed)
     }

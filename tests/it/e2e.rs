@@ -1531,7 +1531,9 @@ fn compact_warnings_list_one_line_each() {
     assert_eq!(compact.status.code(), Some(0));
     let err = String::from_utf8_lossy(&compact.stderr).into_owned();
     assert!(
-        err.contains("Warnings:\n\n- Credentials in configuration\n  on main.tf:3:3")
+        err.contains(
+            "Warnings:\n\n- Credentials in configuration\n  on main.tf line 3, in provider \"alicloud\""
+        )
             && err
                 .contains("To see the full warning notes, run imgform without -compact-warnings.")
             && !err.contains("version control"),

@@ -440,7 +440,11 @@ output "huge" {
 "#,
     )]);
     let o = imgform(d.path()).arg("validate").output().expect("runs");
-    let err = String::from_utf8_lossy(&o.stderr);
+    // Prose is wrapped to the terminal, as Terraform wraps it: compare words.
+    let err = String::from_utf8_lossy(&o.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert_eq!(o.status.code(), Some(1), "{err}");
     for (what, at) in [
         ("at most 100000 instances", "main.hcl:6:17"),
@@ -497,4 +501,54 @@ fn an_empty_string_for_an_optional_attribute_is_unset() {
             .expect("object");
     schema.normalize(&mut attrs);
     assert!(!attrs.contains_key("description"), "{attrs:?}");
+}
+
+/// Issue 31: a configuration error in Terraform's layout, as PR tools and people who know
+/// Terraform read it: held against `terraform validate` on the same shape of mistake (an
+/// unsupported argument of `terraform_data`, of `alicloud_image`), the summary, the place
+/// (`on FILE line N, in resource "T" "a":`) and the source line agree; imgform's caret,
+/// detail and hint follow.
+#[test]
+#[cfg_attr(not(has_terraform), ignore = "terraform is not on PATH")]
+fn a_configuration_error_is_laid_out_as_terraform_lays_it_out() {
+    let body = |kind: &str, first: &str, rest: &str| {
+        format!("resource \"{kind}\" \"a\" {{\n  {first}\n  foo   = 2\n{rest}}}\n")
+    };
+    let tf = dir_with(&[("main.tf", &body("terraform_data", "input = 1", ""))]);
+    let t = std::process::Command::new("terraform")
+        .args(["validate", "-no-color"])
+        .current_dir(tf.path())
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .output()
+        .expect("terraform runs");
+    assert_eq!(t.status.code(), Some(1));
+    let ours = dir_with(&[(
+        "main.tf",
+        &body(
+            "alicloud_image",
+            "image_name = \"ab\"",
+            "  snapshot_id = \"s-bp1system0001\"\n",
+        ),
+    )]);
+    let o = imgform(ours.path())
+        .args(["validate", "-no-color"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    let theirs = String::from_utf8_lossy(&t.stderr).into_owned();
+    let mine = String::from_utf8_lossy(&o.stderr).replace("alicloud_image", "terraform_data");
+    // The code line differs only by what the first attribute is: compare up to "on".
+    let head = |s: &str| s.lines().take(4).map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        head(&mine),
+        head(&theirs),
+        "imgform:\n{mine}\nterraform:\n{theirs}"
+    );
+    let code = |s: &str| s.lines().find(|l| l.starts_with("   3:")).map(String::from);
+    assert_eq!(
+        code(&mine),
+        code(&theirs),
+        "the source line, numbered as Terraform numbers it"
+    );
 }
