@@ -197,13 +197,13 @@ fn planned(
         Some(jl) => jl.plan(&plan),
         None => print!(
             "{}",
-            render::plan::human(
+            run::plan_text(render::plan::human(
                 &plan,
                 render::plan::Style {
                     color: run::color_out(cli),
                     reveal: common.show_sensitive,
                 },
-            )
+            ))
         ),
     }
     if !plan.has_changes() {

@@ -106,13 +106,13 @@ fn show(
     } else {
         print!(
             "{}",
-            render::plan::human(
+            run::plan_text(render::plan::human(
                 plan,
                 render::plan::Style {
                     color: run::color_out(cli),
                     reveal: a.common.show_sensitive,
                 }
-            )
+            ))
         );
         if a.out.is_none() && plan.has_changes() {
             println!("\n{}\n\nNote: You didn't use the --out option to save this plan, so imgform can't guarantee to take exactly these actions if you run \"imgform apply\" now.", "─".repeat(77));

@@ -319,6 +319,15 @@ async fn interrupted(term: &mut Option<tokio::signal::unix::Signal>) -> bool {
 }
 
 /// True when stdout is a terminal and colour is allowed.
+/// The human plan as printed: with Terraform's anchor lines when `IMGFORM_TEXT=terraform`
+/// (for the PR tools that parse Terraform's text; see examples/ci/README.md).
+pub fn plan_text(text: String) -> String {
+    match std::env::var("IMGFORM_TEXT").as_deref() {
+        Ok("terraform") => crate::render::plan::as_terraform(&text),
+        _ => text,
+    }
+}
+
 pub fn color_out(cli: &Cli) -> bool {
     !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }

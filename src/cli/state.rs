@@ -238,13 +238,13 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
         } else {
             print!(
                 "{}",
-                render::plan::human(
+                run::plan_text(render::plan::human(
                     &plan,
                     render::plan::Style {
                         color: run::color_out(cli),
                         reveal: false,
                     }
-                )
+                ))
             );
         }
         return Ok(Ended::Success);

@@ -639,6 +639,43 @@ fn output_value(v: &J, unknown: bool, sensitive: bool) -> String {
     }
 }
 
+/// The lines of the human plan that tools reading Terraform's text look for (tfcmt starts
+/// the diff at "Terraform will perform the following actions:" and the drift at "Note:
+/// Objects have changed outside of Terraform"; dflook's actions and Atlantis likewise), in
+/// imgform's words and in Terraform's.
+const ANCHORS: &[(&str, &str)] = &[
+    (
+        "imgform will perform the following actions:",
+        "Terraform will perform the following actions:",
+    ),
+    (
+        "imgform used the selected providers to generate the following execution plan.",
+        "Terraform used the selected providers to generate the following execution plan.",
+    ),
+    (
+        "Note: Objects have changed outside of imgform",
+        "Note: Objects have changed outside of Terraform",
+    ),
+    (
+        "imgform detected the following changes made outside of imgform since the last \"imgform apply\"",
+        "Terraform detected the following changes made outside of Terraform since the last \"terraform apply\"",
+    ),
+];
+
+/// The human plan with Terraform's anchor lines (`IMGFORM_TEXT=terraform`): what lets
+/// tfcmt, dflook's actions and Atlantis find the diff in imgform's plan as in
+/// Terraform's. Only those lines change; colour codes around them stay.
+pub fn as_terraform(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match ANCHORS.iter().find(|(ours, _)| line.contains(ours)) {
+            Some((ours, theirs)) => out.push_str(&line.replacen(ours, theirs, 1)),
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// The whole human plan.
 pub fn human(plan: &Plan, st: Style) -> String {
     let mut out = String::new();

@@ -17,6 +17,7 @@ mod language;
 mod localcloud;
 mod modules;
 mod pg;
+mod prtools;
 mod refresh;
 mod reliability;
 mod render;
