@@ -141,10 +141,10 @@ pub fn module_tree(resources: Vec<J>) -> J {
         if !path.is_empty() {
             m.insert("address".into(), json!(path));
         }
-        m.insert(
-            "resources".into(),
-            J::Array(by.get(path).cloned().unwrap_or_default()),
-        );
+        // Terraform omits an empty list (`"root_module": {}` for a state with nothing).
+        if let Some(rs) = by.get(path).filter(|rs| !rs.is_empty()) {
+            m.insert("resources".into(), J::Array(rs.clone()));
+        }
         let children: Vec<J> = by
             .keys()
             .filter(|k| !k.is_empty() && parent_module(k) == path)
@@ -184,6 +184,39 @@ pub fn state(st: &crate::state::State) -> J {
     })
 }
 
+/// An object's values as Terraform writes a planned object: every attribute of its schema,
+/// the unset ones `null` (unset blocks `[]`), except those known only after apply.
+fn with_unset(kind: &str, v: J, unknown: &J) -> J {
+    let (J::Object(mut o), Some(schema)) = (v.clone(), crate::resource::managed(kind)) else {
+        return v;
+    };
+    let pending = |k: &str| unknown.get(k).is_some_and(|u| u == &J::Bool(true));
+    for a in schema.attrs {
+        if !o.contains_key(a.name) && !pending(a.name) {
+            o.insert(a.name.into(), J::Null);
+        }
+    }
+    for b in schema.blocks {
+        if !o.contains_key(b.name) && !pending(b.name) {
+            o.insert(b.name.into(), json!([]));
+        }
+    }
+    sorted(J::Object(o))
+}
+
+/// Object keys in order at every depth, as Terraform writes values (cty's JSON sorts them).
+fn sorted(v: J) -> J {
+    match v {
+        J::Object(o) => {
+            let mut entries: Vec<(String, J)> = o.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            J::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        J::Array(a) => J::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 /// The plan as Terraform's `show -json` document.
 pub fn plan(p: &Plan) -> J {
     let resource_changes: Vec<J> = p
@@ -198,7 +231,13 @@ pub fn plan(p: &Plan) -> J {
             let (before, after) = p.before_after(c);
             let mut ch = Map::new();
             ch.insert("actions".into(), json!(c.action.terraform_actions()));
-            ch.insert("before".into(), strip_private(before.as_deref()));
+            ch.insert(
+                "before".into(),
+                match before.as_deref() {
+                    None | Some(J::Null) => J::Null,
+                    b => with_unset(&c.kind, strip_private(b), &J::Null),
+                },
+            );
             ch.insert(
                 "after".into(),
                 if matches!(
@@ -207,17 +246,30 @@ pub fn plan(p: &Plan) -> J {
                 ) {
                     J::Null
                 } else {
-                    strip_private(after.as_deref())
+                    with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown)
                 },
             );
             ch.insert("after_unknown".into(), c.after_unknown.clone());
+            // Terraform's `false` where there is no object (before a create, after a
+            // delete), the map of sensitive paths where there is one.
+            let gone = matches!(
+                c.action,
+                crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+            );
             ch.insert(
                 "before_sensitive".into(),
-                sensitive_map(before.as_deref(), &c.sensitive),
+                match before.as_deref() {
+                    None | Some(J::Null) => json!(false),
+                    b => sensitive_map(b, &c.sensitive),
+                },
             );
             ch.insert(
                 "after_sensitive".into(),
-                sensitive_map(after.as_deref(), &c.sensitive),
+                if gone {
+                    json!(false)
+                } else {
+                    sensitive_map(after.as_deref(), &c.sensitive)
+                },
             );
             if !c.replace_paths.is_empty() {
                 ch.insert(
@@ -255,9 +307,47 @@ pub fn plan(p: &Plan) -> J {
                 "update" => vec!["update"],
                 _ => vec!["no-op"],
             };
-            (k.clone(), json!({"actions": actions, "before": o.before, "after": if o.after_unknown { J::Null } else { o.after.clone() }, "after_unknown": o.after_unknown, "before_sensitive": o.sensitive, "after_sensitive": o.sensitive}))
+            let mut v = json!({"actions": actions, "before": o.before, "after": o.after, "after_unknown": o.after_unknown, "before_sensitive": o.sensitive, "after_sensitive": o.sensitive});
+            // An unknown value is not written (Terraform omits `after`).
+            if o.after_unknown {
+                v.as_object_mut().expect("an object").shift_remove("after");
+            }
+            (k.clone(), v)
         })
         .collect();
+    // Terraform's planned outputs: each known value with its type, an unknown one only
+    // with its sensitivity; and its refreshed state holds the outputs known at plan time.
+    let planned_outputs: Map<String, J> = p
+        .outputs
+        .iter()
+        .filter(|(_, o)| o.action != "delete")
+        .map(|(k, o)| {
+            let v = if o.after_unknown {
+                json!({"sensitive": o.sensitive})
+            } else {
+                json!({"sensitive": o.sensitive, "type": type_of(&o.after), "value": o.after})
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let mut prior = state(&p.prior_state);
+    let known: Map<String, J> = p
+        .outputs
+        .iter()
+        .filter(|(_, o)| o.action != "delete" && !o.after_unknown)
+        .map(|(k, o)| {
+            (
+                k.clone(),
+                json!({"sensitive": o.sensitive, "value": o.after, "type": type_of(&o.after)}),
+            )
+        })
+        .collect();
+    if let Some(values) = prior["values"].as_object_mut() {
+        match known.is_empty() {
+            true => values.shift_remove("outputs"),
+            false => values.insert("outputs".into(), J::Object(known)),
+        };
+    }
     let planned: Vec<J> = p
         .changes
         .iter()
@@ -272,7 +362,10 @@ pub fn plan(p: &Plan) -> J {
             m.insert("provider_name".into(), json!(PROVIDER));
             m.insert("schema_version".into(), json!(0));
             let (_, after) = p.before_after(c);
-            m.insert("values".into(), strip_private(after.as_deref()));
+            m.insert(
+                "values".into(),
+                with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown),
+            );
             m.insert(
                 "sensitive_values".into(),
                 sensitive_map(after.as_deref(), &c.sensitive),
@@ -280,30 +373,51 @@ pub fn plan(p: &Plan) -> J {
             J::Object(m)
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "format_version": "1.2",
         // A Terraform version string (tools parse it as one): the Terraform release whose
         // JSON format this document follows. imgform's own version has its own key.
         "terraform_version": TERRAFORM_FORMAT_VERSION,
         "imgform_version": env!("CARGO_PKG_VERSION"),
         "variables": p.vars.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect::<Map<_, _>>(),
-        "planned_values": {"root_module": module_tree(planned)},
+        "planned_values": if planned_outputs.is_empty() {
+            json!({"root_module": module_tree(planned)})
+        } else {
+            json!({"outputs": planned_outputs, "root_module": module_tree(planned)})
+        },
         "resource_drift": drift,
         "resource_changes": resource_changes,
         "output_changes": output_changes,
-        "prior_state": state(&p.prior_state),
+        "prior_state": prior,
         "configuration": if p.configuration.is_null() {
             json!({"provider_config": {"alicloud": {"name": "alicloud", "full_name": PROVIDER}}, "root_module": {}})
         } else {
             p.configuration.clone()
         },
         "relevant_attributes": if p.relevant_attributes.is_null() { json!([]) } else { p.relevant_attributes.clone() },
-        "checks": [],
         "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         "applyable": p.has_changes(),
         "complete": p.options.targets.is_empty(),
         "errored": false,
-    })
+    });
+    // Keys Terraform omits when empty (`omitempty`): tools test for their presence.
+    if let Some(o) = doc.as_object_mut() {
+        for k in [
+            "resource_drift",
+            "resource_changes",
+            "output_changes",
+            "variables",
+            "relevant_attributes",
+        ] {
+            if o.get(k).is_some_and(|v| {
+                v.as_array().is_some_and(|a| a.is_empty())
+                    || v.as_object().is_some_and(|m| m.is_empty())
+            }) {
+                o.shift_remove(k);
+            }
+        }
+    }
+    doc
 }
 
 fn ts() -> String {

@@ -4,6 +4,7 @@ mod architecture;
 mod checks;
 mod cli;
 mod client;
+mod conformance;
 mod core;
 mod corpus;
 mod dynamic;

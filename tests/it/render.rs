@@ -259,15 +259,14 @@ fn json_plan_has_terraforms_keys_and_action_arrays() {
             "format_version",
             "terraform_version",
             "imgform_version",
-            "variables",
+            // No variables: Terraform omits the key.
             "planned_values",
             "resource_drift",
             "resource_changes",
             "output_changes",
             "prior_state",
             "configuration",
-            "relevant_attributes",
-            "checks",
+            // Terraform omits relevant_attributes and checks when they are empty.
             "timestamp",
             "applyable",
             "complete",
