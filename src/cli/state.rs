@@ -234,7 +234,12 @@ pub fn exec_show(cli: &Cli, a: &ShowArgs) -> anyhow::Result<Ended> {
     if let Some(p) = &a.planfile {
         let plan = run::read_plan_file(p)?;
         if a.json {
-            println!("{}", serde_json::to_string(&render::json::plan(&plan))?);
+            // Streamed: a plan of 50,000 objects is never held as one document.
+            let out = std::io::stdout();
+            let mut w = std::io::BufWriter::new(out.lock());
+            render::json::write_plan(&plan, &mut w)?;
+            std::io::Write::write_all(&mut w, b"\n")?;
+            std::io::Write::flush(&mut w)?;
         } else {
             print!(
                 "{}",

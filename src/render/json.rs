@@ -73,26 +73,7 @@ fn strip_private(v: Option<&J>) -> J {
 /// `outputs` and `root_module.resources[]`, each resource with its address parts,
 /// `provider_name`, `values` (the attributes and `id`) and `sensitive_values`.
 pub fn state_values(st: &crate::state::State) -> J {
-    let resources: Vec<J> = st
-        .resources
-        .values()
-        .map(|r| {
-            let mut m = addr_parts(&r.addr);
-            m.insert("provider_name".into(), json!(PROVIDER));
-            m.insert("schema_version".into(), json!(0));
-            let mut values = strip_private(Some(&r.attrs.value()));
-            if let (Some(o), Some(id)) = (values.as_object_mut(), &r.id) {
-                o.insert("id".into(), json!(id));
-            }
-            let secret = crate::state::sensitive_attrs(r);
-            m.insert(
-                "sensitive_values".into(),
-                sensitive_map(Some(&values), &secret),
-            );
-            m.insert("values".into(), values);
-            J::Object(m)
-        })
-        .collect();
+    let resources: Vec<J> = st.resources.values().map(state_resource_json).collect();
     let outputs: Map<String, J> = st
         .outputs
         .iter()
@@ -110,6 +91,25 @@ pub fn state_values(st: &crate::state::State) -> J {
     }
     v.insert("root_module".into(), module_tree(resources));
     J::Object(v)
+}
+
+/// One resource of a state's module tree: its address parts, `values` (with `id`) and
+/// `sensitive_values`.
+fn state_resource_json(r: &crate::state::ResourceState) -> J {
+    let mut m = addr_parts(&r.addr);
+    m.insert("provider_name".into(), json!(PROVIDER));
+    m.insert("schema_version".into(), json!(0));
+    let mut values = strip_private(Some(&r.attrs.value()));
+    if let (Some(o), Some(id)) = (values.as_object_mut(), &r.id) {
+        o.insert("id".into(), json!(id));
+    }
+    let secret = crate::state::sensitive_attrs(r);
+    m.insert(
+        "sensitive_values".into(),
+        sensitive_map(Some(&values), &secret),
+    );
+    m.insert("values".into(), values);
+    J::Object(m)
 }
 
 /// The caller of module instance `path` (`module.a[0]` for `module.a[0].module.b`).
@@ -218,75 +218,84 @@ fn sorted(v: J) -> J {
 }
 
 /// The plan as Terraform's `show -json` document.
+/// One `resource_changes` entry.
+fn change_json(p: &Plan, c: &crate::plan::model::Change) -> J {
+    let mut m = addr_parts(&c.addr);
+    if let Some(prev) = &c.prev_addr {
+        m.insert("previous_address".into(), json!(prev.to_string()));
+    }
+    m.insert("provider_name".into(), json!(PROVIDER));
+    let (before, after) = p.before_after(c);
+    let mut ch = Map::new();
+    ch.insert("actions".into(), json!(c.action.terraform_actions()));
+    ch.insert(
+        "before".into(),
+        match before.as_deref() {
+            None | Some(J::Null) => J::Null,
+            b => with_unset(&c.kind, strip_private(b), &J::Null),
+        },
+    );
+    ch.insert(
+        "after".into(),
+        if matches!(
+            c.action,
+            crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+        ) {
+            J::Null
+        } else {
+            with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown)
+        },
+    );
+    ch.insert("after_unknown".into(), c.after_unknown.clone());
+    // Terraform's `false` where there is no object (before a create, after a
+    // delete), the map of sensitive paths where there is one.
+    let gone = matches!(
+        c.action,
+        crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+    );
+    ch.insert(
+        "before_sensitive".into(),
+        match before.as_deref() {
+            None | Some(J::Null) => json!(false),
+            b => sensitive_map(b, &c.sensitive),
+        },
+    );
+    ch.insert(
+        "after_sensitive".into(),
+        if gone {
+            json!(false)
+        } else {
+            sensitive_map(after.as_deref(), &c.sensitive)
+        },
+    );
+    if !c.replace_paths.is_empty() {
+        ch.insert(
+            "replace_paths".into(),
+            json!(c.replace_paths.iter().map(|p| vec![p]).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(id) = &c.importing {
+        ch.insert("importing".into(), json!({ "id": id }));
+    }
+    m.insert("change".into(), J::Object(ch));
+    if let Some(r) = &c.reason {
+        m.insert("action_reason".into(), json!(r));
+    }
+    J::Object(m)
+}
+
+/// The plan as Terraform's `show -json` document (read back from [`write_plan`]: one
+/// way to write it).
 pub fn plan(p: &Plan) -> J {
-    let resource_changes: Vec<J> = p
-        .changes
-        .iter()
-        .map(|c| {
-            let mut m = addr_parts(&c.addr);
-            if let Some(prev) = &c.prev_addr {
-                m.insert("previous_address".into(), json!(prev.to_string()));
-            }
-            m.insert("provider_name".into(), json!(PROVIDER));
-            let (before, after) = p.before_after(c);
-            let mut ch = Map::new();
-            ch.insert("actions".into(), json!(c.action.terraform_actions()));
-            ch.insert(
-                "before".into(),
-                match before.as_deref() {
-                    None | Some(J::Null) => J::Null,
-                    b => with_unset(&c.kind, strip_private(b), &J::Null),
-                },
-            );
-            ch.insert(
-                "after".into(),
-                if matches!(
-                    c.action,
-                    crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
-                ) {
-                    J::Null
-                } else {
-                    with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown)
-                },
-            );
-            ch.insert("after_unknown".into(), c.after_unknown.clone());
-            // Terraform's `false` where there is no object (before a create, after a
-            // delete), the map of sensitive paths where there is one.
-            let gone = matches!(
-                c.action,
-                crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
-            );
-            ch.insert(
-                "before_sensitive".into(),
-                match before.as_deref() {
-                    None | Some(J::Null) => json!(false),
-                    b => sensitive_map(b, &c.sensitive),
-                },
-            );
-            ch.insert(
-                "after_sensitive".into(),
-                if gone {
-                    json!(false)
-                } else {
-                    sensitive_map(after.as_deref(), &c.sensitive)
-                },
-            );
-            if !c.replace_paths.is_empty() {
-                ch.insert(
-                    "replace_paths".into(),
-                    json!(c.replace_paths.iter().map(|p| vec![p]).collect::<Vec<_>>()),
-                );
-            }
-            if let Some(id) = &c.importing {
-                ch.insert("importing".into(), json!({ "id": id }));
-            }
-            m.insert("change".into(), J::Object(ch));
-            if let Some(r) = &c.reason {
-                m.insert("action_reason".into(), json!(r));
-            }
-            J::Object(m)
-        })
-        .collect();
+    let mut text = Vec::new();
+    write_plan(p, &mut text).expect("writing to memory");
+    serde_json::from_slice(&text).expect("the document is JSON")
+}
+
+/// Writes the plan as Terraform's `show -json` document to `w`, one resource at a time:
+/// the resource changes, planned values and prior state are never held whole (a plan of
+/// 50,000 images held them three times over).
+pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
     let drift: Vec<J> = p
         .drift
         .iter()
@@ -330,7 +339,6 @@ pub fn plan(p: &Plan) -> J {
             (k.clone(), v)
         })
         .collect();
-    let mut prior = state(&p.prior_state);
     let known: Map<String, J> = p
         .outputs
         .iter()
@@ -342,13 +350,13 @@ pub fn plan(p: &Plan) -> J {
             )
         })
         .collect();
-    if let Some(values) = prior["values"].as_object_mut() {
-        match known.is_empty() {
-            true => values.shift_remove("outputs"),
-            false => values.insert("outputs".into(), J::Object(known)),
-        };
-    }
-    let planned: Vec<J> = p
+    // Terraform's StateValues: outputs (when there are any), then the module tree.
+    let prior = if known.is_empty() {
+        json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"root_module": PRIOR}})
+    } else {
+        json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"outputs": known, "root_module": PRIOR}})
+    };
+    let planned: Vec<&crate::plan::model::Change> = p
         .changes
         .iter()
         .filter(|c| {
@@ -356,21 +364,6 @@ pub fn plan(p: &Plan) -> J {
                 c.action,
                 crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
             )
-        })
-        .map(|c| {
-            let mut m = addr_parts(&c.addr);
-            m.insert("provider_name".into(), json!(PROVIDER));
-            m.insert("schema_version".into(), json!(0));
-            let (_, after) = p.before_after(c);
-            m.insert(
-                "values".into(),
-                with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown),
-            );
-            m.insert(
-                "sensitive_values".into(),
-                sensitive_map(after.as_deref(), &c.sensitive),
-            );
-            J::Object(m)
         })
         .collect();
     let mut doc = json!({
@@ -381,12 +374,12 @@ pub fn plan(p: &Plan) -> J {
         "imgform_version": env!("CARGO_PKG_VERSION"),
         "variables": p.vars.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect::<Map<_, _>>(),
         "planned_values": if planned_outputs.is_empty() {
-            json!({"root_module": module_tree(planned)})
+            json!({"root_module": PLANNED})
         } else {
-            json!({"outputs": planned_outputs, "root_module": module_tree(planned)})
+            json!({"outputs": planned_outputs, "root_module": PLANNED})
         },
         "resource_drift": drift,
-        "resource_changes": resource_changes,
+        "resource_changes": if p.changes.is_empty() { json!([]) } else { json!(CHANGES) },
         "output_changes": output_changes,
         "prior_state": prior,
         "configuration": if p.configuration.is_null() {
@@ -417,7 +410,137 @@ pub fn plan(p: &Plan) -> J {
             }
         }
     }
-    doc
+    // The small skeleton is written as it is; its three placeholders become the streams.
+    let skeleton = serde_json::to_string(&doc)?;
+    let rows: Vec<&crate::state::ResourceState> = p.prior_state.resources.values().collect();
+    let mut rest = skeleton.as_str();
+    let quoted = |m: &str| serde_json::to_string(m).expect("a string serialises");
+    while let Some((at, which)) = [PLANNED, CHANGES, PRIOR]
+        .iter()
+        .filter_map(|m| rest.find(&quoted(m)).map(|i| (i, *m)))
+        .min()
+    {
+        w.write_all(rest[..at].as_bytes())?;
+        rest = &rest[at + quoted(which).len()..];
+        match which {
+            PLANNED => write_tree(
+                w,
+                planned.iter().map(|c| c.addr.id.module.as_str()).collect(),
+                &|i| planned_json(p, planned[i]),
+            )?,
+            CHANGES => {
+                w.write_all(b"[")?;
+                for (i, c) in p.changes.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    serde_json::to_writer(&mut *w, &change_json(p, c))?;
+                }
+                w.write_all(b"]")?;
+            }
+            _ => write_tree(
+                w,
+                rows.iter().map(|r| r.addr.id.module.as_str()).collect(),
+                &|i| state_resource_json(rows[i]),
+            )?,
+        }
+    }
+    w.write_all(rest.as_bytes())
+}
+
+/// Where the streams go in the skeleton of [`write_plan`].
+const PLANNED: &str = "\u{0}planned\u{0}";
+const CHANGES: &str = "\u{0}changes\u{0}";
+const PRIOR: &str = "\u{0}prior\u{0}";
+
+/// One `planned_values` resource.
+fn planned_json(p: &Plan, c: &crate::plan::model::Change) -> J {
+    let mut m = addr_parts(&c.addr);
+    m.insert("provider_name".into(), json!(PROVIDER));
+    m.insert("schema_version".into(), json!(0));
+    let (_, after) = p.before_after(c);
+    m.insert(
+        "values".into(),
+        with_unset(&c.kind, strip_private(after.as_deref()), &c.after_unknown),
+    );
+    m.insert(
+        "sensitive_values".into(),
+        sensitive_map(after.as_deref(), &c.sensitive),
+    );
+    J::Object(m)
+}
+
+/// Writes Terraform's module tree of resources in modules `modules` (the module of each
+/// resource, by index), making each resource's JSON with `make` as it is written.
+fn write_tree(
+    w: &mut dyn Write,
+    modules: Vec<&str>,
+    make: &dyn Fn(usize) -> J,
+) -> std::io::Result<()> {
+    let mut by: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    by.entry("").or_default();
+    for (i, m) in modules.iter().enumerate() {
+        let mut at = *m;
+        while !at.is_empty() {
+            by.entry(at).or_default();
+            at = parent_module(at);
+        }
+        by.entry(m).or_default().push(i);
+    }
+    fn node(
+        w: &mut dyn Write,
+        path: &str,
+        by: &std::collections::BTreeMap<&str, Vec<usize>>,
+        make: &dyn Fn(usize) -> J,
+    ) -> std::io::Result<()> {
+        let mut first = true;
+        let mut sep = |w: &mut dyn Write| -> std::io::Result<()> {
+            if !std::mem::take(&mut first) {
+                w.write_all(b",")?;
+            }
+            Ok(())
+        };
+        w.write_all(b"{")?;
+        if !path.is_empty() {
+            sep(w)?;
+            write!(w, "\"address\":{}", J::String(path.to_string()))?;
+        }
+        // Terraform omits an empty list (`"root_module": {}` for a state with nothing).
+        if let Some(rs) = by.get(path).filter(|rs| !rs.is_empty()) {
+            sep(w)?;
+            w.write_all(b"\"resources\":[")?;
+            for (n, i) in rs.iter().enumerate() {
+                if n > 0 {
+                    w.write_all(b",")?;
+                }
+                let mut r = make(*i);
+                // `module_address` belongs to resource_changes; a tree's resources have none.
+                if let Some(o) = r.as_object_mut() {
+                    o.shift_remove("module_address");
+                }
+                serde_json::to_writer(&mut *w, &r)?;
+            }
+            w.write_all(b"]")?;
+        }
+        let children: Vec<&str> = by
+            .keys()
+            .filter(|k| !k.is_empty() && parent_module(k) == path)
+            .copied()
+            .collect();
+        if !children.is_empty() {
+            sep(w)?;
+            w.write_all(b"\"child_modules\":[")?;
+            for (n, c) in children.iter().enumerate() {
+                if n > 0 {
+                    w.write_all(b",")?;
+                }
+                node(w, c, by, make)?;
+            }
+            w.write_all(b"]")?;
+        }
+        w.write_all(b"}")
+    }
+    node(w, "", &by, make)
 }
 
 fn ts() -> String {
