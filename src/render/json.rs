@@ -420,7 +420,7 @@ pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
         .filter_map(|m| rest.find(&quoted(m)).map(|i| (i, *m)))
         .min()
     {
-        w.write_all(rest[..at].as_bytes())?;
+        w.write_all(&rest.as_bytes()[..at])?;
         rest = &rest[at + quoted(which).len()..];
         match which {
             PLANNED => write_tree(
