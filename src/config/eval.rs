@@ -7,7 +7,7 @@ use super::files::{FileAccess, Refusal};
 use super::refs::{self, Target};
 use super::{funcs, scoped, Expr};
 use crate::addr::{Mode, ResourceId};
-use crate::diag::{did_you_mean, Diagnostic, Sources};
+use crate::diag::{did_you_mean, Diagnostic, Sources, Span};
 use crate::value::Value;
 use hcl::eval::{Context, Evaluate};
 use std::collections::BTreeMap;
@@ -227,27 +227,7 @@ fn eval_picking(
         ctx.declare_var("data", hcl::Value::Object(d));
     }
     for (name, span) in &found.funcs {
-        if let Some(why) = funcs::refusal_reason(name) {
-            let (detail, hint) = why.split_once("; ").unwrap_or((why, "remove the call"));
-            return Err(Diagnostic::error(
-                "Function not available",
-                format!("`{name}()` is not available in imgform: {detail}"),
-                Some(span.clone()),
-            )
-            .with_hint(hint));
-        }
-        if !funcs::declare(&mut ctx, name) {
-            let mut d = Diagnostic::error(
-                "Call to unknown function",
-                format!("there is no function named `{name}`"),
-                Some(span.clone()),
-            );
-            let all = funcs::NAMES.iter().chain(funcs::MORE_NAMES).copied();
-            if let Some(s) = did_you_mean(name, all) {
-                d = d.with_hint(format!("did you mean `{s}`?"));
-            }
-            return Err(d);
-        }
+        declare_function(&mut ctx, name, span)?;
     }
     if let Some(d) = chained_legacy_index(expr) {
         return Err(d);
@@ -281,24 +261,56 @@ fn eval_picking(
         let e: hcl::Expression = edit.into();
         e.evaluate(&ctx)
     });
-    match out {
-        Ok(v) => Ok(Value::from_hcl(&v)),
-        Err(err) => {
-            let msg = err.to_string();
-            let _ = sources;
-            if let Some(r) = funcs::take_refusal() {
-                return Err(file_refusal(&r, expr));
-            }
-            if let Some(d) = operation_failed(&msg, expr) {
-                return Err(d);
-            }
-            Err(Diagnostic::error(
-                "Invalid expression",
-                msg,
-                Some(expr.span.clone()),
-            ))
-        }
+    let _ = sources;
+    evaluated(out, expr)
+}
+
+/// Declares the function `name` called at `span`: refused by design (with the reason), or
+/// unknown (with the nearest name).
+fn declare_function(ctx: &mut Context, name: &str, span: &Span) -> Result<(), Diagnostic> {
+    if let Some(why) = funcs::refusal_reason(name) {
+        let (detail, hint) = why.split_once("; ").unwrap_or((why, "remove the call"));
+        return Err(Diagnostic::error(
+            "Function not available",
+            format!("`{name}()` is not available in imgform: {detail}"),
+            Some(span.clone()),
+        )
+        .with_hint(hint));
     }
+    if !funcs::declare(ctx, name) {
+        let mut d = Diagnostic::error(
+            "Call to unknown function",
+            format!("there is no function named `{name}`"),
+            Some(span.clone()),
+        );
+        let all = funcs::NAMES.iter().chain(funcs::MORE_NAMES).copied();
+        if let Some(s) = did_you_mean(name, all) {
+            d = d.with_hint(format!("did you mean `{s}`?"));
+        }
+        return Err(d);
+    }
+    Ok(())
+}
+
+/// What hcl-rs's evaluation came to, as a value or the diagnostic Terraform gives: a file
+/// refused by the confinement, a failed `/` or `%`, else the evaluator's message.
+fn evaluated(out: Result<hcl::Value, hcl::eval::Error>, expr: &Expr) -> Result<Value, Diagnostic> {
+    let err = match out {
+        Ok(v) => return Ok(Value::from_hcl(&v)),
+        Err(err) => err,
+    };
+    let msg = err.to_string();
+    if let Some(r) = funcs::take_refusal() {
+        return Err(file_refusal(&r, expr));
+    }
+    if let Some(d) = operation_failed(&msg, expr) {
+        return Err(d);
+    }
+    Err(Diagnostic::error(
+        "Invalid expression",
+        msg,
+        Some(expr.span.clone()),
+    ))
 }
 
 /// Terraform refuses two legacy indexes in a row (`x.0.1`, `[[1, 2]].0.1`); one (`x.0`) is

@@ -292,10 +292,29 @@ pub fn plan(p: &Plan) -> J {
     serde_json::from_slice(&text).expect("the document is JSON")
 }
 
-/// Writes the plan as Terraform's `show -json` document to `w`, one resource at a time:
-/// the resource changes, planned values and prior state are never held whole (a plan of
-/// 50,000 images held them three times over).
-pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
+/// Terraform's `output_changes`: an unknown value is not written (it omits `after`).
+fn output_changes(p: &Plan) -> Map<String, J> {
+    p.outputs
+        .iter()
+        .map(|(k, o)| {
+            let actions = match o.action.as_str() {
+                "create" => vec!["create"],
+                "delete" => vec!["delete"],
+                "update" => vec!["update"],
+                _ => vec!["no-op"],
+            };
+            let mut v = json!({"actions": actions, "before": o.before, "after": o.after, "after_unknown": o.after_unknown, "before_sensitive": o.sensitive, "after_sensitive": o.sensitive});
+            if o.after_unknown {
+                v.as_object_mut().expect("an object").shift_remove("after");
+            }
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// The plan's document without its three large parts, which [`write_plan`] streams in
+/// the place of their placeholders.
+fn skeleton(p: &Plan) -> J {
     let drift: Vec<J> = p
         .drift
         .iter()
@@ -306,24 +325,7 @@ pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
             J::Object(m)
         })
         .collect();
-    let output_changes: Map<String, J> = p
-        .outputs
-        .iter()
-        .map(|(k, o)| {
-            let actions = match o.action.as_str() {
-                "create" => vec!["create"],
-                "delete" => vec!["delete"],
-                "update" => vec!["update"],
-                _ => vec!["no-op"],
-            };
-            let mut v = json!({"actions": actions, "before": o.before, "after": o.after, "after_unknown": o.after_unknown, "before_sensitive": o.sensitive, "after_sensitive": o.sensitive});
-            // An unknown value is not written (Terraform omits `after`).
-            if o.after_unknown {
-                v.as_object_mut().expect("an object").shift_remove("after");
-            }
-            (k.clone(), v)
-        })
-        .collect();
+    let output_changes = output_changes(p);
     // Terraform's planned outputs: each known value with its type, an unknown one only
     // with its sensitivity; and its refreshed state holds the outputs known at plan time.
     let planned_outputs: Map<String, J> = p
@@ -356,16 +358,6 @@ pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
     } else {
         json!({"format_version": "1.0", "terraform_version": TERRAFORM_FORMAT_VERSION, "values": {"outputs": known, "root_module": PRIOR}})
     };
-    let planned: Vec<&crate::plan::model::Change> = p
-        .changes
-        .iter()
-        .filter(|c| {
-            !matches!(
-                c.action,
-                crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
-            )
-        })
-        .collect();
     let mut doc = json!({
         "format_version": "1.2",
         // A Terraform version string (tools parse it as one): the Terraform release whose
@@ -410,6 +402,24 @@ pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
             }
         }
     }
+    doc
+}
+
+/// Writes the plan as Terraform's `show -json` document to `w`, one resource at a time:
+/// the resource changes, planned values and prior state are never held whole (a plan of
+/// 50,000 images held them three times over).
+pub fn write_plan(p: &Plan, w: &mut dyn Write) -> std::io::Result<()> {
+    let doc = skeleton(p);
+    let planned: Vec<&crate::plan::model::Change> = p
+        .changes
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.action,
+                crate::plan::model::Action::Delete | crate::plan::model::Action::Forget
+            )
+        })
+        .collect();
     // The small skeleton is written as it is; its three placeholders become the streams.
     let skeleton = serde_json::to_string(&doc)?;
     let rows: Vec<&crate::state::ResourceState> = p.prior_state.resources.values().collect();
