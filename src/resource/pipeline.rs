@@ -269,15 +269,11 @@ impl Kind for Pipeline {
         Some("imagepipeline")
     }
 
-    /// The base image (of `base_image_type = "IMAGE"`) and the `COMPONENT ic-…` lines of
-    /// the build and test content.
+    /// The `COMPONENT ic-…` lines of the build and test content. (The base image is not
+    /// looked up: it may be a Marketplace image, which DescribeImages lists only when asked
+    /// for that owner, and a miss would refuse a valid plan.)
     fn references(&self, attrs: &J) -> Vec<Reference> {
         let mut out = Vec::new();
-        if s(attrs, "base_image_type").as_deref() == Some("IMAGE") {
-            if let Some(id) = s(attrs, "base_image") {
-                out.push(Reference::new("base_image", &objects::SOURCE_IMAGE, &id));
-            }
-        }
         for attr in ["build_content", "test_content"] {
             let Some(text) = s(attrs, attr) else { continue };
             for line in text.lines() {
@@ -297,12 +293,7 @@ impl Kind for Pipeline {
     }
 
     fn naming(&self) -> &'static [&'static str] {
-        &[
-            "base_image",
-            "base_image_type",
-            "build_content",
-            "test_content",
-        ]
+        &["build_content", "test_content"]
     }
 
     fn read_key(&self, id: &str, _: &Attrs) -> (&'static Lookup, String) {

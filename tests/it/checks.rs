@@ -296,12 +296,6 @@ async fn each_rule_of_the_api_pages_fails_at_plan_at_the_attribute_that_names_th
             export(&own),
         ),
         (
-            "absent base image",
-            pipeline("m-bp1nosuchimage"),
-            "InvalidImageId.NotFound",
-            pipeline(UBUNTU),
-        ),
-        (
             "absent pipeline",
             build("ip-bp1nosuchpipe0001"),
             "InvalidImagePipeline.NotFound",
@@ -336,6 +330,17 @@ async fn each_rule_of_the_api_pages_fails_at_plan_at_the_attribute_that_names_th
             "{what}: the valid object plans cleanly: {diags:?}"
         );
     }
+}
+
+/// A pipeline's base image may be a Marketplace image, which DescribeImages lists only
+/// when asked for that owner: it is not looked up, so a valid plan is never refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelines_base_image_is_not_taken_for_absent() {
+    let t = Checks::new();
+    let (p, diags) = t.plan(&pipeline("m-bp1marketplace01"));
+    assert!(p.is_some() && diags.0.is_empty(), "{diags:?}");
+    let (p, diags) = t.plan(&pipeline(UBUNTU));
+    assert!(p.is_some() && diags.0.is_empty(), "{diags:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
