@@ -1,6 +1,6 @@
 //! The objects a configuration names by id and does not manage — the snapshot or instance an
-//! image is made from, the image a copy, share or export starts from, a pipeline's base
-//! image and components, the pipeline a build runs, a copy's source region — and the rules
+//! image is made from, the image a copy, share or export starts from, a pipeline's
+//! components, the pipeline a build runs, a copy's source region — and the rules
 //! of the seed pages about each, so that a plan reports a missing snapshot or a locked
 //! instance before anything is created.
 //!
@@ -79,7 +79,7 @@ pub static IMAGE_INSTANCE: Sort = Sort {
     is_region: false,
 };
 
-/// The image a copy, share, export or pipeline starts from.
+/// The image a copy, share or export starts from (the account's own).
 pub static SOURCE_IMAGE: Sort = Sort {
     what: "image",
     lookup: &IMAGES,
